@@ -1,0 +1,138 @@
+# romfs: build, test, bench, fuzz, demo, install.
+#
+# Every lib/*.c goes into libromfs.a, every cli/*.c into the romfs binary, every
+# cli/cmd_NAME.c defines the subcommand NAME, every templates/ file is embedded.
+# BUILD selects the output directory, so several builds can share one tree.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := 0.1.0
+CC       ?= cc
+OPT      ?= -O2 -g
+SANITIZE ?=
+
+PKG_MODULES := libcjson libusb-1.0 libserialport libelf zlib
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null)
+# Debian's mbedTLS 2.x ships no pkg-config file.
+MBED_LIBS   := $(shell pkg-config --libs mbedcrypto 2>/dev/null || echo -lmbedcrypto)
+
+ALL_CFLAGS  := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror \
+               $(OPT) $(SANITIZE) $(PKG_CFLAGS) -Ilib -I$(BUILD)/gen \
+               -DROMFS_VERSION='"$(VERSION)"' $(CFLAGS)
+ALL_LDFLAGS := $(SANITIZE) $(LDFLAGS)
+ALL_LDLIBS  := $(PKG_LIBS) $(MBED_LIBS) -lpthread $(LDLIBS)
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+CLI_SRC   := $(sort $(wildcard cli/*.c))
+CMD_NAMES := $(patsubst cli/cmd_%.c,%,$(sort $(wildcard cli/cmd_*.c)))
+TEMPLATES := $(shell find templates -type f 2>/dev/null | LC_ALL=C sort)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+HEADERS   := $(wildcard lib/*.h cli/*.h tests/unit/*.h)
+
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/templates.o
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps deps-check test test-build demo bench fuzz install uninstall clean
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/romfs $(BUILD)/libromfs.a $(BUILD)/romfs.pc
+
+$(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/gen/commands.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# templates/ files become a table {name, bytes, length} behind romfs_template().
+$(BUILD)/gen/templates.c: $(TEMPLATES) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '#include <stddef.h>'; echo '#include "romfs_template.h"'; i=0; \
+	   for f in $(TEMPLATES); do \
+	     echo "static const unsigned char t$$i[] = {"; \
+	     od -An -v -tx1 "$$f" | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	     echo '0};'; i=$$((i+1)); done; \
+	   echo 'const struct romfs_template_file romfs_templates[] = {'; i=0; \
+	   for f in $(TEMPLATES); do \
+	     echo "{\"$${f#templates/}\", t$$i, sizeof t$$i - 1},"; i=$$((i+1)); done; \
+	   echo '{NULL, NULL, 0}};'; } > $@.tmp && mv $@.tmp $@
+
+# One subcommand per cli/cmd_NAME.c, each defining cli_command_NAME.
+$(BUILD)/gen/commands.h: Makefile $(wildcard cli/cmd_*.c)
+	@mkdir -p $(dir $@)
+	@{ for c in $(CMD_NAMES); do echo "extern const struct cli_command cli_command_$$c;"; done; \
+	   printf '#define CLI_COMMAND_LIST'; \
+	   for c in $(CMD_NAMES); do printf ' &cli_command_%s,' $$c; done; echo; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/libromfs.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/romfs: $(CLI_OBJ) $(BUILD)/libromfs.a
+	$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(BUILD)/libromfs.a $(ALL_LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libromfs.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $< $(BUILD)/libromfs.a $(ALL_LDFLAGS) $(ALL_LDLIBS) -o $@
+
+$(BUILD)/romfs.pc: Makefile
+	@mkdir -p $(dir $@)
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: libromfs\nDescription: MicroPython ROMFS image library\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lromfs\nLibs.private: %s -lpthread\nCflags: -I$${includedir}/romfs\n' \
+	  '$(PREFIX)' '$(VERSION)' '$(PKG_MODULES)' '$(MBED_LIBS)' > $@
+
+test-build: $(BUILD)/romfs $(UNIT_BIN)
+
+# Debian packages the project builds, tests and demos with.
+DEB_PACKAGES := build-essential pkg-config python3 clang libclang-rt-14-dev \
+  libmbedtls-dev libcjson-dev libusb-1.0-0-dev libserialport-dev libelf-dev zlib1g-dev \
+  binutils-arm-none-eabi gcc-arm-none-eabi dfu-util qemu-system-arm openocd python3-pyocd
+
+deps:
+	@tests/tools/deps.sh install $(DEB_PACKAGES)
+
+deps-check:
+	@tests/tools/deps.sh ensure $(DEB_PACKAGES)
+
+# The whole suite runs against a build with AddressSanitizer + UBSan, plus the fuzzers.
+ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test: deps-check
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan OPT="-O1 -g" SANITIZE="$(ASAN)" test-build
+	@$(MAKE) --no-print-directory all
+	@ROMFS_SOURCE_DIR=$(CURDIR) tests/run.sh $(BUILD)/asan $(BUILD)
+
+demo: deps-check all
+	@tests/tools/demo.sh $(BUILD)
+
+bench: deps-check all
+	@bench/run.sh $(BUILD)
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS) $(BUILD)/gen/templates.c
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+	  -Ilib -I$(BUILD)/gen $< $(LIB_SRC) $(BUILD)/gen/templates.c $(PKG_LIBS) $(MBED_LIBS) -lpthread -o $@
+fuzz-build: $(FUZZ_BIN)
+fuzz: deps-check fuzz-build
+	@tests/tools/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include/romfs $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/romfs $(DESTDIR)$(PREFIX)/bin/romfs
+	install -m 644 $(BUILD)/libromfs.a $(DESTDIR)$(PREFIX)/lib/libromfs.a
+	install -m 644 lib/romfs*.h $(DESTDIR)$(PREFIX)/include/romfs/
+	install -m 644 $(BUILD)/romfs.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/romfs.pc
+	install -m 644 doc/romfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/romfs.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/romfs $(DESTDIR)$(PREFIX)/lib/libromfs.a \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/romfs.pc $(DESTDIR)$(PREFIX)/share/man/man1/romfs.1
+	rm -rf $(DESTDIR)$(PREFIX)/include/romfs
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,52 @@
+/* main.c: `romfs COMMAND ...` dispatches to cli/cmd_COMMAND.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static const struct cli_command *const commands[] = { CLI_COMMAND_LIST NULL };
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "usage: romfs COMMAND [ARGS...]\n"
+            "\n"
+            "Build, inspect, check and write MicroPython ROMFS (VfsRom) images.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; commands[i]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out,
+            "\n"
+            "'romfs COMMAND --help' explains one command.\n"
+            "Exit status: 0 success, 1 a check or operation failed, 2 usage or input error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        if (argc > 2 && strcmp(name, "help") == 0) {
+            char *help_argv[] = { argv[2], "--help", NULL };
+            for (size_t i = 0; commands[i]; i++)
+                if (strcmp(commands[i]->name, argv[2]) == 0)
+                    return commands[i]->run(2, help_argv);
+        }
+        print_help(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("romfs %s\n", ROMFS_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; commands[i]; i++)
+        if (strcmp(commands[i]->name, name) == 0)
+            return commands[i]->run(argc - 1, argv + 1);
+    cli_error("'%s' is not a romfs command; see 'romfs --help'", name);
+    return EXIT_USAGE;
+}

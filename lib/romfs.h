@@ -1,0 +1,12 @@
+/* romfs.h: the public interface of libromfs, the MicroPython ROMFS toolchain library.
+ * Link with `pkg-config --libs romfs`. Each module header states its own contracts. */
+#ifndef ROMFS_H
+#define ROMFS_H
+
+#include "romfs_error.h"
+#include "romfs_format.h"
+#include "romfs_digest.h"
+#include "romfs_pack.h"
+#include "romfs_template.h"
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# fuzz.sh DIR SECONDS: run every libFuzzer target in DIR for SECONDS each, two at a
+# time, from its seed corpus tests/fuzz/corpus/NAME if present. Prints PASS/FAIL lines.
+set -u
+dir=$1; seconds=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/romfs-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+for bin in "$dir"/fuzz_*; do
+    [ -x "$bin" ] || continue
+    name=$(basename "$bin")
+    (
+        mkdir -p "$work/$name/corpus"
+        seeds="tests/fuzz/corpus/$name"
+        [ -d "$seeds" ] && cp -r "$seeds/." "$work/$name/corpus/"
+        if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+               -artifact_prefix="$work/$name/" "$work/$name/corpus" > "$work/$name.log" 2>&1; then
+            echo "PASS $name ($(grep -o 'Done [0-9]* runs' "$work/$name.log" | tail -1))"
+        else
+            echo "FAIL $name"
+            grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$work/$name.log" | head -20 | sed 's/^/    /'
+        fi
+    ) &
+    # at most two at a time
+    while [ "$(jobs -p | wc -l)" -ge 2 ]; do sleep 1; done
+done
+wait
