@@ -8,5 +8,6 @@
 #include "romfs_digest.h"
 #include "romfs_pack.h"
 #include "romfs_template.h"
+#include "romfs_board.h"
 
 #endif
