@@ -27,7 +27,7 @@ ALL_LDLIBS  := $(PKG_LIBS) $(MBED_LIBS) -lpthread $(LDLIBS)
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 CMD_NAMES := $(patsubst cli/cmd_%.c,%,$(sort $(wildcard cli/cmd_*.c)))
-TEMPLATES := $(shell find templates -type f 2>/dev/null | LC_ALL=C sort)
+TEMPLATES := $(shell find templates -type f 2>/dev/null | LC_ALL=C sort) $(wildcard boards.json)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 HEADERS   := $(wildcard lib/*.h cli/*.h tests/unit/*.h)
 
