@@ -42,10 +42,11 @@ all: $(BUILD)/romfs $(BUILD)/libromfs.a $(BUILD)/romfs.pc
 
 $(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/gen/commands.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # templates/ files become a table {name, bytes, length} behind romfs_template().
 $(BUILD)/gen/templates.c: $(TEMPLATES) Makefile
@@ -69,14 +70,16 @@ $(BUILD)/gen/commands.h: Makefile $(wildcard cli/cmd_*.c)
 
 $(BUILD)/libromfs.a: $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@$(AR) rcs $@ $^
 
 $(BUILD)/romfs: $(CLI_OBJ) $(BUILD)/libromfs.a
-	$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(BUILD)/libromfs.a $(ALL_LDLIBS) -o $@
+	@echo "  LINK    $@"
+	@$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(BUILD)/libromfs.a $(ALL_LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libromfs.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $< $(BUILD)/libromfs.a $(ALL_LDFLAGS) $(ALL_LDLIBS) -o $@
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit $< $(BUILD)/libromfs.a $(ALL_LDFLAGS) $(ALL_LDLIBS) -o $@
 
 $(BUILD)/romfs.pc: Makefile
 	@mkdir -p $(dir $@)
