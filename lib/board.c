@@ -31,6 +31,7 @@ void romfs_board_free(struct romfs_board *b)
         free(b->partitions[i].source);
         free(b->partitions[i].region);
         free(b->partitions[i].device);
+        free(b->partitions[i].core);
     }
     free(b->partitions);
     free(b->repl_usb);
@@ -77,6 +78,18 @@ const struct romfs_partition *romfs_board_partition(const struct romfs_board *b,
         return NULL;
     for (size_t i = 0; i < b->n_partitions; i++)
         if (b->partitions[i].index == index)
+            return &b->partitions[i];
+    return NULL;
+}
+
+const struct romfs_partition *romfs_board_partition_core(const struct romfs_board *b, int index,
+                                                         const char *core)
+{
+    if (!core)
+        return romfs_board_partition(b, index);
+    for (size_t i = 0; b && i < b->n_partitions; i++)
+        if (b->partitions[i].index == index && b->partitions[i].core &&
+            strcasecmp(b->partitions[i].core, core) == 0)
             return &b->partitions[i];
     return NULL;
 }
@@ -224,7 +237,7 @@ static int parse_partition(struct parse_ctx *c, const cJSON *j, struct romfs_par
         (rc = get_u32(c, j, "erase_block", true, &p->erase_block)) ||
         (rc = get_u32(c, j, "write_block", true, &p->write_block)) || (rc = get_bool(c, j, "mmap", &p->mmap)) ||
         (rc = get_str(c, j, "source", false, &p->source)) || (rc = get_str(c, j, "region", false, &p->region)) ||
-        (rc = get_str(c, j, "device", false, &p->device)))
+        (rc = get_str(c, j, "device", false, &p->device)) || (rc = get_str(c, j, "core", false, &p->core)))
         return rc;
     if (index > 15)
         return schema_error(c, "partition index %" PRIu64 " out of range", index);
@@ -317,7 +330,9 @@ static int parse_board(struct parse_ctx *c, const cJSON *j, struct romfs_board *
                 return rc;
         for (size_t i = 0; i < n; i++)
             for (size_t k = i + 1; k < n; k++)
-                if (b->partitions[i].index == b->partitions[k].index)
+                if (b->partitions[i].index == b->partitions[k].index &&
+                    !(b->partitions[i].core && b->partitions[k].core &&
+                      strcmp(b->partitions[i].core, b->partitions[k].core) != 0))
                     return schema_error(c, "partition index %d appears twice", b->partitions[i].index);
     }
     const cJSON *repl = get_obj(j, "repl");
@@ -598,6 +613,7 @@ static void emit_board(struct sbuf *s, const struct romfs_board *b)
         sb_kv_int(s, &f, "erase_block", p->erase_block);
         sb_kv_int(s, &f, "write_block", p->write_block);
         sb_put(s, ", \"mmap\": %s", p->mmap ? "true" : "false");
+        sb_kv_str(s, &f, "core", p->core);
         sb_kv_str(s, &f, "device", p->device);
         sb_kv_str(s, &f, "region", p->region);
         sb_kv_str(s, &f, "source", p->source);

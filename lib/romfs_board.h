@@ -40,6 +40,9 @@ struct romfs_partition {
     char *region;          /* MEMORY region name it lives in, if any (e.g. "FLASH_ROMFS") */
     char *device;          /* the flash device: "internal", "qspi", "ospi", "spi", "mram";
                               NULL means internal */
+    char *core;            /* multi-core boards (alif): the CPU core whose build has this
+                              partition ("M55_HP", "M55_HE"); NULL: the board's only build.
+                              (index, core) is unique within a board. */
 };
 
 /* A run of equal-sized erase blocks (STM32 sector maps differ across the flash). */
@@ -121,8 +124,13 @@ char *romfs_boards_to_json(const struct romfs_boards *db);
 /* The board named `name` (exact, case-insensitive), or NULL. */
 const struct romfs_board *romfs_boards_find(const struct romfs_boards *db, const char *name);
 
-/* The board's partition with this index, or NULL. */
+/* The board's partition with this index, or NULL. On multi-core boards the first
+ * (default core's) one; use romfs_board_partition_core to choose. */
 const struct romfs_partition *romfs_board_partition(const struct romfs_board *b, int index);
+
+/* The partition with this index in the build for `core` (NULL: the default, first listed). */
+const struct romfs_partition *romfs_board_partition_core(const struct romfs_board *b, int index,
+                                                         const char *core);
 
 /* The erase block size covering address addr on this board (from erase_map, else
  * erase_block); 0 if unknown. */
