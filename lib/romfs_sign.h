@@ -27,8 +27,14 @@
  * bytes of the image record, check the signature. The signature record must end exactly
  * where the filesystem record ends.
  *
- * Signing never moves earlier bytes: the header's length varuint keeps its width (padded
- * with 0x80 bytes as needed), so file data offsets and their alignment are unchanged.
+ * Signing moves no earlier byte when it can: the header's length varuint keeps its width
+ * (padded with 0x80 bytes as needed) whenever the new length fits in it. When it does not
+ * (a 1-byte length and a payload growing past 127 bytes, 2 bytes past 16383, ...), the
+ * payload moves by a multiple of the strongest alignment any file's data has (capped at
+ * 4096): the header varuint gets leading 0x80 bytes, plus a padding record at the start
+ * of the payload when more room is needed. Indirect data offsets count from the payload
+ * start, and the payload moves as a whole, so they stay valid (a front padding record is
+ * not used for images with indirect data).
  * Re-signing replaces an existing signature record. Bytes after the image record
  * (erased flash, `pack --pad-to` fill) must be 0xff: they are not part of the filesystem,
  * so verification rejects anything else there rather than leave it unsigned.
@@ -110,6 +116,7 @@ struct romfs_signature_info {
     size_t signed_size;           /* bytes covered: image[0 .. signed_size) */
     size_t image_size;            /* the image record, signature included */
     size_t trailing_size;         /* bytes after the image record in the buffer/file */
+    size_t data_shift;            /* romfs_sign_image: bytes the payload moved (0 usually) */
     uint8_t digest[ROMFS_SHA256_SIZE]; /* SHA-256 of the covered bytes (after verify/sign) */
 };
 
@@ -137,8 +144,7 @@ int romfs_signature_verify_file(const char *image_path, const char *key_path,
  * Trailing 0xff bytes after the image record are kept as far as the file size allows
  * (the output keeps the input's size when the signed image fits in it). Fails with
  * ROMFS_ERR_CORRUPT for a malformed image or non-0xff trailing bytes,
- * ROMFS_ERR_INVAL for a key without its private half, ROMFS_ERR_UNSUPPORTED when the
- * header length varuint would have to grow and move aligned file data. */
+ * ROMFS_ERR_INVAL for a key without its private half. */
 int romfs_sign_image(const uint8_t *data, size_t size, const struct romfs_key *key,
                      uint8_t **out, size_t *out_size, struct romfs_signature_info *info,
                      struct romfs_error *err);

@@ -505,6 +505,89 @@ int romfs_signature_verify_file(const char *image_path, const char *key_path,
 
 /* ---- signing ------------------------------------------------------------------ */
 
+/* What file data needs kept when the payload moves: the strongest alignment any
+   non-empty file's data offset has (capped, as `romfs check` infers "asked for"
+   alignment), and whether any file uses indirect data (offsets relative to the payload
+   start, which a padding record at the payload start would break). */
+struct move_needs {
+    uint64_t align;
+    bool indirect;
+};
+
+#define SIGN_ALIGN_CAP 4096
+
+static int note_alignment(void *ctx, const char *path, const struct romfs_entry *e, int depth)
+{
+    (void)path;
+    (void)depth;
+    struct move_needs *m = ctx;
+    if (e->type != ROMFS_ENTRY_FILE || e->data_size == 0)
+        return 0;
+    if (e->data_indirect)
+        m->indirect = true;
+    uint64_t a = 1;
+    while (a < SIGN_ALIGN_CAP && e->data_offset % (a * 2) == 0)
+        a *= 2;
+    if (a > m->align)
+        m->align = a;
+    return 0;
+}
+
+/* The signed image's shape: header length varuint width, a padding record of
+   front_pad bytes at the start of the payload (0 or >= 2), and whether the signature
+   record's length varuint carries one 0x80 pad byte. */
+struct sign_layout {
+    size_t width, front_pad, rec_pad, payload_len;
+};
+
+static size_t record_len_width(size_t record_size)
+{
+    size_t lw = 1;
+    while (romfs_varuint_size(record_size - 1 - lw) > lw)
+        lw++;
+    return lw;
+}
+
+static bool try_layout(size_t width, size_t front_pad, size_t kept_payload, struct sign_layout *l)
+{
+    for (size_t rec_pad = 0; rec_pad < 2; rec_pad++) {
+        size_t plen = front_pad + kept_payload + 2 + rec_pad + ROMFS_SIG_PAYLOAD_SIZE;
+        if (romfs_varuint_size(plen) <= width && (3 + width + plen) % 2 == 0) {
+            *l = (struct sign_layout){ width, front_pad, rec_pad, plen };
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Plan the layout. The header keeps its width when the new length fits in it, so no
+   byte moves. Otherwise the payload moves by a multiple of the strongest data alignment
+   (header padding up to 16 bytes, a front padding record beyond that). */
+static int plan_layout(const uint8_t *data, size_t image_size, size_t header_width,
+                       size_t kept_payload, struct sign_layout *l, struct romfs_error *err)
+{
+    if (try_layout(header_width, 0, kept_payload, l))
+        return ROMFS_OK;
+    struct romfs_image img;
+    struct move_needs needs = { 1, false };
+    int code = romfs_image_open(&img, data, image_size, err);
+    if (code == ROMFS_OK)
+        code = romfs_image_walk(&img, NULL, note_alignment, &needs, err);
+    if (code != ROMFS_OK)
+        return code;
+    for (size_t shift = (size_t)needs.align; shift <= 4 * SIGN_ALIGN_CAP + 64; shift += (size_t)needs.align) {
+        for (size_t grow = 1; grow <= shift && header_width + grow <= 16; grow++) {
+            size_t front = shift - grow;
+            if (front == 1 || (front > 0 && needs.indirect))
+                continue;
+            if (try_layout(header_width + grow, front, kept_payload, l))
+                return ROMFS_OK;
+        }
+    }
+    return romfs_set_error(err, ROMFS_ERR_UNSUPPORTED,
+                           "cannot grow the image header without moving aligned indirect file data");
+}
+
 int romfs_sign_image(const uint8_t *data, size_t size, const struct romfs_key *key,
                      uint8_t **out, size_t *out_size, struct romfs_signature_info *info,
                      struct romfs_error *err)
@@ -528,56 +611,35 @@ int romfs_sign_image(const uint8_t *data, size_t size, const struct romfs_key *k
                                    i, old.image_size, data[i]);
     size_t kept_end = old.present ? old.record_offset : old.image_size; /* bytes kept from data */
     size_t kept_payload = kept_end - payload_start;
-    /* Choose header width and record-length padding for an even image size: the header
-       keeps its width when the new length fits, so no earlier byte moves. */
-    size_t min_width = romfs_varuint_size(kept_payload + 3 + ROMFS_SIG_PAYLOAD_SIZE);
-    size_t base_width = header_width > min_width ? header_width : min_width;
-    size_t width = 0, rec_pad = 0, payload_len = 0;
-    for (int attempt = 0; attempt < 4; attempt++) {
-        size_t w = base_width + (size_t)(attempt / 2), pad = (size_t)(attempt % 2);
-        size_t plen = kept_payload + 2 + pad + ROMFS_SIG_PAYLOAD_SIZE;
-        if (romfs_varuint_size(plen) > w)
-            continue;
-        if ((3 + w + plen) % 2 == 0) {
-            width = w;
-            rec_pad = pad;
-            payload_len = plen;
-            break;
-        }
-    }
-    if (width == 0)
-        return romfs_set_error(err, ROMFS_ERR_UNSUPPORTED, "cannot lay out the signature record");
-    if (width != header_width) {
-        /* The payload moves by width - header_width bytes: harmless for unaligned images,
-           fatal for aligned data. */
-        struct romfs_image img;
-        struct romfs_stats stats;
-        if (romfs_image_open(&img, data, old.image_size, err) != ROMFS_OK ||
-            romfs_image_verify(&img, &stats, err) != ROMFS_OK || stats.min_data_alignment > 1)
-            return romfs_set_error(err, ROMFS_ERR_UNSUPPORTED,
-                                   "signing must grow the image header from %zu to %zu bytes, which "
-                                   "would move aligned file data; repack with a different --align or "
-                                   "content size", 3 + header_width, 3 + width);
-    }
-    size_t image_size = 3 + width + payload_len;
+    struct sign_layout l;
+    code = plan_layout(data, old.image_size, header_width, kept_payload, &l, err);
+    if (code != ROMFS_OK)
+        return code;
+    size_t image_size = 3 + l.width + l.payload_len;
     /* Keep the file size when the input had trailing 0xff fill and the signed image fits. */
     size_t total = size > old.image_size && image_size <= size ? size : image_size;
     uint8_t *buf = malloc(total);
     if (!buf)
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
     memset(buf, 0xff, total);
-    size_t p = 0;
     memcpy(buf, data, 3); /* d2 cd 31 */
-    p = 3 + romfs_varuint_encode(payload_len, width, buf + 3);
+    size_t p = 3 + romfs_varuint_encode(l.payload_len, l.width, buf + 3);
+    if (l.front_pad) {
+        size_t lw = record_len_width(l.front_pad);
+        buf[p] = ROMFS_KIND_PADDING;
+        romfs_varuint_encode(l.front_pad - 1 - lw, lw, buf + p + 1);
+        memset(buf + p + 1 + lw, 0, l.front_pad - 1 - lw);
+        p += l.front_pad;
+    }
     memcpy(buf + p, data + payload_start, kept_payload);
     p += kept_payload;
-    buf[p++] = ROMFS_KIND_PADDING;
-    p += romfs_varuint_encode(ROMFS_SIG_PAYLOAD_SIZE, 1 + rec_pad, buf + p);
     memset(info, 0, sizeof *info);
+    info->record_offset = p;
+    buf[p++] = ROMFS_KIND_PADDING;
+    p += romfs_varuint_encode(ROMFS_SIG_PAYLOAD_SIZE, 1 + l.rec_pad, buf + p);
     info->present = true;
     info->version = ROMFS_SIG_VERSION;
     info->algorithm = ROMFS_SIG_ALG_ECDSA_P256_SHA256;
-    info->record_offset = p - 2 - rec_pad;
     memcpy(info->key_id, key->id, ROMFS_SIG_KEY_ID_SIZE);
     memcpy(buf + p, ROMFS_SIG_MAGIC, ROMFS_SIG_MAGIC_SIZE);
     p += ROMFS_SIG_MAGIC_SIZE;
@@ -588,6 +650,7 @@ int romfs_sign_image(const uint8_t *data, size_t size, const struct romfs_key *k
     info->signed_size = p;
     info->image_size = image_size;
     info->trailing_size = total - image_size;
+    info->data_shift = (l.width - header_width) + l.front_pad;
     romfs_sha256(buf, p, info->digest);
 
     struct rng r;
