@@ -66,7 +66,10 @@ static int control(struct romfs_dfu *d, bool in, uint8_t request, uint16_t value
     if (!d->usb.control)
         return romfs_set_error(err, ROMFS_ERR_INVAL, "DFU device is closed");
     d->requests++;
-    return d->usb.control(d->usb.ctx, in, request, value, data, length, timeout(d), err);
+    int n = d->usb.control(d->usb.ctx, in, request, value, data, length, timeout(d), err);
+    if (n < 0)
+        d->needs_recovery = true;
+    return n;
 }
 
 static void wait_ms(struct romfs_dfu *d, uint32_t ms)
@@ -126,13 +129,14 @@ int romfs_dfu_abort(struct romfs_dfu *d, struct romfs_error *err)
 
 int romfs_dfu_make_idle(struct romfs_dfu *d, struct romfs_error *err)
 {
-    for (int attempt = 0; attempt < 4; attempt++) {
+    for (int attempt = 0; attempt < 8; attempt++) {
         struct romfs_dfu_status_reply st;
         int rc = romfs_dfu_get_status(d, &st, err);
         if (rc)
             return rc;
         switch (st.state) {
         case ROMFS_DFU_IDLE:
+            d->needs_recovery = false;
             return ROMFS_OK;
         case ROMFS_DFU_ERROR:
             rc = romfs_dfu_clear_status(d, err);
@@ -193,6 +197,7 @@ static int poll_until_settled(struct romfs_dfu *d, const char *what,
         if (st->status != ROMFS_DFU_OK) {
             uint8_t status = st->status, state = st->state;
             struct romfs_error e2 = { 0 };
+            d->needs_recovery = true;
             if (state == ROMFS_DFU_ERROR)
                 romfs_dfu_clear_status(d, &e2);
             return romfs_set_error(err, ROMFS_ERR_DEVICE, "%s: %s failed: device reports %s in state %s",
@@ -205,8 +210,7 @@ static int poll_until_settled(struct romfs_dfu *d, const char *what,
         if (st->state == ROMFS_DFU_MANIFEST_SYNC && polls > 0)
             return ROMFS_OK;   /* tolerant device back from dfuMANIFEST: caller decides */
         if (waited + st->poll_timeout_ms > limit || polls >= MAX_POLLS) {
-            struct romfs_error e2 = { 0 };
-            romfs_dfu_abort(d, &e2);
+            d->needs_recovery = true;
             return romfs_set_error(err, ROMFS_ERR_TIMEOUT,
                                    "%s: %s: device still in %s after %llu ms of bwPollTimeout "
                                    "(limit %u ms)", d->usb.description, what,
@@ -316,8 +320,20 @@ static int dfuse_command(struct romfs_dfu *d, uint8_t cmd, uint32_t address, boo
     return ROMFS_OK;
 }
 
+/* After a failed request, bring the device back to dfuIDLE before the next operation. */
+static int recover(struct romfs_dfu *d, struct romfs_error *err)
+{
+    if (!d->needs_recovery)
+        return ROMFS_OK;
+    int rc = romfs_dfu_make_idle(d, err);
+    return rc ? romfs_error_prefix(err, "recovering from the previous error") : ROMFS_OK;
+}
+
 int romfs_dfuse_set_address(struct romfs_dfu *d, uint32_t address, struct romfs_error *err)
 {
+    int rc0 = recover(d, err);
+    if (rc0)
+        return rc0;
     d->dfuse_address_set = false;
     int rc = dfuse_command(d, ROMFS_DFUSE_CMD_SET_ADDRESS, address, true, err);
     if (rc == ROMFS_OK) {
@@ -329,6 +345,9 @@ int romfs_dfuse_set_address(struct romfs_dfu *d, uint32_t address, struct romfs_
 
 int romfs_dfuse_erase_page(struct romfs_dfu *d, uint32_t address, struct romfs_error *err)
 {
+    int rc = recover(d, err);
+    if (rc)
+        return rc;
     return dfuse_command(d, ROMFS_DFUSE_CMD_ERASE, address, true, err);
 }
 

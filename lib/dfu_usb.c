@@ -172,7 +172,7 @@ static int try_device(libusb_device *dev, const struct libusb_device_descriptor 
                          id->bAlternateSetting, libusb_strerror(r));
                 continue;
             }
-            snprintf(u.description, sizeof u.description, "DFU device %04x:%04x%s%s alt %d",
+            snprintf(u.description, sizeof u.description, "DFU device %04x:%04x%s%.100s alt %d",
                      dd->idVendor, dd->idProduct, serial[0] ? " serial " : "", serial,
                      id->bAlternateSetting);
             c->handle = h;

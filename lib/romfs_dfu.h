@@ -100,6 +100,8 @@ struct romfs_dfu {
     uint64_t requests;            /* statistics: control transfers made */
     uint32_t dfuse_address;       /* the DfuSe address pointer as last set (valid if set) */
     bool dfuse_address_set;
+    bool needs_recovery;          /* a request failed: the next DfuSe operation first
+                                     brings the device back to dfuIDLE */
 };
 
 /* Start a session over usb (moved into d; the caller's copy must not be closed). */
