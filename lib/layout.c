@@ -1,0 +1,322 @@
+/* layout.c: firmware / ROMFS / filesystem boundaries in a board's flash (see
+ * romfs_layout.h for the rules). */
+#include "romfs_layout.h"
+
+#include <cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "romfs_template.h"
+
+#define LAYOUT_TEMPLATE "ld/romfs_memory.ld.in"
+
+/* Start of the erase block containing addr, and its size (0 if unknown). */
+static uint64_t erase_floor(const struct romfs_board *b, uint64_t addr, uint64_t *block)
+{
+    for (size_t i = 0; i < b->n_erase_map; i++) {
+        const struct romfs_erase_range *r = &b->erase_map[i];
+        if (r->block && addr >= r->start && addr - r->start < r->size) {
+            *block = r->block;
+            return r->start + (addr - r->start) / r->block * r->block;
+        }
+    }
+    *block = b->erase_block;
+    if (!b->erase_block)
+        return addr;
+    uint64_t base = b->flash_base <= addr ? b->flash_base : 0;
+    return base + (addr - base) / b->erase_block * b->erase_block;
+}
+
+static uint64_t erase_ceil(const struct romfs_board *b, uint64_t addr)
+{
+    uint64_t block;
+    uint64_t lo = erase_floor(b, addr, &block);
+    return lo == addr || !block ? addr : lo + block;
+}
+
+static uint32_t erase_at(const struct romfs_board *b, uint64_t addr)
+{
+    uint64_t block;
+    erase_floor(b, addr, &block);
+    return (uint32_t)block;
+}
+
+/* Round addr down to an erase boundary that is also a multiple of align. */
+static uint64_t floor_aligned(const struct romfs_board *b, uint64_t addr, uint64_t align)
+{
+    for (int guard = 0; guard < 64; guard++) {
+        uint64_t block, next = erase_floor(b, addr, &block);
+        if (align > 1)
+            next -= next % align;
+        if (next == addr)
+            break;
+        addr = next;
+    }
+    return addr;
+}
+
+static const char *kib(uint64_t n, char *buf, size_t size)
+{
+    if (n % (1024 * 1024) == 0 && n)
+        snprintf(buf, size, "%" PRIu64 "M", n / (1024 * 1024));
+    else if (n % 1024 == 0 && n)
+        snprintf(buf, size, "%" PRIu64 "K", n / 1024);
+    else
+        snprintf(buf, size, "%" PRIu64 " bytes", n);
+    return buf;
+}
+
+int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_request *req,
+                      struct romfs_layout_plan *plan, struct romfs_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->board = b;
+    if (!b->flash_size || (!b->erase_block && !b->n_erase_map))
+        return romfs_set_error(err, ROMFS_ERR_INVAL,
+                               "board %s has no flash geometry (size and erase block) in boards.json",
+                               b->name);
+    if (!req->romfs_size)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "ROMFS size must be more than 0");
+    if (req->align & (req->align - 1))
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "alignment %u is not a power of two", req->align);
+
+    uint64_t flash_end = b->flash_base + b->flash_size;
+    uint64_t fw_start = b->flash_base;
+    if (b->text_size && b->text_start >= b->flash_base && b->text_start < flash_end)
+        fw_start = b->text_start;
+    plan->flash_start = fw_start;
+    plan->flash_end = flash_end;
+
+    /* Firmware footprint. */
+    if (req->firmware_size_given) {
+        plan->firmware_used = req->firmware_size;
+        snprintf(plan->firmware_source, sizeof plan->firmware_source, "%s",
+                 req->firmware_source ? req->firmware_source : "given size");
+    } else if (b->text_size) {
+        plan->firmware_used = b->text_size;
+        snprintf(plan->firmware_source, sizeof plan->firmware_source,
+                 "the whole %s region of its linker script (pass --elf for the built size)",
+                 b->text_region ? b->text_region : "text");
+    } else {
+        return romfs_set_error(err, ROMFS_ERR_INVAL,
+                               "board %s: firmware size unknown; pass --elf FIRMWARE or --firmware-size",
+                               b->name);
+    }
+    uint64_t span = flash_end - fw_start;
+    uint64_t want_end = fw_start + plan->firmware_used + req->headroom;
+    plan->firmware_needed_end = want_end >= flash_end ? want_end : erase_ceil(b, want_end);
+
+    /* Filesystem at the top of flash. */
+    uint64_t fs_size = req->fs_size;
+    if (!req->fs_size_given)
+        fs_size = b->fs_region && b->fs_size && b->fs_start >= fw_start && b->fs_start < flash_end
+                      ? b->fs_size : 0;
+    char a[32], c[32], d[32], e[32];
+    uint64_t fs_start = flash_end;
+    if (fs_size) {
+        if (fs_size > span)
+            return romfs_set_error(err, ROMFS_ERR_FBIG,
+                                   "board %s: a %s filesystem alone is %" PRIu64 " bytes more than "
+                                   "the %s from 0x%08" PRIx64 " to the end of flash",
+                                   b->name, kib(fs_size, a, sizeof a), fs_size - span,
+                                   kib(span, c, sizeof c), fw_start);
+        fs_start = floor_aligned(b, flash_end - fs_size, 1);
+    }
+    plan->fs.name = b->fs_region ? b->fs_region : "FLASH_FS";
+    plan->fs.start = fs_start;
+    plan->fs.size = flash_end - fs_start;
+    plan->fs_erase_block = fs_size ? erase_at(b, fs_start) : 0;
+
+    /* ROMFS directly below. */
+    if (req->romfs_size > fs_start - fw_start) {
+        uint64_t short_by = plan->firmware_needed_end - fw_start + req->romfs_size - (fs_start - fw_start);
+        return romfs_set_error(err, ROMFS_ERR_FBIG,
+                               "board %s: does not fit: firmware %s (%s) + ROMFS %s + filesystem %s "
+                               "need %" PRIu64 " bytes more than the %s from 0x%08" PRIx64
+                               " to the end of flash",
+                               b->name, kib(plan->firmware_used, a, sizeof a), plan->firmware_source,
+                               kib(req->romfs_size, c, sizeof c), kib(plan->fs.size, d, sizeof d),
+                               short_by, kib(span, e, sizeof e), fw_start);
+    }
+    uint64_t romfs_start = floor_aligned(b, fs_start - req->romfs_size, req->align);
+    plan->romfs.name = "FLASH_ROMFS";
+    plan->romfs.start = romfs_start;
+    plan->romfs.size = fs_start - romfs_start;
+    plan->romfs_erase_block = erase_at(b, romfs_start);
+
+    plan->firmware.name = b->text_region ? b->text_region : "FLASH_APP";
+    plan->firmware.start = fw_start;
+    plan->firmware.size = romfs_start - fw_start;
+    if (romfs_start < fw_start || plan->firmware_needed_end > romfs_start) {
+        uint64_t short_by = plan->firmware_needed_end - romfs_start;
+        return romfs_set_error(err, ROMFS_ERR_FBIG,
+                               "board %s: does not fit by %" PRIu64 " bytes: the firmware (%s from 0x%08"
+                               PRIx64 ", %s) rounded up to an erase block ends at 0x%08" PRIx64
+                               ", but a %s ROMFS%s%s must start at 0x%08" PRIx64,
+                               b->name, short_by, kib(plan->firmware_used, a, sizeof a), fw_start,
+                               plan->firmware_source, plan->firmware_needed_end,
+                               kib(plan->romfs.size, c, sizeof c),
+                               fs_size ? " below the filesystem of " : "",
+                               fs_size ? kib(plan->fs.size, d, sizeof d) : "", romfs_start);
+    }
+    plan->firmware_free = romfs_start - plan->firmware_needed_end;
+    return ROMFS_OK;
+}
+
+/* ---- rendering -------------------------------------------------------------------- */
+
+char *romfs_layout_fill_template(const char *template, const char *const *names,
+                                 const char *const *values, size_t n)
+{
+    size_t cap = strlen(template) * 2 + 256, len = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    const char *line = template;
+    while (*line) {
+        const char *eol = strchr(line, '\n');
+        size_t line_len = eol ? (size_t)(eol - line) + 1 : strlen(line);
+        /* Build the filled line; drop it if a placeholder's value is NULL. */
+        char *filled = malloc(line_len * 2 + 1024);
+        if (!filled) {
+            free(out);
+            return NULL;
+        }
+        size_t fl = 0, fcap = line_len * 2 + 1024;
+        bool drop = false;
+        for (size_t i = 0; i < line_len;) {
+            const char *at = line + i;
+            const char *close = *at == '@' ? memchr(at + 1, '@', line_len - i - 1) : NULL;
+            size_t k = 0;
+            if (close) {
+                size_t name_len = (size_t)(close - at - 1);
+                for (k = 0; k < n; k++)
+                    if (strlen(names[k]) == name_len && memcmp(names[k], at + 1, name_len) == 0)
+                        break;
+                if (k < n) {
+                    const char *v = values[k];
+                    if (!v) {
+                        drop = true;
+                        break;
+                    }
+                    size_t vl = strlen(v);
+                    if (fl + vl + 1 > fcap) {
+                        fcap = (fl + vl + 1) * 2;
+                        char *g = realloc(filled, fcap);
+                        if (!g) {
+                            free(filled);
+                            free(out);
+                            return NULL;
+                        }
+                        filled = g;
+                    }
+                    memcpy(filled + fl, v, vl);
+                    fl += vl;
+                    i += name_len + 2;
+                    continue;
+                }
+            }
+            if (fl + 2 > fcap) {
+                fcap *= 2;
+                char *g = realloc(filled, fcap);
+                if (!g) {
+                    free(filled);
+                    free(out);
+                    return NULL;
+                }
+                filled = g;
+            }
+            filled[fl++] = line[i++];
+        }
+        if (!drop) {
+            if (len + fl + 1 > cap) {
+                cap = (len + fl + 1) * 2;
+                char *g = realloc(out, cap);
+                if (!g) {
+                    free(filled);
+                    free(out);
+                    return NULL;
+                }
+                out = g;
+            }
+            memcpy(out + len, filled, fl);
+            len += fl;
+        }
+        free(filled);
+        line += line_len;
+    }
+    out[len] = '\0';
+    return out;
+}
+
+char *romfs_layout_render_ld(const struct romfs_layout_plan *p)
+{
+    const char *tmpl = romfs_template(LAYOUT_TEMPLATE, NULL);
+    if (!tmpl)
+        return NULL;
+    char fw_o[24], fw_l[24], ro_o[24], ro_l[24], fs_o[24], fs_l[24], used[64], eb[32], fb[64];
+    snprintf(fw_o, sizeof fw_o, "0x%08" PRIx64, p->firmware.start);
+    snprintf(fw_l, sizeof fw_l, "0x%08" PRIx64, p->firmware.size);
+    snprintf(ro_o, sizeof ro_o, "0x%08" PRIx64, p->romfs.start);
+    snprintf(ro_l, sizeof ro_l, "0x%08" PRIx64, p->romfs.size);
+    snprintf(fs_o, sizeof fs_o, "0x%08" PRIx64, p->fs.start);
+    snprintf(fs_l, sizeof fs_l, "0x%08" PRIx64, p->fs.size);
+    snprintf(used, sizeof used, "%" PRIu64, p->firmware_used);
+    snprintf(eb, sizeof eb, "%" PRIu32, p->romfs_erase_block);
+    snprintf(fb, sizeof fb, "%" PRIu64, p->firmware_free);
+    bool fs = p->fs.size > 0;
+    const char *names[] = { "BOARD", "PORT", "MCU", "FIRMWARE_SOURCE", "FIRMWARE_USED", "FIRMWARE_FREE",
+                            "ERASE_BLOCK", "TEXT_REGION", "FIRMWARE_ORIGIN", "FIRMWARE_LENGTH",
+                            "ROMFS_ORIGIN", "ROMFS_LENGTH", "FS_REGION", "FS_ORIGIN", "FS_LENGTH" };
+    const char *values[] = { p->board->name, p->board->port ? p->board->port : "?",
+                             p->board->mcu ? p->board->mcu : "?", p->firmware_source, used, fb, eb,
+                             p->firmware.name, fw_o, fw_l, ro_o, ro_l,
+                             fs ? p->fs.name : NULL, fs ? fs_o : NULL, fs ? fs_l : NULL };
+    return romfs_layout_fill_template(tmpl, names, values, sizeof names / sizeof names[0]);
+}
+
+static cJSON *region_json(const struct romfs_layout_region *r, uint32_t erase)
+{
+    cJSON *o = cJSON_CreateObject();
+    char hex[24];
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "region", r->name);
+    cJSON_AddNumberToObject(o, "start", (double)r->start);
+    snprintf(hex, sizeof hex, "0x%08" PRIx64, r->start);
+    cJSON_AddStringToObject(o, "start_hex", hex);
+    cJSON_AddNumberToObject(o, "size", (double)r->size);
+    cJSON_AddNumberToObject(o, "end", (double)(r->start + r->size));
+    if (erase)
+        cJSON_AddNumberToObject(o, "erase_block", erase);
+    return o;
+}
+
+char *romfs_layout_to_json(const struct romfs_layout_plan *p)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    cJSON_AddStringToObject(root, "board", p->board->name);
+    if (p->board->port)
+        cJSON_AddStringToObject(root, "port", p->board->port);
+    cJSON_AddNumberToObject(root, "flash_start", (double)p->flash_start);
+    cJSON_AddNumberToObject(root, "flash_end", (double)p->flash_end);
+    cJSON *fw = region_json(&p->firmware, 0);
+    if (fw) {
+        cJSON_AddNumberToObject(fw, "used", (double)p->firmware_used);
+        cJSON_AddStringToObject(fw, "used_source", p->firmware_source);
+        cJSON_AddNumberToObject(fw, "free", (double)p->firmware_free);
+        cJSON_AddItemToObject(root, "firmware", fw);
+    }
+    cJSON_AddItemToObject(root, "romfs", region_json(&p->romfs, p->romfs_erase_block));
+    if (p->fs.size)
+        cJSON_AddItemToObject(root, "filesystem", region_json(&p->fs, p->fs_erase_block));
+    else
+        cJSON_AddNullToObject(root, "filesystem");
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
+}
