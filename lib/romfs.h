@@ -8,6 +8,7 @@
 #include "romfs_digest.h"
 #include "romfs_pack.h"
 #include "romfs_template.h"
+#include "romfs_sim.h"
 #include "romfs_sign.h"
 #include "romfs_board.h"
 

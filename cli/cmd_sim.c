@@ -1,0 +1,107 @@
+/* cmd_sim.c: `romfs sim`, a simulated MicroPython device on a pseudo-terminal. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "romfs_sim.h"
+
+CLI_COMMAND(sim, "run a simulated MicroPython device on a pseudo-terminal");
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: romfs sim [--board BOARD] [--flash FILE] [--api ioctl|object] [--baud N]\n"
+"                 [--fault SPEC] [--ready-file FILE] [--log FILE] [OPTIONS]\n"
+"\n"
+"Runs a simulated MicroPython device behind a pseudo-terminal: prints the pty path\n"
+"(first line of stdout, e.g. /dev/pts/7) and runs until SIGTERM or SIGINT. Point any\n"
+"REPL client at that path (romfs flash --via repl --port PATH, mpremote connect PATH).\n"
+"\n"
+"The device speaks MicroPython's friendly REPL, raw REPL and raw-paste mode byte for\n"
+"byte (docs/reference/repl.rst), really runs the Python it is sent, with vfs (rom_ioctl,\n"
+"VfsRom, mount), os, io, binascii, deflate, hashlib, sys, machine, micropython, gc,\n"
+"time; /rom is mounted from partition 0 at boot and after each soft reset. Its flash\n"
+"erases to 0xff in erase blocks and programs with AND (bits only clear), in write units.\n"
+"\n"
+"Device:\n"
+"  --board BOARD         geometry, port and MCU from the board database (boards.json);\n"
+"                        default: one 128 KiB partition, 4 KiB erase blocks (stm32-like)\n"
+"  --partition-size N    size of partition 0 (K/M suffixes, 0x.. hex)\n"
+"  --erase-block N       erase block of partition 0\n"
+"  --write-block N       write unit of partition 0 (writes must be aligned to it)\n"
+"  --partition SIZE[:ERASE[:WRITE]]  add a partition (repeatable; --board adds its own)\n"
+"  --flash FILE          persist partition 0 in FILE (created erased; partition N>0 in\n"
+"                        FILE.N), so a soft reset or restart mounts what was written\n"
+"  --api ioctl|object    vfs.rom_ioctl(2) gives a memoryview with rom_ioctl(3..6) (stm32,\n"
+"                        samd, esp8266, alif) or a block-device object with ioctl/\n"
+"                        readblocks/writeblocks (rp2, esp32, mimxrt, nrf); default: the\n"
+"                        board's port\n"
+"  --mp-port NAME --mcu NAME --board-name NAME  MicroPython port (stm32, rp2, ...), MCU\n"
+"                        and board name the device reports\n"
+"  --arch ARCH           sys.implementation._mpy architecture (armv6m, armv7emsp, ...)\n"
+"  --mpy-version N       .mpy version in sys.implementation._mpy (default 6)\n"
+"  --no-romfs            firmware without vfs.rom_ioctl\n"
+"  --start-raw           boot into the raw REPL\n"
+"\n"
+"Protocol variants (to test a client's fallbacks):\n"
+"  --raw-paste on|off|absent   off: answer \"R\\x00\" (raw-paste refused); absent: firmware\n"
+"                        that predates raw-paste (the request is taken as code)\n"
+"  --raw-paste-window N  flow-control window increment (default 128, as MicroPython's\n"
+"                        256-byte stdin buffer gives; some nrf boards use 32)\n"
+"  --without MOD[.ATTR]  remove a module or attribute (repeatable), e.g. deflate,\n"
+"                        binascii.a2b_base64, hashlib, bytes.fromhex\n"
+"  --no-deflate          = --without deflate\n"
+"  --no-base64           = --without binascii.a2b_base64 --without binascii.b2a_base64\n"
+"  --no-fromhex          = --without bytes.fromhex\n"
+"\n"
+"Link:\n"
+"  --baud N              limit both directions to N/10 bytes per second (a UART)\n"
+"  --fault SPEC          inject faults; SPEC is a comma list of KIND@N[:ARG] (repeatable):\n"
+"      disconnect@N        after N bytes received, finish processing them, then drop\n"
+"                          the link (the simulator exits; --flash keeps what was written)\n"
+"      stall@N:SECONDS     after N bytes received, stop reading and answering for SECONDS\n"
+"      flip-rx@N[:BIT]     flip bit BIT (default 0) of received byte N (0-based)\n"
+"      flip-write@N[:BIT]  flip bit BIT of the N-th byte (0-based, over all flash writes)\n"
+"                          while it is programmed\n"
+"      flip-flash@OFF[:BIT] after the first write covering offset OFF of partition 0,\n"
+"                          flip that bit in flash (for verify-failure tests)\n"
+"      cut-write@N         power cut in the N-th flash write call (1-based): half of it\n"
+"                          is programmed, then the simulator exits\n"
+"      cut-erase@N         power cut in the N-th block erase (1-based): half the block\n"
+"                          is erased, then the simulator exits\n"
+"\n"
+"Harness:\n"
+"  --ready-file FILE     write the pty path to FILE once the device is at its prompt\n"
+"  --log FILE            append a timestamped transcript of both directions\n"
+"  --stats FILE          JSON after every executed command: rx_bytes, tx_bytes, erases,\n"
+"                        erased_blocks, writes, written_bytes, soft_resets\n"
+"\n"
+"Example:\n"
+"  romfs sim --board PYBD_SF2 --flash dev.bin --ready-file ready & sleep 1\n"
+"  romfs flash app/ --via repl --port \"$(cat ready)\"\n"
+"\n"
+"Needs python3 (ROMFS_PYTHON overrides). Exit status: 0 when stopped, 2 bad usage.\n");
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+    }
+    struct romfs_error err = {0};
+    struct romfs_sim_command cmd;
+    int rc = romfs_sim_command_build(argc - 1, argv + 1, &cmd, &err);
+    if (rc != ROMFS_OK)
+        return cli_fail(&err);
+    fflush(stdout);
+    execvp(cmd.argv[0], cmd.argv);
+    int e = errno;
+    romfs_sim_command_discard(&cmd);
+    cli_error("cannot run %s for the simulator: %s (set ROMFS_PYTHON)", cmd.argv[0], strerror(e));
+    romfs_sim_command_free(&cmd);
+    return EXIT_FAIL;
+}

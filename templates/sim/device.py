@@ -1,0 +1,270 @@
+# device.py: the simulated device's Python environment: its builtins, import system,
+# module table, /rom mount, code execution with keyboard interrupt, and MicroPython-
+# style exception printing. repl.py drives it from the serial link.
+
+import builtins as _builtins
+import ctypes
+import os
+import sys
+import threading
+import traceback
+import types
+
+import modules
+from modules import Stdin, Stdout, FlashPartitionObject
+from vfsrom import MountTable, VfsRom
+
+PROGRAM_DIR = os.path.dirname(os.path.abspath(__file__))
+
+NORMAL, EXCEPTION, FORCED_EXIT = 0, 1, 2
+
+
+class SoftReset(BaseException):
+    """Raised by machine.soft_reset(): leaves the running code, then the device reboots."""
+
+
+class _MemoryviewMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, memoryview)
+
+
+class device_memoryview(metaclass=_MemoryviewMeta):
+    """memoryview() that also accepts object-style partitions (they have the buffer
+    protocol on a real device)."""
+
+    def __new__(cls, obj):
+        if hasattr(obj, "_sim_buffer"):
+            obj = obj._sim_buffer()
+        return memoryview(obj)
+
+
+class _BytesMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, bytes)
+
+    def __getattribute__(cls, name):
+        if name == "fromhex":
+            raise AttributeError("type object 'bytes' has no attribute 'fromhex'")
+        return getattr(bytes, name) if name not in ("__new__", "__call__") else type.__getattribute__(cls, name)
+
+
+class bytes_without_fromhex(metaclass=_BytesMeta):
+    def __new__(cls, *args):
+        return bytes(*args)
+
+
+class Device:
+    def __init__(self, cfg, link, partitions):
+        self.cfg = cfg
+        self.link = link
+        self.partitions = partitions
+        self.partition_objects = []
+        self.stdin = Stdin(link)
+        self.stdout = Stdout(link)
+        self.mounts = MountTable()
+        self.sys_modules = {}
+        self.namespace = {}
+        self.main_thread = threading.main_thread().ident
+        self.executing = False
+        self.soft_reset_requested = False
+        self.stats = {}
+        link.on_interrupt = self._on_interrupt
+        self.reset_state()
+
+    # -- state ----------------------------------------------------------------------
+    def reset_state(self):
+        """What a soft reset re-creates: modules, namespace, mounts, partition views."""
+        self.partition_objects = []
+        for p in self.partitions:
+            self.partition_objects.append(FlashPartitionObject(p) if self.cfg.api == "object" else p.view)
+        self.mounts = MountTable()
+        self.sys_modules.clear()
+        self.factories = modules.factories(self)
+        for name in self.cfg.without:
+            if "." not in name:
+                self.factories.pop(name, None)
+        self.builtins = self._make_builtins()
+        self.namespace = {"__name__": "__main__", "__builtins__": self.builtins}
+        self.soft_reset_requested = False
+        self.mount_rom()
+
+    def mount_rom(self):
+        """Mount partition 0 at /rom if it holds a ROMFS (mp_vfs_mount_romfs_protected)."""
+        if not self.cfg.has_romfs or not self.partitions:
+            return False
+        try:
+            vfs = VfsRom(self.partition_objects[0])
+            self.mounts.mount(vfs, "/rom")
+        except (OSError, TypeError):
+            return False
+        sysm = self.import_module("sys")
+        sysm.path.extend(["/rom", "/rom/lib"])
+        return True
+
+    def _make_builtins(self):
+        b = dict(vars(_builtins))
+        for name in ("exit", "quit", "copyright", "credits", "license", "breakpoint",
+                     "__loader__", "__spec__"):
+            b.pop(name, None)
+        b["__import__"] = self._import
+        b["open"] = lambda path, mode="r", *a, **k: self.mounts.open(path, mode)
+        b["memoryview"] = device_memoryview
+        b["input"] = self._input
+        b["help"] = lambda *a: self.stdout.write("Welcome to MicroPython (romfs sim)!\n")
+        b["print"] = self._print
+        if "bytes.fromhex" in self.cfg.without:
+            b["bytes"] = bytes_without_fromhex
+        b["__build_class__"] = _builtins.__build_class__
+        return b
+
+    def _print(self, *args, sep=" ", end="\n", file=None):
+        (file or self.stdout).write(sep.join(str(a) for a in args) + end)
+
+    def _input(self, prompt=""):
+        self.stdout.write(prompt)
+        return self.stdin.readline().rstrip("\n")
+
+    # -- imports ------------------------------------------------------------------------
+    def import_module(self, name):
+        if name in self.sys_modules:
+            return self.sys_modules[name]
+        if name == "builtins":
+            m = types.ModuleType("builtins")
+            m.__dict__.update(self.builtins)
+        elif name in self.factories:
+            m = self.factories[name]()
+            for w in self.cfg.without:
+                mod, _, attr = w.partition(".")
+                if mod == name and attr and hasattr(m, attr):
+                    delattr(m, attr)
+        else:
+            m = self._import_from_vfs(name)
+        self.sys_modules[name] = m
+        return m
+
+    def _import_from_vfs(self, name):
+        rel = name.replace(".", "/")
+        sysm = self.import_module("sys") if name != "sys" else None
+        for base in (sysm.path if sysm else [""]):
+            for cand, is_pkg in ((rel + ".py", False), (rel + "/__init__.py", True), (rel + ".mpy", False)):
+                path = (base.rstrip("/") + "/" + cand) if base else cand
+                if not self.mounts.is_file(path):
+                    continue
+                if cand.endswith(".mpy"):
+                    raise ImportError("romfs sim cannot run .mpy files: %s" % path)
+                with self.mounts.open(path, "r") as f:
+                    src = f.read()
+                m = types.ModuleType(name)
+                m.__file__ = path
+                m.__dict__["__builtins__"] = self.builtins
+                if is_pkg:
+                    m.__path__ = [path.rsplit("/", 1)[0]]
+                self.sys_modules[name] = m
+                try:
+                    exec(compile(src, path, "exec"), m.__dict__)
+                except BaseException:
+                    self.sys_modules.pop(name, None)
+                    raise
+                return m
+        raise ImportError("no module named '%s'" % name)
+
+    def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level:
+            raise ImportError("relative import not supported by romfs sim")
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            self.import_module(".".join(parts[:i]))
+            if i > 1:
+                parent = self.sys_modules[".".join(parts[:i - 1])]
+                setattr(parent, parts[i - 1], self.sys_modules[".".join(parts[:i])])
+        if fromlist:
+            m = self.sys_modules[name]
+            for item in fromlist:
+                if not hasattr(m, item) and hasattr(m, "__path__"):
+                    try:
+                        self._import(name + "." + item)
+                    except ImportError:
+                        pass
+                if not hasattr(m, item):
+                    raise ImportError("can't import name %s" % item)
+            return m
+        return self.sys_modules[parts[0]]
+
+    # -- execution ------------------------------------------------------------------------
+    def _on_interrupt(self):
+        # Called by the link thread with its lock held when Ctrl-C arrives while
+        # keyboard interrupt is enabled: raise KeyboardInterrupt in the running code.
+        if self.executing:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main_thread),
+                                                       ctypes.py_object(KeyboardInterrupt))
+
+    def request_soft_reset(self):
+        raise SoftReset()
+
+    def execute(self, source, mode="exec", print_eof=False, filename="<stdin>"):
+        """Compile and run source as parse_compile_execute does. Returns NORMAL,
+        EXCEPTION or FORCED_EXIT (SystemExit/soft reset: the REPL then reboots)."""
+        link = self.link
+        ret = NORMAL
+        exc = None
+        with link.cond:
+            link.interrupt_char = 3
+            link.pending_interrupt = False
+            self.executing = True
+        try:
+            try:
+                code = compile(source, filename, mode, dont_inherit=True)
+                saved = sys.stdout, sys.displayhook
+                sys.stdout = self.stdout
+                sys.displayhook = self._displayhook
+                try:
+                    exec(code, self.namespace)
+                finally:
+                    sys.stdout, sys.displayhook = saved
+            finally:
+                with link.cond:
+                    self.executing = False
+                    link.interrupt_char = -1
+                    link.pending_interrupt = False
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main_thread), None)
+        except (SystemExit, SoftReset):
+            ret = FORCED_EXIT
+        except BaseException as e:   # the device's exception, KeyboardInterrupt included
+            exc = e
+            ret = EXCEPTION
+        if print_eof:
+            link.write(b"\x04")
+        if exc is not None:
+            self.stdout.write(self.format_exception(exc))
+        if print_eof:
+            link.write(b"\x04")
+        return ret
+
+    def _displayhook(self, value):
+        if value is not None:
+            self.namespace["_"] = value
+            self.stdout.write(repr(value) + "\n")
+
+    def format_exception(self, exc):
+        """Text MicroPython prints for an uncaught exception ('\\n' line ends)."""
+        lines = []
+        frames = []
+        for fs in traceback.extract_tb(exc.__traceback__):
+            if fs.filename.startswith(PROGRAM_DIR) or fs.filename == __file__:
+                continue
+            frames.append(fs)
+        if isinstance(exc, SyntaxError):
+            lines.append("Traceback (most recent call last):\n")
+            lines.append('  File "%s", line %d\n' % (exc.filename or "<stdin>", exc.lineno or 1))
+            lines.append("SyntaxError: %s\n" % (exc.msg or "invalid syntax"))
+            return "".join(lines)
+        if frames:
+            lines.append("Traceback (most recent call last):\n")
+            for fs in frames:
+                lines.append('  File "%s", line %d, in %s\n' % (fs.filename, fs.lineno, fs.name))
+        name = type(exc).__name__
+        if not exc.args:
+            lines.append("%s: \n" % name)
+        else:
+            lines.append("%s: %s\n" % (name, exc))
+        return "".join(lines)
