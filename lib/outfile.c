@@ -1,0 +1,131 @@
+/* outfile.c: where an image goes (board partition or explicit address), writing every
+ * requested output format at once, and atomic file output. */
+#include "romfs_outfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "romfs_board.h"
+
+void romfs_placement_at(uint64_t address, struct romfs_placement *out)
+{
+    memset(out, 0, sizeof *out);
+    out->address = address;
+    out->vid = 0x0483;
+    out->pid = 0xdf11;
+    snprintf(out->what, sizeof out->what, "address 0x%08llx", (unsigned long long)address);
+}
+
+int romfs_placement_from_board(const struct romfs_board *b, int partition,
+                               struct romfs_placement *out, struct romfs_error *err)
+{
+    const struct romfs_partition *p = romfs_board_partition(b, partition);
+    if (!p)
+        return romfs_set_error(err, ROMFS_ERR_NOENT,
+                               "board %s has no ROMFS partition %d in boards.json%s%s%s: give "
+                               "the address with --address", b->name, partition,
+                               b->romfs_option ? " (it is added by the build option " : "",
+                               b->romfs_option ? b->romfs_option : "",
+                               b->romfs_option ? ")" : "");
+    romfs_placement_at(p->start, out);
+    out->size = p->size;
+    snprintf(out->what, sizeof out->what, "board %s partition %d at 0x%08llx", b->name,
+             partition, (unsigned long long)p->start);
+    if (b->dfu_usb) {
+        unsigned v, d;
+        if (sscanf(b->dfu_usb, "%x:%x", &v, &d) == 2 && v <= 0xffff && d <= 0xffff) {
+            out->vid = (uint16_t)v;
+            out->pid = (uint16_t)d;
+        }
+        if (b->dfu_alt > 0 && b->dfu_alt < 256)
+            out->alt = (uint8_t)b->dfu_alt;
+    }
+    if (b->has_uf2) {
+        out->uf2_family = b->uf2_family;
+        out->has_uf2_family = true;
+    } else if (b->mcu && romfs_uf2_family(b->mcu, &out->uf2_family, NULL) == ROMFS_OK) {
+        out->has_uf2_family = true;
+    }
+    return ROMFS_OK;
+}
+
+int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_placement *p,
+                         const struct romfs_outfile_paths *paths, struct romfs_error *err)
+{
+    if (p->size && len > p->size)
+        return romfs_set_error(err, ROMFS_ERR_FBIG,
+                               "image of %zu bytes does not fit %s (%llu bytes)", len, p->what,
+                               (unsigned long long)p->size);
+    if (p->address + len > 0x100000000ull)
+        return romfs_set_error(err, ROMFS_ERR_RANGE, "%zu bytes at %s pass the 4 GiB address "
+                               "space of .dfu/.uf2/.hex files", len, p->what);
+    if (paths->uf2 && !p->has_uf2_family)
+        return romfs_set_error(err, ROMFS_ERR_INVAL,
+                               "no UF2 family known for %s: give one with --family "
+                               "(rp2040, rp2350, samd21, samd51, nrf52840, or 0x...)", p->what);
+    if (paths->uf2 && p->address % ROMFS_UF2_PAYLOAD)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "UF2 needs a 256-byte aligned address, not %s",
+                               p->what);
+    int rc = ROMFS_OK;
+    uint32_t a = (uint32_t)p->address;
+    if (paths->dfu) {
+        struct romfs_dfu_file_options o = { a, p->vid, p->pid, p->alt, NULL };
+        rc = romfs_write_dfu_file(image, len, &o, paths->dfu, err);
+    }
+    if (rc == ROMFS_OK && paths->uf2)
+        rc = romfs_write_uf2_file(image, len, a, p->uf2_family, paths->uf2, err);
+    if (rc == ROMFS_OK && paths->hex)
+        rc = romfs_write_ihex_file(image, len, a, paths->hex, err);
+    if (rc == ROMFS_OK && paths->bin)
+        rc = romfs_write_file_atomic(paths->bin, image, len, err);
+    return rc;
+}
+
+int romfs_write_file_atomic(const char *path, const uint8_t *data, size_t len,
+                            struct romfs_error *err)
+{
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+            return romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write to standard output");
+        return ROMFS_OK;
+    }
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return romfs_set_errno(err, e == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, e,
+                               "cannot create %s", path);
+    }
+    FILE *f = fdopen(fd, "wb");
+    int rc = ROMFS_OK;
+    if (!f) {
+        close(fd);
+        rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", path);
+    } else {
+        size_t w = fwrite(data, 1, len, f);
+        int e = errno;
+        if (fclose(f) != 0 || w != len) {
+            e = errno ? errno : e;
+            rc = romfs_set_errno(err, e == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, e,
+                                 "cannot write %s", path);
+        }
+    }
+    if (rc == ROMFS_OK && chmod(tmp, 0644) != 0)
+        rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot set mode of %s", path);
+    if (rc == ROMFS_OK && rename(tmp, path) != 0)
+        rc = romfs_set_errno(err, errno == EISDIR ? ROMFS_ERR_ISDIR : ROMFS_ERR_IO, errno,
+                             "cannot rename the output into %s", path);
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
