@@ -1,0 +1,422 @@
+/* cmd_boards.c: `romfs boards import|list|show|lint`: the board database. */
+#include "cli.h"
+
+#include "romfs_board_import.h"
+#include "romfs_board_lint.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+CLI_COMMAND(boards, "the board database: list, show, import from MicroPython, lint layouts");
+
+static const char boards_usage[] =
+    "usage: romfs boards list [--port PORT] [--json] [--db FILE]\n"
+    "       romfs boards show BOARD [--json] [--db FILE]\n"
+    "       romfs boards import MICROPYTHON_TREE [-o FILE] [--port PORT] [--version V] [--commit C]\n"
+    "       romfs boards lint [--json] [--port PORT] [MICROPYTHON_TREE | SCRIPT...]\n"
+    "\n"
+    "The board database (boards.json) records, for every MicroPython board with a ROMFS\n"
+    "partition, where each partition is (start, size, erase block, write size, memory\n"
+    "mapped or not, and the linker script symbol or define it came from), the flash\n"
+    "regions of the firmware link, and how to reach the board (REPL USB id, DFU, SWD\n"
+    "targets, UF2 family). The built-in copy is used unless --db FILE or $ROMFS_BOARDS\n"
+    "names another.\n"
+    "\n"
+    "  list     one line per board: port, name, MCU, partitions\n"
+    "  show     everything known about one board (name is case-insensitive)\n"
+    "  import   regenerate boards.json from a MicroPython source tree by evaluating each\n"
+    "           board's linker scripts as its port's Makefile passes them; writes FILE\n"
+    "           (default: stdout) atomically\n"
+    "  lint     check flash layouts: overlapping regions, ROMFS running into the next\n"
+    "           region, firmware on top of a bootloader, ROMFS not aligned to or not a\n"
+    "           whole number of erase blocks, ROMFS outside memory-mapped flash, regions\n"
+    "           past the end of device flash. Given a tree, lints every board imported from\n"
+    "           it; given linker scripts, lints their MEMORY regions; given nothing, lints\n"
+    "           the board database. Exit 1 if any error-severity finding.\n"
+    "\n"
+    "Options:\n"
+    "  --json        machine-readable output\n"
+    "  --port PORT   only boards of this port (stm32, mimxrt, samd, nrf, renesas-ra, alif,\n"
+    "                esp8266, qemu)\n"
+    "  --db FILE     read this boards.json instead of the built-in one\n"
+    "  -o FILE       (import) write here instead of stdout\n";
+
+static int usage_ok(void)
+{
+    fputs(boards_usage, stdout);
+    return EXIT_OK;
+}
+
+struct opts {
+    const char *port, *db, *out, *version, *commit;
+    bool json;
+    char **args;
+    int n_args;
+};
+
+static int parse_opts(const char *sub, int argc, char **argv, struct opts *o, bool *help)
+{
+    memset(o, 0, sizeof *o);
+    *help = false;
+    o->args = calloc((size_t)argc + 1, sizeof *o->args);
+    if (!o->args)
+        return cli_usage_error("boards", "out of memory");
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            *help = true;
+            return EXIT_OK;
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = true;
+            continue;
+        } else if (strcmp(a, "--port") == 0) {
+            slot = &o->port;
+        } else if (strcmp(a, "--db") == 0) {
+            slot = &o->db;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            slot = &o->out;
+        } else if (strcmp(a, "--version") == 0) {
+            slot = &o->version;
+        } else if (strcmp(a, "--commit") == 0) {
+            slot = &o->commit;
+        } else if (strcmp(a, "--") == 0) {
+            for (i++; i < argc; i++)
+                o->args[o->n_args++] = argv[i];
+            break;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("boards", "%s: unknown option '%s'", sub, a);
+        } else {
+            o->args[o->n_args++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cli_usage_error("boards", "%s: option '%s' needs a value", sub, a);
+        *slot = argv[++i];
+    }
+    return EXIT_OK;
+}
+
+static const char *hx(char *buf, size_t n, uint64_t v)
+{
+    snprintf(buf, n, "0x%08" PRIx64, v);
+    return buf;
+}
+
+/* ---- list ---- */
+
+static int do_list(const struct opts *o, const struct romfs_boards *db)
+{
+    if (o->json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < db->n; i++) {
+            const struct romfs_board *b = &db->boards[i];
+            if (o->port && strcasecmp(o->port, b->port) != 0)
+                continue;
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddStringToObject(j, "board", b->name);
+            cJSON_AddStringToObject(j, "port", b->port);
+            if (b->mcu)
+                cJSON_AddStringToObject(j, "mcu", b->mcu);
+            cJSON_AddNumberToObject(j, "partitions", (double)b->n_partitions);
+            cJSON_AddItemToArray(arr, j);
+        }
+        char *s = cJSON_Print(arr);
+        cJSON_Delete(arr);
+        if (!s)
+            return cli_usage_error("boards", "out of memory");
+        puts(s);
+        free(s);
+        return EXIT_OK;
+    }
+    size_t shown = 0;
+    for (size_t i = 0; i < db->n; i++) {
+        const struct romfs_board *b = &db->boards[i];
+        if (o->port && strcasecmp(o->port, b->port) != 0)
+            continue;
+        printf("%-11s %-36s %-16s", b->port, b->name, b->mcu ? b->mcu : "-");
+        if (!b->n_partitions)
+            printf(" (ROMFS by build option)");
+        for (size_t k = 0; k < b->n_partitions; k++) {
+            const struct romfs_partition *p = &b->partitions[k];
+            char sz[64];
+            printf(" part%d%s%s@0x%08" PRIx64 "+%s", p->index, p->core ? "/" : "", p->core ? p->core : "", p->start,
+                   cli_human_size(p->size, sz, sizeof sz));
+        }
+        printf("\n");
+        shown++;
+    }
+    if (!shown && o->port) {
+        cli_error("no boards for port '%s'", o->port);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+/* ---- show ---- */
+
+static int do_show(const struct opts *o, const struct romfs_boards *db)
+{
+    if (o->n_args != 1)
+        return cli_usage_error("boards", "show needs exactly one BOARD");
+    const struct romfs_board *b = romfs_boards_find(db, o->args[0]);
+    if (!b) {
+        cli_error("unknown board '%s' (try 'romfs boards list')", o->args[0]);
+        return EXIT_USAGE;
+    }
+    if (o->json) {
+        struct romfs_boards one = *db;
+        one.boards = (struct romfs_board *)b;
+        one.n = 1;
+        char *text = romfs_boards_to_json(&one);
+        cJSON *root = text ? cJSON_Parse(text) : NULL;
+        free(text);
+        cJSON *boards = root ? cJSON_GetObjectItem(root, "boards") : NULL;
+        cJSON *item = boards ? cJSON_DetachItemFromArray(boards, 0) : NULL;
+        char *s = item ? cJSON_Print(item) : NULL;
+        cJSON_Delete(item);
+        cJSON_Delete(root);
+        if (!s)
+            return cli_usage_error("boards", "out of memory");
+        puts(s);
+        free(s);
+        return EXIT_OK;
+    }
+    char a[32], c[32], sz[64];
+    printf("board:        %s\nport:         %s\n", b->name, b->port);
+    if (b->mcu)
+        printf("mcu:          %s\n", b->mcu);
+    if (b->variant)
+        printf("variant:      %s\n", b->variant);
+    if (b->flash_size)
+        printf("flash:        %s, %s, erase %u, write %u\n", hx(a, sizeof a, b->flash_base),
+               cli_human_size(b->flash_size, sz, sizeof sz), b->erase_block, b->write_block);
+    for (size_t i = 0; i < b->n_erase_map; i++)
+        printf("  sectors:    %s..%s of %u\n", hx(a, sizeof a, b->erase_map[i].start),
+               hx(c, sizeof c, b->erase_map[i].start + b->erase_map[i].size), b->erase_map[i].block);
+    if (b->text_region)
+        printf("firmware:     %s %s, %s\n", b->text_region, hx(a, sizeof a, b->text_start),
+               cli_human_size(b->text_size, sz, sizeof sz));
+    if (b->fs_region)
+        printf("filesystem:   %s %s, %s\n", b->fs_region, hx(a, sizeof a, b->fs_start),
+               cli_human_size(b->fs_size, sz, sizeof sz));
+    if (!b->n_partitions)
+        printf("romfs:        none in the default build%s%s\n", b->romfs_option ? "; enable with " : "",
+               b->romfs_option ? b->romfs_option : "");
+    for (size_t i = 0; i < b->n_partitions; i++) {
+        const struct romfs_partition *p = &b->partitions[i];
+        printf("romfs part%d%s%s: %s..%s, %s, erase %u, write %u, %s%s%s\n", p->index, p->core ? " " : "",
+               p->core ? p->core : "", hx(a, sizeof a, p->start), hx(c, sizeof c, p->start + p->size),
+               cli_human_size(p->size, sz, sizeof sz), p->erase_block, p->write_block,
+               p->mmap ? "memory-mapped" : "not memory-mapped", p->device ? ", " : "", p->device ? p->device : "");
+        if (p->source)
+            printf("  source:     %s\n", p->source);
+    }
+    for (size_t i = 0; i < b->n_flash; i++)
+        printf("region:       %-18s %s..%s %s\n", b->flash[i].name, hx(a, sizeof a, b->flash[i].origin),
+               hx(c, sizeof c, b->flash[i].origin + b->flash[i].length), b->flash[i].attrs ? b->flash[i].attrs : "");
+    if (b->linker_scripts)
+        printf("ld scripts:   %s\n", b->linker_scripts);
+    if (b->repl_usb)
+        printf("repl usb:     %s\n", b->repl_usb);
+    if (b->dfu_usb)
+        printf("dfu:          %s alt %d (%s)%s%s\n", b->dfu_usb, b->dfu_alt, b->dfu_kind ? b->dfu_kind : "?",
+               b->dfu_layout ? " " : "", b->dfu_layout ? b->dfu_layout : "");
+    if (b->openocd_target || b->pyocd_target)
+        printf("swd:          openocd %s, pyocd %s\n", b->openocd_target ? b->openocd_target : "-",
+               b->pyocd_target ? b->pyocd_target : "-");
+    if (b->has_uf2)
+        printf("uf2 family:   0x%08x\n", b->uf2_family);
+    return EXIT_OK;
+}
+
+/* ---- import ---- */
+
+static int write_atomically(const char *path, const char *text, struct romfs_error *err)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    snprintf(tmp, len + 16, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", tmp);
+        free(tmp);
+        return rc;
+    }
+    FILE *f = fdopen(fd, "wb");
+    bool ok = f && fputs(text, f) >= 0;
+    ok = f && fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", path);
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    free(tmp);
+    return ROMFS_OK;
+}
+
+static int do_import(const struct opts *o)
+{
+    if (o->n_args != 1)
+        return cli_usage_error("boards", "import needs exactly one MICROPYTHON_TREE");
+    struct romfs_import_options io = { .version = o->version, .commit = o->commit, .only_port = o->port };
+    struct romfs_boards db;
+    struct romfs_error err = { 0 };
+    int rc = romfs_boards_import(o->args[0], &io, &db, &err);
+    if (rc)
+        return cli_fail(&err);
+    char *text = romfs_boards_to_json(&db);
+    size_t n = db.n;
+    romfs_boards_free(&db);
+    if (!text)
+        return cli_usage_error("boards", "out of memory");
+    if (o->out && strcmp(o->out, "-") != 0) {
+        rc = write_atomically(o->out, text, &err);
+        free(text);
+        if (rc)
+            return cli_fail(&err);
+        fprintf(stderr, "romfs: wrote %zu boards to %s\n", n, o->out);
+        return EXIT_OK;
+    }
+    fputs(text, stdout);
+    free(text);
+    return EXIT_OK;
+}
+
+static int cmd_boards_lint(const struct opts *o);
+
+int cmd_boards(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error("boards", "missing subcommand (list, show, import, lint)");
+    const char *sub = argv[1];
+    struct opts o;
+    bool help;
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0)
+        return usage_ok();
+    int rc = parse_opts(sub, argc - 2, argv + 2, &o, &help);
+    if (rc || help) {
+        free(o.args);
+        return help ? usage_ok() : rc;
+    }
+    if (strcmp(sub, "import") == 0) {
+        rc = do_import(&o);
+    } else if (strcmp(sub, "lint") == 0) {
+        rc = cmd_boards_lint(&o);
+    } else if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
+        struct romfs_boards db;
+        struct romfs_error err = { 0 };
+        if (romfs_boards_load(o.db, &db, &err)) {
+            free(o.args);
+            return cli_fail(&err);
+        }
+        rc = strcmp(sub, "list") == 0 ? do_list(&o, &db) : do_show(&o, &db);
+        romfs_boards_free(&db);
+    } else {
+        rc = cli_usage_error("boards", "unknown subcommand '%s' (list, show, import, lint)", sub);
+    }
+    free(o.args);
+    return rc;
+}
+
+/* ---- lint ---- */
+
+static void print_findings(const struct romfs_lint_report *r, bool json, size_t n_boards)
+{
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddNumberToObject(root, "boards", (double)n_boards);
+        cJSON_AddNumberToObject(root, "errors", (double)r->n_errors);
+        cJSON_AddNumberToObject(root, "warnings", (double)r->n_warnings);
+        cJSON *arr = cJSON_AddArrayToObject(root, "findings");
+        for (size_t i = 0; i < r->n; i++) {
+            const struct romfs_lint_finding *f = &r->findings[i];
+            cJSON *j = cJSON_CreateObject();
+            char a[32];
+            cJSON_AddStringToObject(j, "board", f->board);
+            cJSON_AddStringToObject(j, "check", f->check);
+            cJSON_AddStringToObject(j, "severity", f->severity == ROMFS_LINT_ERROR ? "error" : "warning");
+            cJSON_AddStringToObject(j, "region", f->region_a);
+            if (f->region_b)
+                cJSON_AddStringToObject(j, "other_region", f->region_b);
+            cJSON_AddStringToObject(j, "address", hx(a, sizeof a, f->address));
+            cJSON_AddNumberToObject(j, "bytes", (double)f->bytes);
+            cJSON_AddStringToObject(j, "message", f->message);
+            cJSON_AddItemToArray(arr, j);
+        }
+        char *s = cJSON_Print(root);
+        cJSON_Delete(root);
+        if (s)
+            puts(s);
+        free(s);
+        return;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        const struct romfs_lint_finding *f = &r->findings[i];
+        printf("%s: %s [%s]\n", f->severity == ROMFS_LINT_ERROR ? "error" : "warning", f->message, f->check);
+    }
+    printf("%zu board%s checked: %zu error%s, %zu warning%s\n", n_boards, n_boards == 1 ? "" : "s", r->n_errors,
+           r->n_errors == 1 ? "" : "s", r->n_warnings, r->n_warnings == 1 ? "" : "s");
+}
+
+static int cmd_boards_lint(const struct opts *o)
+{
+    struct romfs_boards db = { 0 };
+    struct romfs_error err = { 0 };
+    struct romfs_lint_report report = { 0 };
+    struct romfs_board scripts_board;
+    bool from_scripts = false;
+    int rc;
+    if (o->n_args == 0) {
+        rc = romfs_boards_load(o->db, &db, &err);
+    } else {
+        char probe[4096];
+        snprintf(probe, sizeof probe, "%s/ports", o->args[0]);
+        if (o->n_args == 1 && access(probe, F_OK) == 0) {
+            struct romfs_import_options io = { .only_port = o->port };
+            rc = romfs_boards_import(o->args[0], &io, &db, &err);
+        } else {
+            rc = romfs_lint_board_from_scripts(o->args[0], (const char *const *)o->args, (size_t)o->n_args,
+                                               &scripts_board, &err);
+            from_scripts = true;
+            if (!rc) {
+                db.boards = &scripts_board;
+                db.n = 1;
+            }
+        }
+    }
+    if (rc) {
+        if (from_scripts)
+            romfs_board_free(&scripts_board);
+        return cli_fail(&err);
+    }
+    size_t n_boards = 0;
+    for (size_t i = 0; !rc && i < db.n; i++) {
+        if (o->port && !from_scripts && strcasecmp(o->port, db.boards[i].port) != 0)
+            continue;
+        n_boards++;
+        rc = romfs_lint_board(&db.boards[i], &report, &err);
+    }
+    if (from_scripts) {
+        romfs_board_free(&scripts_board);
+        db.boards = NULL;
+        db.n = 0;
+    }
+    romfs_boards_free(&db);
+    if (rc) {
+        romfs_lint_report_free(&report);
+        return cli_fail(&err);
+    }
+    print_findings(&report, o->json, n_boards);
+    int code = report.n_errors ? EXIT_FAIL : EXIT_OK;
+    romfs_lint_report_free(&report);
+    return code;
+}
