@@ -45,6 +45,11 @@ struct romfs_ld_input {
     const char *const *cpp_defines; size_t n_cpp_defines;  /* "NAME" or "NAME=VALUE", for scripts run through the C preprocessor */
     bool preprocess;          /* run scripts through `cc -E -P -x c` first (cpp as an external program; $CC honoured) */
     bool no_include_files;    /* INCLUDE is an error (for fuzzing and untrusted text) */
+    bool defsyms_last;        /* ld run directly with --defsym after the -T scripts (samd's
+                                 Makefile): defsyms are then evaluated after the scripts */
+    const char *base_dir;     /* the directory the linker runs in (a port's directory):
+                                 relative scripts and INCLUDEs are looked up there first; NULL = cwd */
+    unsigned address_bits;    /* 32: report values modulo 2^32 as an ELF32 link does; 0 = 64 */
 };
 
 struct romfs_ld_result {

@@ -1,0 +1,1116 @@
+/* ldscript.c: reading GNU ld scripts into a statement list (lexer, parser,
+ * INCLUDE, --defsym, C preprocessing). Evaluation is in ldscript_eval.c.
+ *
+ * The lexer follows ld's two name rules: inside expressions a name is
+ * [A-Za-z_.][A-Za-z0-9_.$]*, at statement level ld also glues - + = [ ] / \ ~
+ * into names (so `a-b = 1;` assigns the symbol "a-b" and `x=5;` is a syntax
+ * error). Where the two readings would give different numbers (`x = a-b;`) the
+ * script is refused with file:line instead of guessing. */
+#include "ldscript_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define LD_MAX_INCLUDE_DEPTH 16
+#define LD_MAX_EXPR_DEPTH 200
+
+/* ---- arena and program ---- */
+
+struct ld_chunk { struct ld_chunk *next; size_t used, cap; _Alignas(16) unsigned char data[]; };
+
+void *ld_arena_alloc(struct ld_program *p, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    struct ld_chunk *c = p->chunks;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = size > 32768 ? size : 32768;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->cap = cap;
+        c->used = 0;
+        c->next = p->chunks;
+        p->chunks = c;
+    }
+    void *r = c->data + c->used;
+    c->used += size;
+    memset(r, 0, size);
+    return r;
+}
+
+const char *ld_arena_strndup(struct ld_program *p, const char *s, size_t n)
+{
+    char *r = ld_arena_alloc(p, n + 1);
+    if (r) {
+        memcpy(r, s, n);
+        r[n] = '\0';
+    }
+    return r;
+}
+
+struct ld_stmt *ld_program_add(struct ld_program *p)
+{
+    if (p->n_stmts == p->cap_stmts) {
+        size_t cap = p->cap_stmts ? p->cap_stmts * 2 : 64;
+        struct ld_stmt *s = realloc(p->stmts, cap * sizeof *s);
+        if (!s)
+            return NULL;
+        p->stmts = s;
+        p->cap_stmts = cap;
+    }
+    struct ld_stmt *s = &p->stmts[p->n_stmts++];
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+void ld_program_free(struct ld_program *p)
+{
+    free(p->stmts);
+    while (p->chunks) {
+        struct ld_chunk *n = p->chunks->next;
+        free(p->chunks);
+        p->chunks = n;
+    }
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- lexer ---- */
+
+enum tok_type { T_EOF, T_NAME, T_NUM, T_STR, T_OP };
+enum lex_mode { M_EXPR, M_SCRIPT, M_SKIM /* inside output sections: file patterns */ };
+
+struct token {
+    enum tok_type type;
+    int op;
+    const char *text;
+    size_t len;
+    uint64_t num;
+    int line;
+};
+
+
+struct lexer {
+    const char *text;
+    size_t len, pos;
+    const char *file;            /* arena string */
+    int line;
+    bool cpp_markers;            /* honour `# N "file"` lines from the preprocessor */
+    bool at_line_start;
+    struct token peeked;
+    size_t peek_pos, peek_end;
+    int peek_line, peek_end_line;
+    const char *peek_end_file;
+    enum lex_mode peek_mode;
+    bool has_peek;
+};
+
+
+static bool name_start(int c) { return isalpha(c) || c == '_' || c == '.'; }
+static bool name_char(int c) { return isalnum(c) || c == '_' || c == '.' || c == '$'; }
+static bool script_name_char(int c)
+{
+    return name_char(c) || c == '-' || c == '+' || c == '=' || c == '[' || c == ']' ||
+           c == '/' || c == '\\' || c == '~';
+}
+
+static int lex_error(struct ld_reader *r, struct lexer *lx, int line, int code, const char *fmt,
+                     const char *arg, size_t arglen)
+{
+    char buf[200];
+    snprintf(buf, sizeof buf, fmt, (int)(arglen > 60 ? 60 : arglen), arg ? arg : "");
+    return romfs_set_error(r->err, code, "%s:%d: %s", lx->file, line, buf);
+}
+
+/* Skip blanks, comments and (for preprocessed text) cpp line markers. */
+static int skip_space(struct ld_reader *r, struct lexer *lx)
+{
+    while (lx->pos < lx->len) {
+        char c = lx->text[lx->pos];
+        if (c == '\n') {
+            lx->line++;
+            lx->pos++;
+            lx->at_line_start = true;
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            lx->pos++;
+        } else if (c == '/' && lx->pos + 1 < lx->len && lx->text[lx->pos + 1] == '*') {
+            int start_line = lx->line;
+            size_t p = lx->pos + 2;
+            while (p + 1 < lx->len && !(lx->text[p] == '*' && lx->text[p + 1] == '/')) {
+                if (lx->text[p] == '\n')
+                    lx->line++;
+                p++;
+            }
+            if (p + 1 >= lx->len)
+                return lex_error(r, lx, start_line, ROMFS_ERR_CORRUPT, "unterminated comment%.*s", "", 0);
+            lx->pos = p + 2;
+        } else if (c == '#' && lx->cpp_markers && lx->at_line_start) {
+            size_t p = lx->pos + 1, eol = p;
+            while (eol < lx->len && lx->text[eol] != '\n')
+                eol++;
+            while (p < eol && lx->text[p] == ' ')
+                p++;
+            if (p < eol && isdigit((unsigned char)lx->text[p])) {
+                long n = strtol(lx->text + p, NULL, 10);
+                while (p < eol && isdigit((unsigned char)lx->text[p]))
+                    p++;
+                while (p < eol && lx->text[p] == ' ')
+                    p++;
+                if (p < eol && lx->text[p] == '"') {
+                    size_t q = p + 1;
+                    while (q < eol && lx->text[q] != '"')
+                        q++;
+                    const char *f = ld_arena_strndup(r->prog, lx->text + p + 1, q - p - 1);
+                    if (!f)
+                        return romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+                    lx->file = f;
+                }
+                lx->line = (int)n - 1; /* the newline that ends the marker adds one */
+            }
+            lx->pos = eol;
+        } else {
+            lx->at_line_start = false;
+            return ROMFS_OK;
+        }
+    }
+    return ROMFS_OK;
+}
+
+static int digit_value(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return 99;
+}
+
+static bool parse_digits(const char *s, size_t n, unsigned base, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int d = digit_value((unsigned char)s[i]);
+        if (d >= (int)base)
+            return false;
+        v = v * base + (uint64_t)d;   /* wraps modulo 2^64 like ld's bfd_vma */
+    }
+    *out = v;
+    return true;
+}
+
+/* Numbers as ld reads them: 0x.. hex, $.. hex, leading 0 octal, decimal, a K/M
+ * (x1024, x1048576) suffix, or an h/o/b/d radix suffix. */
+static int lex_number(struct ld_reader *r, struct lexer *lx, struct token *t)
+{
+    const char *s = lx->text + lx->pos;
+    size_t n = 0;
+    if (s[0] == '$')
+        n = 1;
+    while (lx->pos + n < lx->len && isalnum((unsigned char)s[n]))
+        n++;
+    t->type = T_NUM;
+    t->text = s;
+    t->len = n;
+    lx->pos += n;
+    uint64_t v = 0, scale = 1;
+    size_t digits = n;
+    bool ok;
+    char last = s[n - 1];
+    if (s[0] == '$') {
+        ok = parse_digits(s + 1, n - 1, 16, &v);
+    } else if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        if (last == 'K' || last == 'k') { scale = 1024; digits--; }
+        else if (last == 'M' || last == 'm') { scale = 1024 * 1024; digits--; }
+        ok = parse_digits(s + 2, digits - 2, 16, &v);
+    } else {
+        unsigned base = 0;
+        switch (last) {
+        case 'K': case 'k': scale = 1024; digits--; break;
+        case 'M': case 'm': scale = 1024 * 1024; digits--; break;
+        case 'h': case 'H': base = 16; digits--; break;
+        case 'o': case 'O': base = 8; digits--; break;
+        case 'b': case 'B': base = 2; digits--; break;
+        case 'd': case 'D': base = 10; digits--; break;
+        default: break;
+        }
+        if (base == 0)
+            base = (digits > 1 && s[0] == '0') ? 8 : 10;
+        ok = parse_digits(s, digits, base, &v);
+    }
+    if (!ok)
+        return lex_error(r, lx, lx->line, ROMFS_ERR_CORRUPT, "invalid number '%.*s'", s, n);
+    t->num = v * scale;
+    return ROMFS_OK;
+}
+
+static const struct { const char *s; int op; } multi_ops[] = {
+    {"<<=", LD_OP_LSHIFT_ASSIGN}, {">>=", LD_OP_RSHIFT_ASSIGN},
+    {"+=", LD_OP_ADD_ASSIGN}, {"-=", LD_OP_SUB_ASSIGN}, {"*=", LD_OP_MUL_ASSIGN},
+    {"/=", LD_OP_DIV_ASSIGN}, {"&=", LD_OP_AND_ASSIGN}, {"|=", LD_OP_OR_ASSIGN},
+    {"<<", LD_OP_LSHIFT}, {">>", LD_OP_RSHIFT}, {"==", LD_OP_EQ}, {"!=", LD_OP_NE},
+    {"<=", LD_OP_LE}, {">=", LD_OP_GE}, {"&&", LD_OP_ANDAND}, {"||", LD_OP_OROR},
+};
+
+static int lex_raw(struct ld_reader *r, struct lexer *lx, enum lex_mode mode, struct token *t)
+{
+    int rc = skip_space(r, lx);
+    if (rc)
+        return rc;
+    memset(t, 0, sizeof *t);
+    t->line = lx->line;
+    if (lx->pos >= lx->len) {
+        t->type = T_EOF;
+        return ROMFS_OK;
+    }
+    const char *s = lx->text + lx->pos;
+    size_t left = lx->len - lx->pos;
+    unsigned char c = (unsigned char)s[0];
+    if (isdigit(c) || (c == '$' && left > 1 && isxdigit((unsigned char)s[1])))
+        return lex_number(r, lx, t);
+    bool wild = mode == M_SKIM && (c == '*' || c == '?');
+    if (name_start(c) || wild || (mode != M_EXPR && (c == '/' || c == '\\') &&
+                                  !(left > 1 && s[1] == '*'))) {
+        size_t n = 1;
+        for (; n < left; n++) {
+            unsigned char d = (unsigned char)s[n];
+            if (mode == M_EXPR) {
+                if (!name_char(d))
+                    break;
+            } else if (mode == M_SKIM) { /* file patterns: ld's wildcard characters */
+                if (!(script_name_char(d) || d == '*' || d == '?' || d == ':') || d == '=')
+                    break;
+            } else {
+                if (!script_name_char(d) || (d == '/' && n + 1 < left && s[n + 1] == '*'))
+                    break;
+            }
+        }
+        if (mode == M_EXPR && n + 1 < left && (s[n] == '-' || s[n] == '+' || s[n] == '/') &&
+            (isalnum((unsigned char)s[n + 1]) || s[n + 1] == '_'))
+            return lex_error(r, lx, lx->line, ROMFS_ERR_UNSUPPORTED,
+                             "'%.*s' is ambiguous in ld (a name may contain - + /); put spaces around the operator",
+                             s, n + 2);
+        t->type = T_NAME;
+        t->text = s;
+        t->len = n;
+        lx->pos += n;
+        return ROMFS_OK;
+    }
+    if (c == '"') {
+        size_t n = 1;
+        while (n < left && s[n] != '"' && s[n] != '\n')
+            n++;
+        if (n >= left || s[n] != '"')
+            return lex_error(r, lx, lx->line, ROMFS_ERR_CORRUPT, "unterminated string%.*s", "", 0);
+        t->type = T_STR;
+        t->text = s + 1;
+        t->len = n - 1;
+        lx->pos += n + 1;
+        return ROMFS_OK;
+    }
+    t->type = T_OP;
+    t->text = s;
+    for (size_t i = 0; i < sizeof multi_ops / sizeof multi_ops[0]; i++) {
+        size_t n = strlen(multi_ops[i].s);
+        if (left >= n && memcmp(s, multi_ops[i].s, n) == 0) {
+            t->op = multi_ops[i].op;
+            t->len = n;
+            lx->pos += n;
+            return ROMFS_OK;
+        }
+    }
+    if (mode != M_SKIM && (!strchr("(){};,:?=+-*/%&|~!<>[]@", c) || c == 0))
+        return lex_error(r, lx, lx->line, ROMFS_ERR_CORRUPT,
+                         "character '%.*s' is not valid here (GNU ld rejects it too)", s, 1);
+    t->op = c;
+    t->len = 1;
+    lx->pos++;
+    return ROMFS_OK;
+}
+
+static int peek(struct ld_reader *r, struct lexer *lx, enum lex_mode mode, struct token *t)
+{
+    if (lx->has_peek && lx->peek_pos == lx->pos && lx->peek_mode == mode) {
+        *t = lx->peeked;
+        return ROMFS_OK;
+    }
+    size_t save = lx->pos;
+    int save_line = lx->line;
+    const char *save_file = lx->file;
+    bool save_start = lx->at_line_start;
+    int rc = lex_raw(r, lx, mode, t);
+    if (rc)
+        return rc;
+    lx->peeked = *t;
+    lx->peek_end = lx->pos;
+    lx->peek_end_line = lx->line;
+    lx->peek_end_file = lx->file;
+    lx->peek_mode = mode;
+    lx->pos = save;
+    lx->line = save_line;
+    lx->file = save_file;
+    lx->at_line_start = save_start;
+    lx->peek_pos = save;
+    lx->has_peek = true;
+    return ROMFS_OK;
+}
+
+static int next(struct ld_reader *r, struct lexer *lx, enum lex_mode mode, struct token *t)
+{
+    int rc = peek(r, lx, mode, t);
+    if (rc)
+        return rc;
+    lx->pos = lx->peek_end;
+    lx->line = lx->peek_end_line;
+    lx->file = lx->peek_end_file;
+    lx->at_line_start = false;
+    lx->has_peek = false;
+    return ROMFS_OK;
+}
+
+static bool tok_is(const struct token *t, const char *word)
+{
+    return t->type == T_NAME && t->len == strlen(word) && memcmp(t->text, word, t->len) == 0;
+}
+
+static bool is_op(const struct token *t, int op) { return t->type == T_OP && t->op == op; }
+
+static int syntax_error(struct ld_reader *r, struct lexer *lx, const struct token *t, const char *what)
+{
+    char buf[300];
+    if (t->type == T_EOF)
+        snprintf(buf, sizeof buf, "%s, found end of file", what);
+    else
+        snprintf(buf, sizeof buf, "%s, found '%.*s'", what, (int)(t->len > 40 ? 40 : t->len),
+                 t->text);
+    return romfs_set_error(r->err, ROMFS_ERR_CORRUPT, "%s:%d: syntax error: %s", lx->file,
+                           t->line, buf);
+}
+
+static int expect_op(struct ld_reader *r, struct lexer *lx, int op, const char *what)
+{
+    struct token t;
+    int rc = next(r, lx, M_EXPR, &t);
+    if (rc)
+        return rc;
+    return is_op(&t, op) ? ROMFS_OK : syntax_error(r, lx, &t, what);
+}
+
+
+/* ---- expressions ---- */
+
+static struct ld_expr *new_expr(struct ld_reader *r, enum ld_expr_kind kind)
+{
+    struct ld_expr *e = ld_arena_alloc(r->prog, sizeof *e);
+    if (e)
+        e->kind = kind;
+    else
+        romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+    return e;
+}
+
+static const char *tok_str(struct ld_reader *r, const struct token *t)
+{
+    const char *s = ld_arena_strndup(r->prog, t->text, t->len);
+    if (!s)
+        romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+    return s;
+}
+
+static int parse_expr(struct ld_reader *r, struct lexer *lx, struct ld_expr **out);
+
+static int binary_prec(const struct token *t)
+{
+    if (t->type != T_OP)
+        return 0;
+    switch (t->op) {
+    case LD_OP_OROR: return 1;
+    case LD_OP_ANDAND: return 2;
+    case '|': return 3;
+    case '&': return 5;
+    case LD_OP_EQ: case LD_OP_NE: return 6;
+    case '<': case '>': case LD_OP_LE: case LD_OP_GE: return 7;
+    case LD_OP_LSHIFT: case LD_OP_RSHIFT: return 8;
+    case '+': case '-': return 9;
+    case '*': case '/': case '%': return 10;
+    default: return 0;
+    }
+}
+
+/* Skip a parenthesised argument list whose '(' has been consumed. */
+static int skip_balanced(struct ld_reader *r, struct lexer *lx, enum lex_mode mode, int open, int close)
+{
+    int depth = 1;
+    struct token t;
+    while (depth > 0) {
+        int rc = next(r, lx, mode, &t);
+        if (rc)
+            return rc;
+        if (t.type == T_EOF)
+            return syntax_error(r, lx, &t, close == ')' ? "expected ')'" : "expected '}'");
+        if (is_op(&t, open))
+            depth++;
+        else if (is_op(&t, close))
+            depth--;
+    }
+    return ROMFS_OK;
+}
+
+static const char *const layout_functions[] = {
+    "ADDR", "SIZEOF", "LOADADDR", "ALIGNOF", "NEXT", "BLOCK", "CONSTANT", "SEGMENT_START",
+    "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_END", "DATA_SEGMENT_RELRO_END", NULL,
+};
+
+static int parse_function(struct ld_reader *r, struct lexer *lx, const struct token *name,
+                          struct ld_expr **out)
+{
+    struct token t;
+    int rc;
+    const char *fn = tok_str(r, name);
+    if (!fn)
+        return ROMFS_ERR_NOMEM;
+    if ((rc = next(r, lx, M_EXPR, &t)))  /* '(' */
+        return rc;
+    for (int i = 0; layout_functions[i]; i++) {
+        if (strcmp(fn, layout_functions[i]) == 0) {
+            struct ld_expr *e = new_expr(r, LD_E_LAYOUT);
+            if (!e)
+                return ROMFS_ERR_NOMEM;
+            e->name = fn;
+            *out = e;
+            return skip_balanced(r, lx, M_EXPR, '(', ')');
+        }
+    }
+    enum ld_expr_kind kind;
+    int nargs = 1;
+    bool name_arg = false;
+    if (!strcmp(fn, "ORIGIN")) { kind = LD_E_ORIGIN; name_arg = true; }
+    else if (!strcmp(fn, "LENGTH")) { kind = LD_E_LENGTH; name_arg = true; }
+    else if (!strcmp(fn, "DEFINED")) { kind = LD_E_DEFINED; name_arg = true; }
+    else if (!strcmp(fn, "ALIGN")) kind = LD_E_ALIGN;
+    else if (!strcmp(fn, "MIN")) { kind = LD_E_MIN; nargs = 2; }
+    else if (!strcmp(fn, "MAX")) { kind = LD_E_MAX; nargs = 2; }
+    else if (!strcmp(fn, "ABSOLUTE")) kind = LD_E_ABSOLUTE;
+    else if (!strcmp(fn, "LOG2CEIL")) kind = LD_E_LOG2CEIL;
+    else if (!strcmp(fn, "ASSERT")) { kind = LD_E_ABSOLUTE; nargs = -1; }
+    else
+        return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED,
+                               "%s:%d: unknown function %s() in expression", lx->file, name->line, fn);
+    struct ld_expr *e = new_expr(r, kind);
+    if (!e)
+        return ROMFS_ERR_NOMEM;
+    e->name = fn;
+    if (name_arg) {
+        if ((rc = next(r, lx, M_EXPR, &t)))
+            return rc;
+        if (t.type != T_NAME)
+            return syntax_error(r, lx, &t, "expected a name");
+        if (!(e->name = tok_str(r, &t)))
+            return ROMFS_ERR_NOMEM;
+    } else {
+        if ((rc = parse_expr(r, lx, &e->a)))
+            return rc;
+        if (nargs == -1) { /* ASSERT(exp, "message") in an expression yields exp */
+            if ((rc = expect_op(r, lx, ',', "expected ',' in ASSERT")))
+                return rc;
+            if ((rc = next(r, lx, M_EXPR, &t)))
+                return rc;
+            if (t.type != T_STR)
+                return syntax_error(r, lx, &t, "expected a string");
+        } else if (nargs == 2 || kind == LD_E_ALIGN) {
+            if ((rc = peek(r, lx, M_EXPR, &t)))
+                return rc;
+            if (nargs == 2 || is_op(&t, ',')) {
+                if ((rc = expect_op(r, lx, ',', "expected ','")))
+                    return rc;
+                if ((rc = parse_expr(r, lx, &e->b)))
+                    return rc;
+            }
+        }
+    }
+    *out = e;
+    return expect_op(r, lx, ')', "expected ')'");
+}
+
+static int parse_unary(struct ld_reader *r, struct lexer *lx, struct ld_expr **out)
+{
+    struct token t;
+    int rc = next(r, lx, M_EXPR, &t);
+    if (rc)
+        return rc;
+    if (t.type == T_OP && (t.op == '-' || t.op == '!' || t.op == '~' || t.op == '+')) {
+        if (++r->expr_depth > LD_MAX_EXPR_DEPTH)
+            return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED, "%s:%d: expression nested too deeply", lx->file, t.line);
+        struct ld_expr *e = new_expr(r, LD_E_UNARY);
+        if (!e)
+            return ROMFS_ERR_NOMEM;
+        e->op = t.op;
+        rc = parse_unary(r, lx, &e->a);
+        r->expr_depth--;
+        *out = e;
+        return rc;
+    }
+    if (t.type == T_NUM) {
+        struct ld_expr *e = new_expr(r, LD_E_NUM);
+        if (!e)
+            return ROMFS_ERR_NOMEM;
+        e->num = t.num;
+        *out = e;
+        return ROMFS_OK;
+    }
+    if (is_op(&t, '(')) {
+        if (++r->expr_depth > LD_MAX_EXPR_DEPTH)
+            return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED, "%s:%d: expression nested too deeply", lx->file, t.line);
+        rc = parse_expr(r, lx, out);
+        r->expr_depth--;
+        return rc ? rc : expect_op(r, lx, ')', "expected ')'");
+    }
+    if (t.type == T_NAME) {
+        struct token n;
+        if ((rc = peek(r, lx, M_EXPR, &n)))
+            return rc;
+        if (is_op(&n, '('))
+            return parse_function(r, lx, &t, out);
+        struct ld_expr *e;
+        if (t.len == 1 && t.text[0] == '.') {
+            e = new_expr(r, LD_E_DOT);
+        } else if (tok_is(&t, "SIZEOF_HEADERS") || tok_is(&t, "sizeof_headers")) {
+            e = new_expr(r, LD_E_LAYOUT);
+            if (e)
+                e->name = "SIZEOF_HEADERS";
+        } else {
+            e = new_expr(r, LD_E_SYM);
+            if (e && !(e->name = tok_str(r, &t)))
+                return ROMFS_ERR_NOMEM;
+        }
+        if (!e)
+            return ROMFS_ERR_NOMEM;
+        *out = e;
+        return ROMFS_OK;
+    }
+    if (t.type == T_OP && t.op == '^')
+        return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED, "%s:%d: '^' is not accepted by GNU ld", lx->file, t.line);
+    return syntax_error(r, lx, &t, "expected an expression");
+}
+
+static int parse_binary(struct ld_reader *r, struct lexer *lx, int min_prec, struct ld_expr **out)
+{
+    int rc = parse_unary(r, lx, out);
+    if (rc)
+        return rc;
+    for (;;) {
+        struct token t;
+        if ((rc = peek(r, lx, M_EXPR, &t)))
+            return rc;
+        int prec = binary_prec(&t);
+        if (prec == 0 || prec < min_prec)
+            return ROMFS_OK;
+        next(r, lx, M_EXPR, &t);
+        struct ld_expr *e = new_expr(r, LD_E_BINARY);
+        if (!e)
+            return ROMFS_ERR_NOMEM;
+        e->op = t.op;
+        e->a = *out;
+        if (++r->expr_depth > LD_MAX_EXPR_DEPTH)
+            return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED, "%s:%d: expression nested too deeply", lx->file, t.line);
+        rc = parse_binary(r, lx, prec + 1, &e->b);
+        r->expr_depth--;
+        if (rc)
+            return rc;
+        *out = e;
+    }
+}
+
+static int parse_expr(struct ld_reader *r, struct lexer *lx, struct ld_expr **out)
+{
+    int rc = parse_binary(r, lx, 1, out);
+    if (rc)
+        return rc;
+    struct token t;
+    if ((rc = peek(r, lx, M_EXPR, &t)))
+        return rc;
+    if (!is_op(&t, '?'))
+        return ROMFS_OK;
+    next(r, lx, M_EXPR, &t);
+    if (++r->expr_depth > LD_MAX_EXPR_DEPTH)
+        return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED, "%s:%d: expression nested too deeply", lx->file, t.line);
+    struct ld_expr *e = new_expr(r, LD_E_COND);
+    if (!e)
+        return ROMFS_ERR_NOMEM;
+    e->a = *out;
+    if ((rc = parse_expr(r, lx, &e->b)) || (rc = expect_op(r, lx, ':', "expected ':' in '?:'")) ||
+        (rc = parse_expr(r, lx, &e->c)))
+        return rc;
+    r->expr_depth--;
+    *out = e;
+    return ROMFS_OK;
+}
+
+/* ---- statements ---- */
+
+static bool assign_op(const struct token *t)
+{
+    if (t->type != T_OP)
+        return false;
+    return t->op == '=' || (t->op >= LD_OP_ADD_ASSIGN && t->op <= LD_OP_OR_ASSIGN);
+}
+
+static struct ld_stmt *add_stmt(struct ld_reader *r, struct lexer *lx, enum ld_stmt_kind kind,
+                                int line, enum ld_context ctx, const char *section)
+{
+    struct ld_stmt *s = ld_program_add(r->prog);
+    if (!s) {
+        romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    s->kind = kind;
+    s->file = lx->file;
+    s->line = line;
+    s->ctx = ctx;
+    s->section = section;
+    return s;
+}
+
+/* NAME op expr, with NAME already read; the terminator is left to the caller. */
+static int parse_assignment(struct ld_reader *r, struct lexer *lx, const struct token *name,
+                            enum ld_context ctx, const char *section)
+{
+    struct token op;
+    int rc = next(r, lx, M_EXPR, &op);
+    if (rc)
+        return rc;
+    struct ld_stmt *s = add_stmt(r, lx, LD_S_ASSIGN, name->line, ctx, section);
+    if (!s || !(s->name = tok_str(r, name)))
+        return ROMFS_ERR_NOMEM;
+    s->op = op.op;
+    /* parse into a local: the statement array may move while parsing */
+    size_t idx = r->prog->n_stmts - 1;
+    struct ld_expr *e = NULL;
+    if ((rc = parse_expr(r, lx, &e)))
+        return rc;
+    r->prog->stmts[idx].e = e;
+    return ROMFS_OK;
+}
+
+/* PROVIDE(NAME = expr), PROVIDE_HIDDEN(...), HIDDEN(...): keyword already read. */
+static int parse_provide(struct ld_reader *r, struct lexer *lx, const struct token *kw,
+                         enum ld_context ctx, const char *section)
+{
+    struct token name, op;
+    int rc;
+    if ((rc = expect_op(r, lx, '(', "expected '('")) || (rc = next(r, lx, M_EXPR, &name)))
+        return rc;
+    if (name.type != T_NAME)
+        return syntax_error(r, lx, &name, "expected a symbol name");
+    if ((rc = next(r, lx, M_EXPR, &op)))
+        return rc;
+    if (!is_op(&op, '='))
+        return syntax_error(r, lx, &op, "expected '='");
+    bool hidden_only = tok_is(kw, "HIDDEN");
+    struct ld_stmt *s = add_stmt(r, lx, hidden_only ? LD_S_ASSIGN : LD_S_PROVIDE, kw->line, ctx, section);
+    if (!s || !(s->name = tok_str(r, &name)))
+        return ROMFS_ERR_NOMEM;
+    s->op = '=';
+    size_t idx = r->prog->n_stmts - 1;
+    struct ld_expr *e = NULL;
+    if ((rc = parse_expr(r, lx, &e)))
+        return rc;
+    r->prog->stmts[idx].e = e;
+    return expect_op(r, lx, ')', "expected ')'");
+}
+
+static int parse_assert(struct ld_reader *r, struct lexer *lx, const struct token *kw,
+                        enum ld_context ctx, const char *section)
+{
+    struct token msg;
+    int rc;
+    if ((rc = expect_op(r, lx, '(', "expected '('")))
+        return rc;
+    struct ld_stmt *s = add_stmt(r, lx, LD_S_ASSERT, kw->line, ctx, section);
+    if (!s)
+        return ROMFS_ERR_NOMEM;
+    size_t idx = r->prog->n_stmts - 1;
+    struct ld_expr *e = NULL;
+    if ((rc = parse_expr(r, lx, &e)) || (rc = expect_op(r, lx, ',', "expected ','")) ||
+        (rc = next(r, lx, M_EXPR, &msg)))
+        return rc;
+    if (msg.type != T_STR)
+        return syntax_error(r, lx, &msg, "expected a message string");
+    r->prog->stmts[idx].e = e;
+    if (!(r->prog->stmts[idx].name = tok_str(r, &msg)))
+        return ROMFS_ERR_NOMEM;
+    return expect_op(r, lx, ')', "expected ')'");
+}
+
+/* A file name after INCLUDE: a quoted string or a run of non-blank characters. */
+static int read_file_name(struct ld_reader *r, struct lexer *lx, const char **out, int *line)
+{
+    int rc = skip_space(r, lx);
+    if (rc)
+        return rc;
+    lx->has_peek = false;
+    *line = lx->line;
+    const char *s = lx->text + lx->pos;
+    size_t n = 0, left = lx->len - lx->pos;
+    if (left && s[0] == '"') {
+        while (n + 1 < left && s[n + 1] != '"' && s[n + 1] != '\n')
+            n++;
+        if (n + 1 >= left || s[n + 1] != '"')
+            return romfs_set_error(r->err, ROMFS_ERR_CORRUPT, "%s:%d: unterminated string", lx->file, *line);
+        *out = ld_arena_strndup(r->prog, s + 1, n);
+        lx->pos += n + 2;
+    } else {
+        while (n < left && !isspace((unsigned char)s[n]) && s[n] != ';' && s[n] != '}' && s[n] != ')')
+            n++;
+        if (n == 0)
+            return romfs_set_error(r->err, ROMFS_ERR_CORRUPT, "%s:%d: syntax error: expected a file name", lx->file, *line);
+        *out = ld_arena_strndup(r->prog, s, n);
+        lx->pos += n;
+    }
+    return *out ? ROMFS_OK : romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+}
+
+static int parse_include(struct ld_reader *r, struct lexer *lx, enum ld_parse_mode mode, const char *section)
+{
+    const char *name;
+    int line, rc = read_file_name(r, lx, &name, &line);
+    if (rc)
+        return rc;
+    return ld_include(r, lx->file, line, name, mode, section);
+}
+
+static int parse_memory(struct ld_reader *r, struct lexer *lx, bool nested)
+{
+    struct token t;
+    int rc;
+    for (;;) {
+        if ((rc = next(r, lx, M_EXPR, &t)))
+            return rc;
+        if (t.type == T_EOF && !nested)
+            return ROMFS_OK;
+        if (is_op(&t, '}') && nested)
+            return ROMFS_OK;
+        if (t.type != T_NAME)
+            return syntax_error(r, lx, &t, "expected a MEMORY region");
+        if (tok_is(&t, "INCLUDE")) {
+            if ((rc = parse_include(r, lx, LD_PM_MEMORY, NULL)))
+                return rc;
+            continue;
+        }
+        struct ld_stmt *s = add_stmt(r, lx, LD_S_REGION, t.line, LD_CTX_TOP, NULL);
+        if (!s || !(s->name = tok_str(r, &t)))
+            return ROMFS_ERR_NOMEM;
+        size_t idx = r->prog->n_stmts - 1;
+        const char *attrs = "";
+        struct token a;
+        if ((rc = next(r, lx, M_EXPR, &a)))
+            return rc;
+        if (is_op(&a, '(')) {
+            size_t start = lx->pos;
+            if ((rc = skip_balanced(r, lx, M_SKIM, '(', ')')))
+                return rc;
+            if (!(attrs = ld_arena_strndup(r->prog, lx->text + start, lx->pos - 1 - start)))
+                return romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+            if ((rc = next(r, lx, M_EXPR, &a)))
+                return rc;
+        }
+        if (!is_op(&a, ':'))
+            return syntax_error(r, lx, &a, "expected ':' after the region name");
+        struct ld_expr *origin = NULL, *length = NULL;
+        if ((rc = next(r, lx, M_EXPR, &a)))
+            return rc;
+        if (!(tok_is(&a, "ORIGIN") || tok_is(&a, "org") || tok_is(&a, "o")))
+            return syntax_error(r, lx, &a, "expected ORIGIN, org or o");
+        if ((rc = expect_op(r, lx, '=', "expected '='")) || (rc = parse_expr(r, lx, &origin)) ||
+            (rc = expect_op(r, lx, ',', "expected ',' after the origin")) || (rc = next(r, lx, M_EXPR, &a)))
+            return rc;
+        if (!(tok_is(&a, "LENGTH") || tok_is(&a, "len") || tok_is(&a, "l")))
+            return syntax_error(r, lx, &a, "expected LENGTH, len or l");
+        if ((rc = expect_op(r, lx, '=', "expected '='")) || (rc = parse_expr(r, lx, &length)))
+            return rc;
+        s = &r->prog->stmts[idx];
+        s->e = origin;
+        s->e2 = length;
+        s->name2 = attrs;
+        if ((rc = peek(r, lx, M_EXPR, &a)))
+            return rc;
+        if (is_op(&a, ','))
+            next(r, lx, M_EXPR, &a);
+    }
+}
+
+static const char *const ignored_commands[] = {
+    "ENTRY", "OUTPUT_FORMAT", "OUTPUT_ARCH", "TARGET", "OUTPUT", "GROUP", "INPUT", "AS_NEEDED",
+    "STARTUP", "EXTERN", "NOCROSSREFS", "NOCROSSREFS_TO", "LD_FEATURE", "FORCE_COMMON_ALLOCATION",
+    "INHIBIT_COMMON_ALLOCATION", "FORCE_GROUP_ALLOCATION", "CREATE_OBJECT_SYMBOLS", "CONSTRUCTORS",
+    NULL,
+};
+
+static bool is_ignored_command(const struct token *t)
+{
+    for (int i = 0; ignored_commands[i]; i++)
+        if (tok_is(t, ignored_commands[i]))
+            return true;
+    return false;
+}
+
+static int skip_command(struct ld_reader *r, struct lexer *lx)
+{
+    struct token t;
+    int rc = peek(r, lx, M_SKIM, &t);
+    if (rc || !is_op(&t, '('))
+        return rc;
+    next(r, lx, M_SKIM, &t);
+    return skip_balanced(r, lx, M_SKIM, '(', ')');
+}
+
+static int parse_search_dir(struct ld_reader *r, struct lexer *lx)
+{
+    const char *dir;
+    int line, rc;
+    if ((rc = expect_op(r, lx, '(', "expected '('")) || (rc = read_file_name(r, lx, &dir, &line)))
+        return rc;
+    if (r->n_extra_dirs == r->cap_extra_dirs) {
+        size_t cap = r->cap_extra_dirs ? r->cap_extra_dirs * 2 : 8;
+        const char **d = realloc(r->extra_dirs, cap * sizeof *d);
+        if (!d)
+            return romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+        r->extra_dirs = d;
+        r->cap_extra_dirs = cap;
+    }
+    r->extra_dirs[r->n_extra_dirs++] = dir;
+    return expect_op(r, lx, ')', "expected ')'");
+}
+
+static int parse_block(struct ld_reader *r, struct lexer *lx, enum ld_parse_mode mode,
+                       const char *section, bool nested);
+
+/* An output section (or OVERLAY) description, its name already read. */
+static int parse_output_section(struct ld_reader *r, struct lexer *lx, const struct token *name)
+{
+    const char *section = tok_str(r, name);
+    struct token t;
+    int rc, depth = 0;
+    if (!section)
+        return ROMFS_ERR_NOMEM;
+    for (;;) { /* header: address, type, AT(lma), ALIGN(...), constraints, up to '{' */
+        if ((rc = next(r, lx, M_SKIM, &t)))
+            return rc;
+        if (t.type == T_EOF || (depth == 0 && (is_op(&t, ';') || is_op(&t, '}'))))
+            return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED,
+                                   "%s:%d: unsupported statement '%s' in SECTIONS", lx->file, name->line, section);
+        if (is_op(&t, '('))
+            depth++;
+        else if (is_op(&t, ')'))
+            depth--;
+        else if (is_op(&t, '{') && depth == 0)
+            break;
+    }
+    if ((rc = parse_block(r, lx, LD_PM_BODY, section, true)))
+        return rc;
+    for (;;) { /* trailer: >region AT>region :phdr =fill , */
+        if ((rc = peek(r, lx, M_SKIM, &t)))
+            return rc;
+        if (is_op(&t, '>') || is_op(&t, ':')) {
+            next(r, lx, M_SKIM, &t);
+            if ((rc = next(r, lx, M_SKIM, &t)))
+                return rc;
+        } else if (tok_is(&t, "AT")) {
+            next(r, lx, M_SKIM, &t);
+            if ((rc = expect_op(r, lx, '>', "expected '>' after AT")) || (rc = next(r, lx, M_SKIM, &t)))
+                return rc;
+        } else if (is_op(&t, '=')) {
+            next(r, lx, M_SKIM, &t);
+            struct ld_expr *fill;
+            if ((rc = parse_expr(r, lx, &fill)))
+                return rc;
+        } else if (is_op(&t, ',')) {
+            next(r, lx, M_SKIM, &t);
+        } else {
+            return ROMFS_OK;
+        }
+    }
+}
+
+/* Statement terminator: ';' or ',' (optional inside output sections). */
+static int parse_end(struct ld_reader *r, struct lexer *lx, enum ld_parse_mode mode)
+{
+    struct token t;
+    int rc = peek(r, lx, M_EXPR, &t);
+    if (rc)
+        return rc;
+    if (is_op(&t, ';') || is_op(&t, ',')) {
+        next(r, lx, M_EXPR, &t);
+        return ROMFS_OK;
+    }
+    return mode == LD_PM_BODY ? ROMFS_OK : syntax_error(r, lx, &t, "expected ';'");
+}
+
+static int parse_block(struct ld_reader *r, struct lexer *lx, enum ld_parse_mode mode,
+                       const char *section, bool nested)
+{
+    enum ld_context ctx = mode == LD_PM_TOP ? LD_CTX_TOP
+                        : mode == LD_PM_SECTIONS ? LD_CTX_SECTIONS : LD_CTX_OUTPUT_SECTION;
+    enum lex_mode lm = mode == LD_PM_BODY ? M_SKIM : M_SCRIPT;
+    if (mode == LD_PM_MEMORY)
+        return parse_memory(r, lx, nested);
+    int braces = 0;
+    for (;;) {
+        struct token t, n;
+        int rc = next(r, lx, lm, &t);
+        if (rc)
+            return rc;
+        if (t.type == T_EOF) {
+            if (!nested)
+                return ROMFS_OK;
+            return syntax_error(r, lx, &t, "expected '}'");
+        }
+        if (is_op(&t, ';'))
+            continue;
+        if (is_op(&t, '}')) {
+            if (braces > 0) {
+                braces--;
+                continue;
+            }
+            if (nested)
+                return ROMFS_OK;
+            return syntax_error(r, lx, &t, "unbalanced '}'");
+        }
+        if (mode == LD_PM_BODY && is_op(&t, '{')) {
+            braces++;
+            continue;
+        }
+        if (t.type != T_NAME) {
+            if (mode == LD_PM_BODY)
+                continue;
+            return syntax_error(r, lx, &t, "expected a statement");
+        }
+        if ((rc = peek(r, lx, M_EXPR, &n)))
+            return rc;
+        if (assign_op(&n)) {
+            if ((rc = parse_assignment(r, lx, &t, ctx, section)) || (rc = parse_end(r, lx, mode)))
+                return rc;
+        } else if ((tok_is(&t, "PROVIDE") || tok_is(&t, "PROVIDE_HIDDEN") || tok_is(&t, "HIDDEN")) &&
+                   is_op(&n, '(')) {
+            if ((rc = parse_provide(r, lx, &t, ctx, section)))
+                return rc;
+        } else if (tok_is(&t, "INCLUDE")) {
+            if ((rc = parse_include(r, lx, mode, section)))
+                return rc;
+        } else if (tok_is(&t, "ASSERT") && is_op(&n, '(')) {
+            if ((rc = parse_assert(r, lx, &t, ctx, section)))
+                return rc;
+        } else if (mode == LD_PM_BODY) {
+            continue; /* file patterns, KEEP(), LONG(), FILL(), SORT() ... */
+        } else if (mode == LD_PM_TOP && tok_is(&t, "MEMORY")) {
+            if ((rc = expect_op(r, lx, '{', "expected '{' after MEMORY")) ||
+                (rc = parse_memory(r, lx, true)))
+                return rc;
+        } else if (mode == LD_PM_TOP && tok_is(&t, "SECTIONS")) {
+            if ((rc = expect_op(r, lx, '{', "expected '{' after SECTIONS")) ||
+                (rc = parse_block(r, lx, LD_PM_SECTIONS, NULL, true)))
+                return rc;
+        } else if (mode == LD_PM_TOP && tok_is(&t, "REGION_ALIAS")) {
+            struct token a, b;
+            if ((rc = expect_op(r, lx, '(', "expected '('")) || (rc = next(r, lx, M_EXPR, &a)))
+                return rc;
+            if (a.type != T_STR && a.type != T_NAME)
+                return syntax_error(r, lx, &a, "expected the alias name");
+            if ((rc = expect_op(r, lx, ',', "expected ','")) || (rc = next(r, lx, M_EXPR, &b)))
+                return rc;
+            if (b.type != T_NAME)
+                return syntax_error(r, lx, &b, "expected a region name");
+            struct ld_stmt *s = add_stmt(r, lx, LD_S_ALIAS, t.line, ctx, NULL);
+            if (!s || !(s->name = tok_str(r, &a)) || !(s->name2 = tok_str(r, &b)))
+                return ROMFS_ERR_NOMEM;
+            if ((rc = expect_op(r, lx, ')', "expected ')'")))
+                return rc;
+        } else if (tok_is(&t, "SEARCH_DIR")) {
+            if ((rc = parse_search_dir(r, lx)))
+                return rc;
+        } else if (is_ignored_command(&t)) {
+            if ((rc = skip_command(r, lx)))
+                return rc;
+        } else if (mode == LD_PM_TOP && (tok_is(&t, "PHDRS") || tok_is(&t, "VERSION"))) {
+            if ((rc = expect_op(r, lx, '{', "expected '{'")) || (rc = skip_balanced(r, lx, M_SKIM, '{', '}')))
+                return rc;
+        } else if (mode == LD_PM_TOP && tok_is(&t, "INSERT")) {
+            if ((rc = next(r, lx, M_SCRIPT, &n)) || (rc = next(r, lx, M_SCRIPT, &n)))
+                return rc;
+        } else if (mode == LD_PM_SECTIONS) {
+            if ((rc = parse_output_section(r, lx, &t)))
+                return rc;
+        } else {
+            return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED,
+                                   "%s:%d: unsupported or invalid statement '%.*s'", lx->file, t.line,
+                                   (int)(t.len > 60 ? 60 : t.len), t.text);
+        }
+    }
+}
+
+int ld_parse_text(struct ld_reader *r, const char *file, const char *text, size_t len,
+                  bool cpp_markers, enum ld_parse_mode mode, const char *section)
+{
+    struct lexer lx;
+    memset(&lx, 0, sizeof lx);
+    lx.text = text;
+    lx.len = len;
+    lx.file = ld_arena_strndup(r->prog, file, strlen(file));
+    if (!lx.file)
+        return romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+    lx.line = 1;
+    lx.cpp_markers = cpp_markers;
+    lx.at_line_start = true;
+    if (memchr(text, '\0', len))
+        return romfs_set_error(r->err, ROMFS_ERR_CORRUPT, "%s: contains a NUL byte; not a linker script", file);
+    return parse_block(r, &lx, mode, section, false);
+}
+
+int ld_parse_defsym(struct ld_reader *r, const char *def, int index)
+{
+    const char *eq = strchr(def, '=');
+    char file[32];
+    snprintf(file, sizeof file, "--defsym");
+    if (!eq)
+        return romfs_set_error(r->err, ROMFS_ERR_INVAL, "--defsym '%s': expected NAME=EXPRESSION", def);
+    const char *a = def, *b = eq;
+    while (a < b && isspace((unsigned char)*a))
+        a++;
+    while (b > a && isspace((unsigned char)b[-1]))
+        b--;
+    struct lexer lx;
+    memset(&lx, 0, sizeof lx);
+    lx.text = eq + 1;
+    lx.len = strlen(eq + 1);
+    lx.file = ld_arena_strndup(r->prog, file, strlen(file));
+    lx.line = index;
+    if (!lx.file)
+        return romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+    if (a == b)
+        return romfs_set_error(r->err, ROMFS_ERR_INVAL, "--defsym '%s': empty symbol name", def);
+    struct ld_stmt *s = add_stmt(r, &lx, LD_S_ASSIGN, index, LD_CTX_TOP, NULL);
+    if (!s || !(s->name = ld_arena_strndup(r->prog, a, (size_t)(b - a))))
+        return romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+    s->op = '=';
+    size_t idx = r->prog->n_stmts - 1;
+    struct ld_expr *e = NULL;
+    int rc = parse_expr(r, &lx, &e);
+    if (rc)
+        return romfs_error_prefix(r->err, "--defsym '%s'", def);
+    r->prog->stmts[idx].e = e;
+    struct token t;
+    if ((rc = next(r, &lx, M_EXPR, &t)))
+        return rc;
+    if (t.type != T_EOF)
+        return romfs_set_error(r->err, ROMFS_ERR_CORRUPT, "--defsym '%s': unexpected text after the expression", def);
+    return ROMFS_OK;
+}
