@@ -10,6 +10,7 @@
 #include "romfs_template.h"
 #include "romfs_sim.h"
 #include "romfs_sign.h"
+#include "romfs_diff.h"
 #include "romfs_board.h"
 
 #endif
