@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void cli_error(const char *fmt, ...)
@@ -139,6 +140,47 @@ int cli_read_file(const char *path, uint8_t **data, size_t *size, struct romfs_e
     *data = buf;
     *size = len;
     return ROMFS_OK;
+}
+
+int cli_write_file_atomic(const char *path, const void *data, size_t len, struct romfs_error *err)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return romfs_set_errno(err, ROMFS_ERR_IO, e, "cannot create %s", path);
+    }
+    const uint8_t *p = data;
+    int rc = ROMFS_OK;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            rc = romfs_set_errno(err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno,
+                                 "cannot write %s", path);
+            break;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    if (!rc)
+        fchmod(fd, 0666 & ~mask);
+    if (close(fd) != 0 && !rc)
+        rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", path);
+    if (!rc && rename(tmp, path) != 0)
+        rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", path);
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
 }
 
 bool cli_stderr_is_tty(void)

@@ -217,7 +217,8 @@ static int compare_names(const void *a, const void *b)
 /* Sort, reject duplicates, note whether alignment is needed, set minimal widths. */
 static int prepare(struct romfs_tree *tree, struct romfs_node *dir, struct romfs_error *err)
 {
-    qsort(dir->children, dir->n_children, sizeof *dir->children, compare_names);
+    if (dir->n_children > 1)
+        qsort(dir->children, dir->n_children, sizeof *dir->children, compare_names);
     for (size_t i = 0; i < dir->n_children; i++) {
         struct romfs_node *c = dir->children[i];
         if (i > 0 && compare_names(&dir->children[i - 1], &dir->children[i]) == 0)
@@ -303,10 +304,12 @@ int romfs_tree_layout(struct romfs_tree *tree, uint64_t *image_size, struct romf
             root->len_width = needed;
             grew = true;
         }
+        if (!tree->aligned && (3 + root->len_width + payload) % 2) {
+            root->len_width++;        /* mpremote: one 0x80 before the length; re-place */
+            continue;
+        }
         if (grew)
             continue;
-        if (!tree->aligned && (3 + root->len_width + payload) % 2)
-            root->len_width++;        /* mpremote: one 0x80 before the length */
         root->payload_len = payload;
         tree->image_size = 3 + root->len_width + payload;
         tree->laid_out = true;

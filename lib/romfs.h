@@ -7,10 +7,13 @@
 #include "romfs_format.h"
 #include "romfs_digest.h"
 #include "romfs_pack.h"
+#include "romfs_image.h"
 #include "romfs_template.h"
 #include "romfs_sim.h"
 #include "romfs_sign.h"
 #include "romfs_diff.h"
+#include "romfs_ldscript.h"
+#include "romfs_elf.h"
 #include "romfs_board.h"
 
 #endif

@@ -38,6 +38,11 @@ struct romfs_pack_options {
     unsigned jobs;                             /* parallel compiles; 0 = online CPUs */
     uint64_t pad_to;                           /* pad image with 0xff to a multiple; 0 = no */
     uint64_t size_limit;                       /* fail if the image is larger; 0 = none */
+    bool digest;                               /* compute result->sha256 of the output */
+    bool file_digests;                         /* compute each file_list[i].sha256 */
+    bool to_fd;                                /* write to out_fd instead of out_path (a pipe:
+                                                  no temp file; on failure the stream is cut) */
+    int out_fd;
     /* Called for every entry in image order once the layout is known (for --tree);
        may be NULL. `note` is e.g. "-> .mpy" or NULL. */
     void (*on_entry)(void *ctx, const char *path, const char *name, int depth, bool is_dir,
@@ -50,7 +55,8 @@ struct romfs_packed_file {
     uint64_t size;
     uint64_t data_offset;        /* from image start */
     uint32_t align;              /* alignment the image asked for */
-    uint8_t sha256[ROMFS_SHA256_SIZE];
+    uint8_t sha256[ROMFS_SHA256_SIZE]; /* if options.file_digests */
+    char *source;                /* path of the source below DIR (the .py for a compiled .mpy) */
 };
 
 struct romfs_pack_result {
@@ -58,7 +64,7 @@ struct romfs_pack_result {
     uint64_t image_size;          /* the image record itself */
     uint64_t output_size;         /* bytes written, including --pad-to padding */
     uint64_t compiled;            /* .py files compiled to .mpy */
-    uint8_t sha256[ROMFS_SHA256_SIZE];   /* of the output file's bytes */
+    uint8_t sha256[ROMFS_SHA256_SIZE];   /* of the output's bytes, if options.digest */
     struct romfs_packed_file *file_list; /* in image order */
     size_t n_files;
 };

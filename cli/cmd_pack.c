@@ -1,0 +1,285 @@
+/* cmd_pack.c: romfs pack DIR [-o OUT] ... */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "cli.h"
+
+CLI_COMMAND(pack, "build a ROMFS image from a directory");
+
+static const char pack_help[] =
+    "usage: romfs pack DIR [-o OUT] [options]\n"
+    "\n"
+    "Build a MicroPython ROMFS (VfsRom) image from the tree below DIR. Entries are\n"
+    "sorted by name bytes; empty directories and empty files are kept; the output\n"
+    "depends only on names, contents and options (not mtimes, inode order, umask or\n"
+    "locale). OUT is written to a temporary file and renamed: a failed pack leaves\n"
+    "no output behind.\n"
+    "\n"
+    "  -o, --output OUT        image file (default DIR.romfs; '-' for standard output)\n"
+    "      --align N           align every file's data offset to N bytes (power of two;\n"
+    "                          default 4, so word loads from mapped flash never fault)\n"
+    "      --align-rule GLOB=N per-file alignment, e.g. '*.bin=4096' (repeatable; later\n"
+    "                          rules win; GLOB matches the path below DIR, or the base\n"
+    "                          name when it has no '/')\n"
+    "      --exclude GLOB      leave out matching files and directories (repeatable)\n"
+    "      --no-default-excludes\n"
+    "                          also pack .git .hg .svn __pycache__ *.pyc .DS_Store\n"
+    "                          Thumbs.db *.swp *~ (left out by default)\n"
+    "      --mpy-cross[=PATH]  compile each .py to .mpy with mpy-cross (PATH, or\n"
+    "                          'mpy-cross' on $PATH); a .mpy beside a .py wins and the\n"
+    "                          .py is left out; DIR is never written to\n"
+    "      --mpy-cross-arg ARG pass ARG to mpy-cross, e.g. -march=armv6m (repeatable)\n"
+    "  -j, --jobs N            parallel compiles (default: all cores)\n"
+    "      --pad-to N          pad the output with 0xff to a multiple of N bytes\n"
+    "      --size-limit N      fail if the image is larger than N bytes\n"
+    "      --reproducible      the default, made explicit: same tree, same bytes\n"
+    "      --tree              print the tree as it is packed\n"
+    "      --json              print a JSON summary (files, dirs, sizes, SHA-256)\n"
+    "      --manifest FILE     write every file's path, data offset, size and SHA-256\n"
+    "  -q, --quiet             print nothing on success\n"
+    "\n"
+    "Sizes accept 0x hex and K/M suffixes (1024-based). With --align 1 and no\n"
+    "mpy-cross the image is byte-identical to mpremote's `romfs build`.\n"
+    "Exit status: 0 packed, 1 write failure or size limit exceeded, 2 bad input.\n";
+
+enum {
+    OPT_ALIGN = 256, OPT_ALIGN_RULE, OPT_EXCLUDE, OPT_NO_DEFAULT_EXCLUDES, OPT_MPY_CROSS,
+    OPT_MPY_CROSS_ARG, OPT_PAD_TO, OPT_SIZE_LIMIT, OPT_REPRODUCIBLE, OPT_TREE, OPT_JSON,
+    OPT_MANIFEST,
+};
+
+static const struct option pack_options[] = {
+    { "output", required_argument, NULL, 'o' },
+    { "align", required_argument, NULL, OPT_ALIGN },
+    { "align-rule", required_argument, NULL, OPT_ALIGN_RULE },
+    { "exclude", required_argument, NULL, OPT_EXCLUDE },
+    { "no-default-excludes", no_argument, NULL, OPT_NO_DEFAULT_EXCLUDES },
+    { "mpy-cross", optional_argument, NULL, OPT_MPY_CROSS },
+    { "mpy-cross-arg", required_argument, NULL, OPT_MPY_CROSS_ARG },
+    { "jobs", required_argument, NULL, 'j' },
+    { "pad-to", required_argument, NULL, OPT_PAD_TO },
+    { "size-limit", required_argument, NULL, OPT_SIZE_LIMIT },
+    { "reproducible", no_argument, NULL, OPT_REPRODUCIBLE },
+    { "tree", no_argument, NULL, OPT_TREE },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "manifest", required_argument, NULL, OPT_MANIFEST },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+struct tree_printer {
+    FILE *out;
+    bool last[256];
+};
+
+static void print_tree_entry(void *ctx, const char *path, const char *name, int depth,
+                             bool is_dir, bool is_last, uint64_t size, const char *note)
+{
+    (void)path;
+    (void)size;
+    struct tree_printer *tp = ctx;
+    for (int d = 0; d < depth && d < 256; d++)
+        fputs(tp->last[d] ? "    " : "|   ", tp->out);
+    fprintf(tp->out, "%s %s%s%s%s\n", is_last ? "\\--" : "|--", name, is_dir ? "/" : "",
+            note ? " " : "", note ? note : "");
+    if (depth < 256)
+        tp->last[depth] = is_last;
+}
+
+static bool parse_power_of_two(const char *text, uint32_t *out)
+{
+    uint64_t v;
+    if (!cli_parse_size(text, &v) || v == 0 || v > (1u << 30) || (v & (v - 1)))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static int write_manifest(const char *path, const char *image, const struct romfs_pack_result *r,
+                          struct romfs_error *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    char hex[2 * ROMFS_SHA256_SIZE + 1];
+    cJSON_AddStringToObject(root, "image", image);
+    cJSON_AddNumberToObject(root, "image_bytes", (double)r->image_size);
+    romfs_sha256_hex(r->sha256, hex);
+    cJSON_AddStringToObject(root, "sha256", hex);
+    cJSON *files = cJSON_AddArrayToObject(root, "files");
+    for (size_t i = 0; i < r->n_files; i++) {
+        const struct romfs_packed_file *f = &r->file_list[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "path", f->path);
+        cJSON_AddStringToObject(o, "source", f->source);
+        cJSON_AddNumberToObject(o, "offset", (double)f->data_offset);
+        cJSON_AddNumberToObject(o, "size", (double)f->size);
+        cJSON_AddNumberToObject(o, "align", f->align);
+        romfs_sha256_hex(f->sha256, hex);
+        cJSON_AddStringToObject(o, "sha256", hex);
+        cJSON_AddItemToArray(files, o);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    int rc = cli_write_file_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+static void print_json_summary(FILE *out, const char *image, const struct romfs_pack_result *r)
+{
+    char hex[2 * ROMFS_SHA256_SIZE + 1];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "output", image);
+    cJSON_AddNumberToObject(o, "files", (double)r->files);
+    cJSON_AddNumberToObject(o, "dirs", (double)r->dirs);
+    cJSON_AddNumberToObject(o, "compiled", (double)r->compiled);
+    cJSON_AddNumberToObject(o, "data_bytes", (double)r->data_bytes);
+    cJSON_AddNumberToObject(o, "image_bytes", (double)r->image_size);
+    cJSON_AddNumberToObject(o, "output_bytes", (double)r->output_size);
+    cJSON_AddNumberToObject(o, "overhead", (double)(r->image_size - r->data_bytes));
+    romfs_sha256_hex(r->sha256, hex);
+    cJSON_AddStringToObject(o, "sha256", hex);
+    char *text = cJSON_Print(o);
+    fprintf(out, "%s\n", text);
+    free(text);
+    cJSON_Delete(o);
+}
+
+int cmd_pack(int argc, char **argv)
+{
+    struct romfs_pack_options opt = { .align = 4 };
+    const char *out = NULL, *manifest = NULL;
+    bool tree = false, json = false, quiet = false;
+    struct romfs_align_rule *rules = calloc((size_t)argc, sizeof *rules);
+    const char **excludes = calloc((size_t)argc, sizeof *excludes);
+    const char **mpy_args = calloc((size_t)argc, sizeof *mpy_args);
+    int c, status = EXIT_USAGE;
+    if (!rules || !excludes || !mpy_args) {
+        cli_error("out of memory");
+        goto done;
+    }
+    opt.align_rules = rules;
+    opt.excludes = excludes;
+    opt.mpy_cross_args = mpy_args;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:j:qh", pack_options, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case OPT_ALIGN:
+            if (!parse_power_of_two(optarg, &opt.align)) {
+                status = cli_usage_error("pack", "--align %s: not a power of two", optarg);
+                goto done;
+            }
+            break;
+        case OPT_ALIGN_RULE: {
+            char *eq = strrchr(optarg, '=');
+            struct romfs_align_rule *r = &rules[opt.n_align_rules];
+            if (!eq || eq == optarg || !parse_power_of_two(eq + 1, &r->align)) {
+                status = cli_usage_error("pack", "--align-rule %s: expected GLOB=N, N a power of two",
+                                         optarg);
+                goto done;
+            }
+            *eq = '\0';
+            r->glob = optarg;
+            opt.n_align_rules++;
+            break;
+        }
+        case OPT_EXCLUDE: excludes[opt.n_excludes++] = optarg; break;
+        case OPT_NO_DEFAULT_EXCLUDES: opt.no_default_excludes = true; break;
+        case OPT_MPY_CROSS: opt.mpy_cross = optarg ? optarg : "mpy-cross"; break;
+        case OPT_MPY_CROSS_ARG: mpy_args[opt.n_mpy_cross_args++] = optarg; break;
+        case 'j':
+            if (!cli_parse_size(optarg, &v) || v == 0 || v > 1024) {
+                status = cli_usage_error("pack", "--jobs %s: expected 1 to 1024", optarg);
+                goto done;
+            }
+            opt.jobs = (unsigned)v;
+            break;
+        case OPT_PAD_TO:
+        case OPT_SIZE_LIMIT:
+            if (!cli_parse_size(optarg, &v) || v == 0) {
+                status = cli_usage_error("pack", "%s %s: not a size",
+                                         c == OPT_PAD_TO ? "--pad-to" : "--size-limit", optarg);
+                goto done;
+            }
+            *(c == OPT_PAD_TO ? &opt.pad_to : &opt.size_limit) = v;
+            break;
+        case OPT_REPRODUCIBLE: break;
+        case OPT_TREE: tree = true; break;
+        case OPT_JSON: json = true; break;
+        case OPT_MANIFEST: manifest = optarg; break;
+        case 'q': quiet = true; break;
+        case 'h': fputs(pack_help, stdout); status = EXIT_OK; goto done;
+        default: status = cli_usage_error("pack", "unknown option"); goto done;
+        }
+    }
+    if (optind != argc - 1) {
+        status = cli_usage_error("pack", optind >= argc ? "DIR is missing" : "one DIR expected");
+        goto done;
+    }
+    const char *dir = argv[optind];
+    char *default_out = NULL;
+    if (!out) {
+        size_t n = strlen(dir);
+        while (n > 1 && dir[n - 1] == '/')
+            n--;
+        default_out = malloc(n + 7);
+        if (!default_out) {
+            cli_error("out of memory");
+            goto done;
+        }
+        memcpy(default_out, dir, n);
+        strcpy(default_out + n, ".romfs");
+        out = default_out;
+    }
+    bool to_stdout = strcmp(out, "-") == 0;
+    if (to_stdout && isatty(STDOUT_FILENO)) {
+        status = cli_usage_error("pack", "refusing to write an image to a terminal");
+        free(default_out);
+        goto done;
+    }
+    FILE *report = to_stdout ? stderr : stdout;
+    struct tree_printer tp = { report, { false } };
+    if (tree) {
+        opt.on_entry = print_tree_entry;
+        opt.on_entry_ctx = &tp;
+        fputs("/\n", report);
+    }
+    opt.digest = json || manifest;
+    opt.file_digests = manifest != NULL;
+    opt.to_fd = to_stdout;
+    opt.out_fd = STDOUT_FILENO;
+    struct romfs_pack_result res;
+    struct romfs_error err = { 0, "" };
+    int rc = romfs_pack_dir(dir, to_stdout ? NULL : out, &opt, &res, NULL, &err);
+    if (rc) {
+        status = cli_fail(&err);
+        free(default_out);
+        goto done;
+    }
+    status = EXIT_OK;
+    if (manifest && (rc = write_manifest(manifest, out, &res, &err)))
+        status = cli_fail(&err);
+    if (json)
+        print_json_summary(report, out, &res);
+    else if (!quiet) {
+        char size[64];
+        fprintf(report, "packed %llu files, %llu dirs into %s: %s\n",
+                (unsigned long long)res.files, (unsigned long long)res.dirs,
+                to_stdout ? "standard output" : out, cli_human_size(res.output_size, size, sizeof size));
+    }
+    romfs_pack_result_free(&res);
+    free(default_out);
+done:
+    free(rules);
+    free(excludes);
+    free(mpy_args);
+    return status;
+}
