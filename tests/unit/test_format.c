@@ -295,7 +295,7 @@ static void verify_is_strict(void)
     CHECK(romfs_image_open(&img, dotdot, sizeof dotdot, &err) == 0);
     CHECK(romfs_image_verify(&img, NULL, &err) == ROMFS_ERR_CORRUPT);
     /* odd total size */
-    static const uint8_t odd2[] = { 0xd2, 0xcd, 0x31, 0x01, 0x00 };
+    static const uint8_t odd2[] = { 0xd2, 0xcd, 0x31, 0x03, 0x01, 0x01, 0x00 };  /* 7 bytes */
     CHECK(romfs_image_open(&img, odd2, sizeof odd2, &err) == 0);
     CHECK(romfs_image_verify(&img, NULL, &err) == ROMFS_ERR_CORRUPT);
     CHECK(strstr(err.msg, "odd"));
