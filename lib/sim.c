@@ -162,8 +162,14 @@ static int board_args(const char *name, struct argv_builder *b, struct romfs_err
         push(b, "--partition");
         pushf(b, "%" PRIu64 ":%" PRIu32 ":%" PRIu32, size, erase, write);
     }
+    /* Partitions in index order; a board built for several cores (alif HP/HE) lists
+     * an index once per core: the simulated device is the first core's. */
+    int last_index = -1;
     for (size_t i = 0; i < board->n_partitions; i++) {
         const struct romfs_partition *p = &board->partitions[i];
+        if (p->index <= last_index)
+            continue;
+        last_index = p->index;
         uint32_t erase = p->erase_block ? p->erase_block : 4096;
         uint32_t write = p->write_block ? p->write_block : 4;
         if (write > erase)

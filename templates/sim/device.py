@@ -250,7 +250,8 @@ class Device:
         lines = []
         frames = []
         for fs in traceback.extract_tb(exc.__traceback__):
-            if fs.filename.startswith(PROGRAM_DIR) or fs.filename == __file__:
+            # Only the device's own code: what it was sent, and files on its VFS.
+            if fs.filename != "<stdin>" and not self.mounts.is_file(fs.filename):
                 continue
             frames.append(fs)
         if isinstance(exc, SyntaxError):

@@ -23,8 +23,10 @@ class FlashError(Exception):
 
 class Partition:
     def __init__(self, index, size, erase_block, write_block, path=None, faults=None, stats=None):
-        if size <= 0 or erase_block <= 0 or size % erase_block:
-            raise ValueError("partition %d: size %d is not a positive multiple of the erase block %d"
+        # The size need not be a multiple of the erase block: boards whose partition
+        # spans sectors of different sizes give the largest; the last block is short.
+        if size <= 0 or erase_block <= 0:
+            raise ValueError("partition %d: size %d and erase block %d must be positive"
                              % (index, size, erase_block))
         if write_block <= 0 or erase_block % write_block:
             raise ValueError("partition %d: write block %d does not divide the erase block %d"
@@ -67,7 +69,7 @@ class Partition:
 
     # -- erase ---------------------------------------------------------------
     def block_count(self):
-        return self.size // self.erase_block
+        return (self.size + self.erase_block - 1) // self.erase_block
 
     def erase_block_at(self, block):
         """Erase block number `block` (0-based) to 0xff."""
@@ -75,17 +77,17 @@ class Partition:
             raise FlashError("erase block %d outside partition %d (%d blocks)"
                              % (block, self.index, self.block_count()))
         start = block * self.erase_block
-        end = start + self.erase_block
+        end = min(start + self.erase_block, self.size)
         self._count("erases")
         if self.stats is not None:
             self.stats.setdefault("erased_blocks", []).append(block)
         if self.faults is not None and self.faults.cut_this_erase():
-            half = start + self.erase_block // 2
+            half = start + (end - start) // 2
             self.data[start:half] = b"\xff" * (half - start)
             self._persist(start, half - start)
             self.faults.power_cut("erase of block %d of partition %d" % (block, self.index))
-        self.data[start:end] = b"\xff" * self.erase_block
-        self._persist(start, self.erase_block)
+        self.data[start:end] = b"\xff" * (end - start)
+        self._persist(start, end - start)
 
     def erase_stepping(self, offset, length):
         """Erase as stm32's rom_ioctl(3) does: erase the block holding `offset`, step by

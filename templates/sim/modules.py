@@ -250,12 +250,26 @@ class Stdout:
 
 # -- sys, machine, micropython, gc, time ------------------------------------------------
 
+class Implementation(tuple):
+    """sys.implementation: a tuple with named fields, as MicroPython's attrtuple."""
+
+    def __new__(cls, name, version, machine, mpy):
+        t = tuple.__new__(cls, (name, version, machine, mpy))
+        return t
+
+    name = property(lambda self: self[0])
+    version = property(lambda self: self[1])
+    _machine = property(lambda self: self[2])
+    _mpy = property(lambda self: self[3])
+
+    def __repr__(self):
+        return "(name='%s', version=%r, _machine='%s', _mpy=%d)" % self
+
+
 def make_sys(device):
     cfg = device.cfg
-    impl_fields = ["name", "version", "_machine", "_mpy"]
-    impl = _collections.namedtuple("implementation", impl_fields)(
-        "micropython", (cfg.version[0], cfg.version[1], cfg.version[2], cfg.prerelease),
-        cfg.machine, mpy_header_int(cfg.arch, cfg.mpy_version, cfg.mpy_sub_version))
+    impl = Implementation("micropython", (cfg.version[0], cfg.version[1], cfg.version[2], cfg.prerelease),
+                          cfg.machine, mpy_header_int(cfg.arch, cfg.mpy_version, cfg.mpy_sub_version))
 
     def exit(code=None):
         raise SystemExit(code)
