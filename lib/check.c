@@ -222,8 +222,8 @@ static void check_write(const struct romfs_check_target *t, struct romfs_check_r
         return;
     }
     set_item(res, ROMFS_CHECK_WRITE, ROMFS_REPORT_PASS,
-             "%" PRIu64 " write unit%s of %" PRIu64 " bytes (%" PRIu64 " bytes of 0xff padding in the last)",
-             units, plural(units), wb, padded - res->write_size);
+             "%" PRIu64 " write unit%s of %" PRIu64 " byte%s (%" PRIu64 " bytes of 0xff padding in the last)",
+             units, plural(units), wb, plural(wb), padded - res->write_size);
 }
 
 static int check_alignment(const struct romfs_image *img, const struct romfs_check_target *t,
@@ -305,11 +305,17 @@ int romfs_check_image(const uint8_t *data, size_t len, const struct romfs_check_
         set_item(res, ROMFS_CHECK_STRUCTURE, ROMFS_REPORT_FAIL, "not a valid ROMFS image: %s", ierr.msg);
 
     check_fits(t, res);
-    if (len == 0)
-        set_item(res, ROMFS_CHECK_ERASE, ROMFS_REPORT_SKIP, "nothing to erase");
-    else
-        check_erase(t, res);
-    check_write(t, res);
+    if (res->items[ROMFS_CHECK_FITS].status == ROMFS_REPORT_FAIL) {
+        /* Erase and write ranges of an image that does not fit say nothing new. */
+        set_item(res, ROMFS_CHECK_ERASE, ROMFS_REPORT_SKIP, "image does not fit the partition");
+        set_item(res, ROMFS_CHECK_WRITE, ROMFS_REPORT_SKIP, "image does not fit the partition");
+    } else {
+        if (len == 0)
+            set_item(res, ROMFS_CHECK_ERASE, ROMFS_REPORT_SKIP, "nothing to erase");
+        else
+            check_erase(t, res);
+        check_write(t, res);
+    }
     if (!valid) {
         set_item(res, ROMFS_CHECK_ALIGNMENT, ROMFS_REPORT_SKIP, "image is not valid");
     } else if (t->mmap == 0) {

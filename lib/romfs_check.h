@@ -24,7 +24,7 @@
  *   mmap       the partition is memory-mapped (MicroPython's VfsRom takes a buffer and
  *              uses file data in place; extmod/vfs_rom.c).
  * A check whose inputs are unknown (e.g. no erase block from an ELF-only target) is
- * skipped, never passed. */
+ * skipped, never passed; erase and write are skipped when the image does not fit. */
 #ifndef ROMFS_CHECK_H
 #define ROMFS_CHECK_H
 
