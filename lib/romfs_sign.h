@@ -135,6 +135,12 @@ int romfs_signature_find(const uint8_t *data, size_t size, struct romfs_signatur
 int romfs_signature_verify(const uint8_t *data, size_t size, const struct romfs_key *key,
                            struct romfs_signature_info *info, struct romfs_error *err);
 
+/* Load the key file (public or pair) and verify data[0..size) with it; verification
+ * messages are prefixed with image_name (if non-NULL), key errors name the key file. */
+int romfs_signature_check(const uint8_t *data, size_t size, const char *image_name,
+                          const char *key_path, struct romfs_signature_info *info,
+                          struct romfs_error *err);
+
 /* Convenience: read IMAGE and the public key file and verify (messages name both). */
 int romfs_signature_verify_file(const char *image_path, const char *key_path,
                                 struct romfs_signature_info *info, struct romfs_error *err);

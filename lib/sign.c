@@ -483,6 +483,21 @@ int romfs_signature_verify(const uint8_t *data, size_t size, const struct romfs_
     return ROMFS_OK;
 }
 
+int romfs_signature_check(const uint8_t *data, size_t size, const char *image_name,
+                          const char *key_path, struct romfs_signature_info *info,
+                          struct romfs_error *err)
+{
+    struct romfs_key *key;
+    int code = romfs_key_load(key_path, false, &key, err);
+    if (code != ROMFS_OK)
+        return code;
+    code = romfs_signature_verify(data, size, key, info, err);
+    if (code != ROMFS_OK && image_name)
+        romfs_error_prefix(err, "%s", image_name);
+    romfs_key_free(key);
+    return code;
+}
+
 int romfs_signature_verify_file(const char *image_path, const char *key_path,
                                 struct romfs_signature_info *info, struct romfs_error *err)
 {
@@ -611,7 +626,7 @@ int romfs_sign_image(const uint8_t *data, size_t size, const struct romfs_key *k
                                    i, old.image_size, data[i]);
     size_t kept_end = old.present ? old.record_offset : old.image_size; /* bytes kept from data */
     size_t kept_payload = kept_end - payload_start;
-    struct sign_layout l;
+    struct sign_layout l = { 0 };
     code = plan_layout(data, old.image_size, header_width, kept_payload, &l, err);
     if (code != ROMFS_OK)
         return code;
