@@ -793,7 +793,7 @@ static int parse_memory(struct ld_reader *r, struct lexer *lx, bool nested)
     struct token t;
     int rc;
     for (;;) {
-        if ((rc = next(r, lx, M_EXPR, &t)))
+        if ((rc = next(r, lx, M_SCRIPT, &t)))
             return rc;
         if (t.type == T_EOF && !nested)
             return ROMFS_OK;
@@ -826,12 +826,12 @@ static int parse_memory(struct ld_reader *r, struct lexer *lx, bool nested)
         if (!is_op(&a, ':'))
             return syntax_error(r, lx, &a, "expected ':' after the region name");
         struct ld_expr *origin = NULL, *length = NULL;
-        if ((rc = next(r, lx, M_EXPR, &a)))
+        if ((rc = next(r, lx, M_SCRIPT, &a)))
             return rc;
         if (!(tok_is(&a, "ORIGIN") || tok_is(&a, "org") || tok_is(&a, "o")))
             return syntax_error(r, lx, &a, "expected ORIGIN, org or o");
         if ((rc = expect_op(r, lx, '=', "expected '='")) || (rc = parse_expr(r, lx, &origin)) ||
-            (rc = expect_op(r, lx, ',', "expected ',' after the origin")) || (rc = next(r, lx, M_EXPR, &a)))
+            (rc = expect_op(r, lx, ',', "expected ',' after the origin")) || (rc = next(r, lx, M_SCRIPT, &a)))
             return rc;
         if (!(tok_is(&a, "LENGTH") || tok_is(&a, "len") || tok_is(&a, "l")))
             return syntax_error(r, lx, &a, "expected LENGTH, len or l");
@@ -1023,8 +1023,8 @@ static int parse_block(struct ld_reader *r, struct lexer *lx, enum ld_parse_mode
             struct token a, b;
             if ((rc = expect_op(r, lx, '(', "expected '('")) || (rc = next(r, lx, M_EXPR, &a)))
                 return rc;
-            if (a.type != T_STR && a.type != T_NAME)
-                return syntax_error(r, lx, &a, "expected the alias name");
+            if (a.type != T_STR)
+                return syntax_error(r, lx, &a, "expected the alias name as a quoted string");
             if ((rc = expect_op(r, lx, ',', "expected ','")) || (rc = next(r, lx, M_EXPR, &b)))
                 return rc;
             if (b.type != T_NAME)
