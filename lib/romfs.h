@@ -15,5 +15,10 @@
 #include "romfs_ldscript.h"
 #include "romfs_elf.h"
 #include "romfs_board.h"
+#include "romfs_flash.h"
+#include "romfs_serial.h"
+#include "romfs_rawrepl.h"
+#include "romfs_repl.h"
+#include "romfs_flashjob.h"
 
 #endif
