@@ -237,6 +237,20 @@ int romfs_dfu_target_open(const struct romfs_dfu_match *m,
 int romfs_dfu_target_leave(struct romfs_target *t, uint32_t jump_address,
                            struct romfs_error *err);
 
+struct romfs_board;
+
+/* The device to look for: --device VID:PID (NULL: the board's "dfu" usb id, then ST's
+ * 0483:df11, which the STM32 system bootloader and mboot both use), --serial (NULL: any),
+ * --alt (-1: the board's alt if it has a DfuSe layout covering the partition, else the
+ * alt whose layout covers it). board may be NULL. ROMFS_ERR_INVAL on a bad VID:PID. */
+int romfs_dfu_match_init(struct romfs_dfu_match *m, const struct romfs_board *board,
+                         const char *device, const char *serial, int alt, struct romfs_error *err);
+
+/* Open the device again and leave DFU to run the firmware (`romfs flash --reset` after
+ * the target is closed). jump_address 0: the start of the interface's first sector. */
+int romfs_dfu_leave_device(const struct romfs_dfu_match *m, uint64_t address,
+                           uint32_t jump_address, struct romfs_error *err);
+
 /* The session under a DFU target (statistics, raw access in tests). */
 struct romfs_dfu *romfs_dfu_target_session(struct romfs_target *t);
 
