@@ -46,7 +46,8 @@ int romfs_elf_read(const char *path, struct romfs_elf_info *out, struct romfs_er
  * sections in other memories. */
 uint64_t romfs_elf_text_end_in(const struct romfs_elf_info *info, uint64_t lo, uint64_t hi);
 
-/* Value of any symbol in path's symbol table: ROMFS_OK, ROMFS_ERR_NOENT if absent. */
+/* Value (st_value, so a Thumb function has bit 0 set) of any defined symbol in
+ * path's symbol table: ROMFS_OK, ROMFS_ERR_NOENT if absent. */
 int romfs_elf_find_symbol(const char *path, const char *name, uint64_t *value,
                           struct romfs_error *err);
 
