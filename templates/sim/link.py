@@ -85,19 +85,25 @@ class Link:
     def _receive(self, data):
         while data:
             fault = self.faults.next_rx_fault(self.rx_count) if self.faults else None
-            if fault is not None and fault[1] < self.rx_count + len(data):
+            # flip-rx targets byte N itself; stall and disconnect happen as soon as
+            # N bytes are in.
+            end = self.rx_count + len(data)
+            if fault is not None and (fault[1] < end or (fault[0] != "flip-rx" and fault[1] == end)):
                 cut = fault[1] - self.rx_count
                 kind = fault[0]
                 if kind == "flip-rx":
                     data[cut] ^= 1 << fault[2]
                     self.faults.take(fault)
                     continue
+                if kind == "stall":
+                    # Frozen from the moment the N-th byte is in: even the answer to
+                    # the bytes already received waits.
+                    self.stall_until = time.monotonic() + fault[2]
                 self._deliver(data[:cut])
                 data = data[cut:]
                 self.faults.take(fault)
                 if kind == "stall":
-                    self.stall_until = time.monotonic() + fault[2]
-                    time.sleep(fault[2])
+                    time.sleep(max(0.0, self.stall_until - time.monotonic()))
                     continue
                 # disconnect: nothing more arrives; the device finishes what it has.
                 with self.cond:

@@ -36,9 +36,14 @@ _ERRNO_NAMES = {ENOENT: "ENOENT", EIO: "EIO", EBADF: "EBADF", ENODEV: "ENODEV",
                 EEXIST: "EEXIST", ENOTDIR: "ENOTDIR"}
 
 
+# CPython turns OSError(2, ...) into FileNotFoundError; MicroPython raises plain OSError.
+# A subclass named "OSError" is not remapped and prints as MicroPython's does.
+DeviceOSError = type("OSError", (OSError,), {"__module__": "builtins"})
+
+
 def oserror(code):
     """OSError as MicroPython prints it: "[Errno 2] ENOENT", with .errno set."""
-    return OSError(code, _ERRNO_NAMES.get(code, str(code)))
+    return DeviceOSError(code, _ERRNO_NAMES.get(code, str(code)))
 
 
 class _Corrupt(Exception):
