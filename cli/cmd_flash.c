@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "romfs_board.h"
 #include "romfs_check.h"
+#include "romfs_dfu.h"
 #include "romfs_flashjob.h"
 #include "romfs_repl.h"
 
@@ -26,6 +27,9 @@ struct flash_args {
     uint32_t baud;
     int partition;
     bool full, no_reset, quiet, json, no_raw_paste;
+    const char *dfu_device, *dfu_serial;   /* --via dfu: --device VID:PID, --serial S */
+    int dfu_alt;                           /* --alt N, -1 by address */
+    bool dfu_reset;                        /* --reset: leave DFU afterwards */
     int transfer;              /* enum romfs_transfer */
     int api;                   /* enum romfs_partition_api */
     int timeout_ms;
@@ -158,8 +162,75 @@ static void repl_close(void *state)
     free(st);
 }
 
+/* ---- --via dfu (lib/romfs_dfu.h: USB DFU 1.1 + DfuSe) ----------------------------- */
+
+struct dfu_state {
+    struct romfs_dfu_match match;
+};
+
+static int dfu_open(struct flash_args *a, void **state, struct romfs_target *t,
+                    struct romfs_error *err)
+{
+    if (!a->board_part)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "--via dfu needs --board BOARD (the "
+                               "partition's address and the board's DFU id come from it)");
+    struct dfu_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    *state = st;
+    int rc = romfs_dfu_match_init(&st->match, a->board, a->dfu_device, a->dfu_serial,
+                                  a->dfu_alt, err);
+    struct romfs_dfu_target_options o = { .address = a->board_part->start,
+                                          .size = a->board_part->size,
+                                          .write_size = a->board_part->write_block };
+    return rc ? rc : romfs_dfu_target_open(&st->match, &o, t, err);
+}
+
+static int dfu_check(struct flash_args *a, void *state, struct romfs_target *t,
+                     const uint8_t *image, size_t len, struct romfs_error *err)
+{
+    (void)a, (void)state, (void)t, (void)image, (void)len, (void)err;
+    return ROMFS_OK;
+}
+
+static int dfu_finish(struct flash_args *a, void *state, const uint8_t *image, size_t len,
+                      char *confirm, size_t cap, struct romfs_error *err)
+{
+    (void)image, (void)len;
+    struct dfu_state *st = state;
+    if (!a->dfu_reset) {
+        snprintf(confirm, cap, "still in DFU mode (--reset leaves it and starts the firmware)");
+        return ROMFS_OK;
+    }
+    int rc = romfs_dfu_leave_device(&st->match, a->board_part->start, 0, err);
+    if (rc == ROMFS_OK)
+        snprintf(confirm, cap, "left DFU mode: the firmware is starting");
+    return rc;
+}
+
+static void dfu_stats(void *state, struct romfs_target *t, cJSON *json, char *line, size_t cap)
+{
+    (void)state;
+    struct romfs_dfu *d = romfs_dfu_target_session(t);
+    if (!d)
+        return;
+    if (json) {
+        cJSON_AddNumberToObject(json, "dfu_requests", (double)d->requests);
+        cJSON_AddNumberToObject(json, "dfu_poll_wait_ms", (double)d->waited_ms);
+    }
+    snprintf(line, cap, "%s, %llu DFU requests, %llu ms waiting on the device",
+             d->usb.description, (unsigned long long)d->requests,
+             (unsigned long long)d->waited_ms);
+}
+
+static void dfu_close(void *state)
+{
+    free(state);
+}
+
 static const struct via vias[] = {
     { "repl", repl_open, repl_check, repl_finish, repl_stats, repl_close },
+    { "dfu", dfu_open, dfu_check, dfu_finish, dfu_stats, dfu_close },
 };
 
 /* ---- progress ------------------------------------------------------------------- */
@@ -236,6 +307,13 @@ static void usage(FILE *out)
             "      --api API        auto (default), rom_ioctl, object: the device partition API\n"
             "      --no-raw-paste   use plain raw REPL mode only\n"
             "      --timeout MS     longest silence accepted from the device (default 5000)\n"
+            "      --via dfu        USB DFU bootloader (STM32 system bootloader, mboot): erases\n"
+            "                       only the DfuSe sectors the image needs, reads back to verify\n"
+            "      --device VID:PID (dfu) the DFU device (default: the board's, then 0483:df11)\n"
+            "      --serial S       (dfu) only the device with this USB serial number\n"
+            "      --alt N          (dfu) alternate setting (default: the one whose DfuSe\n"
+            "                       memory layout covers the partition)\n"
+            "      --reset          (dfu) leave DFU mode afterwards and start the firmware\n"
             "  -q, --quiet          no progress bar, no summary\n"
             "      --json           summary as JSON on stdout\n"
             "  -h, --help           this help\n"
@@ -247,7 +325,7 @@ static void usage(FILE *out)
 int cmd_flash(int argc, char **argv)
 {
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
-           O_TIMEOUT };
+           O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_DFU_RESET };
     static const struct option options[] = {
         { "board", required_argument, NULL, 'b' }, { "via", required_argument, NULL, O_VIA },
         { "port", required_argument, NULL, 'p' }, { "baud", required_argument, NULL, O_BAUD },
@@ -256,9 +334,12 @@ int cmd_flash(int argc, char **argv)
         { "json", no_argument, NULL, O_JSON }, { "transfer", required_argument, NULL, O_TRANSFER },
         { "api", required_argument, NULL, O_API }, { "no-raw-paste", no_argument, NULL, O_NOPASTE },
         { "timeout", required_argument, NULL, O_TIMEOUT }, { "help", no_argument, NULL, 'h' },
+        { "device", required_argument, NULL, O_DFU_DEVICE },
+        { "serial", required_argument, NULL, O_DFU_SERIAL },
+        { "alt", required_argument, NULL, O_DFU_ALT }, { "reset", no_argument, NULL, O_DFU_RESET },
         { NULL, 0, NULL, 0 },
     };
-    struct flash_args a = { .via = "repl" };
+    struct flash_args a = { .via = "repl", .dfu_alt = -1 };
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:p:qh", options, NULL)) != -1) {
@@ -289,6 +370,10 @@ int cmd_flash(int argc, char **argv)
             break;
         case O_NOPASTE: a.no_raw_paste = true; break;
         case O_TIMEOUT: a.timeout_ms = atoi(optarg); break;
+        case O_DFU_DEVICE: a.dfu_device = optarg; break;
+        case O_DFU_SERIAL: a.dfu_serial = optarg; break;
+        case O_DFU_ALT: a.dfu_alt = atoi(optarg); break;
+        case O_DFU_RESET: a.dfu_reset = true; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: return cli_usage_error("flash", "unknown option");
         }
@@ -301,7 +386,7 @@ int cmd_flash(int argc, char **argv)
         if (strcmp(vias[i].name, a.via) == 0)
             via = &vias[i];
     if (!via)
-        return cli_usage_error("flash", "unknown --via '%s' (available: repl)", a.via);
+        return cli_usage_error("flash", "unknown --via '%s' (available: repl, dfu)", a.via);
     if (!a.board_name && !a.port)
         return cli_usage_error("flash", "give --board BOARD, or --port PORT to use the device's "
                                "own report of its partitions");
