@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# romfs pack: trees, alignment, determinism, round trips, and every kind of bad input.
+. "$(dirname "$0")/lib.sh"
+
+# A tree with nested and empty dirs, empty and binary files.
+make_app() {
+    mkdir -p "$1/lib/pkg" "$1/empty_dir" "$1/assets"
+    printf 'import pkg\nprint("hi")\n' > "$1/main.py"
+    printf '' > "$1/empty.txt"
+    printf 'X = 1\n' > "$1/lib/pkg/__init__.py"
+    head -c 3000 /dev/urandom > "$1/assets/logo.bin"
+    head -c 77 /dev/urandom > "$1/assets/odd.bin"
+}
+
+# no stray temporaries or outputs next to OUT
+no_partial_output() {
+    assert_file_absent "$1"
+    ! ls "$1".tmp-* >/dev/null 2>&1 || fail "temporary file left: $(ls "$1".tmp-*)"
+}
+
+pack_default_name_and_read_back() {
+    make_app app
+    $ROMFS pack app -q
+    [ -f app.romfs ] || fail "app.romfs not written"
+    python3 "$PY_READER" app.romfs --check-align 4 > listing
+    grep -q '^file main.py ' listing
+    grep -q '^dir empty_dir$' listing
+    grep -q '^file empty.txt 0 ' listing
+    $ROMFS verify app.romfs --against app -q
+}
+
+round_trip_extract_identical() {
+    make_app app
+    head -c $((4 * 1024 * 1024)) /dev/urandom > app/assets/big.bin
+    $ROMFS pack app -o app.romfs -q
+    $ROMFS extract app.romfs out -q
+    diff -r app out
+    python3 "$PY_READER" app.romfs --extract out2
+    diff -r app out2
+}
+
+names_255_bytes_and_utf8() {
+    mkdir src
+    long=$(printf 'n%.0s' $(seq 1 255))
+    printf 'long' > "src/$long"
+    printf 'u' > "src/grüße-été.txt"
+    $ROMFS pack src -o s.romfs -q
+    $ROMFS extract s.romfs out -q
+    diff -r src out
+    [ "$($ROMFS cat s.romfs "$long")" = long ]
+}
+
+thousand_entries_in_one_dir() {
+    mkdir src
+    for i in $(seq 1 1000); do printf '%d' "$i" > "src/f$i"; done
+    $ROMFS pack src -o s.romfs -q
+    [ "$($ROMFS ls s.romfs | wc -l)" = 1000 ]
+    python3 "$PY_READER" s.romfs > listing
+    [ "$(grep -c '^file ' listing)" = 1000 ]
+    # sorted by name bytes: f1, f10, f100, f1000, f101 ...
+    $ROMFS ls s.romfs | head -4 | tr '\n' ' ' | grep -q '^f1 f10 f100 f1000 '
+}
+
+every_alignment_honoured() {
+    make_app app
+    for a in 1 2 4 8 16 64 256 4096; do
+        $ROMFS pack app -o a$a.romfs --align $a -q
+        python3 "$PY_READER" a$a.romfs --check-align $a > /dev/null
+        $ROMFS verify a$a.romfs --against app -q
+    done
+    [ "$($ROMFS info a4096.romfs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["min_data_alignment"] >= 4096)')" = True ]
+}
+
+align_rules_per_file() {
+    make_app app
+    $ROMFS pack app -o r.romfs --align 2 --align-rule '*.bin=4096' --align-rule 'assets/odd.bin=512' -q
+    $ROMFS ls -l r.romfs assets > l
+    off_logo=$(awk '/logo.bin/ {print $3}' l); off_odd=$(awk '/odd.bin/ {print $3}' l)
+    [ $((off_logo % 4096)) = 0 ] || fail "logo.bin at $off_logo"
+    [ $((off_odd % 512)) = 0 ] || fail "odd.bin at $off_odd"
+    [ $((off_odd % 4096)) != 0 ] || [ $((off_odd % 512)) = 0 ]
+    python3 "$PY_READER" r.romfs --check-align 2 > /dev/null
+    expect_exit 2 $ROMFS pack app -o x.romfs --align-rule '*.bin=3'
+    expect_stderr "power of two"
+    expect_exit 2 $ROMFS pack app -o x.romfs --align 12
+    no_partial_output x.romfs
+}
+
+deterministic_whatever_mtime_order_umask_locale() {
+    mkdir a b
+    for f in z y x; do printf "$f" > a/$f; done; mkdir a/d; printf q > a/d/q
+    for f in x d y z; do if [ $f = d ]; then mkdir b/d; printf q > b/d/q; else printf "$f" > b/$f; fi; done
+    touch -d '2001-01-01' b/x b/d
+    (umask 077; LC_ALL=C $ROMFS pack a -o a.romfs --reproducible -q)
+    (umask 000; LC_ALL=C.UTF-8 $ROMFS pack b -o b.romfs -q)
+    same_bytes a.romfs b.romfs
+}
+
+default_excludes_and_exclude() {
+    make_app app
+    mkdir -p app/.git app/lib/__pycache__
+    printf x > app/.git/HEAD; printf x > app/lib/__pycache__/m.pyc; printf x > app/notes.txt~
+    $ROMFS pack app -o a.romfs --exclude 'assets' -q
+    ! $ROMFS ls -R a.romfs | grep -E '\.git|__pycache__|~$|assets' || fail "excluded entries packed"
+    $ROMFS pack app -o b.romfs --no-default-excludes -q
+    $ROMFS ls -R b.romfs | grep -q '^.git/HEAD$'
+}
+
+tree_json_and_manifest() {
+    make_app app
+    $ROMFS pack app -o a.romfs --tree > tree.txt
+    grep -q '^|-- assets/$' tree.txt
+    grep -q '^\\-- main.py$' tree.txt
+    $ROMFS pack app -o a.romfs --json --manifest m.json > s.json
+    python3 - a.romfs s.json m.json <<'PY'
+import hashlib, json, sys
+img = open(sys.argv[1], 'rb').read()
+s = json.load(open(sys.argv[2])); m = json.load(open(sys.argv[3]))
+assert s['image_bytes'] == len(img), s
+assert s['sha256'] == hashlib.sha256(img).hexdigest()
+assert s['files'] == 5 and s['dirs'] == 4, s
+assert s['data_bytes'] + s['overhead'] == s['image_bytes']
+for f in m['files']:
+    data = img[f['offset']:f['offset'] + f['size']]
+    assert hashlib.sha256(data).hexdigest() == f['sha256'], f
+    assert f['offset'] % f['align'] == 0 or f['size'] == 0
+assert [f['path'] for f in m['files']] == sorted(f['path'] for f in m['files'])
+PY
+}
+
+pad_to_and_size_limit() {
+    make_app app
+    $ROMFS pack app -o p.romfs --pad-to 4K -q
+    [ $(($(stat -c %s p.romfs) % 4096)) = 0 ]
+    $ROMFS verify p.romfs -q
+    size=$($ROMFS info p.romfs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image_bytes"])')
+    tail -c +$((size + 1)) p.romfs | tr -d '\377' | wc -c | grep -qx 0
+    expect_exit 1 $ROMFS pack app -o s.romfs --size-limit 1000
+    expect_stderr "over the size limit"
+    no_partial_output s.romfs
+}
+
+stdout_output() {
+    make_app app
+    $ROMFS pack app -o - -q > s.romfs
+    $ROMFS pack app -o f.romfs -q
+    same_bytes s.romfs f.romfs
+}
+
+symlinks_followed_and_loops_refused() {
+    make_app app
+    ln -s main.py app/alias.py
+    ln -s lib app/lib2
+    $ROMFS pack app -o a.romfs -q
+    [ "$($ROMFS cat a.romfs alias.py)" = "$(cat app/main.py)" ]
+    $ROMFS ls a.romfs lib2/pkg | grep -qx '__init__.py'
+    ln -s .. app/lib/up
+    expect_exit 2 $ROMFS pack app -o b.romfs
+    expect_stderr "symlink loop"
+    expect_stderr "app/lib/up"
+    no_partial_output b.romfs
+    rm app/lib/up; ln -s nowhere app/dangling
+    expect_exit 2 $ROMFS pack app -o b.romfs
+    expect_stderr "app/dangling"
+    no_partial_output b.romfs
+}
+
+bad_dir_arguments() {
+    expect_exit 2 $ROMFS pack missing -o x.romfs
+    expect_stderr "missing"
+    printf x > file
+    expect_exit 2 $ROMFS pack file -o x.romfs
+    expect_stderr "not a directory"
+    no_partial_output x.romfs
+    make_app app
+    expect_exit 2 $ROMFS pack app -o app/lib/self.romfs
+    expect_stderr "inside the source directory"
+    no_partial_output app/lib/self.romfs
+    expect_exit 2 $ROMFS pack app -o no/such/dir/x.romfs
+    expect_exit 2 $ROMFS pack
+    expect_stderr "DIR is missing"
+}
+
+special_files_refused() {
+    make_app app
+    mkfifo app/fifo
+    expect_exit 2 $ROMFS pack app -o x.romfs
+    expect_stderr "app/fifo is a FIFO"
+    no_partial_output x.romfs
+    rm app/fifo
+    python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' app/sock
+    expect_exit 2 $ROMFS pack app -o x.romfs
+    expect_stderr "is a socket"
+    rm app/sock
+    ln -s /dev/null app/dev
+    expect_exit 2 $ROMFS pack app -o x.romfs
+    expect_stderr "character device"
+    no_partial_output x.romfs
+}
+
+invalid_utf8_name_refused() {
+    make_app app
+    printf x > "app/bad$(printf '\377')name"
+    expect_exit 2 $ROMFS pack app -o x.romfs
+    expect_stderr "not valid UTF-8"
+    no_partial_output x.romfs
+}
+
+unreadable_file_and_dir() {
+    make_app app
+    chmod 000 app/assets/logo.bin
+    chmod 755 . ; chmod -R a+rX app 2>/dev/null || true; chmod 000 app/assets/logo.bin
+    run=( )
+    [ "$(id -u)" = 0 ] && run=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    mkdir -m 777 out
+    expect_exit 1 "${run[@]}" $ROMFS pack app -o out/x.romfs
+    expect_stderr "app/assets/logo.bin"
+    no_partial_output out/x.romfs
+    chmod 644 app/assets/logo.bin; chmod 000 app/lib
+    expect_exit 1 "${run[@]}" $ROMFS pack app -o out/x.romfs
+    expect_stderr "app/lib"
+    no_partial_output out/x.romfs
+    chmod 755 app/lib
+}
+
+disk_full() {
+    make_app app
+    head -c 200000 /dev/urandom > app/assets/big.bin
+    expect_exit 1 $ROMFS pack app -o - > /dev/full
+    expect_stderr "No space left"
+    mkdir small
+    if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs small 2>/dev/null; then
+        st=0; $ROMFS pack app -o small/x.romfs 2>err.txt || st=$?
+        ls -a small > left; umount small
+        [ "$st" = 1 ] || fail "exit $st on a full disk"
+        grep -q "No space left" err.txt || fail "$(cat err.txt)"
+        ! grep -q 'x.romfs' left || fail "partial output left: $(cat left)"
+    fi
+}
+
+mpy_cross_missing_is_clear() {
+    make_app app
+    expect_exit 1 $ROMFS pack app -o x.romfs --mpy-cross=/nonexistent/mpy-cross
+    expect_stderr "not found"
+    no_partial_output x.romfs
+}
+
+# mpy-cross's command-line contract (-o OUT -s NAME SRC, exit status, message naming
+# file and line) stood in for by tests/tools/mpy_cross_standin.py.
+mpy_cross_compiles_in_parallel_without_touching_source() {
+    make_app app
+    printf 'Y = 2\n' > app/lib/pkg/util.py
+    printf 'precompiled' > app/lib/pkg/util.mpy
+    cp -r app app.orig
+    $ROMFS pack app -o a.romfs --tree --mpy-cross="$ROMFS_SOURCE_DIR/tests/tools/mpy_cross_standin.py" \
+        --mpy-cross-arg=-march=armv6m -j 2 > tree.txt
+    diff -r app app.orig   # the source tree is never written
+    grep -q 'main.py -> .mpy' tree.txt
+    $ROMFS ls -R a.romfs > l
+    grep -qx 'main.mpy' l; ! grep -q 'main.py' l
+    grep -qx 'lib/pkg/__init__.mpy' l
+    # a .mpy beside a .py wins: packed as is, the .py left out
+    [ "$($ROMFS cat a.romfs lib/pkg/util.mpy)" = precompiled ]
+    ! grep -qx 'lib/pkg/util.py' l
+    # the stand-in records its arguments and the source name in its output
+    $ROMFS cat a.romfs main.mpy | grep -q 'arch=armv6m source=main.py'
+}
+
+mpy_cross_error_names_file_and_line() {
+    make_app app
+    printf 'def broken(:\n' > app/lib/pkg/bad.py
+    expect_exit 1 $ROMFS pack app -o x.romfs --mpy-cross="$ROMFS_SOURCE_DIR/tests/tools/mpy_cross_standin.py"
+    expect_stderr 'lib/pkg/bad.py'
+    expect_stderr 'line 1'
+    no_partial_output x.romfs
+}
+
+mpremote_identical_with_align_1() {
+    # Needs MicroPython's tools/mpremote/mpremote/romfs.py: MICROPYTHON_TREE names a checkout.
+    if [ -z "${MICROPYTHON_TREE:-}" ] || [ ! -f "$MICROPYTHON_TREE/tools/mpremote/mpremote/romfs.py" ]; then
+        echo "MICROPYTHON_TREE not set: comparing with the golden image instead"
+        $ROMFS pack "$FIXTURES/pack/tree" -o g.romfs --align 1 -q
+        same_bytes g.romfs "$FIXTURES/pack/tree.align1.romfs"
+        return
+    fi
+    make_app app
+    python3 - "$MICROPYTHON_TREE/tools/mpremote/mpremote" app m.romfs <<'PY'
+import contextlib, io, sys
+sys.path.insert(0, sys.argv[1]); import romfs
+with contextlib.redirect_stdout(io.StringIO()):
+    data = romfs.make_romfs(sys.argv[2], mpy_cross=False)
+open(sys.argv[3], 'wb').write(data)
+PY
+    $ROMFS pack app -o r.romfs --align 1 -q
+    same_bytes m.romfs r.romfs
+}
+
+t pack_default_name_and_read_back
+t round_trip_extract_identical
+t names_255_bytes_and_utf8
+t thousand_entries_in_one_dir
+t every_alignment_honoured
+t align_rules_per_file
+t deterministic_whatever_mtime_order_umask_locale
+t default_excludes_and_exclude
+t tree_json_and_manifest
+t pad_to_and_size_limit
+t stdout_output
+t symlinks_followed_and_loops_refused
+t bad_dir_arguments
+t special_files_refused
+t invalid_utf8_name_refused
+t unreadable_file_and_dir
+t disk_full
+t mpy_cross_missing_is_clear
+t mpy_cross_compiles_in_parallel_without_touching_source
+t mpy_cross_error_names_file_and_line
+t mpremote_identical_with_align_1
