@@ -16,6 +16,7 @@
 #include "romfs_dfu.h"
 #include "romfs_flashjob.h"
 #include "romfs_repl.h"
+#include "flash_swd.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
 
@@ -35,6 +36,7 @@ struct flash_args {
     int timeout_ms;
     const struct romfs_board *board;   /* NULL without --board */
     const struct romfs_partition *board_part;
+    struct flash_swd_args swd;         /* --via swd options (cli/flash_swd.c) */
 };
 
 /* What a transport contributes; state lives behind `state`. */
@@ -228,9 +230,39 @@ static void dfu_close(void *state)
     free(state);
 }
 
+/* ---- --via swd (cli/flash_swd.c, lib/romfs_swd.h: GDB remote protocol) ----------- */
+
+static int swd_open(struct flash_args *a, void **state, struct romfs_target *t,
+                    struct romfs_error *err)
+{
+    a->swd.reset = a->dfu_reset;
+    return flash_swd_open(&a->swd, a->board, a->board_part, a->timeout_ms, state, t, err);
+}
+
+static int swd_check(struct flash_args *a, void *state, struct romfs_target *t,
+                     const uint8_t *image, size_t len, struct romfs_error *err)
+{
+    (void)a, (void)state, (void)t, (void)image, (void)len, (void)err;
+    return ROMFS_OK;
+}
+
+static int swd_finish(struct flash_args *a, void *state, const uint8_t *image, size_t len,
+                      char *confirm, size_t cap, struct romfs_error *err)
+{
+    (void)a;
+    return flash_swd_finish(state, image, len, confirm, cap, err);
+}
+
+static void swd_stats(void *state, struct romfs_target *t, cJSON *json, char *line, size_t cap)
+{
+    (void)t, (void)json;
+    flash_swd_stats(state, line, cap);
+}
+
 static const struct via vias[] = {
     { "repl", repl_open, repl_check, repl_finish, repl_stats, repl_close },
     { "dfu", dfu_open, dfu_check, dfu_finish, dfu_stats, dfu_close },
+    { "swd", swd_open, swd_check, swd_finish, swd_stats, flash_swd_close },
 };
 
 /* ---- progress ------------------------------------------------------------------- */
@@ -314,12 +346,14 @@ static void usage(FILE *out)
             "      --alt N          (dfu) alternate setting (default: the one whose DfuSe\n"
             "                       memory layout covers the partition)\n"
             "      --reset          (dfu) leave DFU mode afterwards and start the firmware\n"
+            "      --via swd        a debug probe's GDB server; options below\n"
             "  -q, --quiet          no progress bar, no summary\n"
             "      --json           summary as JSON on stdout\n"
             "  -h, --help           this help\n"
             "\n"
             "Exit status: 0 written and verified (or already up to date), 1 refused, failed or\n"
             "verification failed, 2 usage or input error.\n");
+    flash_swd_usage(out);
 }
 
 int cmd_flash(int argc, char **argv)
@@ -337,6 +371,7 @@ int cmd_flash(int argc, char **argv)
         { "device", required_argument, NULL, O_DFU_DEVICE },
         { "serial", required_argument, NULL, O_DFU_SERIAL },
         { "alt", required_argument, NULL, O_DFU_ALT }, { "reset", no_argument, NULL, O_DFU_RESET },
+        FLASH_SWD_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     struct flash_args a = { .via = "repl", .dfu_alt = -1 };
@@ -375,7 +410,14 @@ int cmd_flash(int argc, char **argv)
         case O_DFU_ALT: a.dfu_alt = atoi(optarg); break;
         case O_DFU_RESET: a.dfu_reset = true; break;
         case 'h': usage(stdout); return EXIT_OK;
-        default: return cli_usage_error("flash", "unknown option");
+        default: {
+            int swd = flash_swd_option(&a.swd, c, optarg);
+            if (swd < 0)
+                return EXIT_USAGE;
+            if (swd == 0)
+                return cli_usage_error("flash", "unknown option");
+            break;
+        }
         }
     }
     if (optind + 1 != argc)
@@ -386,8 +428,8 @@ int cmd_flash(int argc, char **argv)
         if (strcmp(vias[i].name, a.via) == 0)
             via = &vias[i];
     if (!via)
-        return cli_usage_error("flash", "unknown --via '%s' (available: repl, dfu)", a.via);
-    if (!a.board_name && !a.port)
+        return cli_usage_error("flash", "unknown --via '%s' (available: repl, dfu, swd)", a.via);
+    if (!a.board_name && !a.port && !(strcmp(a.via, "swd") == 0 && flash_swd_has_partition(&a.swd)))
         return cli_usage_error("flash", "give --board BOARD, or --port PORT to use the device's "
                                "own report of its partitions");
 

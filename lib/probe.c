@@ -471,3 +471,95 @@ int romfs_probe_openocd_program(const struct romfs_probe_config *cfg, const uint
     unlink(bin);
     return rc;
 }
+
+/* ---- --probe openocd-program as a romfs_target ---- */
+
+struct program_ctx {
+    struct romfs_probe_config cfg;
+    uint64_t address;
+    uint8_t *buf;
+    uint64_t size, end;   /* end: one past the last programmed byte */
+    bool reset;
+};
+
+static int program_read(void *c, uint64_t off, void *buf, size_t len, struct romfs_error *err)
+{
+    (void)err;
+    struct program_ctx *p = c;
+    memcpy(buf, p->buf + off, len);
+    return ROMFS_OK;
+}
+
+static int program_erase(void *c, uint64_t off, uint64_t len, struct romfs_error *err)
+{
+    (void)err;
+    struct program_ctx *p = c;
+    memset(p->buf + off, 0xff, len);
+    return ROMFS_OK;
+}
+
+static int program_prog(void *c, uint64_t off, const void *buf, size_t len, struct romfs_error *err)
+{
+    (void)err;
+    struct program_ctx *p = c;
+    memcpy(p->buf + off, buf, len);
+    if (off + len > p->end)
+        p->end = off + len;
+    return ROMFS_OK;
+}
+
+static int program_sync(void *c, struct romfs_error *err)
+{
+    struct program_ctx *p = c;
+    if (p->end == 0)
+        return ROMFS_OK;
+    int rc = romfs_probe_openocd_program(&p->cfg, p->buf, p->end, p->address, p->reset, 0, err);
+    if (rc == ROMFS_OK)
+        p->end = 0;
+    return rc;
+}
+
+static void program_close(void *c)
+{
+    struct program_ctx *p = c;
+    if (p) {
+        free(p->buf);
+        free(p);
+    }
+}
+
+int romfs_probe_openocd_program_target(const struct romfs_probe_config *cfg, uint64_t address,
+                                       uint64_t size, uint32_t erase_block, bool reset,
+                                       struct romfs_target *t, struct romfs_error *err)
+{
+    if (!cfg->openocd_target || !*cfg->openocd_target)
+        return romfs_set_error(err, ROMFS_ERR_INVAL,
+                               "the board has no OpenOCD target script in boards.json "
+                               "(give one with --openocd-target target/NAME.cfg)");
+    if (size == 0 || size > ((uint64_t)1 << 31))
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "openocd-program: bad partition size %llu",
+                               (unsigned long long)size);
+    struct program_ctx *p = calloc(1, sizeof *p);
+    if (!p || !(p->buf = malloc(size))) {
+        free(p);
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    }
+    memset(p->buf, 0xff, size);
+    p->cfg = *cfg;
+    p->address = address;
+    p->size = size;
+    p->reset = reset;
+    memset(t, 0, sizeof *t);
+    t->name = "openocd-program";
+    t->ctx = p;
+    t->base_address = address;
+    t->size = size;
+    t->erase_size = erase_block ? erase_block : 4096;
+    t->write_size = 4;
+    t->read = program_read;
+    t->erase = program_erase;
+    t->prog = program_prog;
+    t->sync = program_sync;
+    t->close = program_close;
+    return ROMFS_OK;
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "romfs_error.h"
+#include "romfs_flash.h"
 
 enum romfs_probe_kind {
     ROMFS_PROBE_GDB,              /* gdb://HOST:PORT (or HOST:PORT): a running GDB server */
@@ -57,6 +58,14 @@ void romfs_probe_stop(struct romfs_probe *p);
 int romfs_probe_openocd_program(const struct romfs_probe_config *cfg, const uint8_t *image,
                                 size_t len, uint64_t address, bool reset, int timeout_ms,
                                 struct romfs_error *err);
+
+/* A flash target for `--probe openocd-program`: it collects what the writer programs in
+ * memory (reads return that, 0xff at first, so every block of the image is written) and at
+ * sync runs romfs_probe_openocd_program on the collected range; OpenOCD erases, programs
+ * and verifies itself. cfg's strings must outlive the target. */
+int romfs_probe_openocd_program_target(const struct romfs_probe_config *cfg, uint64_t address,
+                                       uint64_t size, uint32_t erase_block, bool reset,
+                                       struct romfs_target *t, struct romfs_error *err);
 
 /* A free TCP port on 127.0.0.1 (bound and released; racy only against other programs). */
 int romfs_probe_free_port(uint16_t *port, struct romfs_error *err);
