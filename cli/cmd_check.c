@@ -1,0 +1,282 @@
+/* cmd_check.c: `romfs check IMAGE --board BOARD...`: parse, run lib/check.c, print. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "romfs_check.h"
+#include "romfs_report.h"
+
+CLI_COMMAND(check, "check an image against a board's ROMFS partition");
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: romfs check IMAGE --board BOARD [--board BOARD...] [--partition N|all]\n"
+"                   [--elf FIRMWARE | --ld SCRIPT [--ld SCRIPT...] [-L DIR] [--defsym N=EXPR]\n"
+"                    [--cpp] [-D NAME[=VALUE]]] [--format text|json|junit|github]\n"
+"\n"
+"Check a ROMFS image against the ROMFS partition of one or more boards:\n"
+"  structure  the image is a valid ROMFS filesystem (strict verify)\n"
+"  fits       its bytes fit the partition; usage in bytes and percent\n"
+"  erase      the partition start is on an erase-block boundary and the image end,\n"
+"             rounded up to its erase block (non-uniform sectors honoured), is inside\n"
+"  write      the partition start is a multiple of the write unit, and whole units fit\n"
+"  alignment  every file's data keeps, at partition start + offset, the alignment it\n"
+"             has in the image (the largest power of two dividing its offset, up to\n"
+"             --align-cap, default 4096): fails when the partition start is less aligned\n"
+"  mmap       the partition is memory-mapped, so VfsRom can use file data in place\n"
+"A check whose inputs are unknown is reported as skipped.\n"
+"\n"
+"Where the partition comes from (strongest first):\n"
+"  --elf FIRMWARE   the _micropy_hw_romfs_partN_start/_size symbols of a built firmware;\n"
+"                   with --board, that board supplies erase/write unit and mapping\n"
+"  --ld SCRIPT      linker scripts, evaluated as ld would (repeat in -T order); -L DIR\n"
+"                   for INCLUDE, --defsym NAME=EXPR, --cpp to preprocess with -D defines\n"
+"  --board BOARD    boards.json (embedded; $ROMFS_BOARDS names another file); may repeat\n"
+"\n"
+"Options:\n"
+"  --partition N    partition index (default 0); 'all' checks every partition of a board\n"
+"  --format F       text (default), json, junit (JUnit XML for CI), github (workflow\n"
+"                   annotations: ::error file=IMAGE,title=...::message)\n"
+"  --align-cap N    largest alignment inferred from a file's offset (default 4096)\n"
+"  -o FILE          write the report to FILE instead of standard output\n"
+"\n"
+"Exit status: 0 every check passed, 1 a check failed, 2 usage or input error.\n"
+"Example: romfs check app.romfs --board PYBD_SF2 --board NUCLEO_H743ZI --format junit\n");
+}
+
+#define MAX_LIST 64
+
+struct check_args {
+    const char *image;
+    const char *boards[MAX_LIST]; size_t n_boards;
+    const char *scripts[MAX_LIST]; size_t n_scripts;
+    const char *dirs[MAX_LIST]; size_t n_dirs;
+    const char *defsyms[MAX_LIST]; size_t n_defsyms;
+    const char *defines[MAX_LIST]; size_t n_defines;
+    const char *elf;
+    const char *output;
+    bool cpp;
+    bool all_partitions;
+    int partition;
+    enum romfs_report_format format;
+    struct romfs_check_options opt;
+};
+
+static bool push(const char **list, size_t *n, const char *value)
+{
+    if (*n >= MAX_LIST)
+        return false;
+    list[(*n)++] = value;
+    return true;
+}
+
+static int parse_args(int argc, char **argv, struct check_args *a)
+{
+    enum { OPT_BOARD = 256, OPT_PARTITION, OPT_ELF, OPT_LD, OPT_DEFSYM, OPT_CPP, OPT_FORMAT, OPT_CAP };
+    static const struct option longopts[] = {
+        { "board", required_argument, NULL, OPT_BOARD },
+        { "partition", required_argument, NULL, OPT_PARTITION },
+        { "elf", required_argument, NULL, OPT_ELF },
+        { "ld", required_argument, NULL, OPT_LD },
+        { "defsym", required_argument, NULL, OPT_DEFSYM },
+        { "cpp", no_argument, NULL, OPT_CPP },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "align-cap", required_argument, NULL, OPT_CAP },
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    memset(a, 0, sizeof *a);
+    optind = 1;
+    opterr = 0;
+    int c;
+    struct romfs_error err = { 0 };
+    while ((c = getopt_long(argc, argv, "hL:D:o:", longopts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'h': usage(stdout); return -1;
+        case OPT_BOARD: ok = push(a->boards, &a->n_boards, optarg); break;
+        case OPT_LD: ok = push(a->scripts, &a->n_scripts, optarg); break;
+        case 'L': ok = push(a->dirs, &a->n_dirs, optarg); break;
+        case OPT_DEFSYM: ok = push(a->defsyms, &a->n_defsyms, optarg); break;
+        case 'D': ok = push(a->defines, &a->n_defines, optarg); break;
+        case OPT_CPP: a->cpp = true; break;
+        case OPT_ELF: a->elf = optarg; break;
+        case 'o': a->output = optarg; break;
+        case OPT_PARTITION: {
+            char *end;
+            if (strcmp(optarg, "all") == 0) {
+                a->all_partitions = true;
+                break;
+            }
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || v < 0 || v > 15)
+                return cli_usage_error("check", "--partition wants a number 0..15 or 'all', not '%s'", optarg);
+            a->partition = (int)v;
+            break;
+        }
+        case OPT_FORMAT:
+            if (romfs_report_parse_format(optarg, &a->format, &err))
+                return cli_usage_error("check", "%s", err.msg);
+            break;
+        case OPT_CAP: {
+            uint64_t v;
+            if (!cli_parse_size(optarg, &v) || v == 0 || (v & (v - 1)) || v > (1u << 30))
+                return cli_usage_error("check", "--align-cap wants a power of two, not '%s'", optarg);
+            a->opt.align_cap = (uint32_t)v;
+            break;
+        }
+        default:
+            return cli_usage_error("check", "unknown option or missing value: '%s'", argv[optind - 1]);
+        }
+        if (!ok)
+            return cli_usage_error("check", "too many values for one option (at most %d)", MAX_LIST);
+    }
+    if (optind >= argc)
+        return cli_usage_error("check", "no IMAGE given");
+    if (optind + 1 < argc)
+        return cli_usage_error("check", "one IMAGE at a time ('%s' is extra)", argv[optind + 1]);
+    a->image = argv[optind];
+    if (a->elf && a->n_scripts)
+        return cli_usage_error("check", "--elf and --ld both name the partition; give one");
+    if (!a->n_boards && !a->elf && !a->n_scripts)
+        return cli_usage_error("check", "say where the partition is: --board, --elf or --ld");
+    if ((a->elf || a->n_scripts) && a->n_boards > 1)
+        return cli_usage_error("check", "--elf/--ld describe one build: give at most one --board");
+    if ((a->elf || a->n_scripts) && a->all_partitions)
+        return cli_usage_error("check", "--partition all needs boards.json; name the index");
+    if (!a->n_scripts && (a->n_dirs || a->n_defsyms || a->n_defines || a->cpp))
+        return cli_usage_error("check", "-L, --defsym, -D and --cpp apply to --ld scripts only");
+    return 0;
+}
+
+/* Collect the targets to check; returns 0 or an exit code. */
+static int collect_targets(const struct check_args *a, const struct romfs_boards *db,
+                           struct romfs_check_target *targets, size_t *n_targets)
+{
+    struct romfs_error err = { 0 };
+    *n_targets = 0;
+    if (a->elf || a->n_scripts) {
+        const struct romfs_board *b = NULL;
+        if (a->n_boards && !(b = romfs_boards_find(db, a->boards[0]))) {
+            cli_error("unknown board '%s' (see 'romfs boards list')", a->boards[0]);
+            return EXIT_USAGE;
+        }
+        int rc;
+        if (a->elf) {
+            rc = romfs_check_target_from_elf(a->elf, a->partition, b, &targets[0], &err);
+        } else {
+            struct romfs_ld_input in = {
+                .scripts = a->scripts, .n_scripts = a->n_scripts,
+                .search_dirs = a->dirs, .n_search_dirs = a->n_dirs,
+                .defsyms = a->defsyms, .n_defsyms = a->n_defsyms,
+                .cpp_defines = a->defines, .n_cpp_defines = a->n_defines,
+                .preprocess = a->cpp,
+            };
+            rc = romfs_check_target_from_ld(&in, a->partition, b, &targets[0], &err);
+        }
+        if (rc) {
+            cli_error("%s", err.msg);
+            return EXIT_USAGE;
+        }
+        *n_targets = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < a->n_boards; i++) {
+        const struct romfs_board *b = romfs_boards_find(db, a->boards[i]);
+        if (!b) {
+            cli_error("unknown board '%s' (see 'romfs boards list')", a->boards[i]);
+            return EXIT_USAGE;
+        }
+        if (a->all_partitions && b->n_partitions) {
+            for (size_t p = 0; p < b->n_partitions && *n_targets < MAX_LIST; p++)
+                romfs_check_target_from_board(b, b->partitions[p].index, &targets[(*n_targets)++], &err);
+            continue;
+        }
+        if (romfs_check_target_from_board(b, a->all_partitions ? 0 : a->partition,
+                                          &targets[*n_targets], &err)) {
+            cli_error("%s", err.msg);
+            return EXIT_USAGE;
+        }
+        (*n_targets)++;
+    }
+    return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    struct check_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+
+    struct romfs_error err = { 0 };
+    struct romfs_boards db;
+    memset(&db, 0, sizeof db);
+    if (a.n_boards && romfs_boards_load(NULL, &db, &err))
+        return cli_fail(&err);
+
+    static struct romfs_check_target targets[MAX_LIST];
+    size_t n_targets = 0;
+    int exit_code = collect_targets(&a, &db, targets, &n_targets);
+    uint8_t *image = NULL;
+    size_t len = 0;
+    if (!exit_code && cli_read_file(a.image, &image, &len, &err)) {
+        cli_error("%s", err.msg);   /* an unreadable image is an input error */
+        exit_code = EXIT_USAGE;
+    }
+
+    struct romfs_report report;
+    romfs_report_init(&report, "romfs check");
+    size_t failed = 0;
+    for (size_t i = 0; !exit_code && i < n_targets; i++) {
+        struct romfs_check_result res;
+        rc = romfs_check_image(image, len, &targets[i], &a.opt, &res, &err);
+        if (rc == ROMFS_ERR_NOMEM || romfs_check_add_to_report(&res, a.image, &report)) {
+            romfs_check_result_free(&res);
+            exit_code = cli_fail(&err);
+            break;
+        }
+        failed += res.failed;
+        romfs_check_result_free(&res);
+    }
+
+    if (!exit_code) {
+        char *text = NULL;
+        size_t text_len = 0;
+        if (romfs_report_render(&report, a.format, &text, &text_len, &err)) {
+            exit_code = cli_fail(&err);
+        } else if (a.output) {
+            /* Whole report or no file: write a temporary, then rename. */
+            size_t tmp_len = strlen(a.output) + 16;
+            char *tmp = malloc(tmp_len);
+            FILE *f = NULL;
+            if (tmp) {
+                snprintf(tmp, tmp_len, "%s.tmp", a.output);
+                f = fopen(tmp, "wb");
+            }
+            bool ok = f && fwrite(text, 1, text_len, f) == text_len;
+            ok = f && fclose(f) == 0 && ok;
+            ok = ok && rename(tmp, a.output) == 0;
+            if (!ok) {
+                if (tmp)
+                    remove(tmp);
+                cli_error("cannot write %s", a.output);
+                exit_code = EXIT_USAGE;
+            }
+            free(tmp);
+        } else {
+            fwrite(text, 1, text_len, stdout);
+        }
+        free(text);
+        if (!exit_code && failed)
+            exit_code = EXIT_FAIL;
+    }
+    romfs_report_free(&report);
+    free(image);
+    romfs_boards_free(&db);
+    return exit_code;
+}
