@@ -736,8 +736,11 @@ int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pac
     if (!rc)
         rc = write_output(&ps, out_path, image_size, res, out_image);
     if (!rc && opt->file_digests)
-        for (size_t i = 0; i < res->n_files; i++)
+        for (size_t i = 0; i < res->n_files; i++) {
+            if (res->file_list[i].size == 0)   /* no content was streamed for it */
+                romfs_sha256("", 0, ps.ordered[i]->sha256);
             memcpy(res->file_list[i].sha256, ps.ordered[i]->sha256, ROMFS_SHA256_SIZE);
+        }
     remove_work_dir(&ps);
     for (size_t i = 0; i < ps.n_files; i++) {
         free(ps.files[i]->source);
