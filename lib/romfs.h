@@ -12,6 +12,7 @@
 #include "romfs_sim.h"
 #include "romfs_sign.h"
 #include "romfs_diff.h"
+#include "romfs_ci.h"
 #include "romfs_ldscript.h"
 #include "romfs_elf.h"
 #include "romfs_board.h"

@@ -1,0 +1,257 @@
+/* cmd_ci.c: `romfs ci --board B... [--key PUB.pem] DIR|IMAGE`: one command for CI. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+CLI_COMMAND(ci, "pack, verify, check boards and signature; one report for CI");
+
+static const char ci_help[] =
+    "usage: romfs ci [--board B]... [--key PUB.pem] [--format F] [-o REPORT] DIR|IMAGE\n"
+    "\n"
+    "One command for a CI job. Given a directory it packs it (twice, to prove the\n"
+    "build is reproducible); given an image it reads it. Then it verifies the image\n"
+    "strictly, checks it against the ROMFS partition of every --board (fits, erase\n"
+    "and write granularity, alignment at the partition's address, memory mapping, as\n"
+    "'romfs check' does), checks its signature with --key, and writes one report.\n"
+    "\n"
+    "  -b, --board B         check against board B (repeatable, or B1,B2,...)\n"
+    "  -p, --partition N     partition index on every board (default 0)\n"
+    "      --boards FILE     board database (default: $ROMFS_BOARDS or the built-in one)\n"
+    "  -k, --key PUB.pem     require a good signature by this key (PEM or DER)\n"
+    "      --sign KEY.pem    DIR only: sign the packed image with this private key\n"
+    "  -f, --format F        report format: text (default), json, junit, github\n"
+    "  -o, --output REPORT   write the report to REPORT (default: standard output)\n"
+    "      --image-out FILE  DIR only: keep the packed (signed) image as FILE\n"
+    "      --no-reproducible-check\n"
+    "                        DIR only: pack once, skip the second pack and compare\n"
+    "Pack options for a DIR (as for 'romfs pack'): --align N, --align-rule GLOB=N,\n"
+    "  --exclude GLOB, --no-default-excludes, --mpy-cross[=PATH], --mpy-cross-arg ARG,\n"
+    "  --pad-to N, --size-limit N.\n"
+    "  -q, --quiet           no summary line on standard error\n"
+    "\n"
+    "Report: suite \"image\" (pack, reproducible, sign, structure, signature) and one\n"
+    "suite \"BOARD partition N\" per board (structure, fits, erase, write, alignment,\n"
+    "mmap). JUnit goes to test-result viewers; github prints ::error annotations.\n"
+    "A summary line \"romfs ci: N passed, N failed, N skipped\" goes to standard error.\n"
+    "Exit status: 0 every check passed, 1 some check failed, 2 usage error, unknown\n"
+    "board or missing input.\n";
+
+enum {
+    OPT_BOARDS = 256, OPT_SIGN, OPT_IMAGE_OUT, OPT_NO_REPRO, OPT_ALIGN, OPT_ALIGN_RULE,
+    OPT_EXCLUDE, OPT_NO_DEFAULT_EXCLUDES, OPT_MPY_CROSS, OPT_MPY_CROSS_ARG, OPT_PAD_TO,
+    OPT_SIZE_LIMIT,
+};
+
+static const struct option ci_options[] = {
+    { "board", required_argument, NULL, 'b' },
+    { "partition", required_argument, NULL, 'p' },
+    { "boards", required_argument, NULL, OPT_BOARDS },
+    { "key", required_argument, NULL, 'k' },
+    { "sign", required_argument, NULL, OPT_SIGN },
+    { "format", required_argument, NULL, 'f' },
+    { "output", required_argument, NULL, 'o' },
+    { "image-out", required_argument, NULL, OPT_IMAGE_OUT },
+    { "no-reproducible-check", no_argument, NULL, OPT_NO_REPRO },
+    { "align", required_argument, NULL, OPT_ALIGN },
+    { "align-rule", required_argument, NULL, OPT_ALIGN_RULE },
+    { "exclude", required_argument, NULL, OPT_EXCLUDE },
+    { "no-default-excludes", no_argument, NULL, OPT_NO_DEFAULT_EXCLUDES },
+    { "mpy-cross", optional_argument, NULL, OPT_MPY_CROSS },
+    { "mpy-cross-arg", required_argument, NULL, OPT_MPY_CROSS_ARG },
+    { "pad-to", required_argument, NULL, OPT_PAD_TO },
+    { "size-limit", required_argument, NULL, OPT_SIZE_LIMIT },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+static bool parse_power_of_two(const char *text, uint32_t *out)
+{
+    uint64_t v;
+    if (!cli_parse_size(text, &v) || v == 0 || v > (1u << 30) || (v & (v - 1)))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* Write the report to path through path.tmp + rename, or to stdout. */
+static int write_report(const struct romfs_report *r, enum romfs_report_format fmt, const char *path,
+                        struct romfs_error *err)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return romfs_report_write(r, fmt, stdout, err);
+    size_t n = strlen(path) + 5;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int code;
+    if (!f) {
+        code = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", tmp);
+    } else {
+        code = romfs_report_write(r, fmt, f, err);
+        if (fclose(f) != 0 && code == ROMFS_OK)
+            code = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", tmp);
+        if (code == ROMFS_OK && rename(tmp, path) != 0)
+            code = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", path);
+        if (code != ROMFS_OK)
+            unlink(tmp);
+    }
+    free(tmp);
+    return code;
+}
+
+int cmd_ci(int argc, char **argv)
+{
+    const char **boards = calloc((size_t)argc * 8 + 1, sizeof *boards);
+    const char **excludes = calloc((size_t)argc + 1, sizeof *excludes);
+    const char **mpy_args = calloc((size_t)argc + 1, sizeof *mpy_args);
+    struct romfs_align_rule *rules = calloc((size_t)argc + 1, sizeof *rules);
+    char **board_copies = calloc((size_t)argc + 1, sizeof *board_copies);
+    size_t n_copies = 0;
+    int status = EXIT_USAGE;
+    if (!boards || !excludes || !mpy_args || !rules || !board_copies) {
+        cli_error("out of memory");
+        status = EXIT_FAIL;
+        goto done;
+    }
+    struct romfs_pack_options pack = { 0 };
+    pack.excludes = excludes;
+    pack.mpy_cross_args = mpy_args;
+    pack.align_rules = rules;
+    struct romfs_ci_options opt = { 0 };
+    opt.boards = boards;
+    opt.pack = &pack;
+    opt.check_reproducible = true;
+    enum romfs_report_format fmt = ROMFS_REPORT_TEXT;
+    const char *report_path = NULL;
+    bool quiet = false;
+    struct romfs_error err = { 0, "" };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":b:p:k:f:o:qh", ci_options, NULL)) != -1) {
+        switch (c) {
+        case 'b': {
+            /* B1,B2 lists: split a private copy */
+            char *copy = strdup(optarg);
+            if (!copy) {
+                cli_error("out of memory");
+                status = EXIT_FAIL;
+                goto done;
+            }
+            board_copies[n_copies++] = copy;
+            for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+                if (opt.n_boards < (size_t)argc * 8)
+                    boards[opt.n_boards++] = tok;
+            break;
+        }
+        case 'p': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 15) {
+                status = cli_usage_error("ci", "--partition %s: expected 0 to 15", optarg);
+                goto done;
+            }
+            opt.partition = (int)v;
+            break;
+        }
+        case OPT_BOARDS: opt.boards_path = optarg; break;
+        case 'k': opt.key_path = optarg; break;
+        case OPT_SIGN: opt.sign_key_path = optarg; break;
+        case 'f':
+            if (romfs_report_parse_format(optarg, &fmt, &err) != ROMFS_OK) {
+                status = cli_usage_error("ci", "%s", err.msg);
+                goto done;
+            }
+            break;
+        case 'o': report_path = optarg; break;
+        case OPT_IMAGE_OUT: opt.image_out = optarg; break;
+        case OPT_NO_REPRO: opt.check_reproducible = false; break;
+        case OPT_ALIGN:
+            if (!parse_power_of_two(optarg, &pack.align)) {
+                status = cli_usage_error("ci", "--align %s: not a power of two", optarg);
+                goto done;
+            }
+            break;
+        case OPT_ALIGN_RULE: {
+            char *eq = strrchr(optarg, '=');
+            struct romfs_align_rule *r = &rules[pack.n_align_rules];
+            if (!eq || eq == optarg || !parse_power_of_two(eq + 1, &r->align)) {
+                status = cli_usage_error("ci", "--align-rule %s: expected GLOB=N, N a power of two", optarg);
+                goto done;
+            }
+            *eq = '\0'; /* argv is ours to modify */
+            r->glob = optarg;
+            pack.n_align_rules++;
+            break;
+        }
+        case OPT_EXCLUDE: excludes[pack.n_excludes++] = optarg; break;
+        case OPT_NO_DEFAULT_EXCLUDES: pack.no_default_excludes = true; break;
+        case OPT_MPY_CROSS: pack.mpy_cross = optarg ? optarg : "mpy-cross"; break;
+        case OPT_MPY_CROSS_ARG: mpy_args[pack.n_mpy_cross_args++] = optarg; break;
+        case OPT_PAD_TO:
+            if (!cli_parse_size(optarg, &pack.pad_to)) {
+                status = cli_usage_error("ci", "--pad-to %s: not a size", optarg);
+                goto done;
+            }
+            break;
+        case OPT_SIZE_LIMIT:
+            if (!cli_parse_size(optarg, &pack.size_limit)) {
+                status = cli_usage_error("ci", "--size-limit %s: not a size", optarg);
+                goto done;
+            }
+            break;
+        case 'q': quiet = true; break;
+        case 'h': fputs(ci_help, stdout); status = EXIT_OK; goto done;
+        case ':': status = cli_usage_error("ci", "option '%s' needs a value", argv[optind - 1]); goto done;
+        default: status = cli_usage_error("ci", "unknown option '%s'", argv[optind - 1]); goto done;
+        }
+    }
+    if (argc - optind != 1) {
+        status = cli_usage_error("ci", "expected one DIR or IMAGE");
+        goto done;
+    }
+    const char *input = argv[optind];
+    struct romfs_report report;
+    struct romfs_ci_result res;
+    romfs_report_init(&report, "romfs ci");
+    int code = romfs_ci_run(input, &opt, &report, &res, &err);
+    if (code != ROMFS_OK && code != ROMFS_ERR_MISMATCH) {
+        romfs_report_free(&report);
+        cli_error("%s", err.msg);
+        status = code == ROMFS_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
+        goto done;
+    }
+    struct romfs_error werr = { 0, "" };
+    if (write_report(&report, fmt, report_path, &werr) != ROMFS_OK) {
+        romfs_report_free(&report);
+        status = cli_fail(&werr);
+        goto done;
+    }
+    romfs_report_free(&report);
+    if (!quiet) {
+        char sha[2 * ROMFS_SHA256_SIZE + 1] = "none";
+        if (res.image_size)
+            romfs_sha256_hex(res.sha256, sha);
+        fprintf(stderr, "romfs ci: %zu passed, %zu failed, %zu skipped (image %llu bytes, sha256 %s)\n",
+                res.passed, res.failed, res.skipped, (unsigned long long)res.image_size, sha);
+        if (code != ROMFS_OK)
+            fprintf(stderr, "romfs ci: first failure: %s\n", err.msg);
+    }
+    status = code == ROMFS_OK ? EXIT_OK : EXIT_FAIL;
+done:
+    for (size_t i = 0; board_copies && i < n_copies; i++)
+        free(board_copies[i]);
+    free(board_copies);
+    free(boards);
+    free(excludes);
+    free(mpy_args);
+    free(rules);
+    return status;
+}
