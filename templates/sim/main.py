@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 
 sys.dont_write_bytecode = True
 PROGRAM_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -171,6 +172,9 @@ def make_config(a, parser):
 
 
 def main(argv):
+    # Everything is imported: the private copy of the program can go, whatever happens next.
+    if "--remove-program-dir" in argv:
+        shutil.rmtree(PROGRAM_DIR, ignore_errors=True)
     parser = build_parser()
     a = parser.parse_args(argv)
     cfg = make_config(a, parser)
@@ -204,9 +208,6 @@ def main(argv):
     repl = repl_mod.Repl(dev)
     if a.start_raw:
         repl.mode = repl_mod.RAW
-
-    if a.remove_program_dir:
-        shutil.rmtree(PROGRAM_DIR, ignore_errors=True)
 
     def stop(signum, frame):
         os._exit(0)
@@ -248,7 +249,9 @@ def main(argv):
     sys.stdout.flush()
     link.start()
     repl.run(ready)
-    # A disconnect fault ended the session.
+    # A disconnect fault ended the session: give the host a moment to read what the
+    # device answered to the bytes it did receive, then drop the link.
+    time.sleep(0.3)
     os._exit(0)
 
 

@@ -2,6 +2,7 @@
 # with exact byte expectations, build ROMFS images from the format rules.
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,7 @@ class Sim:
         self.proc.wait(5)
         self.proc.stdout.close()
         self.proc.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def write(self, data):
         os.write(self.fd, data)
