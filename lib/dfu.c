@@ -148,9 +148,11 @@ int romfs_dfu_make_idle(struct romfs_dfu *d, struct romfs_error *err)
             rc = romfs_dfu_abort(d, err);
             break;
         case ROMFS_DFU_DNBUSY:
-        case ROMFS_DFU_MANIFEST:
-            wait_ms(d, st.poll_timeout_ms);
+        case ROMFS_DFU_MANIFEST: {
+            uint32_t limit = d->busy_limit_ms ? d->busy_limit_ms : DEFAULT_BUSY_LIMIT_MS;
+            wait_ms(d, st.poll_timeout_ms < limit ? st.poll_timeout_ms : limit);
             break;
+        }
         default:
             return romfs_set_error(err, ROMFS_ERR_DEVICE,
                                    "%s: device is in state %s (status %s), not in DFU mode",

@@ -1,0 +1,70 @@
+#!/bin/bash
+# test_flash_dfu.sh: `romfs flash --via dfu` through the real libusb path. A build machine
+# has no DFU device attached, so what is checked is that the command looks for the right
+# devices and says so; the write path itself is tested against the DfuSe device model in
+# tests/unit/test_dfu.c.
+. "$ROMFS_SOURCE_DIR/tests/cli/lib.sh"
+
+export ROMFS_BOARDS="$TESTS_TMP/boards.json"
+cat > "$ROMFS_BOARDS" <<'JSON'
+{ "schema": 1, "micropython": {}, "boards": [
+  { "board": "TEST_F4", "port": "stm32", "mcu": "STM32F405RG",
+    "romfs": [ { "index": 0, "start": "0x08020000", "size": "0x40000", "erase_block": "0x20000",
+                 "write_block": 8, "mmap": true } ],
+    "dfu": { "usb": "1209:abcd", "alt": 0, "kind": "mboot" } },
+  { "board": "TEST_NODFU", "port": "stm32", "mcu": "STM32F405RG",
+    "romfs": [ { "index": 0, "start": "0x08020000", "size": "0x40000", "erase_block": "0x20000",
+                 "write_block": 8, "mmap": true } ] } ] }
+JSON
+
+make_image() {
+    mkdir -p src && echo 'print(1)' > src/main.py
+    "$ROMFS" pack src -o "$1" >/dev/null
+}
+
+have_dfu_device() {
+    command -v lsusb >/dev/null && lsusb 2>/dev/null | grep -qiE "0483:df11|1209:abcd"
+}
+
+test_no_device_names_ids_looked_for() {
+    have_dfu_device && return 0
+    make_image img.romfs
+    expect_exit 1 "$ROMFS" flash img.romfs --board TEST_F4 --via dfu
+    expect_stderr "no DFU device found: looked for 1209:abcd, 0483:df11"
+    expect_stderr "DFU bootloader"
+}
+
+test_no_device_board_without_dfu_uses_st_id() {
+    have_dfu_device && return 0
+    make_image img.romfs
+    expect_exit 1 "$ROMFS" flash img.romfs --board TEST_NODFU --via dfu --serial 3276ABC
+    expect_stderr "looked for 0483:df11 with serial number 3276ABC"
+}
+
+test_device_flag_and_alt() {
+    have_dfu_device && return 0
+    make_image img.romfs
+    expect_exit 1 "$ROMFS" flash img.romfs --board TEST_F4 --via dfu --device CAFE:0001 --alt 2
+    expect_stderr "looked for cafe:0001 (alt setting 2)"
+}
+
+test_usage_errors() {
+    make_image img.romfs
+    expect_exit 2 "$ROMFS" flash img.romfs --board TEST_F4 --via dfu --device 0483
+    expect_stderr "bad USB id '0483'"
+    expect_exit 2 "$ROMFS" flash img.romfs --board NO_SUCH --via dfu
+    "$ROMFS" flash --help | grep -q -- "--via dfu" || fail "--help lacks --via dfu"
+}
+
+test_image_too_big_refused_before_usb() {
+    mkdir -p big && head -c 300000 /dev/urandom > big/blob.bin
+    "$ROMFS" pack big -o big.romfs >/dev/null
+    expect_exit 1 "$ROMFS" flash big.romfs --board TEST_F4 --via dfu
+    ! grep -q "no DFU device" err.txt || fail "looked for a device before refusing the image"
+}
+
+t test_no_device_names_ids_looked_for
+t test_no_device_board_without_dfu_uses_st_id
+t test_device_flag_and_alt
+t test_usage_errors
+t test_image_too_big_refused_before_usb
