@@ -24,5 +24,7 @@
 #include "romfs_rawrepl.h"
 #include "romfs_repl.h"
 #include "romfs_flashjob.h"
+#include "romfs_dfu.h"
+#include "romfs_outfile.h"
 
 #endif
