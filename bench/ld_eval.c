@@ -40,12 +40,17 @@ int main(int argc, char **argv)
             j = &jobs[n_jobs++];
         } else if (!strcmp(a, "-C") && i + 1 < argc) j->in.base_dir = argv[++i];
         else if (!strcmp(a, "-L") && i + 1 < argc && j->in.n_search_dirs < MAX_ARGS) j->dirs[j->in.n_search_dirs++] = argv[++i];
-        else if (!strcmp(a, "--defsym") && i + 1 < argc && j->in.n_defsyms < MAX_ARGS) j->defsyms[j->in.n_defsyms++] = argv[++i];
+        else if (!strcmp(a, "--defsym") && i + 1 < argc && j->in.n_defsyms < MAX_ARGS) {
+            if (j->in.n_scripts) /* after a -T: ld run directly (samd) */
+                j->in.defsyms_last = true;
+            j->defsyms[j->in.n_defsyms++] = argv[++i];
+        }
         else if (!strcmp(a, "--defsym-last")) j->in.defsyms_last = true;
         else if (!strcmp(a, "-E")) j->in.preprocess = true;
         else if (!strcmp(a, "-D") && i + 1 < argc && j->in.n_cpp_defines < MAX_ARGS) j->defines[j->in.n_cpp_defines++] = argv[++i];
         else if (!strcmp(a, "--bits") && i + 1 < argc) j->in.address_bits = (unsigned)atoi(argv[++i]);
         else if (!strcmp(a, "-n") && i + 1 < argc) repeat = atol(argv[++i]);
+        else if (!strcmp(a, "-T") && i + 1 < argc && j->in.n_scripts < MAX_ARGS) j->scripts[j->in.n_scripts++] = argv[++i];
         else if (!strcmp(a, "-q")) quiet = 1;
         else if (a[0] == '-') return usage();
         else if (j->in.n_scripts < MAX_ARGS) j->scripts[j->in.n_scripts++] = a;
@@ -56,6 +61,8 @@ int main(int argc, char **argv)
         jobs[k].in.defsyms = jobs[k].defsyms;
         jobs[k].in.cpp_defines = jobs[k].defines;
     }
+    while (n_jobs > 1 && jobs[n_jobs - 1].in.n_scripts == 0) /* a trailing "--" */
+        n_jobs--;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int failures = 0;

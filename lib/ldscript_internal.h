@@ -91,6 +91,43 @@ int ld_parse_defsym(struct ld_reader *r, const char *def, int index);
 int ld_include(struct ld_reader *r, const char *from_file, int line, const char *name,
                enum ld_parse_mode mode, const char *section);
 
+/* ---- lexer (ldscript_lex.c), used by the parser (ldscript.c) ---- */
+enum tok_type { T_EOF, T_NAME, T_NUM, T_STR, T_OP };
+enum lex_mode { M_EXPR, M_SCRIPT, M_SKIM /* inside output sections: file patterns */ };
+
+struct token {
+    enum tok_type type;
+    int op;
+    const char *text;
+    size_t len;
+    uint64_t num;
+    int line;
+};
+
+
+struct lexer {
+    const char *text;
+    size_t len, pos;
+    const char *file;            /* arena string */
+    int line;
+    bool cpp_markers;            /* honour `# N "file"` lines from the preprocessor */
+    bool at_line_start;
+    struct token peeked;
+    size_t peek_pos, peek_end;
+    int peek_line, peek_end_line;
+    const char *peek_end_file;
+    enum lex_mode peek_mode;
+    bool has_peek;
+};
+
+int ld_lex_skip_space(struct ld_reader *r, struct lexer *lx);
+int ld_peek(struct ld_reader *r, struct lexer *lx, enum lex_mode mode, struct token *t);
+int ld_next(struct ld_reader *r, struct lexer *lx, enum lex_mode mode, struct token *t);
+bool ld_tok_is(const struct token *t, const char *word);
+bool ld_is_op(const struct token *t, int op);
+int ld_syntax_error(struct ld_reader *r, struct lexer *lx, const struct token *t, const char *what);
+int ld_expect_op(struct ld_reader *r, struct lexer *lx, int op, const char *what);
+
 /* Evaluate a parsed program (ldscript_eval.c). */
 int ld_evaluate_program(struct ld_program *p, unsigned address_bits,
                         struct romfs_ld_result *out, struct romfs_error *err);
