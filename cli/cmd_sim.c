@@ -1,5 +1,7 @@
 /* cmd_sim.c: `romfs sim`, a simulated MicroPython device on a pseudo-terminal. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,26 +74,91 @@ static void usage(FILE *out)
 "                          is erased, then the simulator exits\n"
 "\n"
 "Harness:\n"
+"  --background          start the device in the background, print its pty path once\n"
+"                        it is at its prompt, and return (stop it with kill)\n"
+"  --pid-file FILE       with --background: write the device's process id to FILE\n"
 "  --ready-file FILE     write the pty path to FILE once the device is at its prompt\n"
 "  --log FILE            append a timestamped transcript of both directions\n"
 "  --stats FILE          JSON after every executed command: rx_bytes, tx_bytes, erases,\n"
 "                        erased_blocks, writes, written_bytes, soft_resets\n"
 "\n"
 "Example:\n"
-"  romfs sim --board PYBD_SF2 --flash dev.bin --ready-file ready & sleep 1\n"
-"  romfs flash app/ --via repl --port \"$(cat ready)\"\n"
+"  port=$(romfs sim --board PYBD_SF2 --flash dev.bin --background --pid-file sim.pid)\n"
+"  romfs flash app/ --board PYBD_SF2 --via repl --port \"$port\"\n"
+"  kill \"$(cat sim.pid)\"\n"
 "\n"
 "Needs python3 (ROMFS_PYTHON overrides). Exit status: 0 when stopped, 2 bad usage.\n");
 }
 
+/* --background: start the device, print its pty path once it is at its prompt, exit. */
+static int run_in_background(int n, char **args, const char *pid_file)
+{
+    /* The device must not hold our stderr open (whoever waits for us would wait for it
+     * too): it writes its messages to an unlinked temporary file, which we show if it
+     * fails to start. */
+    char log_path[] = "/tmp/romfs-sim-stderr.XXXXXX";
+    int log_fd = mkstemp(log_path);
+    if (log_fd < 0) {
+        cli_error("cannot create a temporary file: %s", strerror(errno));
+        return EXIT_FAIL;
+    }
+    unlink(log_path);
+    fflush(stderr);
+    int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    dup2(log_fd, STDERR_FILENO);
+    struct romfs_error err = {0};
+    struct romfs_sim_process sim;
+    int rc = romfs_sim_spawn(n, args, 20000, &sim, &err);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    if (rc != ROMFS_OK) {
+        char buf[4096];
+        ssize_t got = pread(log_fd, buf, sizeof buf - 1, 0);
+        if (got > 0)
+            fwrite(buf, 1, (size_t)got, stderr);
+        close(log_fd);
+        return cli_fail(&err);
+    }
+    close(log_fd);
+    if (pid_file) {
+        FILE *f = fopen(pid_file, "w");
+        if (!f || fprintf(f, "%ld\n", (long)sim.pid) < 0 || fclose(f) != 0) {
+            cli_error("cannot write %s: %s", pid_file, strerror(errno));
+            romfs_sim_stop(&sim);
+            return EXIT_USAGE;
+        }
+    }
+    printf("%s\n", sim.pty);
+    fflush(stdout);
+    return EXIT_OK;
+}
+
 int cmd_sim(int argc, char **argv)
 {
+    bool background = false;
+    const char *pid_file = NULL;
+    int n = 0;
+    char **args = argv + 1;   /* pass-through arguments, compacted in place */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return EXIT_OK;
         }
+        if (strcmp(argv[i], "--background") == 0) {
+            background = true;
+        } else if (strcmp(argv[i], "--pid-file") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("sim", "--pid-file needs a FILE");
+            pid_file = argv[++i];
+        } else {
+            args[n++] = argv[i];
+        }
     }
+    if (pid_file && !background)
+        return cli_usage_error("sim", "--pid-file goes with --background");
+    if (background)
+        return run_in_background(n, args, pid_file);
+    argc = n + 1;
     struct romfs_error err = {0};
     struct romfs_sim_command cmd;
     int rc = romfs_sim_command_build(argc - 1, argv + 1, &cmd, &err);

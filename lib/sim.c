@@ -341,12 +341,15 @@ int romfs_sim_spawn(int n, char *const *args, int timeout_ms, struct romfs_sim_p
     close(pipefd[0]);
     if (rc != ROMFS_OK || strcmp(ready, "ready") != 0) {
         kill(pid, SIGTERM);
-        int status;
+        int status = 0;
         waitpid(pid, &status, 0);
         romfs_sim_command_discard(&cmd);
         const char *py = cmd.argv[0];
-        rc = romfs_set_error(err, rc == ROMFS_ERR_TIMEOUT ? ROMFS_ERR_TIMEOUT : ROMFS_ERR_TOOL,
-                             "the simulator (%s %s) did not start", py, cmd.argv[1]);
+        if (rc != ROMFS_ERR_TIMEOUT && WIFEXITED(status) && WEXITSTATUS(status) == 2)
+            rc = romfs_set_error(err, ROMFS_ERR_INVAL, "the simulator refused its arguments");
+        else
+            rc = romfs_set_error(err, rc == ROMFS_ERR_TIMEOUT ? ROMFS_ERR_TIMEOUT : ROMFS_ERR_TOOL,
+                                 "the simulator (%s %s) did not start", py, cmd.argv[1]);
         romfs_sim_command_free(&cmd);
         return rc;
     }

@@ -89,8 +89,8 @@ def fault_arg(text):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="romfs sim", description="Simulated MicroPython device "
-                                "on a pseudo-terminal (see 'romfs sim --help').")
+    p = argparse.ArgumentParser(prog="romfs sim", usage="romfs sim [OPTIONS] (see 'romfs sim --help')",
+                                add_help=False)
     p.add_argument("--board-name", default="SIM", help="board name shown by the device")
     p.add_argument("--mp-port", dest="mp_port", default="stm32", help="MicroPython port to imitate")
     p.add_argument("--mcu", default="STM32F722", help="MCU name shown by the device")

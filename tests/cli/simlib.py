@@ -28,18 +28,22 @@ class Sim:
         self.proc = subprocess.Popen([ROMFS, "sim", "--ready-file", self.ready, "--log", self.log]
                                      + [str(a) for a in args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
-        line = self.proc.stdout.readline().decode().strip()
-        if not line.startswith("/dev/"):
-            err = self.proc.stderr.read().decode()
-            raise AssertionError("sim did not print a pty path: %r %s" % (line, err))
-        self.path = line
-        deadline = time.monotonic() + 10
-        while not os.path.exists(self.ready):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("sim not ready: %s" % self.proc.stderr.read().decode())
-            time.sleep(0.01)
-        assert open(self.ready).read().strip() == self.path
         self.fd = None
+        try:
+            line = self.proc.stdout.readline().decode().strip()
+            if not line.startswith("/dev/"):
+                err = self.proc.stderr.read().decode()
+                raise AssertionError("sim did not print a pty path: %r %s" % (line, err))
+            self.path = line
+            deadline = time.monotonic() + 10
+            while not os.path.exists(self.ready):
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("sim not ready: %s" % self.proc.stderr.read().decode())
+                time.sleep(0.01)
+            assert open(self.ready).read().strip() == self.path
+        except BaseException:
+            self.close()
+            raise
         if connect:
             self.connect()
 

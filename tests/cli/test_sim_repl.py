@@ -1,9 +1,13 @@
 # test_sim_repl.py: `romfs sim` speaks MicroPython's REPL protocols byte for byte
 # (docs/reference/repl.rst, shared/runtime/pyexec.c): exact transcripts.
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
+import tty
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from simlib import Sim, ROMFS, run  # noqa: E402
@@ -238,7 +242,8 @@ def usage_errors():
     for args, text in ((["--fault", "explode@3"], b"bad fault 'explode@3'"),
                        (["--no-such-option"], b"unrecognized arguments"),
                        (["--api", "mmap"], b"invalid choice"),
-                       (["--board", "NO_SUCH_BOARD_XYZ"], b"NO_SUCH_BOARD_XYZ")):
+                       (["--board", "NO_SUCH_BOARD_XYZ"], b"NO_SUCH_BOARD_XYZ"),
+                       (["--background", "--fault", "bad@1"], b"bad fault 'bad@1'")):
         p = subprocess.run([ROMFS, "sim"] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=20)
         assert p.returncode == 2, (args, p.returncode, p.stderr)
@@ -260,9 +265,50 @@ def stops_on_sigterm_and_cleans_up():
     s.close()
 
 
+def background_mode():
+    d = tempfile.mkdtemp(prefix="romfs-simbg.")
+    pid_file = os.path.join(d, "pid")
+    p = subprocess.run([ROMFS, "sim", "--background", "--pid-file", pid_file, "--partition-size", "8K"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert p.returncode == 0, p.stderr
+    path = p.stdout.decode().strip()
+    assert path.startswith("/dev/") and "\n" not in path, path
+    pid = int(open(pid_file).read())
+    try:
+        os.kill(pid, 0)   # still running after `romfs sim` returned
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(fd)
+        os.write(fd, b"\r\x01")
+        got = b""
+        while not got.endswith(RAW_BANNER):
+            chunk = os.read(fd, 100)
+            assert chunk
+            got += chunk
+        os.write(fd, b"print(len(__import__('vfs').rom_ioctl(2,0)))\x04")
+        got = b""
+        while not got.endswith(b"\x04>"):
+            got += os.read(fd, 100)
+        assert got == b"OK8192\r\n\x04\x04>", got
+        os.close(fd)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        shutil.rmtree(d, ignore_errors=True)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("background simulator did not stop on SIGTERM")
+    p = subprocess.run([ROMFS, "sim", "--pid-file", "x"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.returncode == 2 and b"--background" in p.stderr
+
+
 if __name__ == "__main__":
     sys.exit(run([raw_paste_documented_example, raw_repl_transcript, friendly_repl_transcript,
                   raw_paste_flow_control, raw_paste_interrupted_and_errors, raw_paste_refused,
                   raw_paste_absent_old_firmware, raw_paste_window_option,
                   ctrl_c_interrupts_running_code, stdin_binary_with_kbd_intr_disabled,
-                  baud_limits_throughput, usage_errors, stops_on_sigterm_and_cleans_up]))
+                  baud_limits_throughput, usage_errors, stops_on_sigterm_and_cleans_up,
+                  background_mode]))
