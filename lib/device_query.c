@@ -75,9 +75,9 @@ int repl_execf(struct romfs_repl_session *ses, struct romfs_buf *out, int timeou
 static unsigned parse_caps(const char *line)
 {
     static const struct { const char *name; unsigned bit; } names[] = {
-        { "hashlib", ROMFS_CAP_HASHLIB }, { "binascii", ROMFS_CAP_BINASCII },
-        { "deflate", ROMFS_CAP_DEFLATE }, { "io", ROMFS_CAP_BYTESIO },
-        { "micropython", ROMFS_CAP_KBD_INTR }, { "stdio", ROMFS_CAP_STDIO_BUFFER },
+        { "hashlib", ROMFS_CAP_HASHLIB }, { "base64", ROMFS_CAP_BINASCII },
+        { "deflate", ROMFS_CAP_DEFLATE }, { "bytesio", ROMFS_CAP_BYTESIO },
+        { "kbd_intr", ROMFS_CAP_KBD_INTR }, { "stdio", ROMFS_CAP_STDIO_BUFFER },
         { "fromhex", ROMFS_CAP_FROMHEX }, { "rom_ioctl", ROMFS_CAP_ROM_IOCTL },
     };
     unsigned caps = 0;
@@ -201,10 +201,10 @@ int romfs_repl_query(struct romfs_repl_session *ses, bool want_hash, struct romf
         p->valid = image_size_from_head(p->head, sizeof p->head, &isz) && isz <= p->size;
         if (p->valid)
             p->image_size = isz;
-        if (p->valid && want_hash && (ses->caps & ROMFS_CAP_HASHLIB) && (ses->caps & ROMFS_CAP_BINASCII)) {
+        if (p->valid && want_hash && (ses->caps & ROMFS_CAP_HASHLIB)) {
             struct romfs_buf h = { 0 };
             rc = repl_execf(ses, &h, 60000, err,
-                            "import binascii;print(binascii.hexlify(_rf_sha(0,%llu)).decode())",
+                            "print(_rf_hexs(_rf_sha(0,%llu)))",
                             (unsigned long long)p->image_size);
             if (rc == ROMFS_OK && h.data && h.len >= 64 && hex_to_bytes(h.data, p->sha256, 32) == 0)
                 p->has_sha256 = true;

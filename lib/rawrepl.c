@@ -317,7 +317,10 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
         }
         r->paste = PASTE_NO;
         if (got == 2 && ans[0] == 'R' && ans[1] == 0x00) {
-            /* understood, unsupported: still at the raw prompt */
+            /* understood, unsupported: the device prompts again */
+            rc = read_until(r, ">", 1, NULL, r->timeout_ms, "the raw REPL prompt", err);
+            if (rc != ROMFS_OK)
+                return rc;
         } else if (got == 2 && ans[0] == 'r' && ans[1] == 'a') {
             rc = read_until(r, "w REPL; CTRL-B to exit\r\n>", 25, NULL, r->timeout_ms,
                             "the raw REPL prompt", err);
@@ -424,4 +427,9 @@ unsigned romfs_repl_window(const struct romfs_repl *r)
 struct romfs_serial *romfs_repl_serial(struct romfs_repl *r)
 {
     return r->s;
+}
+
+int romfs_repl_timeout_ms(const struct romfs_repl *r)
+{
+    return r->timeout_ms;
 }

@@ -85,7 +85,7 @@ static int serve_send(struct repl_target *rt, const void *data, size_t len, stru
     while (len) {
         while (rt->credit == 0 || romfs_repl_input_waiting(rt->r)) {
             uint8_t c;
-            int rc = read_byte(rt, &c, 20000, "flow control", err);
+            int rc = read_byte(rt, &c, romfs_repl_timeout_ms(rt->r), "flow control", err);
             if (rc == ROMFS_OK)
                 rc = serve_byte(rt, c, err);
             if (rc != ROMFS_OK)
@@ -157,7 +157,7 @@ static int serve_stop(struct repl_target *rt, struct romfs_error *err)
         return ROMFS_OK;
     int rc = serve_command(rt, 'Q', 0, 0, 0, err);
     if (rc == ROMFS_OK)
-        rc = serve_wait(rt, 0x06, 20000, "the end of the write loop", err);
+        rc = serve_wait(rt, 0x06, romfs_repl_timeout_ms(rt->r), "the end of the write loop", err);
     if (rc != ROMFS_OK)
         return rc;
     rt->serving = false;
@@ -392,7 +392,7 @@ static int hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t n)
 static int read_reply(struct repl_target *rt, uint8_t *out, size_t n, struct romfs_error *err)
 {
     while (n) {
-        int k = romfs_repl_read(rt->r, out, n, HASH_TIMEOUT_MS, err);
+        int k = romfs_repl_read(rt->r, out, n, romfs_repl_timeout_ms(rt->r), err);
         if (k < 0)
             return k;
         if (k == 0)
@@ -415,7 +415,7 @@ static int t_hash(void *ctx, uint64_t off, uint64_t len, uint8_t (*out)[32], str
         if (rc == ROMFS_OK)
             rc = serve_command(rt, 'H', (uint32_t)off, (uint32_t)len, 0, err);
         if (rc == ROMFS_OK)
-            rc = serve_wait(rt, 0x02, HASH_TIMEOUT_MS, "block hashes", err);
+            rc = serve_wait(rt, 0x02, romfs_repl_timeout_ms(rt->r), "block hashes", err);
         if (rc == ROMFS_OK)
             rc = read_reply(rt, (uint8_t *)out, nblocks * 32, err);
         return rc;
@@ -448,12 +448,12 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len, struct romfs_e
         if (rc == ROMFS_OK)
             rc = serve_command(rt, 'R', (uint32_t)off, (uint32_t)len, 0, err);
         if (rc == ROMFS_OK)
-            rc = serve_wait(rt, 0x02, HASH_TIMEOUT_MS, "flash contents", err);
+            rc = serve_wait(rt, 0x02, romfs_repl_timeout_ms(rt->r), "flash contents", err);
         return rc == ROMFS_OK ? read_reply(rt, buf, len, err) : rc;
     }
     struct romfs_buf txt = { 0 };
     rc = repl_execf(rt->ses, &txt, 0, err,
-                    "import binascii;print(binascii.hexlify(bytes(_rf_read(%llu,%zu))).decode())",
+                    "print(_rf_hexs(_rf_read(%llu,%zu)))",
                     (unsigned long long)off, len);
     if (rc == ROMFS_OK && (!txt.data || hex_decode(txt.data, txt.len, buf, len) != 0))
         rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device sent an unreadable flash read");
@@ -495,7 +495,7 @@ static int choose_transfer(unsigned caps, int wanted, struct romfs_error *err)
         if (wanted == table[i].transfer) {
             if (ok)
                 return wanted;
-            return romfs_set_error(err, ROMFS_ERR_UNSUPPORTED,
+            return romfs_set_error(err, ROMFS_ERR_DEVICE,
                                    "transfer \"%s\" needs %s, which the device lacks",
                                    romfs_transfer_name(wanted), table[i].what);
         }
@@ -510,7 +510,7 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     if (ses->target_busy)
         return romfs_set_error(err, ROMFS_ERR_INVAL, "the REPL session already has a target open");
     if (!(ses->caps & ROMFS_CAP_ROM_IOCTL))
-        return romfs_set_error(err, ROMFS_ERR_UNSUPPORTED,
+        return romfs_set_error(err, ROMFS_ERR_DEVICE,
                                "ROMFS is not enabled on this device (no vfs.rom_ioctl)");
     if (opt->partition < 0 || opt->partition >= ses->n_partitions)
         return romfs_set_error(err, ROMFS_ERR_NOENT, "the device has no ROMFS partition %d "
@@ -570,9 +570,8 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     t->erase = t_erase;
     t->prog = t_prog;
     t->sync = t_sync;
-    if (serve_mode(rt) || (ses->caps & ROMFS_CAP_BINASCII))
-        t->read = t_read;
-    if ((ses->caps & ROMFS_CAP_HASHLIB) && (serve_mode(rt) || (ses->caps & ROMFS_CAP_BINASCII)))
+    t->read = t_read;
+    if (ses->caps & ROMFS_CAP_HASHLIB)
         t->hash_blocks = t_hash;
     t->close = t_close;
     return ROMFS_OK;

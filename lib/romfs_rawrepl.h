@@ -74,5 +74,7 @@ int romfs_repl_recover(struct romfs_repl *r, struct romfs_error *err);
 bool romfs_repl_uses_raw_paste(const struct romfs_repl *r);
 unsigned romfs_repl_window(const struct romfs_repl *r);
 struct romfs_serial *romfs_repl_serial(struct romfs_repl *r);
+/* The longest silence accepted from the device (romfs_repl_options.timeout_ms). */
+int romfs_repl_timeout_ms(const struct romfs_repl *r);
 
 #endif

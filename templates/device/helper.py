@@ -6,10 +6,10 @@ import vfs, sys
 _rf = {}
 def _rf_caps():
     c = []
-    for m, n in (("hashlib", "sha256"), ("binascii", "a2b_base64"), ("deflate", "DeflateIO"), ("io", "BytesIO"), ("micropython", "kbd_intr")):
+    for m, n, k in (("hashlib", "sha256", "hashlib"), ("binascii", "a2b_base64", "base64"), ("deflate", "DeflateIO", "deflate"), ("io", "BytesIO", "bytesio"), ("micropython", "kbd_intr", "kbd_intr")):
         try:
             if hasattr(__import__(m), n):
-                c.append(m)
+                c.append(k)
         except ImportError:
             pass
     try:
@@ -47,7 +47,7 @@ def _rf_open(i, api):
 def _rf_info(i, api):
     size, bs, o = _rf_open(i, api)
     h = bytes(_rf_read(0, 16))
-    print("part", i, size, bs, "obj" if o else "rom", "".join("%02x" % b for b in h))
+    print("part", i, size, bs, "obj" if o else "rom", _rf_hexs(h))
 def _rf_read(off, n):
     d = _rf["d"]
     if not _rf["o"]:
@@ -65,10 +65,11 @@ def _rf_sha(off, n):
         h.update(_rf_read(off + k, m))
         k += m
     return h.digest()
+def _rf_hexs(b):
+    return "".join("%02x" % x for x in b)
 def _rf_hex(off, n, bs):
-    import binascii
     for b in range(off, off + n, bs):
-        print(binascii.hexlify(_rf_sha(b, bs)).decode())
+        print(_rf_hexs(_rf_sha(b, bs)))
 def _rf_umount():
     try:
         vfs.umount("/rom")

@@ -173,7 +173,7 @@ static void test_fallback_plain_raw_on_R00(void)
 {
     static const struct step steps[] = {
         ENTER,
-        S("\x05" "A\x01", "R\x00"),
+        S("\x05" "A\x01", "R\x00>"),
         S("print(1)\x04", "OK1\r\n\x04\x04>"),
         /* once refused, raw-paste is not tried again on this connection */
         S("print(2)\x04", "OK2\r\n\x04\x04>"),
