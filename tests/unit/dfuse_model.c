@@ -80,6 +80,15 @@ static void execute(struct dfuse_model *m)
     const uint8_t *p = m->pending;
     uint16_t len = m->pending_len;
     m->state = ROMFS_DFU_DNLOAD_IDLE;
+    if (m->plain) {
+        if (m->pending_block != (uint16_t)(m->plain_bytes / m->transfer_size) ||
+            m->plain_bytes + len > m->size)
+            return fail(m, ROMFS_DFU_ERR_ADDRESS);
+        memcpy(m->mem + m->plain_bytes, p, len);
+        m->plain_bytes += len;
+        m->bytes_programmed += len;
+        return;
+    }
     if (m->pending_block == 0) {
         uint32_t addr = len >= 5 ? (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 |
                                        (uint32_t)p[4] << 24 : 0;
@@ -163,11 +172,25 @@ static int get_status(struct dfuse_model *m, uint8_t *data, uint16_t length, str
         execute(m);
         break;
     case ROMFS_DFU_MANIFEST_SYNC:
+        if (m->manifested) {   /* tolerant device after manifestation */
+            m->state = ROMFS_DFU_IDLE;
+            m->manifested = false;
+            break;
+        }
         m->state = ROMFS_DFU_MANIFEST;
         poll = m->poll_ms_override ? m->poll_ms_override : 10;
         m->busy_until_ms = m->now_ms + poll;
         break;
     case ROMFS_DFU_MANIFEST:
+        if (m->manifest_tolerant) {
+            m->manifested = true;
+            m->state = ROMFS_DFU_MANIFEST_SYNC;
+            break;
+        }
+        if (m->plain) {
+            m->state = ROMFS_DFU_MANIFEST_WAIT_RESET;
+            break;
+        }
         /* DfuSe leave: the device jumps to the pointer and leaves the bus. */
         m->gone = true;
         m->jumped_to = m->pointer;
@@ -191,12 +214,12 @@ static int dnload(struct dfuse_model *m, uint16_t block, const uint8_t *data, ui
     if (m->state != ROMFS_DFU_IDLE && m->state != ROMFS_DFU_DNLOAD_IDLE)
         return stall(m, ROMFS_DFU_ERR_STALLEDPKT, err);
     if (length == 0) {
-        if (m->state != ROMFS_DFU_DNLOAD_IDLE && !m->pointer_set)
+        if (m->state != ROMFS_DFU_DNLOAD_IDLE && (m->plain || !m->pointer_set))
             return stall(m, ROMFS_DFU_ERR_NOTDONE, err);
         m->state = ROMFS_DFU_MANIFEST_SYNC;
         return 0;
     }
-    if (length > m->transfer_size || block == 1)
+    if (length > m->transfer_size || (block == 1 && !m->plain))
         return stall(m, ROMFS_DFU_ERR_STALLEDPKT, err);
     memcpy(m->pending, data, length);
     m->pending_len = length;

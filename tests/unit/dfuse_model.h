@@ -68,6 +68,14 @@ struct dfuse_model {
     uint32_t fail_erase_at;  /* erase of the sector containing it fails with errERASE (0: off) */
     bool busy_forever;       /* stays in dfuDNBUSY */
     uint32_t poll_ms_override; /* if nonzero, every bwPollTimeout is this */
+
+    /* plain DFU 1.1 mode (not DfuSe): DNLOAD blocks 0, 1, 2... are the firmware, written
+       from `base` in order; manifestation programs nothing more */
+    bool plain;
+    bool manifest_tolerant;  /* bitManifestationTolerant: back to dfuIDLE, else
+                                dfuMANIFEST-WAIT-RESET (DfuSe: leave and drop off the bus) */
+    bool manifested;
+    uint32_t plain_bytes;    /* bytes received in plain mode */
 };
 
 /* An STM32F4-like device: layout "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",

@@ -392,6 +392,36 @@ static void test_leave(void)
     model_free(&m);
 }
 
+/* Plain DFU 1.1 download: blocks 0, 1, 2, ... then manifestation, for a manifestation
+ * tolerant device (back to dfuIDLE) and one that waits for a reset. */
+static void test_plain_dfu_download_and_manifest(void)
+{
+    for (int tolerant = 0; tolerant < 2; tolerant++) {
+        struct dfuse_model m;
+        model_init_f4(&m);
+        m.plain = true;
+        m.manifest_tolerant = tolerant;
+        m.poll_ms_override = 3;
+        struct romfs_dfu d;
+        struct romfs_dfu_usb usb = model_usb(&m);
+        romfs_dfu_init(&d, &usb);
+        struct romfs_error err = { 0 };
+        size_t len = 3 * 2048 + 100;
+        uint8_t *img = make_image(len, 77);
+        int rc = romfs_dfu_download(&d, img, len, &err);
+        if (rc)
+            printf("    %s\n", err.msg);
+        CHECK(rc == ROMFS_OK);
+        CHECK_EQ_U(m.plain_bytes, len);
+        CHECK_MEM(m.mem, img, len);
+        CHECK_EQ_U(m.state, tolerant ? ROMFS_DFU_IDLE : ROMFS_DFU_MANIFEST_WAIT_RESET);
+        CHECK_EQ_U(m.early_requests, 0);
+        CHECK(!m.gone);
+        free(img);
+        model_free(&m);
+    }
+}
+
 /* Real libusb: there is no DFU device on a build machine; the message must say what was
  * looked for. */
 static void test_libusb_no_device(void)
@@ -446,6 +476,7 @@ int main(void)
     RUN(test_state_recovery_and_names);
     RUN(test_read_write_raw);
     RUN(test_leave);
+    RUN(test_plain_dfu_download_and_manifest);
     RUN(test_libusb_no_device);
     UNIT_EXIT();
 }
