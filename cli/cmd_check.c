@@ -38,6 +38,7 @@ static void usage(FILE *out)
 "\n"
 "Options:\n"
 "  --partition N    partition index (default 0); 'all' checks every partition of a board\n"
+"  --core CORE      multi-core boards (alif): the partition of that core's build\n"
 "  --format F       text (default), json, junit (JUnit XML for CI), github (workflow\n"
 "                   annotations: ::error file=IMAGE,title=...::message)\n"
 "  --align-cap N    largest alignment inferred from a file's offset (default 4096)\n"
@@ -57,6 +58,7 @@ struct check_args {
     const char *defsyms[MAX_LIST]; size_t n_defsyms;
     const char *defines[MAX_LIST]; size_t n_defines;
     const char *elf;
+    const char *core;
     const char *output;
     bool cpp;
     bool all_partitions;
@@ -75,7 +77,8 @@ static bool push(const char **list, size_t *n, const char *value)
 
 static int parse_args(int argc, char **argv, struct check_args *a)
 {
-    enum { OPT_BOARD = 256, OPT_PARTITION, OPT_ELF, OPT_LD, OPT_DEFSYM, OPT_CPP, OPT_FORMAT, OPT_CAP };
+    enum { OPT_BOARD = 256, OPT_PARTITION, OPT_ELF, OPT_LD, OPT_DEFSYM, OPT_CPP, OPT_FORMAT, OPT_CAP,
+           OPT_CORE };
     static const struct option longopts[] = {
         { "board", required_argument, NULL, OPT_BOARD },
         { "partition", required_argument, NULL, OPT_PARTITION },
@@ -85,6 +88,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         { "cpp", no_argument, NULL, OPT_CPP },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "align-cap", required_argument, NULL, OPT_CAP },
+        { "core", required_argument, NULL, OPT_CORE },
         { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -105,6 +109,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         case 'D': ok = push(a->defines, &a->n_defines, optarg); break;
         case OPT_CPP: a->cpp = true; break;
         case OPT_ELF: a->elf = optarg; break;
+        case OPT_CORE: a->core = optarg; break;
         case 'o': a->output = optarg; break;
         case OPT_PARTITION: {
             char *end;
@@ -146,6 +151,8 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         return cli_usage_error("check", "say where the partition is: --board, --elf or --ld");
     if ((a->elf || a->n_scripts) && a->n_boards > 1)
         return cli_usage_error("check", "--elf/--ld describe one build: give at most one --board");
+    if (a->core && (a->all_partitions || a->elf || a->n_scripts))
+        return cli_usage_error("check", "--core picks one boards.json partition: not with --partition all, --elf or --ld");
     if ((a->elf || a->n_scripts) && a->all_partitions)
         return cli_usage_error("check", "--partition all needs boards.json; name the index");
     if (!a->n_scripts && (a->n_dirs || a->n_defsyms || a->n_defines || a->cpp))
@@ -193,7 +200,16 @@ static int collect_targets(const struct check_args *a, const struct romfs_boards
         }
         if (a->all_partitions && b->n_partitions) {
             for (size_t p = 0; p < b->n_partitions && *n_targets < MAX_LIST; p++)
-                romfs_check_target_from_board(b, b->partitions[p].index, &targets[(*n_targets)++], &err);
+                romfs_check_target_from_partition(b, &b->partitions[p], &targets[(*n_targets)++]);
+            continue;
+        }
+        if (a->core) {
+            const struct romfs_partition *p = romfs_board_partition_core(b, a->partition, a->core);
+            if (!p) {
+                cli_error("board %s has no ROMFS partition %d for core %s", b->name, a->partition, a->core);
+                return EXIT_USAGE;
+            }
+            romfs_check_target_from_partition(b, p, &targets[(*n_targets)++]);
             continue;
         }
         if (romfs_check_target_from_board(b, a->all_partitions ? 0 : a->partition,

@@ -354,7 +354,10 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
 {
     const struct romfs_check_target *t = &res->target;
     char name[200];
-    snprintf(name, sizeof name, "%s partition %d", t->board, t->index);
+    if (t->core[0])
+        snprintf(name, sizeof name, "%s partition %d (core %s)", t->board, t->index, t->core);
+    else
+        snprintf(name, sizeof name, "%s partition %d", t->board, t->index);
     struct romfs_report_suite *s = romfs_report_add_suite(report, name, image_name);
     if (!s)
         return ROMFS_ERR_NOMEM;
@@ -363,6 +366,8 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
     snprintf(pct, sizeof pct, "%.1f", res->used_percent);
     romfs_report_add_property(report, s, "board", t->board);
     romfs_report_add_property_u64(report, s, "partition", (uint64_t)t->index);
+    if (t->core[0])
+        romfs_report_add_property(report, s, "core", t->core);
     romfs_report_add_property(report, s, "source", t->source);
     romfs_report_add_property(report, s, "start_hex", hex);
     romfs_report_add_property_u64(report, s, "start", t->start);
@@ -385,6 +390,24 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
 
 /* ---- targets --------------------------------------------------------------------- */
 
+void romfs_check_target_from_partition(const struct romfs_board *b, const struct romfs_partition *p,
+                                       struct romfs_check_target *t)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->board, sizeof t->board, "%s", b->name ? b->name : "?");
+    t->index = p->index;
+    t->start = p->start;
+    t->size = p->size;
+    t->erase_block = p->erase_block;
+    t->write_block = p->write_block;
+    t->mmap = p->mmap ? 1 : 0;
+    t->erase_map = b->erase_map;
+    t->n_erase_map = b->n_erase_map;
+    snprintf(t->source, sizeof t->source, "boards.json: %s", p->source ? p->source : b->name);
+    if (p->core)
+        snprintf(t->core, sizeof t->core, "%s", p->core);
+}
+
 int romfs_check_target_from_board(const struct romfs_board *b, int index,
                                   struct romfs_check_target *t, struct romfs_error *err)
 {
@@ -405,16 +428,7 @@ int romfs_check_target_from_board(const struct romfs_board *b, int index,
                                b->name, b->romfs_option ? " (it needs " : "",
                                b->romfs_option ? b->romfs_option : "", b->romfs_option ? ")" : "");
     }
-    snprintf(t->board, sizeof t->board, "%s", b->name ? b->name : "?");
-    t->index = index;
-    t->start = p->start;
-    t->size = p->size;
-    t->erase_block = p->erase_block;
-    t->write_block = p->write_block;
-    t->mmap = p->mmap ? 1 : 0;
-    t->erase_map = b->erase_map;
-    t->n_erase_map = b->n_erase_map;
-    snprintf(t->source, sizeof t->source, "boards.json: %s", p->source ? p->source : b->name);
+    romfs_check_target_from_partition(b, p, t);
     return ROMFS_OK;
 }
 

@@ -51,6 +51,7 @@ struct romfs_check_target {
     const struct romfs_erase_range *erase_map; size_t n_erase_map;  /* borrowed; non-uniform
                                sectors (absolute addresses), or NULL: erase_block everywhere */
     char source[512];       /* where start/size came from, for messages */
+    char core[32];          /* multi-core boards: the core whose build has it, or "" */
 };
 
 enum romfs_check_id {
@@ -104,7 +105,7 @@ int romfs_check_image(const uint8_t *data, size_t len, const struct romfs_check_
 
 void romfs_check_result_free(struct romfs_check_result *res);
 
-/* Append one suite "BOARD partition N" about `image_name` with one case per check and
+/* Append one suite "BOARD partition N" (plus " (core C)" when the target has a core) about `image_name` with one case per check and
  * the numbers as properties. Returns ROMFS_OK or ROMFS_ERR_NOMEM. */
 int romfs_check_add_to_report(const struct romfs_check_result *res, const char *image_name,
                               struct romfs_report *report);
@@ -115,6 +116,10 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
  * outlive the target). ROMFS_ERR_NOENT naming the board and its partitions if absent. */
 int romfs_check_target_from_board(const struct romfs_board *b, int index,
                                   struct romfs_check_target *t, struct romfs_error *err);
+
+/* The given partition p of board b (e.g. one core's partition on a multi-core board). */
+void romfs_check_target_from_partition(const struct romfs_board *b, const struct romfs_partition *p,
+                                       struct romfs_check_target *t);
 
 /* Partition `index` from a firmware ELF's _micropy_hw_romfs_partN_start/_size symbols.
  * b (may be NULL) supplies erase/write granularity and memory mapping for the board the

@@ -55,6 +55,18 @@ check_many_boards_and_partitions() {
     expect_exit 0 "$ROMFS" check app.romfs --board FIX_QSPI --partition 1
 }
 
+check_multicore_board() {
+    mkimage app.romfs big.bin:3000:4096
+    expect_exit 0 "$ROMFS" check app.romfs --board FIX_ALIF --partition all
+    expect_stdout "app.romfs: FIX_ALIF partition 0 (core M55_HP)"
+    expect_stdout "app.romfs: FIX_ALIF partition 0 (core M55_HE)"
+    expect_stdout "erases 0x80300000..0x80301bc0 (7104 bytes, erase block 16)"
+    expect_exit 0 "$ROMFS" check app.romfs --board FIX_ALIF --core M55_HE --format json
+    python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["suites"]; assert len(s)==1 and s[0]["properties"]["core"]=="M55_HE" and s[0]["properties"]["start"]==0x80300000, s' out.txt
+    expect_exit 2 "$ROMFS" check app.romfs --board FIX_ALIF --core M33
+    expect_stderr "no ROMFS partition 0 for core M33"
+}
+
 check_json_format() {
     mkimage app.romfs big.bin:3000:4096
     expect_exit 1 "$ROMFS" check app.romfs --board FIX_NRF52840 --board FIX_MISALIGNED --format json
@@ -229,6 +241,7 @@ t check_misaligned_partition_start
 t check_too_big_by_two_bytes
 t check_not_mmap
 t check_many_boards_and_partitions
+t check_multicore_board
 t check_json_format
 t check_junit_format
 t check_github_format
