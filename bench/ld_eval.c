@@ -2,7 +2,7 @@
  * print every MEMORY region and symbol; with -n N, evaluate N times and print the
  * time taken. Used by bench/bench_ldscript.sh and for checking board scripts by hand.
  *
- *   ld_eval [-C DIR] [-L DIR]... [--defsym N=E]... [--defsym-last] [-E -D DEF...]
+ *   ld_eval [-C DIR] [-L DIR]... [--defsym N=E]... [--defsym-last] [-E -D DEF... -I DIR...]
  *           [--bits 32] [-n N] SCRIPT... [-- SCRIPTS...]   (several jobs separated by --) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #define MAX_ARGS 256
 
 struct job {
-    const char *scripts[MAX_ARGS], *dirs[MAX_ARGS], *defsyms[MAX_ARGS], *defines[MAX_ARGS];
+    const char *scripts[MAX_ARGS], *dirs[MAX_ARGS], *defsyms[MAX_ARGS], *defines[MAX_ARGS], *incs[MAX_ARGS];
     struct romfs_ld_input in;
 };
 
@@ -47,6 +47,7 @@ int main(int argc, char **argv)
         }
         else if (!strcmp(a, "--defsym-last")) j->in.defsyms_last = true;
         else if (!strcmp(a, "-E")) j->in.preprocess = true;
+        else if (!strcmp(a, "-I") && i + 1 < argc && j->in.n_cpp_include_dirs < MAX_ARGS) j->incs[j->in.n_cpp_include_dirs++] = argv[++i];
         else if (!strcmp(a, "-D") && i + 1 < argc && j->in.n_cpp_defines < MAX_ARGS) j->defines[j->in.n_cpp_defines++] = argv[++i];
         else if (!strcmp(a, "--bits") && i + 1 < argc) j->in.address_bits = (unsigned)atoi(argv[++i]);
         else if (!strcmp(a, "-n") && i + 1 < argc) repeat = atol(argv[++i]);
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
         jobs[k].in.search_dirs = jobs[k].dirs;
         jobs[k].in.defsyms = jobs[k].defsyms;
         jobs[k].in.cpp_defines = jobs[k].defines;
+        jobs[k].in.cpp_include_dirs = jobs[k].incs;
     }
     while (n_jobs > 1 && jobs[n_jobs - 1].in.n_scripts == 0) /* a trailing "--" */
         n_jobs--;

@@ -100,9 +100,10 @@ static int preprocess(struct ld_reader *r, const char *path, char **data, size_t
     const char *cc = getenv("CC");
     if (!cc || !*cc)
         cc = "cc";
-    size_t nargs = 6 + in->n_cpp_defines;
+    size_t n_defs = in->n_cpp_defines + in->n_cpp_include_dirs;
+    size_t nargs = 6 + n_defs;
     char **argv = calloc(nargs + 1, sizeof *argv);
-    char **defs = calloc(in->n_cpp_defines + 1, sizeof *defs);
+    char **defs = calloc(n_defs + 1, sizeof *defs);
     int rc = ROMFS_OK, out_pipe[2] = {-1, -1};
     FILE *errf = tmpfile();
     if (!argv || !defs || !errf) {
@@ -122,6 +123,21 @@ static int preprocess(struct ld_reader *r, const char *path, char **data, size_t
         }
         snprintf(defs[i], n, "-D%s", in->cpp_defines[i]);
         argv[k++] = defs[i];
+    }
+    for (size_t i = 0; i < in->n_cpp_include_dirs; i++) {
+        const char *d = in->cpp_include_dirs[i];
+        bool rel = d[0] != '/' && in->base_dir;
+        size_t n = strlen(d) + (rel ? strlen(in->base_dir) + 1 : 0) + 3;
+        char **slot = &defs[in->n_cpp_defines + i];
+        if (!(*slot = malloc(n))) {
+            rc = romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        if (rel)
+            snprintf(*slot, n, "-I%s/%s", in->base_dir, d);
+        else
+            snprintf(*slot, n, "-I%s", d);
+        argv[k++] = *slot;
     }
     argv[k++] = (char *)path;
     argv[k] = NULL;
@@ -171,7 +187,7 @@ done:
     if (errf)
         fclose(errf);
     if (defs)
-        for (size_t i = 0; i < in->n_cpp_defines; i++)
+        for (size_t i = 0; i < n_defs; i++)
             free(defs[i]);
     free(defs);
     free(argv);

@@ -43,7 +43,9 @@ struct romfs_ld_input {
     const char *const *search_dirs; size_t n_search_dirs;  /* -L dirs for INCLUDE */
     const char *const *defsyms; size_t n_defsyms;          /* "NAME=EXPR" (--defsym); gcc's driver puts -Wl,--defsym ahead of every -T script */
     const char *const *cpp_defines; size_t n_cpp_defines;  /* "NAME" or "NAME=VALUE", for scripts run through the C preprocessor */
-    bool preprocess;          /* run scripts through `cc -E -P -x c` first (cpp as an external program; $CC honoured) */
+    bool preprocess;          /* run scripts through `cc -E -x c` first (cpp as an external program; $CC honoured) */
+    const char *const *cpp_include_dirs; size_t n_cpp_include_dirs; /* -I for the preprocessor (relative
+                                 ones are taken from base_dir), e.g. "." for alif's #include "mcu/..." */
     bool no_include_files;    /* INCLUDE is an error (for fuzzing and untrusted text) */
     bool defsyms_last;        /* ld run directly with --defsym after the -T scripts (samd's
                                  Makefile): defsyms are then evaluated after the scripts */
