@@ -67,9 +67,8 @@ int cmd_verify(int argc, char **argv)
     if (!rc && against)
         rc = romfs_image_compare_dir(&img, against, &popt, &err);
     struct romfs_signature_info sig = { 0 };
-    if (!rc && key && (rc = romfs_signature_check(img.data, img.size, key, &sig, &err)) &&
-        rc != ROMFS_ERR_NOENT && rc != ROMFS_ERR_IO)
-        romfs_error_prefix(&err, "%s", argv[optind]);
+    if (!rc && key)
+        rc = romfs_signature_check(img.data, img.size, argv[optind], key, &sig, &err);
     romfs_image_file_close(&file);
     if (rc) {
         status = cli_fail(&err);
