@@ -361,6 +361,13 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
     struct romfs_report_suite *s = romfs_report_add_suite(report, name, image_name);
     if (!s)
         return ROMFS_ERR_NOMEM;
+    char desc[900];
+    snprintf(desc, sizeof desc, "0x%08" PRIx64 "..0x%08" PRIx64 " (%" PRIu64 " bytes), erase block %"
+             PRIu32 ", write unit %" PRIu32 ", %s; from %s",
+             t->start, t->start + t->size, t->size, t->erase_block, t->write_block,
+             t->mmap < 0 ? "mapping unknown" : t->mmap ? "memory-mapped" : "not memory-mapped",
+             t->source);
+    romfs_report_set_description(report, s, desc);
     char hex[24], pct[32];
     snprintf(hex, sizeof hex, "0x%08" PRIx64, t->start);
     snprintf(pct, sizeof pct, "%.1f", res->used_percent);

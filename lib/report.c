@@ -65,6 +65,7 @@ static void free_suite(struct romfs_report_suite *s)
         return;
     free(s->name);
     free(s->file);
+    free(s->description);
     for (size_t i = 0; i < s->n_props; i++) {
         free(s->props[i].key);
         free(s->props[i].value);
@@ -142,6 +143,19 @@ int romfs_report_add_case(struct romfs_report *r, struct romfs_report_suite *s, 
         return ROMFS_ERR_NOMEM;
     }
     s->cases[s->n_cases++] = c;
+    return ROMFS_OK;
+}
+
+int romfs_report_set_description(struct romfs_report *r, struct romfs_report_suite *s,
+                                 const char *text)
+{
+    char *copy = s ? clean_utf8(text ? text : "") : NULL;
+    if (!copy) {
+        r->out_of_memory = true;
+        return ROMFS_ERR_NOMEM;
+    }
+    free(s->description);
+    s->description = copy;
     return ROMFS_OK;
 }
 
@@ -242,6 +256,8 @@ static void write_text(const struct romfs_report *r, FILE *out)
             fprintf(out, "%s: %s\n", s->file, s->name);
         else
             fprintf(out, "%s\n", s->name);
+        if (s->description)
+            fprintf(out, "  %s\n", s->description);
         for (size_t j = 0; j < s->n_cases; j++) {
             const struct romfs_report_case *c = &s->cases[j];
             static const char *const words[] = { "PASS", "FAIL", "SKIP" };
@@ -277,6 +293,8 @@ static int write_json(const struct romfs_report *r, FILE *out)
         ok = ok && cJSON_AddStringToObject(js, "name", s->name);
         if (ok && s->file)
             ok = cJSON_AddStringToObject(js, "file", s->file) != NULL;
+        if (ok && s->description)
+            ok = cJSON_AddStringToObject(js, "description", s->description) != NULL;
         cJSON *props = ok ? cJSON_AddObjectToObject(js, "properties") : NULL;
         ok = props != NULL;
         for (size_t j = 0; ok && j < s->n_props; j++) {
@@ -362,8 +380,13 @@ static void write_junit(const struct romfs_report *r, FILE *out)
             fputc('"', out);
         }
         fputs(">\n", out);
-        if (s->n_props || s->file) {
+        if (s->n_props || s->file || s->description) {
             fputs("    <properties>\n", out);
+            if (s->description) {
+                fputs("      <property name=\"description\" value=\"", out);
+                xml_escape(out, s->description);
+                fputs("\"/>\n", out);
+            }
             if (s->file) {
                 fputs("      <property name=\"file\" value=\"", out);
                 xml_escape(out, s->file);

@@ -47,6 +47,7 @@ struct romfs_report_case {
 struct romfs_report_suite {
     char *name;              /* e.g. "PYBD_SF2 partition 0" */
     char *file;              /* the file the cases are about (GitHub annotations), or NULL */
+    char *description;       /* one line about the subject (text/JSON/JUnit), or NULL */
     struct romfs_report_property *props; size_t n_props;
     struct romfs_report_case *cases; size_t n_cases;
 };
@@ -71,6 +72,10 @@ struct romfs_report_suite *romfs_report_add_suite(struct romfs_report *r, const 
 int romfs_report_add_case(struct romfs_report *r, struct romfs_report_suite *s, const char *name,
                           enum romfs_report_status status, const char *detail,
                           const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Set the suite's one-line description (copied). Returns ROMFS_OK or ROMFS_ERR_NOMEM. */
+int romfs_report_set_description(struct romfs_report *r, struct romfs_report_suite *s,
+                                 const char *text);
 
 /* Set the duration of the suite's last case. */
 void romfs_report_set_seconds(struct romfs_report_suite *s, double seconds);
