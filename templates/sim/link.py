@@ -75,7 +75,10 @@ class Link:
                 time.sleep(0.01)
                 continue
             if self.rate:
-                start = max(time.monotonic(), self.rx_clock)
+                # The line clock runs on through short scheduling delays (a UART's bytes
+                # are back to back); after a real pause it restarts from now.
+                now = time.monotonic()
+                start = self.rx_clock if now - self.rx_clock < 0.05 else now
                 self.rx_clock = start + len(data) / self.rate
                 delay = self.rx_clock - time.monotonic()
                 if delay > 0:
@@ -203,7 +206,8 @@ class Link:
             if self.stall_until > now:
                 time.sleep(self.stall_until - now)
             if self.rate:
-                start = max(time.monotonic(), self.tx_clock)
+                now = time.monotonic()
+                start = self.tx_clock if now - self.tx_clock < 0.05 else now
                 self.tx_clock = start + len(data) / self.rate
                 delay = self.tx_clock - time.monotonic()
                 if delay > 0:
