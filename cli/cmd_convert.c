@@ -2,7 +2,6 @@
  * partition's address, in the file formats other flashing tools take. */
 #include "cli.h"
 
-#include "romfs_board.h"
 #include "romfs_outfile.h"
 
 #include <stdlib.h>
@@ -116,15 +115,7 @@ static int place(const struct opts *o, struct romfs_placement *p)
         uint64_t index = 0;
         if (o->partition && (!cli_parse_size(o->partition, &index) || index > 15))
             return cli_usage_error("convert", "bad --partition '%s'", o->partition);
-        struct romfs_boards db;
-        if (romfs_boards_load(o->db, &db, &err))
-            return cli_fail(&err);
-        const struct romfs_board *b = romfs_boards_find(&db, o->board);
-        int rc = b ? romfs_placement_from_board(b, (int)index, p, &err)
-                   : romfs_set_error(&err, ROMFS_ERR_NOENT,
-                                     "unknown board '%s' (see `romfs boards list`)", o->board);
-        romfs_boards_free(&db);
-        if (rc)
+        if (romfs_placement_for_board_name(o->db, o->board, (int)index, p, &err))
             return cli_fail(&err);
     }
     if (o->device) {

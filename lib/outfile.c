@@ -53,6 +53,21 @@ int romfs_placement_from_board(const struct romfs_board *b, int partition,
     return ROMFS_OK;
 }
 
+int romfs_placement_for_board_name(const char *db_path, const char *board, int partition,
+                                   struct romfs_placement *out, struct romfs_error *err)
+{
+    struct romfs_boards db;
+    int rc = romfs_boards_load(db_path, &db, err);
+    if (rc)
+        return rc;
+    const struct romfs_board *b = romfs_boards_find(&db, board);
+    rc = b ? romfs_placement_from_board(b, partition, out, err)
+           : romfs_set_error(err, ROMFS_ERR_NOENT, "unknown board '%s' (see `romfs boards list`)",
+                             board);
+    romfs_boards_free(&db);
+    return rc;
+}
+
 int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_placement *p,
                          const struct romfs_outfile_paths *paths, struct romfs_error *err)
 {

@@ -83,6 +83,11 @@ struct romfs_placement {
 int romfs_placement_from_board(const struct romfs_board *b, int partition,
                                struct romfs_placement *out, struct romfs_error *err);
 
+/* romfs_placement_from_board for a board named in a database: db_path NULL means
+ * $ROMFS_BOARDS or the built-in boards.json. ROMFS_ERR_NOENT for an unknown board. */
+int romfs_placement_for_board_name(const char *db_path, const char *board, int partition,
+                                   struct romfs_placement *out, struct romfs_error *err);
+
 /* Placement at an explicit address: DFU id 0483:df11 alt 0, no UF2 family, no size. */
 void romfs_placement_at(uint64_t address, struct romfs_placement *out);
 
