@@ -347,6 +347,9 @@ static void usage(FILE *out)
             "                       memory layout covers the partition)\n"
             "      --reset          (dfu) leave DFU mode afterwards and start the firmware\n"
             "      --via swd        a debug probe's GDB server; options below\n"
+            "      --require-signed --key PUB.pem\n"
+            "                       refuse, before opening the device, an image that is not\n"
+            "                       signed by this key ('romfs sign'; --key alone implies it)\n"
             "  -q, --quiet          no progress bar, no summary\n"
             "      --json           summary as JSON on stdout\n"
             "  -h, --help           this help\n"
@@ -359,7 +362,7 @@ static void usage(FILE *out)
 int cmd_flash(int argc, char **argv)
 {
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
-           O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_DFU_RESET };
+           O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_DFU_RESET, O_REQUIRE_SIGNED, O_KEY };
     static const struct option options[] = {
         { "board", required_argument, NULL, 'b' }, { "via", required_argument, NULL, O_VIA },
         { "port", required_argument, NULL, 'p' }, { "baud", required_argument, NULL, O_BAUD },
@@ -371,10 +374,14 @@ int cmd_flash(int argc, char **argv)
         { "device", required_argument, NULL, O_DFU_DEVICE },
         { "serial", required_argument, NULL, O_DFU_SERIAL },
         { "alt", required_argument, NULL, O_DFU_ALT }, { "reset", no_argument, NULL, O_DFU_RESET },
+        { "require-signed", no_argument, NULL, O_REQUIRE_SIGNED },
+        { "key", required_argument, NULL, O_KEY },
         FLASH_SWD_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     struct flash_args a = { .via = "repl", .dfu_alt = -1 };
+    const char *signed_by = NULL;   /* --key: the public key the image must be signed by */
+    bool require_signed = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:p:qh", options, NULL)) != -1) {
@@ -409,6 +416,8 @@ int cmd_flash(int argc, char **argv)
         case O_DFU_SERIAL: a.dfu_serial = optarg; break;
         case O_DFU_ALT: a.dfu_alt = atoi(optarg); break;
         case O_DFU_RESET: a.dfu_reset = true; break;
+        case O_REQUIRE_SIGNED: require_signed = true; break;
+        case O_KEY: signed_by = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: {
             int swd = flash_swd_option(&a.swd, c, optarg);
@@ -429,6 +438,8 @@ int cmd_flash(int argc, char **argv)
             via = &vias[i];
     if (!via)
         return cli_usage_error("flash", "unknown --via '%s' (available: repl, dfu, swd)", a.via);
+    if (require_signed && !signed_by)
+        return cli_usage_error("flash", "--require-signed needs --key PUB.pem");
     if (!a.board_name && !a.port && !(strcmp(a.via, "swd") == 0 && flash_swd_has_partition(&a.swd)))
         return cli_usage_error("flash", "give --board BOARD, or --port PORT to use the device's "
                                "own report of its partitions");
@@ -442,6 +453,10 @@ int cmd_flash(int argc, char **argv)
     if (rc != ROMFS_OK)
         return cli_fail(&err);
     int exit_code = EXIT_OK;
+    if (signed_by && (rc = romfs_signature_check(image, len, a.input, signed_by, NULL, &err))) {
+        exit_code = cli_fail(&err);   /* refused before the device is opened */
+        goto out;
+    }
     if (a.board_name) {
         rc = romfs_boards_load(NULL, &db, &err);
         if (rc == ROMFS_OK && !(a.board = romfs_boards_find(&db, a.board_name)))

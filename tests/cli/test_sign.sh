@@ -234,6 +234,41 @@ test_pad_to_fill_is_kept_and_checked() {
     expect_stderr "not 0xff"
 }
 
+# romfs flash --require-signed --key: refused before the device is opened. The device is
+# a `romfs sim` (a MicroPython-like REPL on a pty); its log shows every byte it saw.
+test_flash_require_signed() {
+    make_tree
+    "$ROMFS" keygen dev >/dev/null
+    "$ROMFS" keygen other >/dev/null
+    "$ROMFS" sign app.romfs --key dev.pem -o signed.romfs >/dev/null
+    "$ROMFS" sim --flash flash.bin --ready-file ready --log sim.log >sim.out 2>sim.err &
+    sim_pid=$!
+    trap 'kill $sim_pid 2>/dev/null; wait $sim_pid 2>/dev/null' EXIT
+    for _ in $(seq 200); do [ -s ready ] && break; sleep 0.05; done
+    [ -s ready ] || fail "romfs sim did not start: $(cat sim.err)"
+    pty=$(cat ready)
+    sleep 0.2
+    before=$(wc -c < sim.log)
+    expect_exit 1 "$ROMFS" flash app.romfs --port "$pty" --require-signed --key dev.pub.pem
+    expect_stderr "not signed"
+    expect_exit 1 "$ROMFS" flash signed.romfs --port "$pty" --require-signed --key other.pub.pem
+    expect_stderr "signed by key"
+    expect_exit 2 "$ROMFS" flash signed.romfs --port "$pty" --require-signed
+    expect_stderr "--key"
+    [ "$(wc -c < sim.log)" = "$before" ] || fail "the device saw traffic from a refused flash"
+    # correctly signed: passes the gate and reaches the device
+    code=0
+    "$ROMFS" flash signed.romfs --port "$pty" --require-signed --key dev.pub.pem --timeout 5000 \
+        >out.txt 2>err.txt || code=$?
+    ! grep -q -i "signed\|signature" err.txt || fail "signed image refused: $(cat err.txt)"
+    [ "$(wc -c < sim.log)" -gt "$before" ] || fail "the signed image never reached the device"
+    if [ $code = 0 ]; then
+        "$ROMFS" verify flash.bin --key dev.pub.pem >/dev/null || fail "flashed partition does not verify"
+    else
+        echo "note: flash itself failed (not the signature gate): $(cat err.txt)"
+    fi
+}
+
 t test_keygen_writes_pair
 t test_sign_verify_roundtrip
 t test_signed_image_reads_identically
@@ -243,3 +278,4 @@ t test_openssl_verifies_our_signature
 t test_openssl_keys_pem_and_der
 t test_sign_bad_inputs
 t test_pad_to_fill_is_kept_and_checked
+t test_flash_require_signed
