@@ -254,15 +254,19 @@ def usage_errors():
 
 
 def stops_on_sigterm_and_cleans_up():
-    tmp = os.environ.get("TMPDIR", "/tmp")
-    before = {d for d in os.listdir(tmp) if d.startswith("romfs-sim.")}
-    s = Sim(connect=False)
-    time.sleep(0.2)
-    after = {d for d in os.listdir(tmp) if d.startswith("romfs-sim.")}
-    assert after <= before, "program directory left behind: %s" % (after - before)
-    s.proc.terminate()
-    assert s.proc.wait(5) == 0
-    s.close()
+    # The program copy lives in a private directory under $TMPDIR, gone once it runs.
+    tmp = tempfile.mkdtemp(prefix="romfs-simtmp.")
+    try:
+        s = Sim(connect=False, env={"TMPDIR": tmp})
+        assert os.listdir(tmp) == [], os.listdir(tmp)
+        s.proc.terminate()
+        assert s.proc.wait(5) == 0
+        s.close()
+        p = subprocess.run([ROMFS, "sim", "--fault", "nope"], env=dict(os.environ, TMPDIR=tmp),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert p.returncode == 2 and os.listdir(tmp) == [], os.listdir(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def background_mode():
