@@ -39,6 +39,7 @@ int repl_send_template(struct romfs_repl_session *ses, const char *name, struct 
         return romfs_set_error(err, ROMFS_ERR_NOENT, "template %s is not built in", name);
     struct romfs_buf code = { 0 };
     const char *p = text, *end = text + len;
+    /* (templates indent with spaces only, in steps of 4) */
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = nl ? nl + 1 : end;
@@ -46,7 +47,12 @@ int repl_send_template(struct romfs_repl_session *ses, const char *name, struct 
         while (q < line_end && (*q == ' ' || *q == '\t'))
             q++;
         bool skip = q == line_end || *q == '\n' || *q == '#';
-        if (!skip && romfs_buf_append(&code, p, (size_t)(line_end - p)) != ROMFS_OK) {
+        /* every 4 columns of indentation become 1: fewer bytes on a slow link */
+        size_t indent = (size_t)(q - p);
+        static const char spaces[] = "                                ";
+        size_t short_indent = indent % 4 == 0 && indent / 4 < sizeof spaces ? indent / 4 : indent;
+        if (!skip && (romfs_buf_append(&code, short_indent == indent ? p : spaces, short_indent) != ROMFS_OK ||
+                      romfs_buf_append(&code, q, (size_t)(line_end - q)) != ROMFS_OK)) {
             romfs_buf_free(&code);
             return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
         }

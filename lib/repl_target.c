@@ -16,7 +16,7 @@
 #define EXEC_CHUNK (4u * 1024u)      /* exec path: bytes per exec (as mpremote) */
 #define DEFLATE_WBITS 12             /* 4 KiB window on the device */
 #define SERVE_CAP (BATCH_MAX + 64)   /* device buffer: a batch, or its deflated form */
-#define DEFAULT_WINDOW 128           /* flow-control window when raw-paste gave none */
+#define SERVE_WINDOW 1024            /* serve loop: data grant size (2 in flight) */
 #define HASH_TIMEOUT_MS 60000
 
 struct repl_target {
@@ -26,8 +26,9 @@ struct repl_target {
     bool object_api;
     int transfer;
     bool serving;         /* the serve loop runs on the device */
-    unsigned window;      /* serve: flow-control window */
-    uint64_t credit;      /* serve: bytes the device will accept now */
+    unsigned window;      /* serve: flow-control grant size */
+    uint64_t credit;      /* serve: data bytes the device will accept now */
+    bool in_payload;      /* serve: sending data the loop asked for */
     uint32_t write_size;
     uint32_t erase_size;
     uint8_t *batch;       /* pending contiguous program data */
@@ -53,17 +54,36 @@ static int serve_error(struct repl_target *rt, struct romfs_error *err)
     return ROMFS_ERR_DEVICE;
 }
 
-/* Handle one byte from the device while serving: a window grant, or an error marker. */
+/* Handle one byte from the device while serving: a data grant (stale ones, from a
+ * payload already sent, are ignored), or an error marker. */
 static int serve_byte(struct repl_target *rt, uint8_t c, struct romfs_error *err)
 {
     if (c == 0x01) {
-        rt->credit += rt->window;
+        if (rt->in_payload)
+            rt->credit += rt->window;
         return ROMFS_OK;
     }
     if (c == 0x15)
         return serve_error(rt, err);
     return romfs_set_error(err, ROMFS_ERR_PROTOCOL,
                            "unexpected byte 0x%02x from the device's write loop", c);
+}
+
+/* Act on whatever the device has sent already, without waiting. */
+static int serve_poll(struct repl_target *rt, struct romfs_error *err)
+{
+    while (romfs_repl_input_waiting(rt->r)) {
+        uint8_t c;
+        int n = romfs_repl_read(rt->r, &c, 1, 0, err);
+        if (n < 0)
+            return n;
+        if (n == 0)
+            break;
+        int rc = serve_byte(rt, c, err);
+        if (rc != ROMFS_OK)
+            return rc;
+    }
+    return ROMFS_OK;
 }
 
 /* Read one byte, waiting up to timeout_ms. */
@@ -102,6 +122,8 @@ static int serve_send(struct repl_target *rt, const void *data, size_t len, stru
     return ROMFS_OK;
 }
 
+/* A 13-byte command header: sent without flow control (the loop reads headers
+ * whenever it is idle; at most one waits while it erases or writes). */
 static int serve_command(struct repl_target *rt, char op, uint32_t a, uint32_t b, uint32_t c,
                          struct romfs_error *err)
 {
@@ -110,7 +132,8 @@ static int serve_command(struct repl_target *rt, char op, uint32_t a, uint32_t b
     for (int i = 0; i < 3; i++)
         for (int k = 0; k < 4; k++)
             h[1 + 4 * i + k] = (uint8_t)(v[i] >> (8 * k));
-    return serve_send(rt, h, sizeof h, err);
+    int rc = serve_poll(rt, err);
+    return rc != ROMFS_OK ? rc : romfs_repl_write(rt->r, h, sizeof h, err);
 }
 
 /* Wait for the reply marker `mark` (handling grants meanwhile). */
@@ -128,6 +151,22 @@ static int serve_wait(struct repl_target *rt, uint8_t mark, int timeout_ms, cons
         if (rc != ROMFS_OK)
             return rc;
     }
+}
+
+/* Data for the command just sent: wait until the loop asks for it, then send it under
+ * its grants. */
+static int serve_payload(struct repl_target *rt, const void *data, size_t len,
+                         struct romfs_error *err)
+{
+    int rc = serve_wait(rt, 0x05, romfs_repl_timeout_ms(rt->r), "the write loop to ask for data", err);
+    if (rc != ROMFS_OK)
+        return rc;
+    rt->in_payload = true;
+    rt->credit = 2 * (uint64_t)rt->window;
+    rc = serve_send(rt, data, len, err);
+    rt->in_payload = false;
+    rt->credit = 0;
+    return rc;
 }
 
 static int serve_start(struct repl_target *rt, struct romfs_error *err)
@@ -148,7 +187,8 @@ static int serve_start(struct repl_target *rt, struct romfs_error *err)
         return rc;
     rt->serving = true;
     rt->credit = 0;
-    return ROMFS_OK;
+    rt->in_payload = false;
+    return serve_wait(rt, 0x05, romfs_repl_timeout_ms(rt->r), "the write loop to start", err);
 }
 
 static int serve_stop(struct repl_target *rt, struct romfs_error *err)
@@ -316,7 +356,7 @@ static int flush_batch(struct repl_target *rt, struct romfs_error *err)
         if (rc == ROMFS_OK)
             rc = serve_command(rt, 'W', (uint32_t)off, (uint32_t)n, (uint32_t)zn, err);
         if (rc == ROMFS_OK)
-            rc = serve_send(rt, z ? z : d, zn, err);
+            rc = serve_payload(rt, z ? z : d, zn, err);
         free(z);
     } else {
         for (size_t k = 0; rc == ROMFS_OK && k < n; k += EXEC_CHUNK)
@@ -551,7 +591,7 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     rt->part = opt->partition;
     rt->object_api = obj != 0;
     rt->transfer = transfer;
-    rt->window = romfs_repl_window(ses->repl) ? romfs_repl_window(ses->repl) : DEFAULT_WINDOW;
+    rt->window = SERVE_WINDOW;
     rt->erase_size = bs;
     uint32_t ws = opt->write_size ? opt->write_size : 256;
     if (ws > bs)

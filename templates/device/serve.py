@@ -1,9 +1,12 @@
 # serve.py: the fast write path, sent after helper.py. _rf_serve(g, wb, cap) reads
 # commands as raw bytes from sys.stdin.buffer with the keyboard interrupt disabled
-# (restored on exit). Flow control as in raw-paste mode: the host may send two windows of
-# g bytes at first, and one more per b"\x01" this loop writes after consuming each window.
-# A command is 13 bytes: op, then three 32-bit little-endian numbers a, b, c.
-#   E a b      erase [a, a+b)
+# (restored on exit). It writes b"\x05" once it listens. A command is 13 bytes: op, then
+# three 32-bit little-endian numbers a, b, c; the host may send command headers at any
+# time (they wait in the receive buffer while a command runs). Data follows only after
+# the loop asks for it with b"\x05": then the host may send 2*g bytes, and g more for
+# every b"\x01" (written after each g bytes read), so data only flows while this loop
+# reads it, and no more than a header waits while flash is being erased or written.
+#   E a b c    erase [a, a+b) (c: the host's write unit, checked against the device's)
 #   W a b c    write b bytes at a, sent as c bytes (c < b: raw deflate, window 2**wb)
 #   H a b      SHA-256 of each erase block of [a, a+b): replies b"\x02" + 32 bytes each
 #   R a b      read [a, a+b): replies b"\x02" + the bytes
@@ -20,23 +23,21 @@ def _rf_serve(g, wb, cap):
     om = memoryview(out)
     hdr = bytearray(13)
     hm = memoryview(hdr)
-    st = [0]
     def rd(m):
+        so.write(b"\x05")
         k = 0
         n = len(m)
         while k < n:
-            t = min(n - k, g - st[0])
+            t = min(n - k, g)
             si.readinto(m[k:k + t])
             k += t
-            st[0] += t
-            if st[0] == g:
+            if k < n:
                 so.write(b"\x01")
-                st[0] = 0
     micropython.kbd_intr(-1)
     try:
-        so.write(b"\x01\x01")
+        so.write(b"\x05")
         while True:
-            rd(hm)
+            si.readinto(hm)
             op = hdr[0]
             a = int.from_bytes(hdr[1:5], "little")
             b = int.from_bytes(hdr[5:9], "little")
