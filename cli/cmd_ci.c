@@ -32,6 +32,8 @@ static const char ci_help[] =
     "  --exclude GLOB, --no-default-excludes, --mpy-cross[=PATH], --mpy-cross-arg ARG,\n"
     "  --pad-to N, --size-limit N.\n"
     "  -q, --quiet           no summary line on standard error\n"
+    "      --print-workflow  print a GitHub Actions workflow that runs romfs ci, diff,\n"
+    "                        sign and verify (templates/ci/github-workflow.yml) and exit\n"
     "\n"
     "Report: suite \"image\" (pack, reproducible, sign, structure, signature) and one\n"
     "suite \"BOARD partition N\" per board (structure, fits, erase, write, alignment,\n"
@@ -43,7 +45,7 @@ static const char ci_help[] =
 enum {
     OPT_BOARDS = 256, OPT_SIGN, OPT_IMAGE_OUT, OPT_NO_REPRO, OPT_ALIGN, OPT_ALIGN_RULE,
     OPT_EXCLUDE, OPT_NO_DEFAULT_EXCLUDES, OPT_MPY_CROSS, OPT_MPY_CROSS_ARG, OPT_PAD_TO,
-    OPT_SIZE_LIMIT,
+    OPT_SIZE_LIMIT, OPT_PRINT_WORKFLOW,
 };
 
 static const struct option ci_options[] = {
@@ -65,6 +67,7 @@ static const struct option ci_options[] = {
     { "pad-to", required_argument, NULL, OPT_PAD_TO },
     { "size-limit", required_argument, NULL, OPT_SIZE_LIMIT },
     { "quiet", no_argument, NULL, 'q' },
+    { "print-workflow", no_argument, NULL, OPT_PRINT_WORKFLOW },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -209,6 +212,18 @@ int cmd_ci(int argc, char **argv)
             break;
         case 'q': quiet = true; break;
         case 'h': fputs(ci_help, stdout); status = EXIT_OK; goto done;
+        case OPT_PRINT_WORKFLOW: {
+            size_t len;
+            const char *text = romfs_template("ci/github-workflow.yml", &len);
+            if (!text) {
+                cli_error("no workflow template in this build");
+                status = EXIT_FAIL;
+            } else {
+                fwrite(text, 1, len, stdout);
+                status = EXIT_OK;
+            }
+            goto done;
+        }
         case ':': status = cli_usage_error("ci", "option '%s' needs a value", argv[optind - 1]); goto done;
         default: status = cli_usage_error("ci", "unknown option '%s'", argv[optind - 1]); goto done;
         }

@@ -148,6 +148,40 @@ test_pack_reproducible_across_machines() {
     ! cmp -s a.romfs b2.romfs || fail "different content packed to the same bytes"
 }
 
+# The workflow template's romfs steps run as written (with our test boards), so the
+# example stays in step with the options it uses.
+test_workflow_template_runs() {
+    write_boards; make_tree
+    expect_exit 0 "$ROMFS" ci --print-workflow
+    cp out.txt workflow.yml
+    mkdir -p bin keys tmp
+    ln -s "$ROMFS" bin/romfs
+    "$ROMFS" keygen keys/release >/dev/null
+    python3 - <<'EOF'
+import os, subprocess, sys
+try:
+    import yaml
+except ImportError:
+    print("PyYAML not installed: template run skipped"); sys.exit(0)
+wf = yaml.safe_load(open("workflow.yml"))
+env = dict(os.environ)
+env.update({k: str(v) for k, v in wf["env"].items()})
+env.update({"BOARDS": "CI_ROOMY", "ROMFS_BOARDS": os.path.abspath("boards.json"),
+            "PATH": os.path.abspath("bin") + ":" + env["PATH"],
+            "RUNNER_TEMP": os.path.abspath("tmp"),
+            "ROMFS_SIGNING_KEY": open("keys/release.pem").read()})
+steps = {s.get("name"): s for s in wf["jobs"]["image"]["steps"]}
+for name in ["romfs ci", "JUnit report", "Sign", "Check the signature"]:
+    step = steps[name]
+    p = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit("step %r failed (%d): %s %s" % (name, p.returncode, p.stdout, p.stderr))
+assert os.path.exists("romfs-report.xml")
+assert not os.path.exists("tmp/release.pem"), "private key left behind"
+EOF
+    expect_exit 0 "$ROMFS" verify app.romfs --key keys/release.pub.pem
+}
+
 t test_ci_dir_passes
 t test_ci_failing_board_fails_with_report
 t test_ci_formats_parse
@@ -155,3 +189,4 @@ t test_ci_signature
 t test_ci_input_errors
 t test_ci_pack_options_pass_through
 t test_pack_reproducible_across_machines
+t test_workflow_template_runs
