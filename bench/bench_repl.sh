@@ -12,7 +12,7 @@
 # Goals (issue 4): wire bytes <= 1.15x the deflated image; full write <= 1.3x the link
 # limit of the deflated image; one-file re-write >= 20x faster than the full write.
 set -eu
-build=${1:-build}
+build=${1:-${ROMFS_BUILD:-build}}
 ROMFS=$(cd "$build" && pwd)/romfs
 work=$(mktemp -d "${TMPDIR:-/tmp}/romfs-bench-repl.XXXXXX")
 sim_pid=

@@ -115,7 +115,7 @@ int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_b
                                   struct romfs_error *err);
 
 /* Find the board's serial port when no --port is given: USB VID:PID from board_repl_usb
- * ("f055:9800", may be NULL) and MicroPython's common ids. ROMFS_ERR_NOENT if none,
+ * ("f055:9800", may be NULL) and MicroPython's common ids. ROMFS_ERR_DEVICE if none,
  * ROMFS_ERR_INVAL if several match (the message lists them). */
 int romfs_repl_find_port(const char *board_repl_usb, char *path, size_t path_cap,
                          struct romfs_error *err);

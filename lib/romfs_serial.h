@@ -63,7 +63,7 @@ extern const struct romfs_usb_id romfs_micropython_usb_ids[];
 
 /* Find serial ports whose USB VID:PID is one of ids[0..n_ids). On success path receives the
  * first match and *n_found how many matched (more than one: the caller should ask for
- * --port; `found_list` then lists them, comma separated). ROMFS_ERR_NOENT if none. */
+ * --port; `found_list` then lists them, comma separated). ROMFS_ERR_DEVICE if none. */
 int romfs_serial_find(const struct romfs_usb_id *ids, size_t n_ids, char *path, size_t path_cap,
                       size_t *n_found, char *found_list, size_t list_cap, struct romfs_error *err);
 
