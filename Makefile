@@ -83,7 +83,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libromfs.a $(HEADERS)
 
 $(BUILD)/romfs.pc: Makefile
 	@mkdir -p $(dir $@)
-	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: libromfs\nDescription: MicroPython ROMFS image library\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lromfs\nLibs.private: %s -lpthread\nCflags: -I$${includedir}/romfs\n' \
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: libromfs\nDescription: MicroPython ROMFS image library\nVersion: %s\nRequires: %s\nLibs: -L$${libdir} -lromfs %s -lpthread\nCflags: -I$${includedir}/romfs\n' \
 	  '$(PREFIX)' '$(VERSION)' '$(PKG_MODULES)' '$(MBED_LIBS)' > $@
 
 test-build: $(BUILD)/romfs $(UNIT_BIN)
@@ -130,7 +130,7 @@ install: all
 	install -m 755 $(BUILD)/romfs $(DESTDIR)$(PREFIX)/bin/romfs
 	install -m 644 $(BUILD)/libromfs.a $(DESTDIR)$(PREFIX)/lib/libromfs.a
 	install -m 644 lib/romfs*.h $(DESTDIR)$(PREFIX)/include/romfs/
-	install -m 644 $(BUILD)/romfs.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/romfs.pc
+	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(BUILD)/romfs.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/romfs.pc
 	install -m 644 doc/romfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/romfs.1
 
 uninstall:

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make install: binary, library, headers, pkg-config file and man page land under
+# DESTDIR/PREFIX, and a program builds against libromfs with pkg-config alone.
+. "$(dirname "$0")/lib.sh"
+
+install_and_build_against_libromfs() {
+    dest="$PWD/root"
+    make -s -C "$ROMFS_SOURCE_DIR" BUILD="$ROMFS_BUILD" PREFIX=/usr DESTDIR="$dest" install >/dev/null
+    [ -x "$dest/usr/bin/romfs" ] && [ -f "$dest/usr/lib/libromfs.a" ] || fail "binary or library missing"
+    [ -f "$dest/usr/include/romfs/romfs.h" ] && [ -f "$dest/usr/share/man/man1/romfs.1" ] || fail "header or man page missing"
+    "$dest/usr/bin/romfs" --version | grep -q '^romfs '
+    man -l "$dest/usr/share/man/man1/romfs.1" 2>/dev/null | grep -q 'romfs pack' ||
+        grep -q 'pack' "$dest/usr/share/man/man1/romfs.1"
+    cat > prog.c <<'C'
+#include <romfs.h>
+#include <stdio.h>
+/* Pack a directory into memory and list it back through the reader. */
+static int show(void *ctx, const char *path, const struct romfs_entry *e, int depth)
+{ (void)ctx; (void)depth; printf("%s %llu\n", path, (unsigned long long)e->data_size); return 0; }
+int main(int argc, char **argv)
+{
+    struct romfs_pack_result res; struct romfs_error err; uint8_t *img = NULL;
+    struct romfs_pack_options opt = { .align = 8 };
+    if (argc < 2 || romfs_pack_dir(argv[1], NULL, &opt, &res, &img, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    struct romfs_image image;
+    if (romfs_image_open(&image, img, res.output_size, &err) || romfs_image_walk(&image, NULL, show, NULL, &err)) return 1;
+    romfs_pack_result_free(&res);
+    return 0;
+}
+C
+    export PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
+    cc -std=c11 -Wall -Werror prog.c $(pkg-config --cflags romfs) $(pkg-config --libs romfs) -o prog
+    mkdir -p tree/sub; printf 'hello' > tree/sub/a.txt
+    ./prog tree | grep -qx 'sub/a.txt 5'
+}
+
+t install_and_build_against_libromfs
