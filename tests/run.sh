@@ -41,7 +41,8 @@ run_one() {
     fi
     echo "$name $((end - start))s" >> "$logs/times"
 }
-export -f run_one 2>/dev/null || true
+# (dash exits on `export -f`: a special builtin error is fatal there, even with ||)
+[ -n "${BASH_VERSION:-}" ] && export -f run_one
 if [ -n "${BASH_VERSION:-}" ]; then
     xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {} "$logs" < "$logs/list"
 else
