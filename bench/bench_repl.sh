@@ -154,6 +154,20 @@ EOF
                 rm -rf "$work/edit" "$work/edit.romfs"
             done
         fi
+        if [ "$size" = 1M ]; then
+            # The same growth with every .py aligned to the erase block (0xff slack after
+            # each): later files no longer move. Costs flash space, hardly any wire bytes.
+            cp -r "$work/app1M" "$work/edit"
+            printf '# grown by a hundred bytes %072d\n' 0 >> "$work/edit/lib/settings.py"
+            "$ROMFS" pack "$work/app1M" -o "$work/al1.romfs" -q --align-rule '*.py=4096'
+            "$ROMFS" pack "$work/edit" -o "$work/al2.romfs" -q --align-rule '*.py=4096'
+            run_flash "$work/al1.romfs"
+            run_flash "$work/al2.romfs"
+            printf '           re-write, one 2 KiB file grown, .py aligned to 4 KiB: %s s, %d B on the wire, blocks %s; %sx faster than full; image %d B (+%s%%)\n' \
+                "$secs" "$wire" "$blocks" "$(ratio "$full_secs" "$secs")" "$(stat -c %s "$work/al1.romfs")" \
+                "$(python3 -c "print('%.1f' % (100.0 * $(stat -c %s "$work/al1.romfs") / $isz - 100))")"
+            rm -rf "$work/edit"
+        fi
         stop_sim
     done
 done
