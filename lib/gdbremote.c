@@ -409,9 +409,25 @@ static bool is_console_packet(const uint8_t *p, size_t n)
     return true;
 }
 
+/* A stop reply ("T05...", "S05", "W00", "X09"). */
+static bool is_stop_packet(const uint8_t *p, size_t n)
+{
+    return n >= 3 && (p[0] == 'T' || p[0] == 'S' || p[0] == 'W' || p[0] == 'X') &&
+           gdb_hex_value(p[1]) >= 0 && gdb_hex_value(p[2]) >= 0;
+}
+
+/* Requests whose answer is a stop reply. */
+static bool expects_stop_reply(const uint8_t *cmd, size_t len)
+{
+    return len > 0 && (cmd[0] == '?' || cmd[0] == 'c' || cmd[0] == 's' || cmd[0] == 'C' ||
+                       cmd[0] == 'S' || (len > 5 && memcmp(cmd, "vCont", 5) == 0) ||
+                       (len > 7 && memcmp(cmd, "vAttach", 7) == 0));
+}
+
 int romfs_gdb_request(struct romfs_gdb *g, const void *cmd, size_t len, const char **reply,
                       size_t *reply_len, struct romfs_error *err)
 {
+    bool want_stop = expects_stop_reply(cmd, len);
     g->console_len = 0;
     if (g->console)
         g->console[0] = 0;
@@ -421,6 +437,10 @@ int romfs_gdb_request(struct romfs_gdb *g, const void *cmd, size_t len, const ch
     for (;;) {
         if ((rc = gdb_recv_packet(g, g->timeout_ms, err)) < 0)
             goto fail;
+        /* QEMU announces the halt it makes on connect with an unsolicited stop reply;
+           one that answers nothing we asked is dropped. */
+        if (!want_stop && is_stop_packet(g->reply, g->reply_len))
+            continue;
         if (!is_console_packet(g->reply, g->reply_len))
             break;
         size_t add = (g->reply_len - 1) / 2;

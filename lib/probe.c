@@ -247,7 +247,20 @@ static int spawn_logged(struct argv_builder *a, const char *log_path, pid_t *pid
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    int rc = posix_spawnp(pid, a->argv[0], &fa, NULL, a->argv, environ);
+    /* Python tools (pyOCD) buffer their output into a file; their "waiting for a probe"
+       line must show up at once. */
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    if (!env) {
+        posix_spawn_file_actions_destroy(&fa);
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    }
+    env[0] = "PYTHONUNBUFFERED=1";
+    memcpy(env + 1, environ, n * sizeof *env);
+    int rc = posix_spawnp(pid, a->argv[0], &fa, NULL, a->argv, env);
+    free(env);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         return romfs_set_errno(err, ROMFS_ERR_TOOL, rc, "cannot run %s", a->argv[0]);

@@ -10,7 +10,8 @@
  *    vFlashWrite buffered until vFlashDone (as OpenOCD) and programmed by AND-ing;
  *  - qXfer:memory-map:read served in small chunks, qCRC, m with optional RLE replies;
  *  - `c` (no reply until a 0x03 break), `D`, qRcmd "reset";
- *  - an error reply injected for the Nth request starting with a given prefix. */
+ *  - an error reply injected for the Nth request starting with a given prefix;
+ *  - an unsolicited stop reply right after connecting (QEMU's gdbstub). */
 #ifndef GDBSERVER_MODEL_H
 #define GDBSERVER_MODEL_H
 
@@ -38,6 +39,7 @@ struct gdbmodel_config {
     unsigned fail_nth;         /* ... fail on the Nth such request (1-based) ... */
     const char *fail_reply;    /* ... with this reply, e.g. "E09" */
     bool mute;                 /* never answer anything (timeout tests) */
+    bool announce_stop;        /* send a stop reply unasked on connect (QEMU halts then) */
 };
 
 struct gdbmodel {
@@ -338,6 +340,12 @@ static void *gm_thread(void *arg)
     struct gdbmodel *m = arg;
     size_t cap = 1 << 16;
     char *buf = malloc(cap + 1);
+    if (m->cfg.announce_stop) {
+        bool saved = m->no_ack;
+        m->no_ack = true;  /* QEMU does not wait for the ack of this one */
+        gm_replys(m, "T02thread:01;");
+        m->no_ack = saved;
+    }
     for (;;) {
         int c = gm_getc(m);
         if (c < 0)

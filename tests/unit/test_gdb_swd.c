@@ -225,6 +225,7 @@ static int serve(int argc, char **argv)
     if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 1) ||
         getsockname(s, (struct sockaddr *)&a, &al))
         return 1;
+    alarm(30);  /* never outlive a test that did not connect */
     printf("PORT %u\n", ntohs(a.sin_port));
     fflush(stdout);
     int c = accept(s, NULL, NULL);

@@ -103,6 +103,29 @@ static void test_m_fallback_within_packet_size(void)
     finish(&p);
 }
 
+/* QEMU halts the guest when a debugger connects and says so with a stop reply nobody
+ * asked for; it must not be taken as the answer to qSupported. */
+static void test_unsolicited_stop_reply_like_qemu(void)
+{
+    struct gdbmodel_config cfg;
+    gdbmodel_default_config(&cfg);
+    cfg.announce_stop = true;
+    cfg.no_ack_mode = false;
+    cfg.binary_write = false;
+    cfg.memory_map = false;
+    cfg.packet_size = 0x1000;
+    struct pair p = start(&cfg, true);
+    CHECK(p.gdb);
+    CHECK_EQ_U(romfs_gdb_packet_size(p.gdb), 0x1000);
+    uint8_t out[100], in[100];
+    fill_pattern(out, sizeof out, 2);
+    struct romfs_error err = { 0 };
+    CHECK_EQ_U(romfs_gdb_write_memory(p.gdb, 0x20000010, out, sizeof out, &err), ROMFS_OK);
+    CHECK_EQ_U(romfs_gdb_read_memory(p.gdb, 0x20000010, in, sizeof in, &err), ROMFS_OK);
+    CHECK_MEM(in, out, sizeof out);
+    finish(&p);
+}
+
 static void test_binary_write_escapes_special_bytes(void)
 {
     struct gdbmodel_config cfg;
@@ -431,6 +454,7 @@ int main(void)
     RUN(test_handshake_learns_packet_size_and_no_ack);
     RUN(test_ack_mode_when_server_lacks_no_ack);
     RUN(test_m_fallback_within_packet_size);
+    RUN(test_unsolicited_stop_reply_like_qemu);
     RUN(test_binary_write_escapes_special_bytes);
     RUN(test_rle_replies_are_expanded);
     RUN(test_checksum_errors_are_retransmitted);
