@@ -1,115 +1,12 @@
-# test_flash_repl.py: `romfs flash --via repl` and `romfs query` against `romfs sim`.
-#
-# Ground truth is the simulator's flash file (--flash FILE), read directly, and the
-# independent reader tests/tools/romfs_reader.py; the tool's own report is checked
-# against them. Every transfer encoding, both partition APIs, raw-paste and plain raw,
-# incremental writes, verify failures, every fault kind (with the torn-write guarantee
-# checked after each and a re-run completing the write), and the refusals.
-import hashlib
-import json
+# test_flash_repl.py: `romfs flash --via repl` and `romfs query` against `romfs sim`:
+# both partition APIs, every transfer and fallback, raw-paste and plain raw, incremental
+# writes, refusals (wrong board, too big, .mpy mismatch, no ROMFS). Helpers: flashrepl_lib.py.
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simlib import ROMFS, Sim, run  # noqa: E402
-
-TMP = tempfile.mkdtemp(prefix="romfs-flashrepl.")
-HEADER = b"\xd2\xcd\x31"
-TORN_SEEN = []   # one entry per fault: True when it left a torn (unmountable) partition
-BOARDS = os.path.join(TMP, "boards.json")
-
-
-def write_tree(root, tree):
-    os.makedirs(root, exist_ok=True)
-    for name, v in tree.items():
-        p = os.path.join(root, name)
-        if isinstance(v, dict):
-            write_tree(p, v)
-        else:
-            with open(p, "wb") as f:
-                f.write(v)
-
-
-def app_tree(seed=0, asset=20000):
-    rnd = b"".join(hashlib.sha256(b"asset%d-%d" % (seed, i)).digest() for i in range(asset // 32 + 1))
-    return {
-        "main.py": b"import lib.util\nprint('hello', lib.util.answer())\n" * 20,
-        "boot.py": b"# boot\n",
-        "lib": {"__init__.py": b"", "util.py": b"def answer():\n    return %d\n" % (42 + seed) * 50},
-        "assets": {"logo.bin": rnd[:asset]},
-    }
-
-
-def pack(tree, name):
-    d = os.path.join(TMP, name + ".d")
-    shutil.rmtree(d, ignore_errors=True)
-    write_tree(d, tree)
-    out = os.path.join(TMP, name + ".romfs")
-    subprocess.run([ROMFS, "pack", d, "-o", out], check=True, capture_output=True)
-    return out, open(out, "rb").read()
-
-
-def flash(port, image, *args, env=None):
-    e = dict(os.environ)
-    e["ROMFS_BOARDS"] = BOARDS
-    if env:
-        e.update(env)
-    p = subprocess.run([ROMFS, "flash", image, "--port", port, "--json", "--timeout", "3000"]
-                       + list(args), capture_output=True, env=e, timeout=120)
-    try:
-        rep = json.loads(p.stdout.decode())
-    except ValueError:
-        rep = {}
-    return p.returncode, rep, p.stderr.decode()
-
-
-def sim(*args, flash_file=None):
-    a = list(args)
-    if flash_file:
-        a += ["--flash", flash_file]
-    return Sim(*a, connect=False, env={"ROMFS_BOARDS": BOARDS})
-
-
-def flash_bytes(path, n):
-    with open(path, "rb") as f:
-        return f.read(n)
-
-
-def mountable(path):
-    return flash_bytes(path, 3) == HEADER
-
-
-def write_boards():
-    with open(BOARDS, "w") as f:
-        json.dump({"schema": 1, "micropython": {}, "boards": [
-            {"board": "TEST_F4", "port": "stm32", "mcu": "STM32F405",
-             "romfs": [{"index": 0, "start": 0x08020000, "size": 131072, "erase_block": 4096,
-                        "write_block": 8, "mmap": True}]},
-            {"board": "TEST_BIG", "port": "stm32", "mcu": "STM32H743",
-             "romfs": [{"index": 0, "start": 0x08100000, "size": 262144, "erase_block": 4096,
-                        "write_block": 32, "mmap": True}]},
-            {"board": "TEST_PICO", "port": "rp2", "mcu": "RP2040",
-             "romfs": [{"index": 0, "start": 0x10180000, "size": 262144, "erase_block": 4096,
-                        "write_block": 256, "mmap": True}]}]}, f)
-
-
-write_boards()
-IMG_PATH, IMG = pack(app_tree(0), "app0")
-OLD_PATH, OLD = pack(app_tree(1, 30000), "app1")
-
-
-def check_written(flash_file, image):
-    assert flash_bytes(flash_file, len(image)) == image, "flash does not hold the image"
-    # independent reader lists the flash file's image
-    reader = os.path.join(os.environ["ROMFS_SOURCE_DIR"], "tests/tools/romfs_reader.py")
-    if os.path.exists(reader):
-        p = subprocess.run([sys.executable, reader, "ls", flash_file], capture_output=True)
-        if p.returncode == 0:
-            assert b"main.py" in p.stdout, p.stdout
-
+from flashrepl_lib import *  # noqa: E402,F401,F403
+from flashrepl_lib import TMP, TORN_SEEN, run  # noqa: E402
 
 # -- the main paths ---------------------------------------------------------------------
 
@@ -250,102 +147,6 @@ def directory_input_is_packed():
         s.close()
 
 
-# -- verify failure and faults ------------------------------------------------------------
-
-def start_with_old_image(name):
-    """A flash file (the simulator's partition, 128 KiB) holding the old image."""
-    ff = os.path.join(TMP, name + ".bin")
-    with open(ff, "wb") as f:
-        f.write(OLD + b"\xff" * (131072 - len(OLD)))
-    return ff
-
-
-def torn_then_rerun(ff, rc, err):
-    """After a failed run: the old image whole, the new image whole (the fault hit after the
-    write, e.g. in the soft reset), or no ROMFS header; then a re-run completes."""
-    assert rc != 0, "the faulty write did not fail"
-    old_whole = flash_bytes(ff, len(OLD)) == OLD
-    new_whole = flash_bytes(ff, len(IMG)) == IMG
-    assert old_whole or new_whole or not mountable(ff), "a half-written image is mountable: " + err
-    TORN_SEEN.append(not old_whole and not new_whole)
-    s = sim(flash_file=ff)
-    try:
-        if not old_whole and not new_whole:
-            q = subprocess.run([ROMFS, "query", "--port", s.path, "--json"], capture_output=True)
-            assert json.loads(q.stdout)["partitions"][0]["valid"] is False
-        rc, rep, err = flash(s.path, IMG_PATH)
-        assert rc == 0, err
-        check_written(ff, IMG)
-    finally:
-        s.close()
-
-
-def verify_failure_flipped_bit():
-    ff = start_with_old_image("flip")
-    s = sim("--fault", "flip-flash@%d:3" % (2 * 4096 + 100), flash_file=ff)
-    try:
-        rc, rep, err = flash(s.path, IMG_PATH)
-        assert rc == 1 and "verification failed" in err, err
-        assert "erase block 2" in err, err
-        assert not mountable(ff)
-    finally:
-        s.close()
-    torn_then_rerun(ff, rc, err)
-
-
-def fault_power_cuts():
-    del TORN_SEEN[:]
-    for fault in ("cut-write@1", "cut-write@3", "cut-write@6", "cut-erase@1", "cut-erase@4"):
-        ff = start_with_old_image("cut")
-        s = sim("--fault", fault, flash_file=ff)
-        try:
-            rc, rep, err = flash(s.path, IMG_PATH)
-        finally:
-            s.close()
-        torn_then_rerun(ff, rc, err)
-    assert all(TORN_SEEN), TORN_SEEN  # every cut fell inside the write
-
-
-def fault_disconnect_mid_transfer():
-    del TORN_SEEN[:]
-    for n in (3000, 9000, 16000):
-        ff = start_with_old_image("disc")
-        s = sim("--fault", "disconnect@%d" % n, flash_file=ff)
-        try:
-            rc, rep, err = flash(s.path, IMG_PATH)
-            assert "disconnect" in err or "no answer" in err or "device" in err, err
-        finally:
-            s.close()
-        torn_then_rerun(ff, rc, err)
-    assert any(TORN_SEEN), TORN_SEEN
-
-
-def fault_stall_times_out():
-    del TORN_SEEN[:]
-    ff = start_with_old_image("stall")
-    s = sim("--fault", "stall@9000:2.5", flash_file=ff)
-    try:
-        rc, rep, err = flash(s.path, IMG_PATH, "--timeout", "800")
-    finally:
-        s.close()
-    torn_then_rerun(ff, rc, err)
-    assert TORN_SEEN == [True], TORN_SEEN
-
-
-def fault_corrupted_byte():
-    for n in (12000,):
-        ff = start_with_old_image("fliprx")
-        s = sim("--fault", "flip-rx@%d:2" % n, flash_file=ff)
-        try:
-            rc, rep, err = flash(s.path, IMG_PATH)
-        finally:
-            s.close()
-        if rc == 0:  # the flip hit nothing that matters: then the result must be right
-            check_written(ff, IMG)
-        else:
-            torn_then_rerun(ff, rc, err)
-
-
 # -- refusals -------------------------------------------------------------------------------
 
 def wrong_board_refused_before_erase():
@@ -434,13 +235,13 @@ def silent_port_and_usage():
 
 TESTS = [fresh_write_verify_and_query, object_api_and_board, every_transfer_forced,
          transfer_fallbacks_follow_device, forced_transfer_the_device_lacks,
-         plain_raw_repl_fallbacks, incremental_one_file_changes, directory_input_is_packed,
-         verify_failure_flipped_bit, fault_power_cuts, fault_disconnect_mid_transfer,
-         fault_stall_times_out, fault_corrupted_byte, wrong_board_refused_before_erase,
+         plain_raw_repl_fallbacks, incremental_one_file_changes,
+         directory_input_is_packed, wrong_board_refused_before_erase,
          too_big_refused_before_erase, mpy_mismatch_refused_naming_the_file,
          no_romfs_and_no_partition, silent_port_and_usage]
 
 if __name__ == "__main__":
     rc = run(TESTS)
+    import shutil
     shutil.rmtree(TMP, ignore_errors=True)
     sys.exit(rc)
