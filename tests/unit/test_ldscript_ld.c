@@ -1,7 +1,8 @@
 /* test_ldscript_ld.c: ground truth for the linker-script evaluator. Every fixture
  * directory under tests/fixtures/ld/ holds scripts and a `cmd` file with the
  * linker arguments (-T, -L, --defsym in command-line order; -E and -D for scripts
- * the port runs through the C preprocessor). Each fixture is evaluated by
+ * the port runs through the C preprocessor, with -I directories relative to the
+ * fixture). Each fixture is evaluated by
  * libromfs and linked by arm-none-eabi-ld against an empty object; every MEMORY
  * region (from the map file's "Memory Configuration") and every symbol (from
  * arm-none-eabi-nm) must be equal. Fixtures with an `expect-error` file must make
@@ -26,7 +27,7 @@ static int checked_values;
 struct args {
     char *words[MAX_ARGS];
     size_t n;
-    const char *scripts[MAX_ARGS], *dirs[MAX_ARGS], *defsyms[MAX_ARGS], *defines[MAX_ARGS];
+    const char *scripts[MAX_ARGS], *dirs[MAX_ARGS], *defsyms[MAX_ARGS], *defines[MAX_ARGS], *incs[MAX_ARGS];
     struct romfs_ld_input in;
     bool defsym_before, defsym_after;
 };
@@ -49,6 +50,7 @@ static bool read_args(const char *dir, struct args *a)
         if (!strcmp(w, "-T")) { a->scripts[a->in.n_scripts++] = v; i++; }
         else if (!strcmp(w, "-L")) { a->dirs[a->in.n_search_dirs++] = v; i++; }
         else if (!strcmp(w, "-D")) { a->defines[a->in.n_cpp_defines++] = v; i++; }
+        else if (!strcmp(w, "-I")) { a->incs[a->in.n_cpp_include_dirs++] = v; i++; }
         else if (!strcmp(w, "-E")) a->in.preprocess = true;
         else if (!strcmp(w, "--defsym")) {
             a->defsyms[a->in.n_defsyms++] = v;
@@ -63,6 +65,7 @@ static bool read_args(const char *dir, struct args *a)
     a->in.search_dirs = a->dirs;
     a->in.defsyms = a->defsyms;
     a->in.cpp_defines = a->defines;
+    a->in.cpp_include_dirs = a->incs;
     a->in.defsyms_last = a->defsym_after;
     a->in.base_dir = dir;
     a->in.address_bits = 32;
@@ -90,6 +93,8 @@ static int run_ld(const char *dir, const char *name, struct args *a, const struc
             size_t pk = (size_t)snprintf(pcmd, sizeof pcmd, "cd '%s' && cc -E -P -x c", dir);
             for (size_t d = 0; d < a->in.n_cpp_defines; d++)
                 pk += (size_t)snprintf(pcmd + pk, sizeof pcmd - pk, " '-D%s'", a->defines[d]);
+            for (size_t d = 0; d < a->in.n_cpp_include_dirs; d++)
+                pk += (size_t)snprintf(pcmd + pk, sizeof pcmd - pk, " '-I%s'", a->incs[d]);
             snprintf(pcmd + pk, sizeof pcmd - pk, " '%s' > '%s'", v, pre);
             if (system(pcmd) != 0)
                 return -1;
@@ -101,7 +106,7 @@ static int run_ld(const char *dir, const char *name, struct args *a, const struc
         } else if (!strcmp(w, "--defsym")) {
             k += (size_t)snprintf(cmd + k, sizeof cmd - k, " '--defsym=%s'", v);
             i++;
-        } else if (!strcmp(w, "-D")) {
+        } else if (!strcmp(w, "-D") || !strcmp(w, "-I")) {
             i++;
         }
     }
