@@ -51,9 +51,11 @@ int romfs_uf2_build(const uint8_t *image, size_t len, uint32_t address, uint32_t
 int romfs_write_uf2_file(const uint8_t *image, size_t len, uint32_t address, uint32_t family_id,
                          const char *path, struct romfs_error *err);
 
-/* A UF2 family id by name ("rp2040", "rp2350", "rp2350-riscv", "samd21", "samd51",
- * "nrf52840", "absolute", "data", or a number like 0xe48bff56) or by MCU name from
- * boards.json ("RP2040", "SAMD51J19A", "NRF52840", ...). ROMFS_ERR_NOENT if unknown. */
+/* A UF2 family id by name ("rp2040", "rp2350", "rp2350-arm-s", "rp2350-riscv", "samd21",
+ * "samd51", "nrf52840", "absolute", "data", or a number like 0xe48bff56) or by MCU name
+ * from boards.json ("RP2040", "SAMD51J19A", "NRF52840", ...). "rp2350" is the absolute
+ * family 0xe48bff57 (data written at its address, not a boot image). ROMFS_ERR_NOENT if
+ * unknown. */
 int romfs_uf2_family(const char *name, uint32_t *family_id, struct romfs_error *err);
 
 /* Intel HEX for image[0..len) at address. */

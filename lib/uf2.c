@@ -71,9 +71,13 @@ static const struct {
     uint32_t id;
 } families[] = {
     { "rp2040", 0xe48bff56 },
-    { "absolute", 0xe48bff57 },        /* RP2350: write at the absolute address */
-    { "data", 0xe48bff58 },            /* RP2350: data, not code */
-    { "rp2350", 0xe48bff59 },          /* rp2350-arm-s: what MicroPython's firmware.uf2 uses */
+    { "absolute", 0xe48bff57 },        /* RP2350: written at its absolute address */
+    { "data", 0xe48bff58 },            /* RP2350: data for a partition that accepts it */
+    /* A ROMFS image is data at a fixed flash address, not an image to boot: for that
+       picotool's maintainers recommend the absolute family (`picotool uf2 convert
+       --family absolute`); MicroPython's RP2350 builds carry no partition table that
+       would refuse it. rp2350-arm-s (what firmware.uf2 uses) stays available by name. */
+    { "rp2350", 0xe48bff57 },
     { "rp2350-arm-s", 0xe48bff59 },
     { "rp2350-riscv", 0xe48bff5a },
     { "rp2350-arm-ns", 0xe48bff5b },

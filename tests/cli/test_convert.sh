@@ -93,7 +93,7 @@ test_uf2_family_from_mcu_and_flag() {
     "$ROMFS" convert img.romfs --uf2 a.uf2 --board TEST_SAMD51 --db "$DB" >/dev/null
     python3 "$TOOLS/uf2_reader.py" a.uf2 a.bin | grep -q "family 0x55114460" || fail "samd51 family"
     "$ROMFS" convert img.romfs --uf2 b.uf2 --address 0x10100000 --family rp2350 >/dev/null
-    python3 "$TOOLS/uf2_reader.py" b.uf2 b.bin | grep -q "^address 0x10100000 .*family 0xe48bff59" || fail "rp2350"
+    python3 "$TOOLS/uf2_reader.py" b.uf2 b.bin | grep -q "^address 0x10100000 .*family 0xe48bff57" || fail "rp2350"
     for pair in samd21:0x68ed2b88 nrf52840:0xada52840 rp2040:0xe48bff56 0x12345678:0x12345678; do
         "$ROMFS" convert img.romfs --uf2 c.uf2 --address 0x1000 --family "${pair%%:*}" >/dev/null
         python3 "$TOOLS/uf2_reader.py" c.uf2 c.bin | grep -q "family ${pair##*:}" || fail "family $pair"

@@ -54,7 +54,8 @@ static void test_uf2_families(void)
 {
     uint32_t id = 0;
     CHECK(romfs_uf2_family("RP2040", &id, NULL) == ROMFS_OK && id == 0xe48bff56);
-    CHECK(romfs_uf2_family("rp2350", &id, NULL) == ROMFS_OK && id == 0xe48bff59);
+    CHECK(romfs_uf2_family("RP2350", &id, NULL) == ROMFS_OK && id == 0xe48bff57);
+    CHECK(romfs_uf2_family("rp2350-arm-s", &id, NULL) == ROMFS_OK && id == 0xe48bff59);
     CHECK(romfs_uf2_family("SAMD21G18A", &id, NULL) == ROMFS_OK && id == 0x68ed2b88);
     CHECK(romfs_uf2_family("SAMD51J19A", &id, NULL) == ROMFS_OK && id == 0x55114460);
     CHECK(romfs_uf2_family("NRF52840", &id, NULL) == ROMFS_OK && id == 0xada52840);
