@@ -182,6 +182,10 @@ static int dfu_open(struct flash_args *a, void **state, struct romfs_target *t,
     *state = st;
     int rc = romfs_dfu_match_init(&st->match, a->board, a->dfu_device, a->dfu_serial,
                                   a->dfu_alt, err);
+    if (rc == ROMFS_OK && a->board->dfu_layout &&
+        (rc = romfs_dfu_check_partition(a->board->dfu_layout, a->board_part->start,
+                                        a->board_part->size, NULL, err)))
+        romfs_error_prefix(err, "board %s", a->board->name);
     struct romfs_dfu_target_options o = { .address = a->board_part->start,
                                           .size = a->board_part->size,
                                           .write_size = a->board_part->write_block };

@@ -95,20 +95,20 @@ static void target_close(void *ctx)
 
 /* Geometry: the partition must be whole sectors, all erasable+writable+readable, and no
  * sector may straddle an erase_size block (erase_size = the largest sector). */
-static int plan_geometry(struct dfu_target *dt, const char *desc, uint32_t *erase_size,
-                         struct romfs_error *err)
+static int plan_geometry(const struct romfs_dfuse_layout *layout, uint64_t address, uint64_t psize,
+                         const char *desc, uint32_t *erase_size, struct romfs_error *err)
 {
-    uint64_t a = dt->address, end = dt->address + dt->size;
+    uint64_t a = address, end = address + psize;
     uint32_t largest = 0;
     while (a < end) {
         uint32_t start, size;
         uint8_t attrs;
-        if (!romfs_dfuse_layout_sector(&dt->layout, a, &start, &size, &attrs))
+        if (!romfs_dfuse_layout_sector(layout, a, &start, &size, &attrs))
             return romfs_set_error(err, ROMFS_ERR_INVAL,
                                    "%s: partition 0x%08llx..0x%08llx is not inside the device's "
                                    "DfuSe layout (\"%s\"): no sector at 0x%08llx", desc,
-                                   (unsigned long long)dt->address, (unsigned long long)end,
-                                   dt->layout.name, (unsigned long long)a);
+                                   (unsigned long long)address, (unsigned long long)end,
+                                   layout->name, (unsigned long long)a);
         if (start != a)
             return romfs_set_error(err, ROMFS_ERR_INVAL,
                                    "%s: partition start 0x%08llx is inside sector 0x%08x (%u bytes)",
@@ -129,15 +129,15 @@ static int plan_geometry(struct dfu_target *dt, const char *desc, uint32_t *eras
     if (largest & (largest - 1))
         return romfs_set_error(err, ROMFS_ERR_UNSUPPORTED,
                                "%s: sector size %u is not a power of two", desc, (unsigned)largest);
-    if (dt->size % largest)
+    if (psize % largest)
         return romfs_set_error(err, ROMFS_ERR_UNSUPPORTED,
                                "%s: partition of %llu bytes is not a multiple of its largest "
-                               "sector (%u bytes)", desc, (unsigned long long)dt->size,
+                               "sector (%u bytes)", desc, (unsigned long long)psize,
                                (unsigned)largest);
-    for (a = dt->address; a < end;) {
+    for (a = address; a < end;) {
         uint32_t start, size;
-        romfs_dfuse_layout_sector(&dt->layout, a, &start, &size, NULL);
-        if ((start - dt->address) / largest != (start + size - 1 - dt->address) / largest)
+        romfs_dfuse_layout_sector(layout, a, &start, &size, NULL);
+        if ((start - address) / largest != (start + size - 1 - address) / largest)
             return romfs_set_error(err, ROMFS_ERR_UNSUPPORTED,
                                    "%s: sector 0x%08x straddles a %u-byte erase block", desc,
                                    (unsigned)start, (unsigned)largest);
@@ -145,6 +145,19 @@ static int plan_geometry(struct dfu_target *dt, const char *desc, uint32_t *eras
     }
     *erase_size = largest;
     return ROMFS_OK;
+}
+
+int romfs_dfu_check_partition(const char *layout, uint64_t address, uint64_t size,
+                              uint32_t *erase_size, struct romfs_error *err)
+{
+    struct romfs_dfuse_layout l;
+    uint32_t es = 0;
+    int rc = romfs_dfuse_layout_parse(layout, &l, err);
+    if (rc == ROMFS_OK)
+        rc = plan_geometry(&l, address, size, "DfuSe layout", &es, err);
+    if (rc == ROMFS_OK && erase_size)
+        *erase_size = es;
+    return rc;
 }
 
 int romfs_dfu_target_init(const struct romfs_dfu_usb *usb,
@@ -184,7 +197,7 @@ int romfs_dfu_target_init(const struct romfs_dfu_usb *usb,
         romfs_error_prefix(err, "%s", desc);
         goto fail;
     }
-    rc = plan_geometry(dt, desc, &erase_size, err);
+    rc = plan_geometry(&dt->layout, dt->address, dt->size, desc, &erase_size, err);
     if (rc)
         goto fail;
     if (write_size & (write_size - 1) || write_size > erase_size) {

@@ -227,6 +227,13 @@ int romfs_dfu_target_init(const struct romfs_dfu_usb *usb,
                           const struct romfs_dfu_target_options *o, struct romfs_target *t,
                           struct romfs_error *err);
 
+/* Check offline that a partition suits a DfuSe layout as romfs_dfu_target_init would
+ * (whole sectors, all readable+erasable+writable, an erase block size that fits);
+ * *erase_size (may be NULL) receives that size. For a pre-flight check with the layout
+ * boards.json records, before any device is touched. */
+int romfs_dfu_check_partition(const char *layout, uint64_t address, uint64_t size,
+                              uint32_t *erase_size, struct romfs_error *err);
+
 /* romfs_dfu_usb_open + romfs_dfu_target_init: what `romfs flash --via dfu` uses. */
 int romfs_dfu_target_open(const struct romfs_dfu_match *m,
                           const struct romfs_dfu_target_options *o, struct romfs_target *t,
