@@ -549,7 +549,9 @@ static int connect_tcp(const char *host, const char *port, int timeout_ms, int *
     /* Small packets must leave at once: without TCP_NODELAY each request waits for the
        delayed ack of the previous one (~40 ms per packet on Linux). */
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const char *nagle = getenv("ROMFS_GDB_NAGLE");  /* "1": leave Nagle on (benchmarks only) */
+    if (!nagle || strcmp(nagle, "1") != 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     *out_fd = fd;
     return ROMFS_OK;
 }

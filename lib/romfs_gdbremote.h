@@ -22,7 +22,8 @@ struct romfs_gdb;
 /* Connect to SPEC and run the handshake (romfs_gdb_handshake). SPEC is one of
  *   gdb://HOST:PORT, tcp://HOST:PORT or HOST:PORT     a GDB server over TCP
  *   serial:PATH or a path starting with /dev/         a Black Magic Probe's GDB port
- * timeout_ms bounds the connect and every later reply (0: 5000 ms). */
+ * timeout_ms bounds the connect and every later reply (0: 5000 ms). TCP connections set
+ * TCP_NODELAY (ROMFS_GDB_NAGLE=1 in the environment leaves Nagle on, for benchmarks). */
 int romfs_gdb_connect(const char *spec, int timeout_ms, struct romfs_gdb **out,
                       struct romfs_error *err);
 
