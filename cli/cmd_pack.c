@@ -85,8 +85,10 @@ static void print_tree_entry(void *ctx, const char *path, const char *name, int 
     struct tree_printer *tp = ctx;
     for (int d = 0; d < depth && d < 256; d++)
         fputs(tp->last[d] ? "    " : "|   ", tp->out);
-    fprintf(tp->out, "%s %s%s%s%s\n", is_last ? "\\--" : "|--", name, is_dir ? "/" : "",
-            note ? " " : "", note ? note : "");
+    if (note)   /* compiled: show where it came from, as `src.py -> src.mpy` */
+        fprintf(tp->out, "%s %s -> %s\n", is_last ? "\\--" : "|--", note, name);
+    else
+        fprintf(tp->out, "%s %s%s\n", is_last ? "\\--" : "|--", name, is_dir ? "/" : "");
     if (depth < 256)
         tp->last[depth] = is_last;
 }

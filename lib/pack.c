@@ -27,7 +27,7 @@ struct pack_file {
     char *source;       /* path to read (below DIR, or the compiled .mpy in the work dir) */
     char *rel_source;   /* path below DIR of the original */
     char *image_path;   /* path in the image */
-    const char *note;   /* for --tree */
+    const char *note;   /* for --tree: the .py's name when compiled, else NULL */
     struct romfs_node *parent;
     struct romfs_node *node;
     uint64_t size;
@@ -272,7 +272,10 @@ static int walk_entry(struct pack_state *ps, struct romfs_node *node, const char
             rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot read %s", full);
             goto out;
         }
-        char *image_path = strdup(rel);
+        size_t rel_len = strlen(rel);
+        char *image_path = malloc(rel_len + 2);   /* room for ".py" -> ".mpy" */
+        if (image_path)
+            memcpy(image_path, rel, rel_len + 1);
         if (!image_path) {
             rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
             goto out;
@@ -381,7 +384,8 @@ static int compile_sources(struct pack_state *ps)
         which[i]->source = jobs[i].output;
         jobs[i].output = NULL;
         which[i]->size = (uint64_t)st.st_size;
-        which[i]->note = "-> .mpy";
+        const char *base = strrchr(which[i]->rel_source, '/');
+        which[i]->note = base ? base + 1 : which[i]->rel_source;
     }
 out:
     for (size_t i = 0; jobs && i < n; i++)

@@ -44,7 +44,8 @@ struct romfs_pack_options {
                                                   no temp file; on failure the stream is cut) */
     int out_fd;
     /* Called for every entry in image order once the layout is known (for --tree);
-       may be NULL. `note` is e.g. "-> .mpy" or NULL. */
+       may be NULL. `note` is the source .py's name for a file compiled by mpy-cross,
+       else NULL. */
     void (*on_entry)(void *ctx, const char *path, const char *name, int depth, bool is_dir,
                      bool is_last, uint64_t size, const char *note);
     void *on_entry_ctx;

@@ -255,7 +255,7 @@ mpy_cross_compiles_in_parallel_without_touching_source() {
     $ROMFS pack app -o a.romfs --tree --mpy-cross="$ROMFS_SOURCE_DIR/tests/tools/mpy_cross_standin.py" \
         --mpy-cross-arg=-march=armv6m -j 2 > tree.txt
     diff -r app app.orig   # the source tree is never written
-    grep -q 'main.py -> .mpy' tree.txt
+    grep -q 'main.py -> main.mpy' tree.txt
     $ROMFS ls -R a.romfs > l
     grep -qx 'main.mpy' l; ! grep -q 'main.py' l
     grep -qx 'lib/pkg/__init__.mpy' l

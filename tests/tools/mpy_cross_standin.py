@@ -32,8 +32,9 @@ def main(argv):
     try:
         compile(text, name or src, "exec")
     except SyntaxError as e:
+        # like mpy-cross, errors name the path it was given (-s only names the .mpy's source)
         print('Traceback (most recent call last):\n  File "%s", line %d\nSyntaxError: invalid syntax'
-              % (name or src, e.lineno or 1), file=sys.stderr)
+              % (src, e.lineno or 1), file=sys.stderr)
         return 1
     with open(out, "wb") as f:
         f.write(b"M\x06\x00\x1f")
