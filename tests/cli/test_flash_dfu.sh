@@ -12,6 +12,11 @@ cat > "$ROMFS_BOARDS" <<'JSON'
     "romfs": [ { "index": 0, "start": "0x08020000", "size": "0x40000", "erase_block": "0x20000",
                  "write_block": 8, "mmap": true } ],
     "dfu": { "usb": "1209:abcd", "alt": 0, "kind": "mboot" } },
+  { "board": "TEST_RO", "port": "stm32", "mcu": "STM32F405RG",
+    "romfs": [ { "index": 0, "start": "0x08020000", "size": "0x40000", "erase_block": "0x20000",
+                 "write_block": 8, "mmap": true } ],
+    "dfu": { "usb": "0483:df11", "alt": 0, "kind": "system",
+             "layout": "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,01*128Kg,01*128Ka,05*128Kg" } },
   { "board": "TEST_NODFU", "port": "stm32", "mcu": "STM32F405RG",
     "romfs": [ { "index": 0, "start": "0x08020000", "size": "0x40000", "erase_block": "0x20000",
                  "write_block": 8, "mmap": true } ] } ] }
@@ -63,6 +68,14 @@ test_image_too_big_refused_before_usb() {
     ! grep -q "no DFU device" err.txt || fail "looked for a device before refusing the image"
 }
 
+test_readonly_sector_refused_before_usb() {
+    make_image img.romfs
+    expect_exit 2 "$ROMFS" flash img.romfs --board TEST_RO --via dfu
+    expect_stderr "board TEST_RO: DfuSe layout: sector 0x08040000 of the partition is type 'a'"
+    ! grep -q "no DFU device" err.txt || fail "looked for a device first"
+}
+
+t test_readonly_sector_refused_before_usb
 t test_no_device_names_ids_looked_for
 t test_no_device_board_without_dfu_uses_st_id
 t test_device_flag_and_alt
