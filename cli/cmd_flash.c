@@ -259,8 +259,8 @@ static int swd_finish(struct flash_args *a, void *state, const uint8_t *image, s
 
 static void swd_stats(void *state, struct romfs_target *t, cJSON *json, char *line, size_t cap)
 {
-    (void)t, (void)json;
-    flash_swd_stats(state, line, cap);
+    (void)t;
+    flash_swd_stats(state, json, line, cap);
 }
 
 static const struct via vias[] = {

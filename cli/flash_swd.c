@@ -1,6 +1,7 @@
 /* flash_swd.c: `romfs flash --via swd`: options and glue to lib/romfs_swd.h. */
 #include "flash_swd.h"
 
+#include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,9 +163,18 @@ int flash_swd_finish(void *state, const uint8_t *image, size_t len, char *confir
     return ROMFS_OK;
 }
 
-void flash_swd_stats(void *state, char *line, size_t cap)
+void flash_swd_stats(void *state, struct cJSON *json, char *line, size_t cap)
 {
     struct swd_state *st = state;
+    if (json && st->program) {
+        cJSON_AddStringToObject(json, "swd_writes", "openocd-program");
+    } else if (json) {
+        cJSON_AddStringToObject(json, "gdb_server", st->info.server);
+        cJSON_AddStringToObject(json, "swd_writes", st->info.flash ? "vflash" : "memory");
+        cJSON_AddNumberToObject(json, "erase_block", st->info.erase_size);
+        cJSON_AddNumberToObject(json, "packet_size", (double)st->info.packet_size);
+        cJSON_AddBoolToObject(json, "memory_map_checked", st->info.memory_map);
+    }
     if (st->program)
         snprintf(line, cap, "via openocd program (%s)", st->probe_config.openocd_target);
     else

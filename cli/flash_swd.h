@@ -52,8 +52,9 @@ int flash_swd_open(const struct flash_swd_args *s, const struct romfs_board *boa
 /* Leave the target running, or reset it with --reset; a line for the report. */
 int flash_swd_finish(void *state, const uint8_t *image, size_t len, char *confirm, size_t cap,
                      struct romfs_error *err);
-/* One line about the session for the report. */
-void flash_swd_stats(void *state, char *line, size_t cap);
+/* One line about the session for the report; with json, also its fields. */
+struct cJSON;
+void flash_swd_stats(void *state, struct cJSON *json, char *line, size_t cap);
 void flash_swd_close(void *state);
 
 #endif

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libserialport.h>
+#include "romfs_serial.h"
 
 #define GDB_DEFAULT_TIMEOUT_MS 5000
 #define GDB_DEFAULT_PACKET_SIZE 400  /* what GDB assumes without a PacketSize feature */
@@ -50,9 +50,9 @@ static int transport_write(struct romfs_gdb *g, const uint8_t *data, size_t len,
                            struct romfs_error *err)
 {
     if (g->port) {
-        enum sp_return r = sp_blocking_write(g->port, data, len, (unsigned)g->timeout_ms);
-        if (r < 0 || (size_t)r != len)
-            return romfs_set_error(err, ROMFS_ERR_IO, "%s: serial write failed", g->name);
+        int rc = romfs_serial_write(g->port, data, len, g->timeout_ms, err);
+        if (rc < 0)
+            return romfs_error_prefix(err, "%s", g->name);
         g->stats.bytes_sent += len;
         return ROMFS_OK;
     }
@@ -92,10 +92,10 @@ static int transport_fill(struct romfs_gdb *g, long long deadline, struct romfs_
     size_t space = sizeof g->rx - g->rx_len;
     ssize_t n;
     if (g->port) {
-        enum sp_return r = sp_blocking_read_next(g->port, g->rx + g->rx_len, space,
-                                                 (unsigned)left);
+        int r = romfs_serial_read(g->port, g->rx + g->rx_len, space,
+                                  left > 1000000 ? 1000000 : (int)left, err);
         if (r < 0)
-            return romfs_set_error(err, ROMFS_ERR_IO, "%s: serial read failed", g->name);
+            return romfs_error_prefix(err, "%s", g->name);
         n = r;
     } else {
         struct pollfd p = { .fd = g->fd, .events = POLLIN };
@@ -558,24 +558,11 @@ static int connect_tcp(const char *host, const char *port, int timeout_ms, int *
 
 static int open_serial(struct romfs_gdb *g, const char *path, struct romfs_error *err)
 {
-    if (sp_get_port_by_name(path, &g->port) != SP_OK) {
+    /* romfs_serial: libserialport for real ports, raw termios for ptys (tests) */
+    int rc = romfs_serial_open(path, 115200, &g->port, err);
+    if (rc < 0)
         g->port = NULL;
-        return romfs_set_error(err, ROMFS_ERR_NOENT, "no serial port %s", path);
-    }
-    if (sp_open(g->port, SP_MODE_READ_WRITE) != SP_OK) {
-        char *msg = sp_last_error_message();
-        romfs_set_error(err, ROMFS_ERR_DEVICE, "cannot open %s: %s", path, msg ? msg : "error");
-        sp_free_error_message(msg);
-        sp_free_port(g->port);
-        g->port = NULL;
-        return err ? err->code : ROMFS_ERR_DEVICE;
-    }
-    sp_set_baudrate(g->port, 115200);
-    sp_set_bits(g->port, 8);
-    sp_set_parity(g->port, SP_PARITY_NONE);
-    sp_set_stopbits(g->port, 1);
-    sp_set_flowcontrol(g->port, SP_FLOWCONTROL_NONE);
-    return ROMFS_OK;
+    return rc;
 }
 
 int romfs_gdb_connect(const char *spec, int timeout_ms, struct romfs_gdb **out,
@@ -631,10 +618,8 @@ void romfs_gdb_close(struct romfs_gdb *g)
 {
     if (!g)
         return;
-    if (g->port) {
-        sp_close(g->port);
-        sp_free_port(g->port);
-    }
+    if (g->port)
+        romfs_serial_close(g->port);
     if (g->fd >= 0)
         close(g->fd);
     free(g->tx);

@@ -5,12 +5,12 @@
 
 #include "romfs_gdbremote.h"
 
-struct sp_port;
+struct romfs_serial;
 
 struct romfs_gdb {
     char name[160];              /* the spec, for messages */
     int fd;                      /* socket or pipe; -1 when serial */
-    struct sp_port *port;        /* serial port (Black Magic Probe), or NULL */
+    struct romfs_serial *port;   /* serial port (Black Magic Probe), or NULL */
     int timeout_ms;
     bool want_no_ack, no_ack;
     size_t packet_size;          /* the server's PacketSize: largest frame it accepts */

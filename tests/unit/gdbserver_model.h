@@ -40,6 +40,8 @@ struct gdbmodel_config {
     const char *fail_reply;    /* ... with this reply, e.g. "E09" */
     bool mute;                 /* never answer anything (timeout tests) */
     bool announce_stop;        /* send a stop reply unasked on connect (QEMU halts then) */
+    bool bmp;                  /* Black Magic Probe: no target until "monitor swdp_scan"
+                                  and vAttach;1 */
 };
 
 struct gdbmodel {
@@ -47,7 +49,7 @@ struct gdbmodel {
     int fd;
     pthread_t thread;
     uint8_t *ram, *flash, *pending;  /* pending: flash image with buffered vFlashWrites */
-    bool no_ack, running, detached;
+    bool no_ack, running, detached, scanned, attached;
     unsigned good_packets, replies, fail_seen;
     /* statistics the tests look at */
     size_t largest_frame;      /* largest frame received ($ to checksum) */
@@ -236,6 +238,14 @@ static void gm_handle(struct gdbmodel *m, char *p, size_t n)
     } else if (strcmp(p, "QStartNoAckMode") == 0 && m->cfg.no_ack_mode) {
         gm_replys(m, "OK");
         m->no_ack = true;
+    } else if (m->cfg.bmp && !m->attached && (strcmp(p, "?") == 0 || p[0] == 'm' ||
+                                               p[0] == 'M' || p[0] == 'X')) {
+        gm_replys(m, strcmp(p, "?") == 0 ? "W00" : "E01");  /* nothing attached yet */
+    } else if (m->cfg.bmp && strcmp(p, "vAttach;1") == 0) {
+        if (!m->scanned)
+            return gm_replys(m, "E01");
+        m->attached = true;
+        gm_replys(m, "T05");
     } else if (strcmp(p, "?") == 0) {
         gm_replys(m, "T05thread:01;");
     } else if (p[0] == 'm' && sscanf(p + 1, "%llx,%llx", &a, &len) == 2) {
@@ -317,7 +327,11 @@ static void gm_handle(struct gdbmodel *m, char *p, size_t n)
         size_t hl = strlen(p + 6) / 2;
         for (size_t i = 0; i < hl && i + 1 < sizeof cmd; i++)
             cmd[i] = (char)(gm_hex(p[6 + 2 * i]) << 4 | gm_hex(p[7 + 2 * i])), cmd[i + 1] = 0;
-        if (strcmp(cmd, "reset") == 0) {
+        if (m->cfg.bmp && strcmp(cmd, "swdp_scan") == 0) {
+            m->scanned = true;
+            gm_replys(m, "O5461726765742020766f6c746167653a20332e33560a");  /* "Target  voltage: 3.3V\n" */
+            gm_replys(m, "OK");
+        } else if (strcmp(cmd, "reset") == 0) {
             m->resets++;
             gm_replys(m, "O526573657474696e67207461726765740a");  /* "Resetting target\n" */
             gm_replys(m, "OK");

@@ -1,11 +1,13 @@
 /* test_gdbremote.c: the GDB remote client against the GDB-server model
  * (tests/unit/gdbserver_model.h) over a socketpair, plus the pure framing helpers. */
+#define _XOPEN_SOURCE 700  /* posix_openpt, ptsname */
 #include "unit.h"
 #include "gdbserver_model.h"
 #include "romfs_gdbremote.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 
 struct pair {
@@ -429,6 +431,37 @@ static void test_decode_frame(void)
     CHECK_EQ_U(romfs_gdb_escape((const uint8_t *)"abc$", 4, dst, 4, &dl), 3);  /* '}' '$' won't fit */
 }
 
+/* A Black Magic Probe is a GDB server on a USB serial port with no target attached until
+ * "monitor swdp_scan" and vAttach;1; a pty stands in for the port. */
+static void test_black_magic_probe_over_serial(void)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    CHECK(master >= 0);
+    CHECK(grantpt(master) == 0 && unlockpt(master) == 0);
+    char spec[160];
+    snprintf(spec, sizeof spec, "serial:%s", ptsname(master));
+    struct gdbmodel_config cfg;
+    gdbmodel_default_config(&cfg);
+    cfg.bmp = true;
+    struct gdbmodel *m = gdbmodel_start(&cfg, master);
+    struct romfs_gdb *g = NULL;
+    struct romfs_error err = { 0 };
+    int rc = romfs_gdb_connect(spec, 2000, &g, &err);
+    if (rc)
+        printf("    %s\n", err.msg);
+    CHECK_EQ_U(rc, ROMFS_OK);
+    CHECK(m->scanned && m->attached);
+    CHECK(romfs_gdb_no_ack_active(g));
+    uint8_t out[3000], in[3000];
+    fill_pattern(out, sizeof out, 4);
+    CHECK_EQ_U(romfs_gdb_write_memory(g, 0x20000000, out, sizeof out, &err), ROMFS_OK);
+    CHECK_EQ_U(romfs_gdb_read_memory(g, 0x20000000, in, sizeof in, &err), ROMFS_OK);
+    CHECK_MEM(in, out, sizeof out);
+    CHECK_EQ_U(romfs_gdb_detach(g, &err), ROMFS_OK);
+    romfs_gdb_close(g);
+    gdbmodel_stop(m);
+}
+
 static void test_connect_refused_and_bad_spec(void)
 {
     struct romfs_gdb *g;
@@ -468,6 +501,7 @@ int main(void)
     RUN(test_memory_map_parser);
     RUN(test_halt_continue_detach_monitor);
     RUN(test_decode_frame);
+    RUN(test_black_magic_probe_over_serial);
     RUN(test_connect_refused_and_bad_spec);
     UNIT_EXIT();
 }
