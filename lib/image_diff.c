@@ -80,7 +80,8 @@ static int list_image(const uint8_t *data, size_t size, const char *name, struct
         listing_free(l);
         return romfs_error_prefix(err, "%s", name);
     }
-    qsort(l->items, l->n, sizeof *l->items, by_path);
+    if (l->n > 1)
+        qsort(l->items, l->n, sizeof *l->items, by_path);
     struct romfs_signature_info sig;
     *is_signed = romfs_signature_find(data, size, &sig, NULL) == ROMFS_OK && sig.present;
     *image_size = img.payload_end;
