@@ -368,6 +368,11 @@ int romfs_dfuse_write(struct romfs_dfu *d, uint32_t address, const uint8_t *data
     uint16_t block = 2;
     for (size_t off = 0; off < len; off += chunk, block++) {
         size_t n = len - off < chunk ? len - off : chunk;
+        if (d->usb.per_block_address && off > 0) {
+            block = 2;
+            if ((rc = romfs_dfuse_set_address(d, address + (uint32_t)off, err)))
+                return rc;
+        }
         rc = romfs_dfu_download_block(d, block, data + off, (uint16_t)n, err);
         if (rc)
             return romfs_error_prefix(err, "DfuSe write at 0x%08zx", (size_t)address + off);
@@ -390,6 +395,16 @@ int romfs_dfuse_read(struct romfs_dfu *d, uint32_t address, uint8_t *data, size_
     uint16_t block = 2;
     for (size_t off = 0; off < len; off += chunk, block++) {
         size_t n = len - off < chunk ? len - off : chunk, got = 0;
+        if (d->usb.per_block_address && off > 0) {
+            block = 2;
+            rc = romfs_dfu_abort(d, err);   /* dfuUPLOAD-IDLE takes no DNLOAD */
+            if (rc == ROMFS_OK)
+                rc = romfs_dfuse_set_address(d, address + (uint32_t)off, err);
+            if (rc == ROMFS_OK)
+                rc = romfs_dfu_abort(d, err);
+            if (rc)
+                return rc;
+        }
         /* Ask for whole blocks: the block number times wTransferSize is the address. */
         rc = romfs_dfu_upload_block(d, block, data + off, (uint16_t)n, &got, err);
         if (rc)

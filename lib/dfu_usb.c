@@ -143,8 +143,9 @@ static int try_device(libusb_device *dev, const struct libusb_device_descriptor 
                 !find_functional(itf->altsetting[itf->num_altsetting - 1].extra,
                                  itf->altsetting[itf->num_altsetting - 1].extra_length, &u) &&
                 !find_functional(cfg->extra, cfg->extra_length, &u)) {
-                u.transfer_size = 1024;
+                u.transfer_size = 1024;   /* no functional descriptor: a guess */
                 u.attributes = ROMFS_DFU_CAN_DNLOAD | ROMFS_DFU_CAN_UPLOAD;
+                u.per_block_address = true;
             }
             if (id->iInterface)
                 libusb_get_string_descriptor_ascii(h, id->iInterface, (unsigned char *)u.layout,

@@ -77,6 +77,10 @@ struct romfs_dfu_usb {
     uint16_t transfer_size;   /* wTransferSize: largest DNLOAD/UPLOAD block, > 0 */
     uint8_t attributes;       /* bmAttributes (ROMFS_DFU_CAN_DNLOAD, ...) */
     uint16_t dfu_version;     /* bcdDFUVersion: 0x0110 DFU 1.1, 0x011a DfuSe */
+    bool per_block_address;   /* DfuSe: set the address pointer before every block and
+                                 always use wBlockNum 2 (twice the requests, but right
+                                 even when transfer_size is a guess: the device places
+                                 block n at pointer + (n - 2) * its own wTransferSize) */
     char layout[256];         /* the alternate setting's name string: the DfuSe memory
                                  layout ("@Internal Flash  /0x08000000/04*016Kg,...") */
     char description[160];    /* "0483:df11 serial 3276... alt 0" for messages */

@@ -377,6 +377,37 @@ static void test_read_write_raw(void)
     model_free(&m);
 }
 
+/* Without a DFU functional descriptor the host only guesses wTransferSize (1024 against
+ * the device's 2048): with the address set before every block the data still lands in
+ * the right place. */
+static void test_guessed_transfer_size(void)
+{
+    struct dfuse_model m;
+    model_init_f4(&m);
+    struct romfs_dfu d;
+    struct romfs_dfu_usb usb = model_usb(&m);
+    usb.transfer_size = 1024;
+    usb.per_block_address = true;
+    romfs_dfu_init(&d, &usb);
+    struct romfs_error err = { 0 };
+    size_t len = 5000;
+    uint8_t *img = make_image(len, 8), *back = malloc(len);
+    CHECK(romfs_dfuse_erase_page(&d, SECTOR5, &err) == ROMFS_OK);
+    CHECK(romfs_dfuse_write(&d, SECTOR5, img, len, &err) == ROMFS_OK);
+    CHECK_MEM(m.mem + (SECTOR5 - F4), img, len);
+    CHECK(romfs_dfuse_read(&d, SECTOR5, back, len, &err) == ROMFS_OK);
+    CHECK_MEM(back, img, len);
+    /* and the same host without per-block addresses would misplace block 3 */
+    usb.per_block_address = false;
+    romfs_dfu_init(&d, &usb);
+    CHECK(romfs_dfuse_erase_page(&d, SECTOR5, &err) == ROMFS_OK);
+    CHECK(romfs_dfuse_write(&d, SECTOR5, img, len, &err) == ROMFS_OK);
+    CHECK(memcmp(m.mem + (SECTOR5 - F4), img, len) != 0);
+    free(img);
+    free(back);
+    model_free(&m);
+}
+
 static void test_leave(void)
 {
     struct dfuse_model m;
@@ -475,6 +506,7 @@ int main(void)
     RUN(test_poll_timeout_honoured);
     RUN(test_state_recovery_and_names);
     RUN(test_read_write_raw);
+    RUN(test_guessed_transfer_size);
     RUN(test_leave);
     RUN(test_plain_dfu_download_and_manifest);
     RUN(test_libusb_no_device);
