@@ -273,10 +273,25 @@ static const struct via vias[] = {
 
 struct progress {
     bool enabled;
-    double start;
+    const char *phases[8];   /* phases seen, and when each was first seen: a phase that */
+    double starts[8];        /* comes back (write, verify, write) keeps its rate and ETA */
     const char *last_phase;
     double last_draw;
 };
+
+static double phase_start(struct progress *p, const char *phase, double now)
+{
+    for (int i = 0; i < 8; i++) {
+        if (p->phases[i] && strcmp(p->phases[i], phase) == 0)
+            return p->starts[i];
+        if (!p->phases[i]) {
+            p->phases[i] = phase;
+            p->starts[i] = now;
+            return now;
+        }
+    }
+    return now;
+}
 
 static double now_s(void)
 {
@@ -295,7 +310,6 @@ static void on_progress(void *ctx, const char *phase, uint64_t done, uint64_t to
         if (p->last_phase)
             fputc('\n', stderr);
         p->last_phase = phase;
-        p->start = t;
     } else if (done < total && t - p->last_draw < 0.1) {
         return;
     }
@@ -305,7 +319,7 @@ static void on_progress(void *ctx, const char *phase, uint64_t done, uint64_t to
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
-    double el = t - p->start, rate = el > 0 ? (double)done / el : 0;
+    double el = t - phase_start(p, phase, t), rate = el > 0 ? (double)done / el : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     fprintf(stderr, "\r%-7s [%s] %7.1f/%.1f KiB %7.1f KiB/s ETA %d:%02d ", phase, bar,
             (double)done / 1024, (double)total / 1024, rate / 1024, (int)eta / 60, (int)eta % 60);

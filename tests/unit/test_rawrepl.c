@@ -336,6 +336,24 @@ static void test_raw_paste_early_end(void)
     CHECK(strstr(err.msg, "SyntaxError") != NULL);
 }
 
+static void test_usb_id_parse_and_known_ids(void)
+{
+    struct romfs_usb_id id;
+    CHECK(romfs_usb_id_parse("f055:9800", &id));
+    CHECK_EQ_U(id.vid, 0xf055);
+    CHECK_EQ_U(id.pid, 0x9800);
+    CHECK(romfs_usb_id_parse("2E8A:0005", &id));
+    CHECK_EQ_U(id.vid, 0x2e8a);
+    CHECK(!romfs_usb_id_parse("f055", &id));
+    CHECK(!romfs_usb_id_parse("f055:9800x", &id));
+    CHECK(!romfs_usb_id_parse("10000:1", &id));
+    CHECK(!romfs_usb_id_parse(NULL, &id));
+    bool pyboard = false;
+    for (size_t i = 0; romfs_micropython_usb_ids[i].what; i++)
+        pyboard |= romfs_micropython_usb_ids[i].vid == 0xf055 && romfs_micropython_usb_ids[i].pid == 0x9800;
+    CHECK(pyboard);
+}
+
 int main(void)
 {
     RUN(test_raw_paste_exec_docs_example);
@@ -347,5 +365,6 @@ int main(void)
     RUN(test_not_micropython);
     RUN(test_soft_reset_and_leave);
     RUN(test_raw_paste_early_end);
+    RUN(test_usb_id_parse_and_known_ids);
     UNIT_EXIT();
 }
