@@ -267,6 +267,45 @@ static const char *const mpy_arch_names[] = {
     "xtensa", "xtensawin", "rv32imc", "rv64imc", "?", "?", "?",
 };
 
+struct mpy_check {
+    const struct romfs_image *img;
+    long long device_mpy;
+    struct romfs_error *err;
+};
+
+static int check_one_mpy(void *ctx, const char *path, const struct romfs_entry *e, int depth)
+{
+    (void)depth;
+    struct mpy_check *c = ctx;
+    if (e->type != ROMFS_ENTRY_FILE || e->name_len < 4 ||
+        memcmp(e->name + e->name_len - 4, ".mpy", 4) != 0)
+        return 0;
+    const uint8_t *d = romfs_entry_data(c->img, e);
+    unsigned dev_ver = (unsigned)(c->device_mpy & 0xff);
+    unsigned dev_sub = (unsigned)((c->device_mpy >> 8) & 3);
+    unsigned dev_arch = (unsigned)((c->device_mpy >> 10) & 0xf);
+    if (e->data_size < 4 || d[0] != 'M')
+        return romfs_set_error(c->err, ROMFS_ERR_MISMATCH, "%s is not a .mpy file (no 'M' header)",
+                               path);
+    if (c->device_mpy == 0)
+        return romfs_set_error(c->err, ROMFS_ERR_MISMATCH,
+                               "%s: the device does not import .mpy files "
+                               "(no sys.implementation._mpy)", path);
+    unsigned ver = d[1], arch = (d[2] >> 2) & 0xf, sub = d[2] & 3;
+    if (ver != dev_ver)
+        return romfs_set_error(c->err, ROMFS_ERR_MISMATCH,
+                               "%s is .mpy version %u, the device imports version %u: rebuild "
+                               "it with the mpy-cross of the device's MicroPython", path, ver, dev_ver);
+    /* native code must match the architecture and the sub-version (docs/reference/mpyfiles.rst) */
+    if (arch != 0 && (arch != dev_arch || sub != dev_sub))
+        return romfs_set_error(c->err, ROMFS_ERR_MISMATCH,
+                               "%s holds native code for %s (.mpy %u.%u), the device runs %s "
+                               "(.mpy %u.%u): rebuild it with mpy-cross -march=%s",
+                               path, mpy_arch_names[arch], ver, sub, mpy_arch_names[dev_arch],
+                               dev_ver, dev_sub, mpy_arch_names[dev_arch]);
+    return 0;
+}
+
 int romfs_check_mpy_compat(const uint8_t *image, size_t len, long long device_mpy,
                            struct romfs_error *err)
 {
@@ -274,55 +313,6 @@ int romfs_check_mpy_compat(const uint8_t *image, size_t len, long long device_mp
     int rc = romfs_image_open(&img, image, len, err);
     if (rc != ROMFS_OK)
         return rc;
-    unsigned dev_ver = (unsigned)(device_mpy & 0xff);
-    unsigned dev_sub = (unsigned)((device_mpy >> 8) & 3);
-    unsigned dev_arch = (unsigned)((device_mpy >> 10) & 0xf);
-    /* depth-first walk with an explicit stack of directory entries */
-    struct { struct romfs_dir_iter it; char path[512]; } stack[32];
-    int top = 0;
-    romfs_dir_begin(&img, NULL, &stack[0].it);
-    stack[0].path[0] = 0;
-    while (top >= 0) {
-        struct romfs_entry e;
-        int more = romfs_dir_next(&stack[top].it, &e, err);
-        if (more < 0)
-            return more;
-        if (more == 0) {
-            top--;
-            continue;
-        }
-        char path[512];
-        snprintf(path, sizeof path, "%s%s%.*s", stack[top].path, stack[top].path[0] ? "/" : "",
-                 (int)e.name_len, (const char *)e.name);
-        if (e.type == ROMFS_ENTRY_DIR) {
-            if (top + 1 < (int)(sizeof stack / sizeof *stack)) {
-                top++;
-                romfs_dir_begin(&img, &e, &stack[top].it);
-                snprintf(stack[top].path, sizeof stack[top].path, "%s", path);
-            }
-            continue;
-        }
-        if (e.name_len < 4 || memcmp(e.name + e.name_len - 4, ".mpy", 4) != 0)
-            continue;
-        const uint8_t *d = romfs_entry_data(&img, &e);
-        if (e.data_size < 4 || d[0] != 'M')
-            return romfs_set_error(err, ROMFS_ERR_MISMATCH, "%s is not a .mpy file (no 'M' header)",
-                                   path);
-        if (device_mpy == 0)
-            return romfs_set_error(err, ROMFS_ERR_MISMATCH,
-                                   "%s: the device does not import .mpy files "
-                                   "(no sys.implementation._mpy)", path);
-        unsigned ver = d[1], arch = (d[2] >> 2) & 0xf, sub = d[2] & 3;
-        if (ver != dev_ver)
-            return romfs_set_error(err, ROMFS_ERR_MISMATCH,
-                                   "%s is .mpy version %u, the device imports version %u: rebuild "
-                                   "it with the mpy-cross of the device's MicroPython", path, ver, dev_ver);
-        if (arch != 0 && (arch != dev_arch || sub != dev_sub))
-            return romfs_set_error(err, ROMFS_ERR_MISMATCH,
-                                   "%s holds native code for %s (.mpy %u.%u), the device runs %s "
-                                   "(.mpy %u.%u): rebuild it with mpy-cross -march=%s",
-                                   path, mpy_arch_names[arch], ver, sub, mpy_arch_names[dev_arch],
-                                   dev_ver, dev_sub, mpy_arch_names[dev_arch]);
-    }
-    return ROMFS_OK;
+    struct mpy_check c = { &img, device_mpy, err };
+    return romfs_image_walk(&img, NULL, check_one_mpy, &c, err);
 }
