@@ -48,7 +48,7 @@ static void usage(FILE *out)
 "Example: romfs check app.romfs --board PYBD_SF2 --board NUCLEO_H743ZI --format junit\n");
 }
 
-#define MAX_LIST 64
+#define MAX_LIST 1024   /* values per repeatable option */
 
 struct check_args {
     const char *image;
@@ -199,7 +199,7 @@ static int collect_targets(const struct check_args *a, const struct romfs_boards
             return EXIT_USAGE;
         }
         if (a->all_partitions && b->n_partitions) {
-            for (size_t p = 0; p < b->n_partitions && *n_targets < MAX_LIST; p++)
+            for (size_t p = 0; p < b->n_partitions; p++)
                 romfs_check_target_from_partition(b, &b->partitions[p], &targets[(*n_targets)++]);
             continue;
         }
@@ -224,7 +224,7 @@ static int collect_targets(const struct check_args *a, const struct romfs_boards
 
 int cmd_check(int argc, char **argv)
 {
-    struct check_args a;
+    static struct check_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? EXIT_OK : rc;
@@ -235,9 +235,14 @@ int cmd_check(int argc, char **argv)
     if (a.n_boards && romfs_boards_load(NULL, &db, &err))
         return cli_fail(&err);
 
-    static struct romfs_check_target targets[MAX_LIST];
+    size_t max_targets = 1;
+    for (size_t i = 0; i < a.n_boards; i++) {
+        const struct romfs_board *b = romfs_boards_find(&db, a.boards[i]);
+        max_targets += b && b->n_partitions ? b->n_partitions : 1;
+    }
+    struct romfs_check_target *targets = calloc(max_targets, sizeof *targets);
     size_t n_targets = 0;
-    int exit_code = collect_targets(&a, &db, targets, &n_targets);
+    int exit_code = targets ? collect_targets(&a, &db, targets, &n_targets) : EXIT_FAIL;
     uint8_t *image = NULL;
     size_t len = 0;
     if (!exit_code && cli_read_file(a.image, &image, &len, &err)) {
@@ -292,6 +297,7 @@ int cmd_check(int argc, char **argv)
             exit_code = EXIT_FAIL;
     }
     romfs_report_free(&report);
+    free(targets);
     free(image);
     romfs_boards_free(&db);
     return exit_code;

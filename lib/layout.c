@@ -23,10 +23,10 @@ static uint64_t erase_floor(const struct romfs_board *b, uint64_t addr, uint64_t
         }
     }
     *block = b->erase_block;
-    if (!b->erase_block)
-        return addr;
-    uint64_t base = b->flash_base <= addr ? b->flash_base : 0;
-    return base + (addr - base) / b->erase_block * b->erase_block;
+    /* Erase blocks are aligned to absolute addresses: flash is mapped at addresses
+       aligned to at least its erase block, even where a board's flash region starts
+       after a header (mimxrt's 0x60000400). */
+    return b->erase_block ? addr / b->erase_block * b->erase_block : addr;
 }
 
 static uint64_t erase_ceil(const struct romfs_board *b, uint64_t addr)
@@ -68,6 +68,77 @@ static const char *kib(uint64_t n, char *buf, size_t size)
     return buf;
 }
 
+/* The board keeps its ROMFS in a flash device of its own (stm32's QSPI/OSPI): plan the
+ * ROMFS there, inside the MEMORY region it has now; firmware and filesystem stay. */
+static int plan_external(const struct romfs_board *b, const struct romfs_partition *p0,
+                         const struct romfs_layout_request *req, struct romfs_layout_plan *plan,
+                         struct romfs_error *err)
+{
+    char a[32], c[32];
+    if (req->fs_size_given)
+        return romfs_set_error(err, ROMFS_ERR_INVAL,
+                               "board %s keeps its ROMFS in %s flash at 0x%08" PRIx64 ": the internal "
+                               "flash layout (and its filesystem) does not change, so --fs-size does not apply",
+                               b->name, p0->device ? p0->device : "external", p0->start);
+    uint64_t avail_end = p0->start + p0->size;
+    const char *region = p0->region;
+    for (size_t i = 0; i < b->n_flash; i++) {
+        const struct romfs_region *r = &b->flash[i];
+        if (p0->start >= r->origin && p0->start - r->origin < r->length &&
+            (!p0->region || (r->name && strcmp(r->name, p0->region) == 0))) {
+            if (r->origin + r->length > avail_end)
+                avail_end = r->origin + r->length;
+            region = r->name;
+        }
+    }
+    uint64_t eb = p0->erase_block ? p0->erase_block : 1;
+    uint64_t size = (req->romfs_size + eb - 1) / eb * eb;
+    plan->romfs_external = true;
+    plan->romfs.name = region ? region : "FLASH_ROMFS";
+    plan->romfs.start = p0->start;
+    plan->romfs.size = size;
+    plan->romfs_erase_block = (uint32_t)eb;
+    plan->flash_start = p0->start;
+    plan->flash_end = avail_end;
+    snprintf(plan->span_end_source, sizeof plan->span_end_source, "the end of %s",
+             region ? region : "the ROMFS region");
+    if (size > avail_end - p0->start)
+        return romfs_set_error(err, ROMFS_ERR_FBIG,
+                               "board %s: does not fit by %" PRIu64 " bytes: a %s ROMFS in %s flash "
+                               "region %s at 0x%08" PRIx64 " which holds %s",
+                               b->name, size - (avail_end - p0->start), kib(size, a, sizeof a),
+                               p0->device ? p0->device : "external", plan->romfs.name, p0->start,
+                               kib(avail_end - p0->start, c, sizeof c));
+    plan->firmware.name = b->text_region ? b->text_region : "FLASH_APP";
+    plan->firmware.start = b->text_size ? b->text_start : b->flash_base;
+    plan->firmware.size = b->text_size ? b->text_size : b->flash_size;
+    if (req->firmware_size_given) {
+        plan->firmware_used = req->firmware_size;
+        snprintf(plan->firmware_source, sizeof plan->firmware_source, "%s",
+                 req->firmware_source ? req->firmware_source : "given size");
+    } else {
+        plan->firmware_used = plan->firmware.size;
+        snprintf(plan->firmware_source, sizeof plan->firmware_source,
+                 "the whole %s region of its linker script (pass --elf for the built size)",
+                 plan->firmware.name);
+    }
+    plan->firmware_needed_end = plan->firmware.start + plan->firmware_used + req->headroom;
+    if (plan->firmware_needed_end > plan->firmware.start + plan->firmware.size)
+        return romfs_set_error(err, ROMFS_ERR_FBIG,
+                               "board %s: the firmware (%s) is %" PRIu64 " bytes larger than its %s region",
+                               b->name, plan->firmware_source,
+                               plan->firmware_needed_end - plan->firmware.start - plan->firmware.size,
+                               plan->firmware.name);
+    plan->firmware_free = plan->firmware.start + plan->firmware.size - plan->firmware_needed_end;
+    if (b->fs_size) {
+        plan->fs.name = b->fs_region ? b->fs_region : "FLASH_FS";
+        plan->fs.start = b->fs_start;
+        plan->fs.size = b->fs_size;
+        plan->fs_erase_block = erase_at(b, b->fs_start);
+    }
+    return ROMFS_OK;
+}
+
 int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_request *req,
                       struct romfs_layout_plan *plan, struct romfs_error *err)
 {
@@ -82,10 +153,42 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
     if (req->align & (req->align - 1))
         return romfs_set_error(err, ROMFS_ERR_INVAL, "alignment %u is not a power of two", req->align);
 
-    uint64_t flash_end = b->flash_base + b->flash_size;
+    const struct romfs_partition *p0 = romfs_board_partition(b, 0);
+    if (p0 && (p0->start < b->flash_base || p0->start - b->flash_base >= b->flash_size))
+        return plan_external(b, p0, req, plan, err);
+
+    uint64_t device_end = b->flash_base + b->flash_size;
+    uint64_t end_block;
+    device_end = erase_floor(b, device_end, &end_block);   /* no partial block at the top */
     uint64_t fw_start = b->flash_base;
-    if (b->text_size && b->text_start >= b->flash_base && b->text_start < flash_end)
+    if (b->text_size && b->text_start >= b->flash_base && b->text_start < device_end)
         fw_start = b->text_start;
+    /* The span to share out ends where the board's current firmware, ROMFS and filesystem
+       end: what lies above (a bootloader, reserved sectors) is left alone. */
+    uint64_t flash_end = 0;
+    const char *top_what = "the end of flash";
+    if (b->text_size && b->text_start + b->text_size <= device_end) {
+        flash_end = b->text_start + b->text_size;
+        top_what = "the end of the firmware region";
+    }
+    for (size_t i = 0; i < b->n_partitions; i++) {
+        const struct romfs_partition *p = &b->partitions[i];
+        if (p->start >= fw_start && p->start + p->size <= device_end && p->start + p->size > flash_end) {
+            flash_end = p->start + p->size;
+            top_what = "the end of the current ROMFS";
+        }
+    }
+    if (b->fs_size && b->fs_start >= fw_start && b->fs_start + b->fs_size <= device_end &&
+        b->fs_start + b->fs_size > flash_end) {
+        flash_end = b->fs_start + b->fs_size;
+        top_what = "the end of the current filesystem";
+    }
+    if (!flash_end) {
+        flash_end = device_end;
+        top_what = "the end of flash";
+    }
+    flash_end = erase_floor(b, flash_end, &end_block);
+    snprintf(plan->span_end_source, sizeof plan->span_end_source, "%s", top_what);
     plan->flash_start = fw_start;
     plan->flash_end = flash_end;
 
@@ -119,9 +222,9 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
         if (fs_size > span)
             return romfs_set_error(err, ROMFS_ERR_FBIG,
                                    "board %s: a %s filesystem alone is %" PRIu64 " bytes more than "
-                                   "the %s from 0x%08" PRIx64 " to the end of flash",
+                                   "the %s from 0x%08" PRIx64 " to %s",
                                    b->name, kib(fs_size, a, sizeof a), fs_size - span,
-                                   kib(span, c, sizeof c), fw_start);
+                                   kib(span, c, sizeof c), fw_start, top_what);
         fs_start = floor_aligned(b, flash_end - fs_size, 1);
     }
     plan->fs.name = b->fs_region ? b->fs_region : "FLASH_FS";
@@ -135,10 +238,10 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
         return romfs_set_error(err, ROMFS_ERR_FBIG,
                                "board %s: does not fit: firmware %s (%s) + ROMFS %s + filesystem %s "
                                "need %" PRIu64 " bytes more than the %s from 0x%08" PRIx64
-                               " to the end of flash",
+                               " to %s",
                                b->name, kib(plan->firmware_used, a, sizeof a), plan->firmware_source,
                                kib(req->romfs_size, c, sizeof c), kib(plan->fs.size, d, sizeof d),
-                               short_by, kib(span, e, sizeof e), fw_start);
+                               short_by, kib(span, e, sizeof e), fw_start, top_what);
     }
     uint64_t romfs_start = floor_aligned(b, fs_start - req->romfs_size, req->align);
     plan->romfs.name = "FLASH_ROMFS";
@@ -304,6 +407,8 @@ char *romfs_layout_to_json(const struct romfs_layout_plan *p)
         cJSON_AddStringToObject(root, "port", p->board->port);
     cJSON_AddNumberToObject(root, "flash_start", (double)p->flash_start);
     cJSON_AddNumberToObject(root, "flash_end", (double)p->flash_end);
+    cJSON_AddStringToObject(root, "flash_end_is", p->span_end_source);
+    cJSON_AddBoolToObject(root, "romfs_external", p->romfs_external);
     cJSON *fw = region_json(&p->firmware, 0);
     if (fw) {
         cJSON_AddNumberToObject(fw, "used", (double)p->firmware_used);

@@ -3,7 +3,9 @@
  * fragment (templates/ld/romfs_memory.ld.in) or JSON.
  *
  * The plan, within the board's main (memory-mapped) flash from the firmware's start
- * address to the end of flash:
+ * address to where the board's current firmware, ROMFS and filesystem end (anything
+ * above, such as a bootloader or reserved sectors, is left alone; the end of flash when
+ * the board data names none of them):
  *
  *   [firmware ........ | ROMFS | filesystem]            (filesystem optional)
  *
@@ -52,6 +54,8 @@ struct romfs_layout_plan {
     char firmware_source[256];         /* where firmware_used came from */
     uint32_t romfs_erase_block, fs_erase_block; /* erase block at each region's start */
     uint64_t firmware_free;            /* romfs.start - firmware_needed_end */
+    char span_end_source[64];          /* what flash_end is ("the end of the current filesystem") */
+    bool romfs_external;               /* ROMFS planned in its own (external) flash device */
 };
 
 /* Plan for board b. Returns ROMFS_OK; ROMFS_ERR_INVAL for a board without flash geometry

@@ -122,6 +122,48 @@ PY
     expect_exit 2 "$ROMFS" layout --board FIX_NRF52840 --romfs-size 256K --elf missing.elf
 }
 
+# On the real boards.json (embedded; $MPBOARDS may name another): asked for the size each
+# board's ROMFS has today, with the firmware at its linker-script size, layout must
+# propose exactly MicroPython's own placement wherever MicroPython puts the ROMFS below
+# the filesystem in main flash (every such board at 1c3c201).
+layout_reproduces_micropython_layouts() {
+    ROMFS_BOARDS=${MPBOARDS:-} python3 - "$ROMFS" <<'PY'
+import json, os, subprocess, sys
+romfs = sys.argv[1]
+env = dict(os.environ)
+if not env.get("ROMFS_BOARDS"):
+    env.pop("ROMFS_BOARDS", None)
+db = json.loads(subprocess.run([romfs, "boards", "list", "--json"], env=env, capture_output=True,
+                               check=True).stdout)
+boards = db["boards"] if isinstance(db, dict) else db
+names = [b["board"] if isinstance(b, dict) else b for b in boards]
+checked = 0
+for name in names:
+    show = json.loads(subprocess.run([romfs, "boards", "show", name, "--json"], env=env,
+                                     capture_output=True, check=True).stdout)
+    parts, flash, fs = show.get("romfs") or [], show.get("flash") or {}, show.get("fs") or {}
+    if not parts or not flash.get("size"):
+        continue
+    num = lambda v: int(str(v), 0)
+    p0 = parts[0]
+    base, size = num(flash["base"]), num(flash["size"])
+    start = num(p0["start"])
+    if not (base <= start < base + size):
+        continue
+    if fs.get("size") and num(fs["start"]) < start:
+        continue      # filesystem below the ROMFS: not this tool's convention
+    r = subprocess.run([romfs, "layout", "--board", name, "--romfs-size", str(num(p0["size"])), "--json"],
+                       env=env, capture_output=True, text=True)
+    assert r.returncode == 0, (name, r.stderr)
+    plan = json.loads(r.stdout)
+    assert (plan["romfs"]["start"], plan["romfs"]["size"]) == (start, num(p0["size"])), (name, plan["romfs"], p0)
+    checked += 1
+print("layouts reproduced:", checked)
+if names:
+    assert checked > 0
+PY
+}
+
 layout_usage_errors() {
     expect_exit 2 "$ROMFS" layout --romfs-size 1M
     expect_stderr "--board"
@@ -142,4 +184,5 @@ t layout_refuses_with_shortfall
 t layout_stm32_sectors
 t layout_rp2_plans_a_partition
 t layout_from_elf
+t layout_reproduces_micropython_layouts
 t layout_usage_errors

@@ -19,6 +19,9 @@ static struct romfs_board nrf_board(void)
     b.text_region = "FLASH_TEXT";
     b.text_start = 0x1000;
     b.text_size = 0xAF000;
+    b.fs_region = "FLASH_USER";
+    b.fs_start = 0xF0000;
+    b.fs_size = 0x10000;
     return b;
 }
 
@@ -143,6 +146,72 @@ static void test_nonuniform_sectors(void)
     CHECK_EQ_U(p.firmware_needed_end, 0x0800C000);
 }
 
+/* Seeed XIAO nRF52840-like: a bootloader sits above the filesystem at 0xF4000. The plan
+ * shares out only 0x1000..0xF4000 (what firmware, ROMFS and filesystem use today). */
+static void test_leaves_bootloader_alone(void)
+{
+    struct romfs_board b = nrf_board();
+    b.text_size = 0x73000;
+    b.fs_start = 0xB4000;
+    b.fs_size = 0x40000;
+    struct romfs_partition part = { .index = 0, .start = 0x74000, .size = 0x40000,
+                                    .erase_block = 4096, .write_block = 4, .mmap = true };
+    b.partitions = &part;
+    b.n_partitions = 1;
+    struct romfs_layout_request req = { .romfs_size = 0x40000 };
+    struct romfs_layout_plan p;
+    struct romfs_error err = { 0 };
+    CHECK_EQ_U(romfs_layout_plan(&b, &req, &p, &err), ROMFS_OK);
+    CHECK_EQ_U(p.flash_end, 0xF4000);
+    CHECK(strcmp(p.span_end_source, "the end of the current filesystem") == 0);
+    CHECK_EQ_U(p.fs.start, 0xB4000);
+    CHECK_EQ_U(p.romfs.start, 0x74000);   /* exactly today's layout */
+    CHECK_EQ_U(p.firmware.size, 0x73000);
+    /* Growing the filesystem to 0x50000 moves ROMFS down by 0x10000: the firmware region
+       (0x73000 from 0x1000, ending 0x74000) no longer fits. */
+    req.fs_size_given = true;
+    req.fs_size = 0x50000;
+    CHECK_EQ_U(romfs_layout_plan(&b, &req, &p, &err), ROMFS_ERR_FBIG);
+    CHECK(strstr(err.msg, "does not fit by 65536 bytes") != NULL);
+}
+
+/* PYBD_SF2-like: ROMFS in external QSPI; the internal layout stays. */
+static void test_external_romfs(void)
+{
+    struct romfs_board b = nrf_board();
+    b.flash_base = 0x08000000;
+    b.flash_size = 0x80000;
+    b.text_region = "FLASH_APP";
+    b.text_start = 0x08008000;
+    b.text_size = 0x78000;
+    b.fs_region = NULL;
+    b.fs_size = 0;
+    struct romfs_region regions[] = { { "FLASH_ROMFS", 0x90100000, 0x100000, "rx" } };
+    b.flash = regions;
+    b.n_flash = 1;
+    struct romfs_partition part = { .index = 0, .start = 0x90100000, .size = 0x100000,
+                                    .erase_block = 4096, .write_block = 4, .mmap = true,
+                                    .region = "FLASH_ROMFS", .device = "qspi" };
+    b.partitions = &part;
+    b.n_partitions = 1;
+    struct romfs_layout_request req = { .romfs_size = 300 * 1024 + 1 };
+    struct romfs_layout_plan p;
+    struct romfs_error err = { 0 };
+    CHECK_EQ_U(romfs_layout_plan(&b, &req, &p, &err), ROMFS_OK);
+    CHECK(p.romfs_external);
+    CHECK_EQ_U(p.romfs.start, 0x90100000);
+    CHECK_EQ_U(p.romfs.size, 300 * 1024 + 4096);
+    CHECK_EQ_U(p.firmware.start, 0x08008000);
+    CHECK_EQ_U(p.firmware.size, 0x78000);
+    CHECK_EQ_U(p.fs.size, 0);
+    req.romfs_size = 0x100000 + 1;
+    CHECK_EQ_U(romfs_layout_plan(&b, &req, &p, &err), ROMFS_ERR_FBIG);
+    CHECK(strstr(err.msg, "does not fit by 4096 bytes") != NULL);
+    req.romfs_size = 0x1000;
+    req.fs_size_given = true;
+    CHECK_EQ_U(romfs_layout_plan(&b, &req, &p, &err), ROMFS_ERR_INVAL);
+}
+
 static void test_template_fill(void)
 {
     const char *names[] = { "A", "B" };
@@ -156,7 +225,6 @@ static void test_template_fill(void)
 static void test_render(void)
 {
     struct romfs_board b = nrf_board();
-    b.fs_region = "FLASH_USER";
     struct romfs_layout_request req = { .romfs_size = 256 * 1024, .fs_size_given = true,
                                         .fs_size = 64 * 1024, .firmware_size_given = true,
                                         .firmware_size = 0x5A123, .firmware_source = "fw.elf" };
@@ -207,6 +275,8 @@ int main(void)
     RUN(test_uniform_plan);
     RUN(test_refuses_with_shortfall);
     RUN(test_nonuniform_sectors);
+    RUN(test_leaves_bootloader_alone);
+    RUN(test_external_romfs);
     RUN(test_template_fill);
     RUN(test_render);
     RUN(test_bad_requests);
