@@ -486,6 +486,15 @@ int cmd_flash(int argc, char **argv)
         if (rc == ROMFS_OK)
             rc = romfs_check_image_for_board(image, len, &db, a.board->name, a.partition, &err);
         if (rc != ROMFS_OK) {
+            if (a.json) {
+                cJSON *j = cJSON_CreateObject();
+                cJSON_AddBoolToObject(j, "ok", false);
+                cJSON_AddStringToObject(j, "error", err.msg);
+                char *text = cJSON_Print(j);
+                puts(text);
+                free(text);
+                cJSON_Delete(j);
+            }
             exit_code = cli_fail(&err);
             goto out;
         }
