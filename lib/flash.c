@@ -7,7 +7,8 @@
  *   1. erase block 0            -> the old header is gone, nothing mounts
  *   2. erase + program every other changed block, in runs
  *   3. verify those blocks      -> a mismatch stops here, block 0 still erased
- *   4. program block 0, sync, verify block 0
+ *   4. program block 0 (its first write unit last), sync, verify block 0; if that
+ *      fails, erase block 0 again so the bad block never mounts
  * A cut anywhere before 4 completes leaves no ROMFS header; a re-run finds the blocks
  * already written equal and writes only the rest plus block 0. */
 #include "romfs_flash.h"
@@ -300,8 +301,13 @@ int romfs_flash_image(struct romfs_target *t, const uint8_t *image, size_t len,
     }
     if (!no_verify) {
         rc = verify_blocks(&w, 0, 1, changed, host, err);
-        if (rc != ROMFS_OK)
+        if (rc != ROMFS_OK) {
+            /* the header is in place over bad data: take it away again (best effort) */
+            struct romfs_error ignored = { 0 };
+            if (t->erase(t->ctx, 0, bs, &ignored) == ROMFS_OK && t->sync)
+                t->sync(t->ctx, &ignored);
             goto out;
+        }
         report->verified = true;
     }
 out:

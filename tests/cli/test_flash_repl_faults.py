@@ -76,7 +76,25 @@ def fault_corrupted_byte():
             torn_then_rerun(ff, rc, err)
 
 
-TESTS = [verify_failure_flipped_bit, fault_power_cuts, fault_disconnect_mid_transfer, fault_stall_times_out, fault_corrupted_byte]
+def fault_bit_flips_while_programming():
+    # flip-write: the N-th programmed byte gets a bit flipped (a weak cell). A body block
+    # fails verification before the header is written; block 0 is programmed last (all
+    # but its first write unit, then that), and when it fails its verification the
+    # header is erased again.
+    del TORN_SEEN[:]
+    prog_len = (len(IMG) + 255) // 256 * 256
+    for n in (9000, prog_len - 4096 + 1000):
+        ff = start_with_old_image("flipw")
+        s = sim("--fault", "flip-write@%d:5" % n, flash_file=ff)
+        try:
+            rc, rep, err = flash(s.path, IMG_PATH)
+            assert rc == 1 and "verification failed" in err, err
+        finally:
+            s.close()
+        torn_then_rerun(ff, rc, err)
+
+
+TESTS = [fault_bit_flips_while_programming, verify_failure_flipped_bit, fault_power_cuts, fault_disconnect_mid_transfer, fault_stall_times_out, fault_corrupted_byte]
 
 if __name__ == "__main__":
     rc = run(TESTS)

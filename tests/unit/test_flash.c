@@ -261,6 +261,26 @@ static void test_verify_failure_leaves_no_header(void)
     free(m.mem);
 }
 
+static void test_header_block_verify_failure_erases_header(void)
+{
+    struct model m;
+    struct romfs_target t;
+    model_init(&m, &t, 64 * 1024, 4096, 8, 4096, true);
+    size_t len = 20000;  /* 5 blocks: body progs 1..4, then block 0 body, then its header unit */
+    uint8_t *img = make_image(len, 9);
+    struct romfs_error err = { 0 };
+    m.flip_at_prog = 5;  /* block 0's body, written after the other blocks verified */
+    int rc = romfs_flash_image(&t, img, len, NULL, NULL, &err);
+    CHECK_EQ_U(rc, ROMFS_ERR_MISMATCH);
+    CHECK(strstr(err.msg, "erase block 0") != NULL);
+    CHECK(!has_header(&m));
+    model_reset_counters(&m);
+    CHECK_EQ_U(romfs_flash_image(&t, img, len, NULL, NULL, &err), ROMFS_OK);
+    CHECK_MEM(m.mem, img, len);
+    free(img);
+    free(m.mem);
+}
+
 static void test_rejects_bad_input(void)
 {
     struct model m;
@@ -356,6 +376,7 @@ int main(void)
     RUN(test_incremental_writes_only_changed_blocks);
     RUN(test_read_fallback_without_hash_blocks);
     RUN(test_verify_failure_leaves_no_header);
+    RUN(test_header_block_verify_failure_erases_header);
     RUN(test_rejects_bad_input);
     RUN(test_power_cut_every_write_full_change);
     RUN(test_power_cut_every_write_few_blocks);
