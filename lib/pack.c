@@ -197,7 +197,8 @@ static int read_dir_names(const char *path, char ***names_out, size_t *n_out,
         free(names);
         return rc;
     }
-    qsort(names, n, sizeof *names, compare_strings);
+    if (n > 1)
+        qsort(names, n, sizeof *names, compare_strings);
     *names_out = names;
     *n_out = n;
     return ROMFS_OK;
