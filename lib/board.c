@@ -32,6 +32,7 @@ void romfs_board_free(struct romfs_board *b)
         free(b->partitions[i].region);
         free(b->partitions[i].device);
         free(b->partitions[i].core);
+        free(b->partitions[i].link);
     }
     free(b->partitions);
     free(b->repl_usb);
@@ -237,7 +238,8 @@ static int parse_partition(struct parse_ctx *c, const cJSON *j, struct romfs_par
         (rc = get_u32(c, j, "erase_block", true, &p->erase_block)) ||
         (rc = get_u32(c, j, "write_block", true, &p->write_block)) || (rc = get_bool(c, j, "mmap", &p->mmap)) ||
         (rc = get_str(c, j, "source", false, &p->source)) || (rc = get_str(c, j, "region", false, &p->region)) ||
-        (rc = get_str(c, j, "device", false, &p->device)) || (rc = get_str(c, j, "core", false, &p->core)))
+        (rc = get_str(c, j, "device", false, &p->device)) || (rc = get_str(c, j, "core", false, &p->core)) ||
+        (rc = get_str(c, j, "link", false, &p->link)))
         return rc;
     if (index > 15)
         return schema_error(c, "partition index %" PRIu64 " out of range", index);
@@ -617,6 +619,7 @@ static void emit_board(struct sbuf *s, const struct romfs_board *b)
         sb_kv_str(s, &f, "device", p->device);
         sb_kv_str(s, &f, "region", p->region);
         sb_kv_str(s, &f, "source", p->source);
+        sb_kv_str(s, &f, "link", p->link);
         sb_put(s, "}");
     }
     sb_put(s, "%s]", b->n_partitions ? "\n      " : "");

@@ -97,6 +97,8 @@ void ld_build_free(struct ld_build *b)
         free(b->defines[i]);
     for (size_t i = 0; i < b->n_search; i++)
         free(b->search[i]);
+    for (size_t i = 0; i < b->n_incdirs; i++)
+        free(b->incdirs[i]);
     memset(b, 0, sizeof *b);
 }
 
@@ -132,6 +134,44 @@ int ld_build_add_words(char **list, size_t *n, const char *words)
         p += k;
     }
     return ROMFS_OK;
+}
+
+/* The build as linker arguments (the format of romfs_partition.link). */
+static char *link_args(const struct ld_build *b)
+{
+    size_t len = 16;
+    for (size_t i = 0; i < b->n_defines; i++)
+        len += strlen(b->defines[i]) + 4;
+    for (size_t i = 0; i < b->n_incdirs; i++)
+        len += strlen(b->incdirs[i]) + 4;
+    for (size_t i = 0; i < b->n_defsyms; i++)
+        len += strlen(b->defsyms[i]) + 10;
+    for (size_t i = 0; i < b->n_search; i++)
+        len += strlen(b->search[i]) + 4;
+    for (size_t i = 0; i < b->n_scripts; i++)
+        len += strlen(b->scripts[i]) + 4;
+    char *s = calloc(1, len), *p = s;
+    if (!s)
+        return NULL;
+#define ADD(...) (p += snprintf(p, len - (size_t)(p - s), __VA_ARGS__))
+    if (b->preprocess)
+        ADD("-E ");
+    for (size_t i = 0; i < b->n_defines; i++)
+        ADD("-D %s ", b->defines[i]);
+    for (size_t i = 0; i < b->n_incdirs; i++)
+        ADD("-I %s ", b->incdirs[i]);
+    for (size_t i = 0; !b->defsyms_last && i < b->n_defsyms; i++)
+        ADD("--defsym %s ", b->defsyms[i]);
+    for (size_t i = 0; i < b->n_search; i++)
+        ADD("-L %s ", b->search[i]);
+    for (size_t i = 0; i < b->n_scripts; i++)
+        ADD("-T %s ", b->scripts[i]);
+    for (size_t i = 0; b->defsyms_last && i < b->n_defsyms; i++)
+        ADD("--defsym %s ", b->defsyms[i]);
+#undef ADD
+    if (p > s)
+        p[-1] = '\0';
+    return s;
 }
 
 int imp_evaluate(struct importer *imp, const struct ld_build *b, const char *board, struct romfs_ld_result *res)
@@ -170,10 +210,18 @@ int imp_evaluate(struct importer *imp, const struct ld_build *b, const char *boa
         .defsyms = (const char *const *)b->defsyms, .n_defsyms = b->n_defsyms,
         .cpp_defines = (const char *const *)b->defines, .n_cpp_defines = b->n_defines,
         .preprocess = b->preprocess,
+        .cpp_include_dirs = (const char *const *)b->incdirs, .n_cpp_include_dirs = b->n_incdirs,
+        .defsyms_last = b->defsyms_last,
+        .base_dir = portdir,
+        .address_bits = 32,
     };
     rc = romfs_ld_evaluate(&in, res, imp->err);
     if (rc)
         romfs_error_prefix(imp->err, "%s board %s", b->port, board);
+    free(imp->link);
+    imp->link = rc ? NULL : link_args(b);
+    if (!rc && !imp->link)
+        rc = romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
 out:
     for (size_t i = 0; i < n_owned; i++)
         free(owned[i]);
@@ -257,6 +305,8 @@ struct romfs_board *imp_new_board(struct importer *imp, const char *port, const 
     }
     struct romfs_board *b = &db->boards[db->n++];
     memset(b, 0, sizeof *b);
+    free(imp->link); /* a partition's link is that of its own board's build */
+    imp->link = NULL;
     b->dfu_alt = -1;
     b->port = strdup(port);
     b->name = strdup(name);
@@ -296,6 +346,11 @@ struct romfs_partition *imp_add_partition(struct importer *imp, struct romfs_boa
     p->device = imp_strdup(device);
     p->region = imp_strdup(region);
     p->source = imp_strdup(source);
+    p->link = imp_strdup(imp->link);
+    if ((source && !p->source) || (imp->link && !p->link)) {
+        romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
     return p;
 }
 
@@ -497,6 +552,8 @@ int romfs_boards_import(const char *tree, const struct romfs_import_options *opt
         if (!present)
             continue; /* a partial tree (e.g. a fixture) need not hold every port */
         int rc = port_importers[i].fn(&imp);
+        free(imp.link);
+        imp.link = NULL;
         if (rc) {
             romfs_boards_free(out);
             return rc;

@@ -697,43 +697,58 @@ bool romfs_mk_number(const char *text, uint64_t *out)
     return true;
 }
 
+/* If the line [p, end) is `# KEYWORD NAME...`, a pointer just past NAME, else NULL. */
+static const char *directive_for(const char *p, const char *end, const char *keyword, const char *name)
+{
+    size_t kl = strlen(keyword), nl = strlen(name);
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p >= end || *p != '#')
+        return NULL;
+    p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if ((size_t)(end - p) <= kl || strncmp(p, keyword, kl) != 0 || (p[kl] != ' ' && p[kl] != '\t'))
+        return NULL;
+    p += kl;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if ((size_t)(end - p) < nl || strncmp(p, name, nl) != 0)
+        return NULL;
+    if (p + nl != end && p[nl] != ' ' && p[nl] != '\t' && p[nl] != '\r')
+        return NULL;
+    return p + nl;
+}
+
 char *romfs_c_define(const char *header_text, const char *name)
 {
-    size_t nl = strlen(name);
+    /* the definition in force at the end of the text: a later #define or #undef wins
+       (a board header that includes another board's and then overrides some values) */
+    const char *val = NULL, *val_end = NULL;
     for (const char *p = header_text; p && *p;) {
         const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
-        const char *q = p;
-        while (q < p + len && (*q == ' ' || *q == '\t'))
-            q++;
-        if (q < p + len && *q == '#') {
-            q++;
-            while (q < p + len && (*q == ' ' || *q == '\t'))
-                q++;
-            if ((size_t)(p + len - q) > 6 && strncmp(q, "define", 6) == 0 && (q[6] == ' ' || q[6] == '\t')) {
-                q += 6;
-                while (q < p + len && (*q == ' ' || *q == '\t'))
-                    q++;
-                if ((size_t)(p + len - q) >= nl && strncmp(q, name, nl) == 0 &&
-                    (q + nl == p + len || q[nl] == ' ' || q[nl] == '\t')) {
-                    const char *v = q + nl;
-                    size_t vlen = (size_t)(p + len - v);
-                    char *val = strndup(v, vlen);
-                    if (!val)
-                        return NULL;
-                    char *c = strstr(val, "//");
-                    if (c)
-                        *c = 0;
-                    c = strstr(val, "/*");
-                    if (c)
-                        *c = 0;
-                    char *t = trim_dup(val, strlen(val));
-                    free(val);
-                    return t;
-                }
-            }
+        const char *end = eol ? eol : p + strlen(p);
+        const char *v = directive_for(p, end, "define", name);
+        if (v) {
+            val = v;
+            val_end = end;
+        } else if (directive_for(p, end, "undef", name)) {
+            val = NULL;
         }
         p = eol ? eol + 1 : NULL;
     }
-    return NULL;
+    if (!val)
+        return NULL;
+    char *copy = strndup(val, (size_t)(val_end - val));
+    if (!copy)
+        return NULL;
+    char *c = strstr(copy, "//");
+    if (c)
+        *c = 0;
+    c = strstr(copy, "/*");
+    if (c)
+        *c = 0;
+    char *t = trim_dup(copy, strlen(copy));
+    free(copy);
+    return t;
 }

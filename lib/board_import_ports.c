@@ -113,6 +113,51 @@ void imp_ctx_free(struct board_ctx *c)
     memset(c, 0, sizeof *c);
 }
 
+/* A board header's text with each `#include "boards/..."` line (a header of another
+   board, relative to the port directory, as PYBD_SF3 includes PYBD_SF2's) replaced by
+   that header's text, so a define it gives and the board does not override is seen. */
+static char *read_board_header(struct importer *imp, const char *port, const char *path, int depth)
+{
+    char *text = imp_read_text(path);
+    if (!text || depth >= 4)
+        return text;
+    size_t cap = strlen(text) + 1, len = 0;
+    char *out = malloc(cap);
+    for (const char *p = text; out && *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) + 1 : strlen(p);
+        char inc[256];
+        char *sub = NULL;
+        if (sscanf(p, " #include \"%255[^\"\n]\"", inc) == 1 && strncmp(inc, "boards/", 7) == 0) {
+            char *ipath = imp_path(imp, "ports/%s/%s", port, inc);
+            sub = ipath ? read_board_header(imp, port, ipath, depth + 1) : NULL;
+            free(ipath);
+        }
+        const char *add = sub ? sub : p;
+        size_t addn = sub ? strlen(sub) : n;
+        if (len + addn + 2 > cap) {
+            cap = (len + addn + 2) * 2;
+            char *nb = realloc(out, cap);
+            if (!nb) {
+                free(out);
+                out = NULL;
+            }
+            out = nb;
+        }
+        if (out) {
+            memcpy(out + len, add, addn);
+            len += addn;
+            if (sub)
+                out[len++] = '\n';
+            out[len] = 0;
+        }
+        free(sub);
+        p += n;
+    }
+    free(text);
+    return out;
+}
+
 int imp_ctx_read(struct importer *imp, struct board_ctx *c, const char *port, const char *board)
 {
     memset(c, 0, sizeof *c);
@@ -129,7 +174,7 @@ int imp_ctx_read(struct importer *imp, struct board_ctx *c, const char *port, co
         rc = romfs_mk_set(&c->vars, "BOARD_DIR", "boards/$(BOARD)");
     if (!rc)
         rc = romfs_mk_read(&c->vars, mk, imp->err);
-    c->header = imp_read_text(h);
+    c->header = read_board_header(imp, port, h, 0);
     free(mk);
     free(h);
     return rc;

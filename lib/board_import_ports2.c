@@ -108,6 +108,8 @@ int imp_port_samd(struct importer *imp)
                 b->variant = use_variant ? strdup("SPIFLASH") : NULL;
                 rc = ld_build_add_words(c.lb.scripts, &c.lb.n_scripts, ld_files);
             }
+            /* samd's Makefile runs $(LD) itself: -T scripts, then the --defsym options */
+            c.lb.defsyms_last = true;
             if (!rc)
                 rc = ld_build_add(c.lb.defsyms, &c.lb.n_defsyms, "_codesize=%s", codesize);
             if (!rc)
@@ -156,12 +158,13 @@ int imp_port_nrf(struct importer *imp)
         struct board_ctx c;
         if ((rc = imp_ctx_read(imp, &c, "nrf", boards[i])))
             break;
-        /* Makefile order: board LD_FILES, [SoftDevice: none in the default build],
+        /* Makefile order: board LD_FILES, SoftDevice script (when the board sets SD),
            bootloader script, memory.ld, common.ld; LD_FILE replaces all. */
         char *sub = imp_mk_get(&c.vars, "MCU_SUB_VARIANT"), *bl = imp_mk_get(&c.vars, "BOOTLOADER");
         char *blmaj = imp_mk_get(&c.vars, "BOOTLOADER_VERSION_MAJOR"), *blmin = imp_mk_get(&c.vars, "BOOTLOADER_VERSION_MINOR");
         char *ld_files = imp_mk_get(&c.vars, "LD_FILES"), *ld_file = imp_mk_get(&c.vars, "LD_FILE");
         char *fs = imp_mk_get(&c.vars, "FS_SIZE");
+        char *sd = imp_mk_get(&c.vars, "SD"), *sdver = imp_mk_get(&c.vars, "SOFTDEV_VERSION");
         struct romfs_board *b = imp_new_board(imp, "nrf", boards[i]);
         rc = b ? ROMFS_OK : imp->err->code;
         if (!rc) {
@@ -172,6 +175,11 @@ int imp_port_nrf(struct importer *imp)
                 rc = ld_build_add_words(c.lb.scripts, &c.lb.n_scripts, ld_file);
             } else {
                 rc = ld_build_add_words(c.lb.scripts, &c.lb.n_scripts, ld_files);
+                if (!rc && *sd) { /* a board that sets SD= builds with that SoftDevice by default */
+                    for (char *q = sd; *q; q++)
+                        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+                    rc = ld_build_add(c.lb.scripts, &c.lb.n_scripts, "boards/%s_%s.ld", sd, sdver);
+                }
                 if (!rc && *bl)
                     rc = ld_build_add(c.lb.scripts, &c.lb.n_scripts, "boards/%s_%s_%s.%s.x.ld", sub, bl, blmaj, blmin);
                 if (!rc)
@@ -213,6 +221,8 @@ int imp_port_nrf(struct importer *imp)
         free(ld_files);
         free(ld_file);
         free(fs);
+        free(sd);
+        free(sdver);
         imp_ctx_free(&c);
     }
     imp_free_list(boards, n);
@@ -285,10 +295,15 @@ int imp_port_alif(struct importer *imp)
             cc.lb.port = "alif";
             cc.lb.preprocess = true; /* $(CPP) -P -E $(CFLAGS) board.ld.S */
             rc = ld_build_add_words(cc.lb.scripts, &cc.lb.n_scripts, *ld_file ? ld_file : "mcu/ensemble.ld.S");
+            /* alif.mk: CFLAGS has -D$(MCU_CORE)=1 -DCORE_$(MCU_CORE), INC has -I. and -I$(BOARD_DIR) */
+            if (!rc)
+                rc = ld_build_add(cc.lb.defines, &cc.lb.n_defines, "%s=1", cores[core]);
             if (!rc)
                 rc = ld_build_add(cc.lb.defines, &cc.lb.n_defines, "CORE_%s=1", cores[core]);
             if (!rc)
-                rc = ld_build_add(cc.lb.search, &cc.lb.n_search, ".");
+                rc = ld_build_add(cc.lb.incdirs, &cc.lb.n_incdirs, ".");
+            if (!rc)
+                rc = ld_build_add(cc.lb.incdirs, &cc.lb.n_incdirs, "boards/%s", boards[i]);
             if (!rc)
                 rc = imp_evaluate(imp, &cc.lb, b->name, &cc.res);
             size_t before = b->n_partitions;

@@ -43,6 +43,11 @@ struct romfs_partition {
     char *core;            /* multi-core boards (alif): the CPU core whose build has this
                               partition ("M55_HP", "M55_HE"); NULL: the board's only build.
                               (index, core) is unique within a board. */
+    char *link;            /* how the port's Makefile hands the linker the scripts this
+                              partition was evaluated from, in the port directory, as
+                              arguments: [-E [-D DEF]... [-I DIR]...] [--defsym N=E]...
+                              [-L DIR]... -T SCRIPT... [--defsym N=E]... (defsyms after the
+                              scripts when ld runs directly); NULL when not from a script */
 };
 
 /* A run of equal-sized erase blocks (STM32 sector maps differ across the flash). */

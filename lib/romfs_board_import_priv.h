@@ -17,6 +17,7 @@ struct importer {
     struct romfs_boards *db;
     size_t cap;
     struct romfs_error *err;
+    char *link;                   /* link arguments of the last evaluated build (for partitions) */
 };
 
 /* What a port's Makefile gives the linker for one board build. */
@@ -26,7 +27,9 @@ struct ld_build {
     char *defsyms[IMP_MAX_LIST]; size_t n_defsyms;     /* "NAME=EXPR" */
     char *defines[IMP_MAX_LIST]; size_t n_defines;     /* "NAME=VALUE" for cpp */
     char *search[IMP_MAX_LIST]; size_t n_search;       /* port-relative -L dirs */
+    char *incdirs[IMP_MAX_LIST]; size_t n_incdirs;     /* port-relative -I dirs for cpp */
     bool preprocess;
+    bool defsyms_last;                        /* ld run directly: --defsym after -T (samd) */
 };
 
 void ld_build_free(struct ld_build *b);

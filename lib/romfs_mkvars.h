@@ -51,8 +51,10 @@ void romfs_mk_free(struct romfs_mkvars *vars);
 /* Parse a make/C number with optional K/M suffix ("256K", "0x40000", "1M"). */
 bool romfs_mk_number(const char *text, uint64_t *out);
 
-/* The value text of `#define NAME value` in a C header (first occurrence, comments
- * stripped, surrounding blanks trimmed; malloc'd), or NULL if absent. */
+/* The value text of `#define NAME value` in a C header as it stands at the end of
+ * the text (a later #define replaces an earlier one, #undef NAME removes it; no
+ * #if evaluation), comments stripped, surrounding blanks trimmed; malloc'd. NULL if
+ * absent. */
 char *romfs_c_define(const char *header_text, const char *name);
 
 #endif

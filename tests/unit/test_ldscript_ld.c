@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "romfs_board.h"
 #include "romfs_ldscript.h"
 #include "unit.h"
 
@@ -23,6 +24,11 @@
 static char tmpdir[256];
 static char root[1024];
 static int checked_values;
+/* MicroPython board scripts (not fixtures): symbols the firmware's objects define
+   (ld needs them to link an empty object) and tolerance for not-evaluable symbols */
+static bool mp_mode;
+static char extra_syms[16][128];
+static int n_extra_syms;
 
 struct args {
     char *words[MAX_ARGS];
@@ -32,16 +38,11 @@ struct args {
     bool defsym_before, defsym_after;
 };
 
-static bool read_args(const char *dir, struct args *a)
+/* Split linker arguments (the `cmd` format) into a; base_dir = dir. */
+static bool parse_args(const char *dir, const char *text, struct args *a)
 {
-    char path[1400], buf[4096];
-    snprintf(path, sizeof path, "%s/cmd", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", text);
     memset(a, 0, sizeof *a);
     for (char *t = strtok(buf, " \t\n"); t && a->n < MAX_ARGS; t = strtok(NULL, " \t\n"))
         a->words[a->n++] = strdup(t);
@@ -72,6 +73,19 @@ static bool read_args(const char *dir, struct args *a)
     return a->in.n_scripts > 0 && !(a->defsym_before && a->defsym_after);
 }
 
+static bool read_args(const char *dir, struct args *a)
+{
+    char path[1400], buf[4096];
+    snprintf(path, sizeof path, "%s/cmd", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return parse_args(dir, buf, a);
+}
+
 static void free_args(struct args *a)
 {
     for (size_t i = 0; i < a->n; i++)
@@ -82,8 +96,10 @@ static void free_args(struct args *a)
 static int run_ld(const char *dir, const char *name, struct args *a, const struct romfs_ld_result *res)
 {
     char cmd[16384];
-    size_t k = (size_t)snprintf(cmd, sizeof cmd, "cd '%s' && arm-none-eabi-ld -o '%s/%s.elf' '%s/empty.o' -Map '%s/%s.map'",
-                                dir, tmpdir, name, tmpdir, tmpdir, name);
+    size_t k = (size_t)snprintf(cmd, sizeof cmd, "cd '%s' && arm-none-eabi-ld -o '%s/%s.elf' '%s/empty.o' -Map '%s/%s.map' -L '%s/libs'",
+                                dir, tmpdir, name, tmpdir, tmpdir, name, tmpdir);
+    if (n_extra_syms)
+        k += (size_t)snprintf(cmd + k, sizeof cmd - k, " '%s/extra.o'", tmpdir);
     for (size_t i = 0; i < a->n && k < sizeof cmd - 600; i++) {
         const char *w = a->words[i], *v = i + 1 < a->n ? a->words[i + 1] : "";
         if (!strcmp(w, "-T") && a->in.preprocess) {
@@ -116,6 +132,43 @@ static int run_ld(const char *dir, const char *name, struct args *a, const struc
     snprintf(cmd + k, sizeof cmd - k, " > '%s/%s.ldlog' 2>&1 && arm-none-eabi-nm '%s/%s.elf' > '%s/%s.nm'",
              tmpdir, name, tmpdir, name, tmpdir, name);
     return system(cmd);
+}
+
+/* ld stopped at "undefined symbol `X' referenced in expression" (a symbol the
+   firmware's startup code defines): add X to an object for the next try. */
+static bool undefined_in_log(const char *name)
+{
+    char path[1400], line[512];
+    snprintf(path, sizeof path, "%s/%s.ldlog", tmpdir, name);
+    FILE *f = fopen(path, "r");
+    bool added = false;
+    while (f && fgets(line, sizeof line, f)) {
+        char *p = strstr(line, "undefined symbol `");
+        if (!p)
+            continue;
+        p += 18;
+        size_t n = strcspn(p, "'");
+        if (n == 0 || n >= sizeof extra_syms[0] || n_extra_syms >= 16)
+            continue;
+        memcpy(extra_syms[n_extra_syms], p, n);
+        extra_syms[n_extra_syms++][n] = 0;
+        added = true;
+    }
+    if (f)
+        fclose(f);
+    if (!added)
+        return false;
+    snprintf(path, sizeof path, "%s/extra.s", tmpdir);
+    f = fopen(path, "w");
+    if (!f)
+        return false;
+    fprintf(f, ".text\n");
+    for (int i = 0; i < n_extra_syms; i++)
+        fprintf(f, ".global %s\n%s:\n", extra_syms[i], extra_syms[i]);
+    fclose(f);
+    char cmd[1600];
+    snprintf(cmd, sizeof cmd, "arm-none-eabi-as '%s/extra.s' -o '%s/extra.o'", tmpdir, tmpdir);
+    return system(cmd) == 0;
 }
 
 static bool in_list(const char *dir, const char *file, const char *sym)
@@ -155,15 +208,28 @@ static bool file_exists(const char *dir, const char *file)
 static struct args a;
 static struct romfs_ld_result res;
 
+static void check_link(const char *dir, const char *name);
+
 static void check_fixture(const char *name)
 {
-    char dir[1200], path[1400], line[512];
+    char dir[1200];
     snprintf(dir, sizeof dir, "%s/%s", root, name);
     bool ok_args = read_args(dir, &a);
     CHECK(ok_args);
+    check_link(dir, name);
+}
+
+/* Evaluate a (parsed into the global `a`, base directory dir) and link the same
+   scripts with arm-none-eabi-ld; every region and symbol must be equal. */
+static void check_link(const char *dir, const char *name)
+{
+    char path[1400], line[512];
     struct romfs_error err = {0};
     int rc = romfs_ld_evaluate(&a.in, &res, &err);
+    n_extra_syms = 0;
     int ld_status = run_ld(dir, name, &a, rc == ROMFS_OK ? &res : NULL);
+    while (mp_mode && ld_status != 0 && n_extra_syms < 16 && undefined_in_log(name))
+        ld_status = run_ld(dir, name, &a, rc == ROMFS_OK ? &res : NULL);
     if (file_exists(dir, "expect-error")) {
         if (in_list_prefix(dir, "expect-error", "evaluator-only")) {
             /* ld only warns here and links with a made-up number; the evaluator refuses */
@@ -225,6 +291,11 @@ static void check_fixture(const char *name)
         char type, sname[256];
         if (sscanf(line, "%llx %c %255s", &v, &type, sname) != 3 || sname[0] == '$')
             continue;
+        bool from_code = false;
+        for (int x = 0; x < n_extra_syms; x++)
+            from_code = from_code || !strcmp(extra_syms[x], sname);
+        if (from_code)
+            continue;
         seen++;
         const struct romfs_ld_symbol *s = romfs_ld_symbol_record(&res, sname);
         if (!s)
@@ -236,7 +307,7 @@ static void check_fixture(const char *name)
                        (unsigned long long)s->value, s->file, s->line);
             if (s->value != v) { fclose(f); CHECK_EQ_U(s->value, v); }
             compared++;
-        } else if (!in_list(dir, "noteval", sname)) {
+        } else if (!mp_mode && !in_list(dir, "noteval", sname)) {
             printf("    symbol %s (ld 0x%llx) reported not evaluable: %s\n", sname, v, s->why);
             fclose(f);
             CHECK(s->evaluable);
@@ -253,6 +324,85 @@ static void check_fixture(const char *name)
     CHECK_EQ_U(compared, evaluable);   /* every evaluable symbol was in ld's output */
     CHECK(compared + ld_regions > 0);  /* never pass vacuously */
     checked_values += (int)compared;
+}
+
+static void check_partition(const char *dir, const char *name, const struct romfs_partition *p)
+{
+    bool ok_args = parse_args(dir, p->link, &a);
+    CHECK(ok_args);
+    check_link(dir, name);
+    if (unit_current_failed)
+        return;
+    char sym[64];
+    uint64_t v;
+    snprintf(sym, sizeof sym, "_micropy_hw_romfs_part%d_start", p->index);
+    CHECK(romfs_ld_find_symbol(&res, sym, &v) == ROMFS_OK);
+    CHECK_EQ_U(p->start, v);
+    snprintf(sym, sizeof sym, "_micropy_hw_romfs_part%d_size", p->index);
+    if (romfs_ld_find_symbol(&res, sym, &v) != ROMFS_OK) {
+        const struct romfs_ld_region *r = p->region ? romfs_ld_find_region(&res, p->region) : NULL;
+        CHECK(r && r->origin == p->start);
+        v = r->length;
+    }
+    CHECK_EQ_U(p->size, v);
+}
+
+/* With $MICROPYTHON_TREE (the commit boards.json records): every partition of the
+   committed boards.json that came from linker scripts is linked again with
+   arm-none-eabi-ld from its recorded link arguments in the port directory; the
+   evaluator must agree with ld on every region and symbol of that link, and the
+   partition's start and size must be ld's _micropy_hw_romfs_partN_start/_size (or
+   the LENGTH of its region when the scripts give only the start, PYBD_SF6). */
+static void check_micropython_boards(void)
+{
+    const char *tree = getenv("MICROPYTHON_TREE"), *src = getenv("ROMFS_SOURCE_DIR");
+    if (!tree || !*tree) {
+        printf("    MicroPython boards: skipped: MICROPYTHON_TREE not set\n");
+        return;
+    }
+    char dbpath[1200];
+    snprintf(dbpath, sizeof dbpath, "%s/boards.json", src && *src ? src : ".");
+    struct romfs_boards db;
+    struct romfs_error err = {0};
+    if (romfs_boards_load(dbpath, &db, &err) != ROMFS_OK) {
+        printf("FAIL ld_equals_boards_json: %s\n", err.msg);
+        unit_failures++;
+        return;
+    }
+    int links = 0, partitions = 0;
+    mp_mode = true;
+    for (size_t i = 0; i < db.n; i++) {
+        const struct romfs_board *b = &db.boards[i];
+        for (size_t k = 0; k < b->n_partitions; k++) {
+            const struct romfs_partition *p = &b->partitions[k];
+            if (!p->link)
+                continue;
+            bool again = false; /* each distinct link once; every partition checked */
+            for (size_t j = 0; j <= i && !again; j++)
+                for (size_t q = 0; q < db.boards[j].n_partitions && !(j == i && q >= k); q++)
+                    if (db.boards[j].partitions[q].link && !strcmp(db.boards[j].port, b->port) &&
+                        !strcmp(db.boards[j].partitions[q].link, p->link) && db.boards[j].partitions[q].start == p->start &&
+                        db.boards[j].partitions[q].size == p->size)
+                        again = true;
+            partitions++;
+            if (again)
+                continue;
+            char dir[1400], name[300];
+            snprintf(dir, sizeof dir, "%s/ports/%s", tree, b->port);
+            snprintf(name, sizeof name, "mp_%s_%s_part%d%s%s", b->port, b->name, p->index, p->core ? "_" : "",
+                     p->core ? p->core : "");
+            unit_current_failed = 0;
+            check_partition(dir, name, p);
+            printf("%s ld_equals_boards_json_%s\n", unit_current_failed ? "FAIL" : "PASS", name + 3);
+            unit_failures += unit_current_failed;
+            romfs_ld_result_free(&res);
+            free_args(&a);
+            links++;
+        }
+    }
+    printf("    %d partitions of boards.json checked by %d distinct links with arm-none-eabi-ld\n", partitions, links);
+    mp_mode = false;
+    romfs_boards_free(&db);
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -272,7 +422,9 @@ int main(void)
         return 1;
     }
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cd '%s' && : > empty.s && arm-none-eabi-as empty.s -o empty.o", tmpdir);
+    /* empty libraries for scripts that name GROUP(-lgcc -lc -lnosys) (nrf) */
+    snprintf(cmd, sizeof cmd, "cd '%s' && : > empty.s && arm-none-eabi-as empty.s -o empty.o && mkdir libs && "
+             "for l in gcc c nosys m; do arm-none-eabi-ar rc libs/lib$l.a; done", tmpdir);
     if (system(cmd) != 0) {
         printf("FAIL setup: arm-none-eabi-as\n");
         return 1;
@@ -300,6 +452,7 @@ int main(void)
         free(names[i]);
     }
     printf("    %d region/symbol values compared with arm-none-eabi-ld over %zu fixtures\n", checked_values, n);
+    check_micropython_boards();
     if (!unit_failures) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         if (system(cmd) != 0)
