@@ -385,6 +385,32 @@ static void test_report_sanitises(void)
     romfs_report_free(&rep);
 }
 
+/* The entry point `romfs pack --board` uses: a boards.json entry by name. */
+static void test_check_image_for_board(void)
+{
+    static const char json[] =
+        "{\"schema\": 1, \"micropython\": {}, \"boards\": [{\"board\": \"B\", \"port\": \"nrf\","
+        " \"romfs\": [{\"index\": 0, \"start\": \"0x2d000\", \"size\": \"0x3000\","
+        " \"erase_block\": 1024, \"write_block\": 4, \"mmap\": true}]}]}";
+    struct romfs_boards db;
+    struct romfs_error err = { 0 };
+    CHECK_EQ_U(romfs_boards_parse(json, strlen(json), "test", &db, &err), ROMFS_OK);
+    struct spec small[] = { { "a", 100, 4 } }, big[] = { { "a", 0x3000, 4 } };
+    struct buf ok = build(small, 1), over = build(big, 1);
+    CHECK_EQ_U(romfs_check_image_for_board(ok.data, ok.len, &db, "b", 0, &err), ROMFS_OK);
+    CHECK_EQ_U(romfs_check_image_for_board(over.data, over.len, &db, "B", 0, &err), ROMFS_ERR_FBIG);
+    char want[160];
+    snprintf(want, sizeof want, "B partition 0: fits: image is %zu bytes, %zu bytes more than the "
+             "12288-byte partition at 0x0002d000", over.len, over.len - 0x3000);
+    CHECK(strstr(err.msg, want) != NULL);
+    CHECK_EQ_U(romfs_check_image_for_board(ok.data, ok.len, &db, "B", 1, &err), ROMFS_ERR_NOENT);
+    CHECK_EQ_U(romfs_check_image_for_board(ok.data, ok.len, &db, "C", 0, &err), ROMFS_ERR_NOENT);
+    CHECK(strstr(err.msg, "unknown board 'C'") != NULL);
+    romfs_boards_free(&db);
+    free(ok.data);
+    free(over.data);
+}
+
 int main(void)
 {
     RUN(test_all_pass);
@@ -398,5 +424,6 @@ int main(void)
     RUN(test_trailing_padding_counts);
     RUN(test_report_formats);
     RUN(test_report_sanitises);
+    RUN(test_check_image_for_board);
     UNIT_EXIT();
 }
