@@ -368,9 +368,8 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
              t->mmap < 0 ? "mapping unknown" : t->mmap ? "memory-mapped" : "not memory-mapped",
              t->source);
     romfs_report_set_description(report, s, desc);
-    char hex[24], pct[32];
+    char hex[24];
     snprintf(hex, sizeof hex, "0x%08" PRIx64, t->start);
-    snprintf(pct, sizeof pct, "%.1f", res->used_percent);
     romfs_report_add_property(report, s, "board", t->board);
     romfs_report_add_property_u64(report, s, "partition", (uint64_t)t->index);
     if (t->core[0])
@@ -385,7 +384,7 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
     romfs_report_add_property_u64(report, s, "write_size", res->write_size);
     romfs_report_add_property_u64(report, s, "image_size", res->image_size);
     romfs_report_add_property_u64(report, s, "free_bytes", res->free_bytes);
-    romfs_report_add_property(report, s, "used_percent", pct);
+    romfs_report_add_property_double(report, s, "used_percent", res->used_percent);
     romfs_report_add_property_u64(report, s, "max_asked_align", res->max_asked_align);
     romfs_report_add_property_u64(report, s, "misaligned_files", res->misaligned);
     for (int i = 0; i < ROMFS_CHECK_COUNT; i++)

@@ -200,6 +200,16 @@ int romfs_report_add_property_u64(struct romfs_report *r, struct romfs_report_su
     return add_prop(r, s, key, text, true);
 }
 
+int romfs_report_add_property_double(struct romfs_report *r, struct romfs_report_suite *s,
+                                     const char *key, double value)
+{
+    char text[32];
+    if (!(value == value) || value > 1e300 || value < -1e300)   /* JSON has no NaN/inf */
+        return add_prop(r, s, key, "null", true);
+    snprintf(text, sizeof text, "%.6g", value);
+    return add_prop(r, s, key, text, true);
+}
+
 void romfs_report_count(const struct romfs_report *r, size_t *passed, size_t *failed,
                         size_t *skipped)
 {

@@ -85,6 +85,8 @@ int romfs_report_add_property(struct romfs_report *r, struct romfs_report_suite 
                               const char *key, const char *value);
 int romfs_report_add_property_u64(struct romfs_report *r, struct romfs_report_suite *s,
                                   const char *key, uint64_t value);
+int romfs_report_add_property_double(struct romfs_report *r, struct romfs_report_suite *s,
+                                     const char *key, double value);   /* written with %.6g */
 
 /* Count the cases of every suite by status (any pointer may be NULL). */
 void romfs_report_count(const struct romfs_report *r, size_t *passed, size_t *failed,

@@ -77,6 +77,7 @@ assert r["ok"] is False and r["passed"] == 11 and r["failed"] == 1, r
 s0, s1 = r["suites"]
 assert s0["properties"]["start"] == 0xB0000 and s0["properties"]["size"] == 0x40000
 assert s0["properties"]["free_bytes"] == 0x40000 - s0["properties"]["write_size"]
+assert abs(s0["properties"]["used_percent"] - 100.0 * s0["properties"]["write_size"] / 0x40000) < 1e-3
 assert s1["properties"]["start_hex"] == "0x00030200"
 bad = [c for c in s1["cases"] if c["status"] == "fail"]
 assert [c["name"] for c in bad] == ["alignment"], bad
@@ -189,6 +190,22 @@ PY
     expect_stdout "FAIL erase        partition start 0x080f0200 is not on a 131072-byte erase-block boundary"
     expect_exit 2 "$ROMFS" check app.romfs --ld board.ld --partition 1
     expect_stderr "_micropy_hw_romfs_part1_start"
+    # INCLUDE through -L and a --defsym, as a port's Makefile passes them; ld decides.
+    mkdir -p inc
+    cat > inc/romfs_part.ld <<'LD'
+_micropy_hw_romfs_part0_start = ORIGIN(FLASH_ROMFS);
+_micropy_hw_romfs_part0_size = DEFINED(ROMFS_BYTES) ? ROMFS_BYTES : 16K;
+LD
+    cat > top.ld <<'LD'
+MEMORY { FLASH_ROMFS (rx) : ORIGIN = 0x10100000, LENGTH = 64K }
+INCLUDE romfs_part.ld
+LD
+    arm-none-eabi-ld -L inc --defsym ROMFS_BYTES=0x6000 -T top.ld empty.o -o linked2.elf
+    size=$(arm-none-eabi-nm linked2.elf | awk "/_micropy_hw_romfs_part0_size/ { print \$1 }")
+    expect_exit 0 "$ROMFS" check app.romfs --ld top.ld -L inc --defsym ROMFS_BYTES=0x6000 --format json
+    python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["suites"][0]["properties"]; assert (p["start"], p["size"]) == (0x10100000, int(sys.argv[2], 16)) == (0x10100000, 0x6000), p' out.txt "$size"
+    expect_exit 0 "$ROMFS" check app.romfs --ld top.ld -L inc --format json
+    python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["suites"][0]["properties"]; assert p["size"] == 16384, p' out.txt
 }
 
 # Images made by `romfs pack`: its alignment rules are what check infers back.
