@@ -253,7 +253,43 @@ LD
     expect_exit 2 "$ROMFS" check small.romfs --elf fw.elf --ld fw.ld
 }
 
+# Every board of the real boards.json (embedded; $MPBOARDS may name another) in one run:
+# a packed image with a 4096-aligned asset passes every check on every partition, and
+# the JUnit report accounts for all of them. Boards without a partition are rejected
+# with exit 2 (they need --elf/--ld).
+check_every_real_board() {
+    mkdir -p app
+    head -c 5000 /dev/zero > app/font.bin
+    printf 'print(1)\n' > app/main.py
+    expect_exit 0 "$ROMFS" pack app -o app.romfs --align-rule '*.bin=4096'
+    export ROMFS_BOARDS=${MPBOARDS:-}
+    [ -n "$ROMFS_BOARDS" ] || unset ROMFS_BOARDS
+    "$ROMFS" boards list --json > list.json
+    python3 - list.json > args.txt <<'PY'
+import json, sys
+for b in json.load(open(sys.argv[1])):
+    if b.get("partitions"):
+        print("--board", b["board"])
+PY
+    [ -s args.txt ] || { echo "boards.json has no partitions yet: nothing to check"; return 0; }
+    expect_exit 0 "$ROMFS" check app.romfs $(cat args.txt) --partition all --format junit
+    python3 - out.txt list.json <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+want = sum(b["partitions"] for b in json.load(open(sys.argv[2])))
+assert len(root.findall("testsuite")) == want, (len(root.findall("testsuite")), want)
+assert int(root.get("failures")) == 0 and int(root.get("tests")) == 6 * want
+print("partitions checked:", want)
+PY
+    nopart=$(python3 -c 'import json,sys; print(" ".join(b["board"] for b in json.load(open(sys.argv[1])) if not b.get("partitions")))' list.json)
+    for b in $nopart; do
+        expect_exit 2 "$ROMFS" check app.romfs --board "$b"
+        expect_stderr "no ROMFS partition"
+    done
+}
+
 t check_passes_on_nrf
+t check_every_real_board
 t check_misaligned_partition_start
 t check_too_big_by_two_bytes
 t check_not_mmap
