@@ -16,6 +16,7 @@
 #include "romfs_ldscript.h"
 #include "romfs_elf.h"
 #include "romfs_board.h"
+#include "romfs_board_esp32.h"
 #include "romfs_gdbremote.h"
 #include "romfs_probe.h"
 #include "romfs_swd.h"
