@@ -116,11 +116,24 @@ bench: deps-check all
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS) $(BUILD)/gen/templates.c
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 \
+  -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) -Ilib -I$(BUILD)/gen
+FUZZ_LIB_OBJ := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC)) $(BUILD)/fuzz/obj/templates.o
+# The library is compiled once with fuzzer instrumentation; each target links it.
+$(BUILD)/fuzz/obj/%.o: %.c $(HEADERS) $(BUILD)/gen/commands.h
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-	  -Ilib -I$(BUILD)/gen $< $(LIB_SRC) $(BUILD)/gen/templates.c $(PKG_LIBS) $(MBED_LIBS) -lpthread -o $@
+	@echo "  FUZZCC  $<"
+	@clang $(FUZZ_CFLAGS) -c $< -o $@
+$(BUILD)/fuzz/obj/templates.o: $(BUILD)/gen/templates.c
+	@clang $(FUZZ_CFLAGS) -c $< -o $@
+$(BUILD)/fuzz/libromfs-fuzz.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	@$(AR) rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libromfs-fuzz.a
+	@echo "  FUZZ    $@"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(BUILD)/fuzz/libromfs-fuzz.a $(PKG_LIBS) $(MBED_LIBS) -lpthread -o $@
 fuzz-build: $(FUZZ_BIN)
+# FUZZ_SECONDS is the whole budget, shared by all targets (two run at a time).
 fuzz: deps-check fuzz-build
 	@tests/tools/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
