@@ -149,6 +149,49 @@ test_model_error_reply_reported() {
     expect_stderr "rejected 'vFlashErase:8020000,4000': error E0A"
 }
 
+# --board: the partition (and the openocd/pyocd target names) come from boards.json
+test_qemu_board_partition() {
+    start_qemu
+    make_app
+    ROMFS_BOARDS=$QEMU_DIR/boards.json expect_exit 0 "$ROMFS" flash app.romfs --board MPS2_AN385 \
+        --via swd --probe gdb://127.0.0.1:$QPORT
+    dump $PART "$(stat -c %s app.romfs)" dump.bin
+    same_bytes dump.bin app.romfs
+}
+
+test_model_board_partition() {
+    make_app
+    "$MODEL" --serve --dump flash.bin > model.out &
+    local mpid=$!
+    for _ in $(seq 100); do grep -q PORT model.out && break; sleep 0.05; done
+    local port; port=$(awk '/PORT/ {print $2}' model.out)
+    ROMFS_BOARDS=$QEMU_DIR/boards.json expect_exit 0 "$ROMFS" flash app.romfs --board FIX_SWD_F4 \
+        --via swd --probe gdb://127.0.0.1:$port --reset
+    wait $mpid
+    expect_stdout "vFlash writes, erase block 16384"
+    expect_stdout "target reset and running"
+    grep -q "resets 1 detached 1" model.out || fail "not reset and detached: $(cat model.out)"
+    dd if=flash.bin of=written.bin bs=1 skip=$((0x20000)) count="$(stat -c %s app.romfs)" 2>/dev/null
+    same_bytes written.bin app.romfs
+}
+
+test_board_openocd_and_pyocd_targets() {
+    make_app
+    ROMFS_BOARDS=$QEMU_DIR/boards.json expect_exit 1 "$ROMFS" flash app.romfs --board FIX_SWD_F4 \
+        --via swd --probe openocd
+    expect_stderr "-f interface/stlink.cfg -f target/stm32f4x.cfg"
+    ROMFS_BOARDS=$QEMU_DIR/boards.json expect_exit 1 "$ROMFS" flash app.romfs --board FIX_SWD_F4 \
+        --via swd --probe pyocd
+    expect_stderr "stm32f412xg"
+}
+
+test_board_not_memory_mapped() {
+    make_app
+    ROMFS_BOARDS=$QEMU_DIR/boards.json expect_exit 2 "$ROMFS" flash app.romfs --board FIX_SWD_NOMMAP \
+        --via swd --probe gdb://127.0.0.1:1
+    expect_stderr "not memory-mapped"
+}
+
 test_connection_refused() {
     make_app
     expect_exit 1 "$ROMFS" flash app.romfs --via swd --probe gdb://127.0.0.1:$(free_port) \
@@ -227,6 +270,10 @@ t test_qemu_partition_too_small
 t test_model_vflash_via_cli
 t test_model_memory_map_refuses_partition
 t test_model_error_reply_reported
+t test_qemu_board_partition
+t test_model_board_partition
+t test_board_openocd_and_pyocd_targets
+t test_board_not_memory_mapped
 t test_connection_refused
 t test_usage_errors
 t test_openocd_without_probe
