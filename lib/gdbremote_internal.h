@@ -18,6 +18,7 @@ struct romfs_gdb {
     int binary_write;            /* X: 0 unknown, 1 works, -1 missing (use M) */
     bool running;                /* continued with `c`: no replies until halted */
     bool flash_pending;          /* vFlashErase/Write sent since the last vFlashDone */
+    uint64_t flash_pending_bytes;/* vFlashWrite bytes the server may still be holding */
     uint8_t rx[16384];
     size_t rx_pos, rx_len;
     uint8_t *tx, *raw, *reply;   /* outgoing frame, incoming raw payload, expanded reply */

@@ -31,6 +31,20 @@ static int request_ok(struct romfs_gdb *g, const void *cmd, size_t len, struct r
     return reply_is_ok(r, n) ? ROMFS_OK : gdb_error_reply(g, cmd, len, r, n, err);
 }
 
+/* Flash operations take time on the target: erasing a 128 KiB STM32F4 sector takes up to
+ * 2 s, and a server that buffers vFlashWrite programs everything at vFlashDone. Allow the
+ * per-reply timeout plus ms_per_kib for each KiB involved. */
+static int request_ok_slow(struct romfs_gdb *g, const char *cmd, size_t len, uint64_t bytes,
+                           unsigned ms_per_kib, struct romfs_error *err)
+{
+    int saved = g->timeout_ms;
+    uint64_t extra = (bytes + 1023) / 1024 * ms_per_kib;
+    g->timeout_ms = extra > 600000 ? saved + 600000 : saved + (int)extra;
+    int rc = request_ok(g, cmd, len, err);
+    g->timeout_ms = saved;
+    return rc;
+}
+
 static int flush_flash(struct romfs_gdb *g, struct romfs_error *err)
 {
     return g->flash_pending ? romfs_gdb_flash_done(g, err) : ROMFS_OK;
@@ -208,7 +222,7 @@ int romfs_gdb_flash_erase(struct romfs_gdb *g, uint64_t addr, uint64_t len,
     int cl = snprintf(cmd, sizeof cmd, "vFlashErase:%llx,%llx", (unsigned long long)addr,
                       (unsigned long long)len);
     g->flash_pending = true;
-    return request_ok(g, cmd, (size_t)cl, err);
+    return request_ok_slow(g, cmd, (size_t)cl, len, 40, err);
 }
 
 int romfs_gdb_flash_write(struct romfs_gdb *g, uint64_t addr, const void *buf, size_t len,
@@ -222,8 +236,9 @@ int romfs_gdb_flash_write(struct romfs_gdb *g, uint64_t addr, const void *buf, s
     g->flash_pending = true;
     while (len > 0) {
         size_t plen, taken = build_binary(g, "vFlashWrite:", false, addr, data, len, pkt, &plen);
-        if ((rc = request_ok(g, pkt, plen, err)) < 0)
+        if ((rc = request_ok_slow(g, (const char *)pkt, plen, taken, 50, err)) < 0)
             break;
+        g->flash_pending_bytes += taken;
         addr += taken;
         data += taken;
         len -= taken;
@@ -234,8 +249,10 @@ int romfs_gdb_flash_write(struct romfs_gdb *g, uint64_t addr, const void *buf, s
 
 int romfs_gdb_flash_done(struct romfs_gdb *g, struct romfs_error *err)
 {
+    uint64_t pending = g->flash_pending_bytes;
     g->flash_pending = false;
-    return request_ok(g, "vFlashDone", 10, err);
+    g->flash_pending_bytes = 0;
+    return request_ok_slow(g, "vFlashDone", 10, pending, 50, err);
 }
 
 /* ---- memory map ---- */
