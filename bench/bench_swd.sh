@@ -33,7 +33,7 @@ write() {
     env "$@" "$ROMFS" flash "img$kib.romfs" --via swd --probe gdb://127.0.0.1:$port \
         --address 0x21000000 --size 4M --full -q >&2 || exit 1
     t1=$(now)
-    echo "$t1 - $t0" | bc -l
+    awk "BEGIN { print $t1 - $t0 }"
 }
 rerun() {
     local t0 t1
@@ -41,15 +41,15 @@ rerun() {
     "$ROMFS" flash "img$1.romfs" --via swd --probe gdb://127.0.0.1:$port --address 0x21000000 \
         --size 4M -q >&2 || exit 1
     t1=$(now)
-    echo "$t1 - $t0" | bc -l
+    awk "BEGIN { print $t1 - $t0 }"
 }
 echo "== bench_swd (QEMU mps2-an385 gdbstub, M writes, ack mode)"
 nagle=$(write 64 ROMFS_GDB_NAGLE=1)
 fast=$(write 64 ROMFS_GDB_NAGLE=0)
-printf 'full write  64 KiB, Nagle on (baseline): %6.3f s  %8.1f KiB/s\n' "$nagle" "$(echo "64 / $nagle" | bc -l)"
+printf 'full write  64 KiB, Nagle on (baseline): %6.3f s  %8.1f KiB/s\n' "$nagle" "$(awk "BEGIN { print 64 / $nagle }")"
 printf 'full write  64 KiB, TCP_NODELAY:         %6.3f s  %8.1f KiB/s  (%.1fx faster)\n' \
-    "$fast" "$(echo "64 / $fast" | bc -l)" "$(echo "$nagle / $fast" | bc -l)"
+    "$fast" "$(awk "BEGIN { print 64 / $fast }")" "$(awk "BEGIN { print $nagle / $fast }")"
 big=$(write 1024 ROMFS_GDB_NAGLE=0)
-printf 'full write 1024 KiB, TCP_NODELAY:        %6.3f s  %8.1f KiB/s\n' "$big" "$(echo "1024 / $big" | bc -l)"
+printf 'full write 1024 KiB, TCP_NODELAY:        %6.3f s  %8.1f KiB/s\n' "$big" "$(awk "BEGIN { print 1024 / $big }")"
 same=$(rerun 1024)
-printf 're-run 1024 KiB unchanged (compare only): %6.3f s  (%.2fx the full write)\n' "$same" "$(echo "$same / $big" | bc -l)"
+printf 're-run 1024 KiB unchanged (compare only): %6.3f s  (%.2fx the full write)\n' "$same" "$(awk "BEGIN { print $same / $big }")"
