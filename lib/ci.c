@@ -254,9 +254,10 @@ int romfs_ci_run(const char *input, const struct romfs_ci_options *opt,
             romfs_report_add_property_u64(report, s, "files", stats.files);
             romfs_report_add_property_u64(report, s, "dirs", stats.dirs);
             romfs_report_add_case(report, s, "structure", ROMFS_REPORT_PASS, NULL,
-                                  "valid ROMFS image: %llu files, %llu dirs, %llu bytes",
-                                  (unsigned long long)stats.files, (unsigned long long)stats.dirs,
-                                  (unsigned long long)stats.image_size);
+                                  "valid ROMFS image: %llu bytes, %llu file%s, %llu director%s",
+                                  (unsigned long long)stats.image_size,
+                                  (unsigned long long)stats.files, stats.files == 1 ? "" : "s",
+                                  (unsigned long long)stats.dirs, stats.dirs == 1 ? "y" : "ies");
         }
         struct romfs_signature_info info;
         if (romfs_signature_find(image, size, &info, NULL) == ROMFS_OK && info.present) {
