@@ -264,6 +264,10 @@ static void check_mmap(const struct romfs_check_target *t, struct romfs_check_re
     if (t->mmap < 0)
         set_item(res, ROMFS_CHECK_MMAP, ROMFS_REPORT_SKIP,
                  "not known whether partition %d of %s is memory-mapped", t->index, t->board);
+    else if (t->mmap == 2)
+        set_item(res, ROMFS_CHECK_MMAP, ROMFS_REPORT_PASS,
+                 "mapped by the port at run time from flash offset 0x%08" PRIx64
+                 " (64K MMU pages): VfsRom uses file data in place", t->start);
     else if (t->mmap)
         set_item(res, ROMFS_CHECK_MMAP, ROMFS_REPORT_PASS,
                  "memory-mapped at 0x%08" PRIx64 ": VfsRom uses file data in place", t->start);
@@ -365,7 +369,8 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
     snprintf(desc, sizeof desc, "0x%08" PRIx64 "..0x%08" PRIx64 " (%" PRIu64 " bytes), erase block %"
              PRIu32 ", write unit %" PRIu32 ", %s; from %s",
              t->start, t->start + t->size, t->size, t->erase_block, t->write_block,
-             t->mmap < 0 ? "mapping unknown" : t->mmap ? "memory-mapped" : "not memory-mapped",
+             t->mmap < 0 ? "mapping unknown" : t->mmap == 2 ? "mapped at run time"
+                 : t->mmap ? "memory-mapped" : "not memory-mapped",
              t->source);
     romfs_report_set_description(report, s, desc);
     char hex[24];
@@ -380,7 +385,8 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
     romfs_report_add_property_u64(report, s, "size", t->size);
     romfs_report_add_property_u64(report, s, "erase_block", t->erase_block);
     romfs_report_add_property_u64(report, s, "write_block", t->write_block);
-    romfs_report_add_property(report, s, "mmap", t->mmap < 0 ? "unknown" : t->mmap ? "yes" : "no");
+    romfs_report_add_property(report, s, "mmap", t->mmap < 0 ? "unknown" : t->mmap == 2 ? "runtime"
+                                                 : t->mmap ? "yes" : "no");
     romfs_report_add_property_u64(report, s, "write_size", res->write_size);
     romfs_report_add_property_u64(report, s, "image_size", res->image_size);
     romfs_report_add_property_u64(report, s, "free_bytes", res->free_bytes);
@@ -407,6 +413,10 @@ void romfs_check_target_from_partition(const struct romfs_board *b, const struct
     t->erase_block = p->erase_block;
     t->write_block = p->write_block;
     t->mmap = p->mmap ? 1 : 0;
+    /* esp32 records the romfs partition's flash offset (mmap false), but the port maps
+       it with esp_partition_mmap() before VfsRom reads it (ports/esp32/esp32_partition.c). */
+    if (!p->mmap && b->port && strcmp(b->port, "esp32") == 0)
+        t->mmap = 2;
     t->erase_map = b->erase_map;
     t->n_erase_map = b->n_erase_map;
     snprintf(t->source, sizeof t->source, "boards.json: %s", p->source ? p->source : b->name);

@@ -47,7 +47,10 @@ struct romfs_check_target {
     uint64_t size;          /* bytes */
     uint32_t erase_block;   /* bytes; 0 = unknown (erase check skipped) */
     uint32_t write_block;   /* bytes; 0 = unknown (write check skipped) */
-    int mmap;               /* 1 memory-mapped, 0 not, -1 unknown */
+    int mmap;               /* 1 memory-mapped at start, 2 mapped by the port at run time
+                               with start a flash offset (esp32: esp_partition_mmap() maps
+                               64K MMU pages, so offsets keep their alignment), 0 not
+                               mapped, -1 unknown */
     const struct romfs_erase_range *erase_map; size_t n_erase_map;  /* borrowed; non-uniform
                                sectors (absolute addresses), or NULL: erase_block everywhere */
     char source[512];       /* where start/size came from, for messages */
