@@ -7,8 +7,9 @@
  *   1. erase block 0            -> the old header is gone, nothing mounts
  *   2. erase + program every other changed block, in runs
  *   3. verify those blocks      -> a mismatch stops here, block 0 still erased
- *   4. program block 0 (its first write unit last), sync, verify block 0; if that
- *      fails, erase block 0 again so the bad block never mounts
+ *   4. program block 0 but its first write unit, verify it with that unit still erased
+ *      (no header yet), then program the first unit, sync, verify block 0; if only that
+ *      last check fails, erase block 0 again so the bad block never mounts
  * A cut anywhere before 4 completes leaves no ROMFS header; a re-run finds the blocks
  * already written equal and writes only the rest plus block 0. */
 #include "romfs_flash.h"
@@ -152,6 +153,30 @@ static int verify_blocks(struct writer *w, uint64_t first, uint64_t count, const
     return rc;
 }
 
+/* Block 0 as programmed so far: everything but its first write unit, which is still
+ * erased. A mismatch here is caught while the partition holds no header. */
+static int verify_headless_block0(struct writer *w, struct romfs_error *err)
+{
+    uint64_t bs = w->t->erase_size;
+    uint8_t *expect = malloc(bs);
+    uint8_t want[32], (*dev)[32] = malloc(32);
+    int rc = expect && dev ? ROMFS_OK : romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    if (rc == ROMFS_OK) {
+        memcpy(expect, w->padded, bs);
+        memset(expect, 0xff, w->t->write_size);
+        romfs_sha256(expect, bs, want);
+        rc = device_hashes(w, 0, 1, dev, "verify", err);
+    }
+    if (rc == ROMFS_OK && memcmp(dev[0], want, 32) != 0)
+        rc = romfs_set_error(err, ROMFS_ERR_MISMATCH,
+                             "%s: verification failed: erase block 0 (offset 0x0) differs from the "
+                             "image after writing (the header was not written, so nothing mounts)",
+                             w->t->name);
+    free(expect);
+    free(dev);
+    return rc;
+}
+
 static int check_target(const struct romfs_target *t, size_t len, struct romfs_error *err)
 {
     if (!t->erase || !t->prog)
@@ -286,8 +311,18 @@ int romfs_flash_image(struct romfs_target *t, const uint8_t *image, size_t len,
                 goto out;
         }
     }
-    /* 4. The header block last. */
-    rc = program_block(&w, 0, err);
+    /* 4. The header block last: all of it but the first write unit, verified with that
+     *    unit still erased (no header, so nothing mounts if it is bad), then the header. */
+    if (!no_verify && w.prog_len > t->write_size) {
+        uint64_t end = bs < w.prog_len ? bs : w.prog_len;
+        rc = program_range(&w, t->write_size, end, err);
+        if (rc == ROMFS_OK)
+            rc = verify_headless_block0(&w, err);
+        if (rc == ROMFS_OK)
+            rc = program_range(&w, 0, t->write_size, err);
+    } else {
+        rc = program_block(&w, 0, err);
+    }
     if (rc != ROMFS_OK)
         goto out;
     report->blocks_written++;

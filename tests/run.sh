@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # run.sh TEST_BUILD RELEASE_BUILD: run every test, print "N passed, N failed".
 #   unit tests:  TEST_BUILD/tests/test_*   (from tests/unit/test_*.c)
 #   CLI tests:   tests/cli/test_*          (shell or python, given ROMFS=TEST_BUILD/romfs)
@@ -19,9 +19,9 @@ logs="$release_build/test-logs"
 rm -rf "$logs"; mkdir -p "$logs"
 
 jobs=$(nproc 2>/dev/null || echo 2)
-{
-    for t in "$test_build"/tests/test_*; do [ -x "$t" ] && echo "$t"; done
+{   # the slower CLI tests first, so the parallel jobs finish together
     for t in tests/cli/test_*; do [ -f "$t" ] && echo "$t"; done
+    for t in "$test_build"/tests/test_*; do [ -x "$t" ] && echo "$t"; done
 } > "$logs/list"
 
 run_one() {
@@ -41,13 +41,8 @@ run_one() {
     fi
     echo "$name $((end - start))s" >> "$logs/times"
 }
-# (dash exits on `export -f`: a special builtin error is fatal there, even with ||)
-[ -n "${BASH_VERSION:-}" ] && export -f run_one
-if [ -n "${BASH_VERSION:-}" ]; then
-    xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {} "$logs" < "$logs/list"
-else
-    while read -r t; do run_one "$t" "$logs"; done < "$logs/list"
-fi
+export -f run_one
+xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {} "$logs" < "$logs/list"
 
 if [ "${ROMFS_SKIP_FUZZ:-0}" != 1 ] && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
     if make --no-print-directory -s BUILD="$release_build" fuzz-build > "$logs/fuzz-build.log" 2>&1; then
