@@ -40,6 +40,12 @@ static const char pack_help[] =
     "      --tree              print the tree as it is packed\n"
     "      --json              print a JSON summary (files, dirs, sizes, SHA-256)\n"
     "      --manifest FILE     write every file's path, data offset, size and SHA-256\n"
+    "      --board BOARD       check the image against BOARD's ROMFS partition (as\n"
+    "                          `romfs check` does) and write nothing unless it passes\n"
+    "      --partition N       which of the board's partitions (default 0)\n"
+    "      --dfu OUT.dfu, --uf2 OUT.uf2, --hex OUT.hex\n"
+    "                          also write the image placed at the partition's address\n"
+    "                          (--board) or at --address ADDR, as `romfs convert` does\n"
     "  -q, --quiet             print nothing on success\n"
     "\n"
     "Sizes accept 0x hex and K/M suffixes (1024-based). With --align 1 and no\n"
@@ -49,7 +55,7 @@ static const char pack_help[] =
 enum {
     OPT_ALIGN = 256, OPT_ALIGN_RULE, OPT_EXCLUDE, OPT_NO_DEFAULT_EXCLUDES, OPT_MPY_CROSS,
     OPT_MPY_CROSS_ARG, OPT_PAD_TO, OPT_SIZE_LIMIT, OPT_REPRODUCIBLE, OPT_TREE, OPT_JSON,
-    OPT_MANIFEST,
+    OPT_MANIFEST, OPT_BOARD, OPT_PARTITION, OPT_DFU, OPT_UF2, OPT_HEX, OPT_ADDRESS,
 };
 
 static const struct option pack_options[] = {
@@ -67,6 +73,12 @@ static const struct option pack_options[] = {
     { "tree", no_argument, NULL, OPT_TREE },
     { "json", no_argument, NULL, OPT_JSON },
     { "manifest", required_argument, NULL, OPT_MANIFEST },
+    { "board", required_argument, NULL, OPT_BOARD },
+    { "partition", required_argument, NULL, OPT_PARTITION },
+    { "dfu", required_argument, NULL, OPT_DFU },
+    { "uf2", required_argument, NULL, OPT_UF2 },
+    { "hex", required_argument, NULL, OPT_HEX },
+    { "address", required_argument, NULL, OPT_ADDRESS },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -156,7 +168,10 @@ static void print_json_summary(FILE *out, const char *image, const struct romfs_
 int cmd_pack(int argc, char **argv)
 {
     struct romfs_pack_options opt = { .align = 4 };
-    const char *out = NULL, *manifest = NULL;
+    const char *out = NULL, *manifest = NULL, *board = NULL;
+    struct romfs_outfile_paths outfiles = { NULL, NULL, NULL, NULL };
+    uint64_t address = 0, partition = 0;
+    bool have_address = false;
     bool tree = false, json = false, quiet = false;
     struct romfs_align_rule *rules = calloc((size_t)argc, sizeof *rules);
     const char **excludes = calloc((size_t)argc, sizeof *excludes);
@@ -217,6 +232,23 @@ int cmd_pack(int argc, char **argv)
         case OPT_TREE: tree = true; break;
         case OPT_JSON: json = true; break;
         case OPT_MANIFEST: manifest = optarg; break;
+        case OPT_BOARD: board = optarg; break;
+        case OPT_PARTITION:
+            if (!cli_parse_size(optarg, &partition) || partition > 7) {
+                status = cli_usage_error("pack", "--partition %s: expected 0 to 7", optarg);
+                goto done;
+            }
+            break;
+        case OPT_DFU: outfiles.dfu = optarg; break;
+        case OPT_UF2: outfiles.uf2 = optarg; break;
+        case OPT_HEX: outfiles.hex = optarg; break;
+        case OPT_ADDRESS:
+            if (!cli_parse_size(optarg, &address)) {
+                status = cli_usage_error("pack", "--address %s: not an address", optarg);
+                goto done;
+            }
+            have_address = true;
+            break;
         case 'q': quiet = true; break;
         case 'h': fputs(pack_help, stdout); status = EXIT_OK; goto done;
         default: status = cli_usage_error("pack", "unknown option"); goto done;
@@ -254,15 +286,47 @@ int cmd_pack(int argc, char **argv)
         opt.on_entry_ctx = &tp;
         fputs("/\n", report);
     }
+    bool want_outfiles = outfiles.dfu || outfiles.uf2 || outfiles.hex;
+    if (want_outfiles && !board && !have_address) {
+        status = cli_usage_error("pack", "--dfu/--uf2/--hex need --board or --address");
+        free(default_out);
+        goto done;
+    }
+    /* Checked or converted images are built in memory (they fit a partition), checked,
+       and only then written; otherwise the image streams straight to OUT. */
+    bool in_memory = board || want_outfiles;
     opt.digest = json || manifest;
     opt.file_digests = manifest != NULL;
-    opt.to_fd = to_stdout;
+    opt.to_fd = to_stdout && !in_memory;
     opt.out_fd = STDOUT_FILENO;
     struct romfs_pack_result res;
     struct romfs_error err = { 0, "" };
-    int rc = romfs_pack_dir(dir, to_stdout ? NULL : out, &opt, &res, NULL, &err);
+    uint8_t *image = NULL;
+    int rc = romfs_pack_dir(dir, to_stdout || in_memory ? NULL : out, &opt, &res,
+                            in_memory ? &image : NULL, &err);
+    if (!rc && board)
+        rc = romfs_check_image_for_board(image, (size_t)res.output_size, NULL, board,
+                                         (int)partition, &err);
+    if (!rc && in_memory) {
+        if (to_stdout)
+            rc = fwrite(image, 1, (size_t)res.output_size, stdout) == res.output_size
+                     ? ROMFS_OK : romfs_set_error(&err, ROMFS_ERR_IO, "cannot write standard output");
+        else
+            rc = romfs_write_file_atomic(out, image, (size_t)res.output_size, &err);
+    }
+    if (!rc && want_outfiles) {
+        struct romfs_placement where;
+        if (board)
+            rc = romfs_placement_for_board_name(NULL, board, (int)partition, &where, &err);
+        else
+            romfs_placement_at(address, &where);
+        if (!rc)
+            rc = romfs_write_outfiles(image, (size_t)res.output_size, &where, &outfiles, &err);
+    }
+    free(image);
     if (rc) {
         status = cli_fail(&err);
+        romfs_pack_result_free(&res);   /* safe when pack itself failed */
         free(default_out);
         goto done;
     }

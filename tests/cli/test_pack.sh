@@ -295,7 +295,35 @@ PY
     same_bytes m.romfs r.romfs
 }
 
+pack_checks_against_a_board() {
+    make_app app
+    export ROMFS_BOARDS="$FIXTURES/check/boards.json"
+    $ROMFS pack app -o ok.romfs --board FIX_NRF52840 -q
+    $ROMFS verify ok.romfs --against app -q
+    expect_exit 1 $ROMFS pack app -o big.romfs --board FIX_TINY
+    expect_stderr "FIX_TINY"
+    expect_stderr "bytes more than"
+    no_partial_output big.romfs
+    expect_exit 2 $ROMFS pack app -o x.romfs --board NO_SUCH_BOARD
+    no_partial_output x.romfs
+}
+
+pack_writes_dfu_uf2_hex_at_the_partition() {
+    make_app app
+    $ROMFS pack app -o a.romfs --address 0x08020000 --dfu a.dfu --hex a.hex -q
+    dfu-suffix --check a.dfu > /dev/null
+    arm-none-eabi-objcopy -I ihex -O binary a.hex a.bin
+    same_bytes a.bin a.romfs
+    arm-none-eabi-objcopy -I ihex -O srec a.hex a.srec
+    grep -q '^S3..08020000' a.srec || fail "hex not placed at 0x08020000: $(head -2 a.srec)"
+    expect_exit 2 $ROMFS pack app -o b.romfs --uf2 b.uf2
+    expect_stderr "need --board or --address"
+    no_partial_output b.romfs
+}
+
 t pack_default_name_and_read_back
+t pack_checks_against_a_board
+t pack_writes_dfu_uf2_hex_at_the_partition
 t round_trip_extract_identical
 t names_255_bytes_and_utf8
 t thousand_entries_in_one_dir
