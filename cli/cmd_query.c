@@ -12,7 +12,7 @@ CLI_COMMAND(query, "show a connected board's ROMFS partitions and the images in 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: romfs query [--port PORT] [--baud N] [--json]\n"
+            "usage: romfs query [--port PORT] [--baud N] [--json] [--list]\n"
             "\n"
             "Asks a MicroPython board over its REPL about its ROMFS partitions: for each, its\n"
             "size and erase block size, the device API (rom_ioctl memoryview or partition\n"
@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "      --baud N      baud rate for UART boards (default 115200)\n"
             "      --timeout MS  longest silence accepted from the device (default 5000)\n"
             "      --json        machine-readable output\n"
+            "      --list        also list every file under /rom, as the device sees it\n"
             "  -h, --help        this help\n"
             "\n"
             "Exit status: 0 answered, 1 the device did not answer or failed, 2 usage error.\n");
@@ -36,7 +37,34 @@ static void hex(const uint8_t *d, size_t n, char *out)
         sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-static void print_json(const struct romfs_device_info *info, const char *port)
+/* Lines "d 0 PATH/" / "- SIZE PATH" from romfs_repl_list_rom into a JSON array. */
+static cJSON *files_to_json(const struct romfs_buf *files)
+{
+    cJSON *arr = cJSON_CreateArray();
+    const char *p = files->data, *end = files->data + files->len;
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        char line[1024];
+        unsigned long long size;
+        char type;
+        int path_at = 0;
+        snprintf(line, sizeof line, "%.*s", (int)n, p);
+        if (sscanf(line, "%c %llu %n", &type, &size, &path_at) >= 2 && path_at > 0) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "path", line + path_at);
+            cJSON_AddStringToObject(o, "type", type == 'd' ? "dir" : "file");
+            if (type != 'd')
+                cJSON_AddNumberToObject(o, "size", (double)size);
+            cJSON_AddItemToArray(arr, o);
+        }
+        p += n + 1;
+    }
+    return arr;
+}
+
+static void print_json(const struct romfs_device_info *info, const char *port,
+                       const struct romfs_buf *files)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "port", port);
@@ -63,6 +91,8 @@ static void print_json(const struct romfs_device_info *info, const char *port)
         cJSON_AddStringToObject(o, "head", h);
         cJSON_AddItemToArray(parts, o);
     }
+    if (files)
+        cJSON_AddItemToObject(root, "rom_files", files_to_json(files));
     char *text = cJSON_Print(root);
     puts(text);
     free(text);
@@ -108,12 +138,12 @@ int cmd_query(int argc, char **argv)
     static const struct option options[] = {
         { "port", required_argument, NULL, 'p' }, { "baud", required_argument, NULL, 'b' },
         { "timeout", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "list", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *port = NULL;
     uint32_t baud = 0;
     int timeout_ms = 0;
-    bool json = false;
+    bool json = false, list = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:h", options, NULL)) != -1) {
@@ -122,6 +152,7 @@ int cmd_query(int argc, char **argv)
         case 'b': baud = (uint32_t)strtoul(optarg, NULL, 0); break;
         case 't': timeout_ms = atoi(optarg); break;
         case 'j': json = true; break;
+        case 'l': list = true; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: return cli_usage_error("query", "unknown option");
         }
@@ -144,13 +175,21 @@ int cmd_query(int argc, char **argv)
         rc = romfs_repl_session_open(s, &ropt, &ses, &err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_query(ses, true, &info, &err);
+    struct romfs_buf files = { 0 };
+    if (rc == ROMFS_OK && list && info.n_partitions > 0 && info.partitions[0].valid)
+        rc = romfs_repl_list_rom(ses, &files, &err);
     romfs_repl_session_close(ses);
     romfs_serial_close(s);
-    if (rc != ROMFS_OK)
+    if (rc != ROMFS_OK) {
+        free(files.data);
         return cli_fail(&err);
+    }
     if (json)
-        print_json(&info, port);
+        print_json(&info, port, list ? &files : NULL);
     else
         print_text(&info, port);
+    if (list && files.len && !json)
+        printf("/rom:\n%.*s", (int)files.len, (const char *)files.data);
+    free(files.data);
     return EXIT_OK;
 }

@@ -237,6 +237,20 @@ int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_b
     return rc;
 }
 
+int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_buf *out,
+                        struct romfs_error *err)
+{
+    int rc = repl_execf(ses, out, 0, err, "_rf_tree()");
+    if (rc != ROMFS_OK)
+        return romfs_error_prefix(err, "listing /rom");
+    size_t k = 0;   /* the device ends lines with \r\n */
+    for (size_t i = 0; i < out->len; i++)
+        if (out->data[i] != '\r')
+            out->data[k++] = out->data[i];
+    out->len = k;
+    return ROMFS_OK;
+}
+
 int romfs_repl_find_port(const char *board_repl_usb, char *path, size_t path_cap,
                          struct romfs_error *err)
 {

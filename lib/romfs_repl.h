@@ -114,6 +114,11 @@ void romfs_repl_target_stats(const struct romfs_target *t, struct romfs_repl_sta
 int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_buf *out,
                                   struct romfs_error *err);
 
+/* List every entry below /rom as the device's own VfsRom sees it, one per line:
+ * "d 0 PATH/" or "- SIZE PATH", sorted, into out. */
+int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_buf *out,
+                        struct romfs_error *err);
+
 /* Find the board's serial port when no --port is given: USB VID:PID from board_repl_usb
  * ("f055:9800", may be NULL) and MicroPython's common ids. ROMFS_ERR_DEVICE if none,
  * ROMFS_ERR_INVAL if several match (the message lists them). */

@@ -100,3 +100,12 @@ def _rf_sync():
 def _rf_ls():
     import os
     print("\n".join(sorted(os.listdir("/rom"))))
+def _rf_tree(d="/rom", p=""):
+    import os
+    for e in sorted(os.ilistdir(d)):
+        n = p + e[0]
+        if e[1] & 0x4000:
+            print("d", 0, n + "/")
+            _rf_tree(d + "/" + e[0], n + "/")
+        else:
+            print("-", e[3], n)
