@@ -524,7 +524,8 @@ static const struct {
     const char *port;
     int (*fn)(struct importer *);
 } port_importers[] = {
-    { "alif", imp_port_alif },       { "esp8266", imp_port_esp8266 }, { "mimxrt", imp_port_mimxrt },
+    { "alif", imp_port_alif },       { "esp32", imp_port_esp32 },     { "esp8266", imp_port_esp8266 },
+    { "mimxrt", imp_port_mimxrt },   { "rp2", imp_port_rp2 },
     { "nrf", imp_port_nrf },         { "qemu", imp_port_qemu },       { "renesas-ra", imp_port_renesas_ra },
     { "samd", imp_port_samd },       { "stm32", imp_port_stm32 },
 };

@@ -128,5 +128,7 @@ int imp_port_renesas_ra(struct importer *imp);
 int imp_port_alif(struct importer *imp);
 int imp_port_esp8266(struct importer *imp);
 int imp_port_qemu(struct importer *imp);
+int imp_port_rp2(struct importer *imp);   /* board_import_geom.c: geometry only */
+int imp_port_esp32(struct importer *imp);
 
 #endif

@@ -32,11 +32,68 @@ lint_fixed_layout_is_clean() {
     expect_stdout "0 errors"
 }
 
-# Needs a MicroPython tree at commit 1c3c201: prints SKIP (never PASS) without one.
+# Needs a MicroPython tree at the commit boards.json records (an archive has no .git,
+# so the recorded commit id is passed in): prints "skipped", never PASS, without one.
 import_matches_committed_boards_json_if_MICROPYTHON_TREE() {
-    if [ -z "${MICROPYTHON_TREE:-}" ]; then echo "SKIP: MICROPYTHON_TREE not set" >&2; return 0; fi
-    "$ROMFS" boards import "$MICROPYTHON_TREE" --commit 1c3c201 -o got.json
+    commit=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["micropython"]["commit"])' \
+             "$ROMFS_SOURCE_DIR/boards.json")
+    "$ROMFS" boards import "$MICROPYTHON_TREE" --commit "$commit" -o got.json
     same_bytes got.json "$ROMFS_SOURCE_DIR/boards.json"
+}
+
+# The facts issue 3 lists, against the committed (and embedded) boards.json.
+committed_boards_json_has_the_issue_facts() {
+    expect_exit 0 "$ROMFS" boards list --json
+    python3 - "$ROMFS_SOURCE_DIR/boards.json" <<'PY'
+import json, sys, collections
+d = json.load(open(sys.argv[1]))
+emb = json.load(open("out.txt"))
+B = {b["board"]: b for b in d["boards"]}
+rom = [b for b in d["boards"] if b["romfs"]]
+ports = collections.Counter(b["port"] for b in rom)
+assert dict(ports) == {"stm32": 10, "mimxrt": 13, "samd": 13, "nrf": 23, "renesas-ra": 7, "alif": 2,
+                       "esp8266": 1, "qemu": 6}, ports
+assert len(rom) == 75 and sum(len(b["romfs"]) for b in rom) == 79
+geo = [b for b in d["boards"] if not b["romfs"]]
+assert geo and all(b["port"] in ("rp2", "esp32") and b.get("romfs_option") for b in geo)
+assert {"rp2", "esp32"} <= {b["port"] for b in geo}
+assert d["micropython"]["commit"].startswith("1c3c201")
+def part(name, i=0, core=None):
+    ps = [p for p in B[name]["romfs"] if p["index"] == i and p.get("core") == core]
+    assert len(ps) == 1, (name, i, core)
+    return int(ps[0]["start"], 16), int(ps[0]["size"], 16)
+K = 1024
+for b in rom:
+    if b["port"] == "mimxrt":
+        want = 512 * K if b["board"] in ("MIMXRT1170_EVK", "SEEED_ARCH_MIX") else 256 * K
+        assert part(b["board"])[1] == want, b["board"]
+assert "MIMXRT1050_EVK" not in B
+for b in rom:
+    if b["port"] != "samd":
+        continue
+    s, z = part(b["board"])
+    if b["mcu"].startswith("SAMD21"):
+        assert z == 12 * K and s + z == 256 * K, b   # the upper end of the 256K flash
+    elif b["mcu"].startswith("SAMD51") and b["mcu"][7:9] == "19":
+        assert z == 64 * K, b
+    elif b["mcu"].startswith("SAMD51") and b["mcu"][7:9] == "20":
+        assert z == 256 * K, b
+    else:
+        raise AssertionError(b["mcu"])
+for name, kib in {"EK_RA4M1": 12, "RA4M1_CLICKER": 12, "EK_RA4W1": 64, "EK_RA6M1": 64, "EK_RA6M2": 256,
+                  "VK_RA6M5": 384, "ARDUINO_PORTENTA_C33": 256}.items():
+    assert part(name)[1] == kib * K, name
+nrf = {"NRF51822": 12, "NRF52832": 128, "NRF52840": 256, "NRF9160": 256}
+for b in rom:
+    if b["port"] == "nrf":
+        assert part(b["board"])[1] == nrf[b["mcu"]] * K, b["board"]
+assert part("ALIF_ENSEMBLE", 0, "M55_HP") == (0xc1000000, 16 << 20)
+assert part("ALIF_ENSEMBLE", 1, "M55_HP") == part("ALIF_ENSEMBLE", 0, "M55_HE") == (0x8047e000, 1 << 20)
+assert part("ESP8266_GENERIC-FLASH_2M_ROMFS") == (0x402b0000, 0x50000)
+assert part("PYBD_SF2") == (0x90100000, 0x100000)
+# the binary's embedded copy is this file
+assert len(emb) == len(d["boards"]), (len(emb), len(d["boards"]))
+PY
 }
 
 boards_usage_errors() {
@@ -51,6 +108,7 @@ boards_usage_errors() {
 t lint_catches_vk_ra6m5_romfs_overrun
 t lint_catches_portenta_c33_firmware_on_bootloader
 t lint_fixed_layout_is_clean
+t committed_boards_json_has_the_issue_facts
 if [ -n "${MICROPYTHON_TREE:-}" ]; then t import_matches_committed_boards_json_if_MICROPYTHON_TREE
-else echo "SKIP import_matches_committed_boards_json_if_MICROPYTHON_TREE (MICROPYTHON_TREE not set)"; fi
+else echo "import_matches_committed_boards_json_if_MICROPYTHON_TREE skipped: MICROPYTHON_TREE not set"; fi
 t boards_usage_errors
