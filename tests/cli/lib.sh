@@ -1,5 +1,7 @@
 # lib.sh: sourced by tests/cli/test_*.sh. Each test is a shell function run in a
 # subshell with `set -e`; `t NAME` runs it and prints "PASS NAME" or "FAIL NAME".
+# Any failing command fails the test, except a bare `! cmd` (bash never exits on a
+# negated command): write `! cmd || fail "why"`.
 #
 # Environment from tests/run.sh: ROMFS (binary under test), ROMFS_SOURCE_DIR (repo).
 set -u
@@ -15,7 +17,11 @@ t() {
     local name=$1 log="$TESTS_TMP/$1.log"
     local dir="$TESTS_TMP/$1.d"
     mkdir -p "$dir"
-    if (cd "$dir" && set -e && "$name") >"$log" 2>&1; then
+    # Not inside `if` or `&&`: bash ignores set -e there, and every assertion but the
+    # last would go unnoticed.
+    (set -e; cd "$dir"; "$name") >"$log" 2>&1
+    local rc=$?
+    if [ "$rc" = 0 ]; then
         echo "PASS $name"
     else
         echo "FAIL $name"

@@ -248,7 +248,7 @@ LD
     mkimage small.romfs a:100:4
     mkimage big.romfs a:5000:4
     expect_exit 0 "$ROMFS" check small.romfs --elf fw.elf --board FIX_NRF52840
-    expect_stdout "fw.elf partition 0"
+    expect_stdout "from fw.elf: _micropy_hw_romfs_part0_start/_size"
     expect_stdout "PASS erase"
     # boards.json says 256K, this firmware says 4K: the firmware wins.
     expect_exit 1 "$ROMFS" check big.romfs --elf fw.elf --board FIX_NRF52840

@@ -45,8 +45,8 @@ test_dfu_file_checked_by_dfu_util() {
     grep -q "0x08020000" out.txt || fail "address not printed"
     grep -q "1209:abcd" out.txt || fail "device not printed"
     dfu-suffix --check out.dfu > suffix.txt 2>&1 || { cat suffix.txt; fail "dfu-suffix --check failed"; }
-    grep -qi "vendor ID: 0x1209" suffix.txt || { cat suffix.txt; fail "dfu-suffix sees another vendor"; }
-    grep -qi "product ID: 0xabcd" suffix.txt || { cat suffix.txt; fail "dfu-suffix sees another product"; }
+    grep -qiE "vendor id:[[:space:]]*0x1209" suffix.txt || { cat suffix.txt; fail "dfu-suffix sees another vendor"; }
+    grep -qiE "product id:[[:space:]]*0xabcd" suffix.txt || { cat suffix.txt; fail "dfu-suffix sees another product"; }
     # dfu-prefix knows the TI Stellaris and NXP LPC prefixes: it must not mistake the
     # DfuSe prefix for one of them, and it re-checks the suffix
     dfu-prefix --check out.dfu > prefix.txt 2>&1 || { cat prefix.txt; fail "dfu-prefix --check failed"; }
@@ -102,8 +102,8 @@ test_uf2_family_from_mcu_and_flag() {
 
 test_uf2_needs_family() {
     make_image img.romfs
-    expect_exit 2 "$ROMFS" convert img.romfs --uf2 out.uf2 --board TEST_F4 --db "$DB"
-    expect_stderr "no UF2 family known for board TEST_F4"
+    expect_exit 2 "$ROMFS" convert img.romfs --uf2 out.uf2 --address 0x10000000
+    expect_stderr "UF2 family"
     assert_file_absent out.uf2
     expect_exit 2 "$ROMFS" convert img.romfs --uf2 out.uf2 --address 0x1000 --family esp8266
     expect_stderr "unknown UF2 family 'esp8266'"

@@ -207,6 +207,7 @@ invalid_utf8_name_refused() {
 }
 
 unreadable_file_and_dir() {
+    chmod 755 "$TESTS_TMP"   # the unprivileged user must reach the test directory
     make_app app
     chmod 000 app/assets/logo.bin
     chmod 755 . ; chmod -R a+rX app 2>/dev/null || true; chmod 000 app/assets/logo.bin
@@ -226,7 +227,7 @@ unreadable_file_and_dir() {
 disk_full() {
     make_app app
     head -c 200000 /dev/urandom > app/assets/big.bin
-    expect_exit 1 $ROMFS pack app -o - > /dev/full
+    expect_exit 1 sh -c '"$0" pack app -o - > /dev/full' "$ROMFS"
     expect_stderr "No space left"
     mkdir small
     if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs small 2>/dev/null; then
@@ -257,11 +258,11 @@ mpy_cross_compiles_in_parallel_without_touching_source() {
     diff -r app app.orig   # the source tree is never written
     grep -q 'main.py -> main.mpy' tree.txt
     $ROMFS ls -R a.romfs > l
-    grep -qx 'main.mpy' l; ! grep -q 'main.py' l
+    grep -qx 'main.mpy' l; ! grep -q 'main.py' l || fail "main.py packed uncompiled"
     grep -qx 'lib/pkg/__init__.mpy' l
     # a .mpy beside a .py wins: packed as is, the .py left out
     [ "$($ROMFS cat a.romfs lib/pkg/util.mpy)" = precompiled ]
-    ! grep -qx 'lib/pkg/util.py' l
+    ! grep -qx 'lib/pkg/util.py' l || fail "util.py packed beside its .mpy"
     # the stand-in records its arguments and the source name in its output
     $ROMFS cat a.romfs main.mpy | grep -q 'arch=armv6m source=main.py'
 }

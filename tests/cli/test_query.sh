@@ -32,7 +32,7 @@ no_list_without_an_image() {
     start_sim
     $ROMFS query --port "$port" --list > q.txt
     grep -q 'no valid ROMFS\|not a valid\|no ROMFS' q.txt || fail "$(cat q.txt)"
-    ! grep -q '^/rom:' q.txt
+    ! grep -q '^/rom:' q.txt || fail "listed files without an image"
 }
 
 t device_lists_what_was_flashed
