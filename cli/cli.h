@@ -50,7 +50,9 @@ int cli_write_file_atomic(const char *path, const void *data, size_t len, struct
 /* Whether stdout/stderr is a terminal (progress bars only then). */
 bool cli_stderr_is_tty(void);
 
-/* Format n bytes as "12345 (12.1 KiB)" into buf. */
+/* Format n bytes as "12345 (12.1 KiB)" (or "12 B") into buf. */
 const char *cli_human_size(uint64_t n, char *buf, size_t bufsize);
+/* Format n bytes compactly, "12.1 KiB" (or "12 B"), into buf. */
+const char *cli_short_size(uint64_t n, char *buf, size_t bufsize);
 
 #endif

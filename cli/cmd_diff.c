@@ -39,17 +39,17 @@ static void print_text(const struct romfs_diff *d, const char *a, const char *b)
             if (e->is_dir)
                 printf("+ %s/\n", e->path);
             else
-                printf("+ %s (%s)\n", e->path, cli_human_size(e->new_size, s1, sizeof s1));
+                printf("+ %s (%s)\n", e->path, cli_short_size(e->new_size, s1, sizeof s1));
             break;
         case ROMFS_DIFF_REMOVED:
             if (e->is_dir)
                 printf("- %s/\n", e->path);
             else
-                printf("- %s (%s)\n", e->path, cli_human_size(e->old_size, s1, sizeof s1));
+                printf("- %s (%s)\n", e->path, cli_short_size(e->old_size, s1, sizeof s1));
             break;
         case ROMFS_DIFF_CHANGED:
             printf("M %s%s (%s -> %s, %+lld)\n", e->path, slash,
-                   cli_human_size(e->old_size, s1, sizeof s1), cli_human_size(e->new_size, s2, sizeof s2),
+                   cli_short_size(e->old_size, s1, sizeof s1), cli_short_size(e->new_size, s2, sizeof s2),
                    (long long)e->new_size - (long long)e->old_size);
             break;
         }

@@ -198,3 +198,14 @@ const char *cli_human_size(uint64_t n, char *buf, size_t bufsize)
         snprintf(buf, bufsize, "%llu (%.1f MiB)", (unsigned long long)n, (double)n / (1024 * 1024));
     return buf;
 }
+
+const char *cli_short_size(uint64_t n, char *buf, size_t bufsize)
+{
+    if (n < 1024)
+        snprintf(buf, bufsize, "%llu B", (unsigned long long)n);
+    else if (n < 1024 * 1024)
+        snprintf(buf, bufsize, "%.1f KiB", (double)n / 1024);
+    else
+        snprintf(buf, bufsize, "%.1f MiB", (double)n / (1024 * 1024));
+    return buf;
+}
