@@ -2,6 +2,7 @@
  * romfs_layout.h for the rules). */
 #include "romfs_layout.h"
 
+#include <ctype.h>
 #include <cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +14,19 @@
 #define LAYOUT_TEMPLATE "ld/romfs_memory.ld.in"
 
 /* Start of the erase block containing addr, and its size (0 if unknown). */
+
+/* A MEMORY region name for the fragment: the board's own when it is a linker identifier,
+ * else `fallback` (rp2/esp32 entries describe their regions in words). */
+static const char *ld_region_name(const char *name, const char *fallback)
+{
+    if (!name || !*name || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
+        return fallback;
+    for (const char *c = name; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.')
+            return fallback;
+    return name;
+}
+
 static uint64_t erase_floor(const struct romfs_board *b, uint64_t addr, uint64_t *block)
 {
     for (size_t i = 0; i < b->n_erase_map; i++) {
@@ -109,7 +123,7 @@ static int plan_external(const struct romfs_board *b, const struct romfs_partiti
                                b->name, size - (avail_end - p0->start), kib(size, a, sizeof a),
                                p0->device ? p0->device : "external", plan->romfs.name, p0->start,
                                kib(avail_end - p0->start, c, sizeof c));
-    plan->firmware.name = b->text_region ? b->text_region : "FLASH_APP";
+    plan->firmware.name = ld_region_name(b->text_region, "FLASH_APP");
     plan->firmware.start = b->text_size ? b->text_start : b->flash_base;
     plan->firmware.size = b->text_size ? b->text_size : b->flash_size;
     if (req->firmware_size_given) {
@@ -131,7 +145,7 @@ static int plan_external(const struct romfs_board *b, const struct romfs_partiti
                                plan->firmware.name);
     plan->firmware_free = plan->firmware.start + plan->firmware.size - plan->firmware_needed_end;
     if (b->fs_size) {
-        plan->fs.name = b->fs_region ? b->fs_region : "FLASH_FS";
+        plan->fs.name = ld_region_name(b->fs_region, "FLASH_FS");
         plan->fs.start = b->fs_start;
         plan->fs.size = b->fs_size;
         plan->fs_erase_block = erase_at(b, b->fs_start);
@@ -227,7 +241,7 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
                                    kib(span, c, sizeof c), fw_start, top_what);
         fs_start = floor_aligned(b, flash_end - fs_size, 1);
     }
-    plan->fs.name = b->fs_region ? b->fs_region : "FLASH_FS";
+    plan->fs.name = ld_region_name(b->fs_region, "FLASH_FS");
     plan->fs.start = fs_start;
     plan->fs.size = flash_end - fs_start;
     plan->fs_erase_block = fs_size ? erase_at(b, fs_start) : 0;
@@ -249,7 +263,7 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
     plan->romfs.size = fs_start - romfs_start;
     plan->romfs_erase_block = erase_at(b, romfs_start);
 
-    plan->firmware.name = b->text_region ? b->text_region : "FLASH_APP";
+    plan->firmware.name = ld_region_name(b->text_region, "FLASH_APP");
     plan->firmware.start = fw_start;
     plan->firmware.size = romfs_start - fw_start;
     if (romfs_start < fw_start || plan->firmware_needed_end > romfs_start) {

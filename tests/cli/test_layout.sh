@@ -179,6 +179,28 @@ layout_usage_errors() {
     expect_stdout "MEMORY"
 }
 
+# Every board in the built-in database whose layout fits gives a fragment ld accepts,
+# with the romfs symbols where the plan says.
+layout_fragments_link_for_every_board() {
+    need_arm
+    unset ROMFS_BOARDS
+    arm-none-eabi-as /dev/null -o code.o
+    linked=0
+    for b in $("$ROMFS" boards list | awk '{print $2}'); do
+        "$ROMFS" layout --board "$b" --romfs-size 64K --fs-size 0 -o frag.ld 2>/dev/null || continue
+        "$ROMFS" layout --board "$b" --romfs-size 64K --fs-size 0 --json > plan.json
+        printf 'INCLUDE frag.ld\nSECTIONS { .text : { *(.text) } }\n' > wrap.ld
+        arm-none-eabi-ld -T wrap.ld code.o -o linked.elf 2> ld.err || fail "$b: $(cat ld.err)"
+        got=$(arm-none-eabi-nm linked.elf | awk '/_micropy_hw_romfs_part0_start/ {print $1}')
+        want=$(python3 -c 'import json,sys; print("%08x" % json.load(open(sys.argv[1]))["romfs"]["start"])' plan.json)
+        [ "$got" = "$want" ] || fail "$b: ld puts the ROMFS at $got, the plan at $want"
+        linked=$((linked + 1))
+    done
+    echo "fragments linked: $linked"
+    [ "$linked" -ge 50 ] || fail "only $linked boards planned"
+}
+
+t layout_fragments_link_for_every_board
 t layout_nrf_links_as_claimed
 t layout_refuses_with_shortfall
 t layout_stm32_sectors
