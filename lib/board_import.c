@@ -177,33 +177,17 @@ static char *link_args(const struct ld_build *b)
 int imp_evaluate(struct importer *imp, const struct ld_build *b, const char *board, struct romfs_ld_result *res)
 {
     const char *scripts[IMP_MAX_LIST], *search[IMP_MAX_LIST + 1];
-    char *owned[2 * IMP_MAX_LIST + 1];
-    size_t n_owned = 0;
-    int rc = ROMFS_OK;
     char *portdir = imp_path(imp, "ports/%s", b->port);
     if (!portdir)
         return romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
-    owned[n_owned++] = portdir;
-    for (size_t i = 0; i < b->n_scripts; i++) {
-        char *s = imp_printf("%s/%s", portdir, b->scripts[i]);
-        if (!s) {
-            rc = romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        owned[n_owned++] = s;
-        scripts[i] = s;
-    }
+    /* Scripts and -L directories stay port-relative: the evaluator resolves them against
+       base_dir (the port directory, where make runs ld), so a relative tree path works too. */
+    for (size_t i = 0; i < b->n_scripts; i++)
+        scripts[i] = b->scripts[i];
     /* make runs in the port directory: INCLUDE resolves there first, then -L dirs. */
-    search[0] = portdir;
-    for (size_t i = 0; i < b->n_search; i++) {
-        char *s = imp_printf("%s/%s", portdir, b->search[i]);
-        if (!s) {
-            rc = romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        owned[n_owned++] = s;
-        search[i + 1] = s;
-    }
+    search[0] = ".";
+    for (size_t i = 0; i < b->n_search; i++)
+        search[i + 1] = b->search[i];
     struct romfs_ld_input in = {
         .scripts = scripts, .n_scripts = b->n_scripts,
         .search_dirs = search, .n_search_dirs = b->n_search + 1,
@@ -215,16 +199,14 @@ int imp_evaluate(struct importer *imp, const struct ld_build *b, const char *boa
         .base_dir = portdir,
         .address_bits = 32,
     };
-    rc = romfs_ld_evaluate(&in, res, imp->err);
+    int rc = romfs_ld_evaluate(&in, res, imp->err);
     if (rc)
         romfs_error_prefix(imp->err, "%s board %s", b->port, board);
     free(imp->link);
     imp->link = rc ? NULL : link_args(b);
     if (!rc && !imp->link)
         rc = romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
-out:
-    for (size_t i = 0; i < n_owned; i++)
-        free(owned[i]);
+    free(portdir);
     return rc;
 }
 
