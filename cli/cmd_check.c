@@ -14,8 +14,9 @@ static void usage(FILE *out)
 {
     fprintf(out,
 "usage: romfs check IMAGE --board BOARD [--board BOARD...] [--partition N|all]\n"
-"                   [--elf FIRMWARE | --ld SCRIPT [--ld SCRIPT...] [-L DIR] [--defsym N=EXPR]\n"
-"                    [--cpp] [-D NAME[=VALUE]]] [--format text|json|junit|github]\n"
+"                   [--elf FIRMWARE | --partition-table TABLE | --ld SCRIPT [--ld SCRIPT...]\n"
+"                    [-L DIR] [--defsym N=EXPR] [--cpp] [-D NAME[=VALUE]]]\n"
+"                   [--format text|json|junit|github]\n"
 "\n"
 "Check a ROMFS image against the ROMFS partition of one or more boards:\n"
 "  structure  the image is a valid ROMFS filesystem (strict verify)\n"
@@ -32,6 +33,12 @@ static void usage(FILE *out)
 "Where the partition comes from (strongest first):\n"
 "  --elf FIRMWARE   the _micropy_hw_romfs_partN_start/_size symbols of a built firmware;\n"
 "                   with --board, that board supplies erase/write unit and mapping\n"
+"  --partition-table TABLE\n"
+"                   esp32: the data partition labelled 'romfs' of an ESP-IDF partition\n"
+"                   table, CSV (partitions-4MiB-romfs.csv) or binary (partition-table.bin,\n"
+"                   MD5 checked), told apart by content; its start is a flash offset the\n"
+"                   port maps at run time; erase block 4096, write unit from --board\n"
+"                   (an esp32 board) or 4\n"
 "  --ld SCRIPT      linker scripts, evaluated as ld would (repeat in -T order); -L DIR\n"
 "                   for INCLUDE, --defsym NAME=EXPR, --cpp to preprocess with -D defines\n"
 "  --board BOARD    boards.json (embedded; $ROMFS_BOARDS names another file); may repeat\n"
@@ -45,7 +52,8 @@ static void usage(FILE *out)
 "  -o FILE          write the report to FILE instead of standard output\n"
 "\n"
 "Exit status: 0 every check passed, 1 a check failed, 2 usage or input error.\n"
-"Example: romfs check app.romfs --board PYBD_SF2 --board NUCLEO_H743ZI --format junit\n");
+"Example: romfs check app.romfs --board PYBD_SF2 --board NUCLEO_H743ZI --format junit\n"
+"         romfs check app.romfs --partition-table partitions-4MiB-romfs.csv --board ESP32_GENERIC\n");
 }
 
 #define MAX_LIST 1024   /* values per repeatable option */
@@ -58,6 +66,7 @@ struct check_args {
     const char *defsyms[MAX_LIST]; size_t n_defsyms;
     const char *defines[MAX_LIST]; size_t n_defines;
     const char *elf;
+    const char *table;
     const char *core;
     const char *output;
     bool cpp;
@@ -78,7 +87,7 @@ static bool push(const char **list, size_t *n, const char *value)
 static int parse_args(int argc, char **argv, struct check_args *a)
 {
     enum { OPT_BOARD = 256, OPT_PARTITION, OPT_ELF, OPT_LD, OPT_DEFSYM, OPT_CPP, OPT_FORMAT, OPT_CAP,
-           OPT_CORE };
+           OPT_CORE, OPT_TABLE };
     static const struct option longopts[] = {
         { "board", required_argument, NULL, OPT_BOARD },
         { "partition", required_argument, NULL, OPT_PARTITION },
@@ -89,6 +98,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         { "format", required_argument, NULL, OPT_FORMAT },
         { "align-cap", required_argument, NULL, OPT_CAP },
         { "core", required_argument, NULL, OPT_CORE },
+        { "partition-table", required_argument, NULL, OPT_TABLE },
         { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -110,6 +120,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         case OPT_CPP: a->cpp = true; break;
         case OPT_ELF: a->elf = optarg; break;
         case OPT_CORE: a->core = optarg; break;
+        case OPT_TABLE: a->table = optarg; break;
         case 'o': a->output = optarg; break;
         case OPT_PARTITION: {
             char *end;
@@ -145,16 +156,19 @@ static int parse_args(int argc, char **argv, struct check_args *a)
     if (optind + 1 < argc)
         return cli_usage_error("check", "one IMAGE at a time ('%s' is extra)", argv[optind + 1]);
     a->image = argv[optind];
-    if (a->elf && a->n_scripts)
-        return cli_usage_error("check", "--elf and --ld both name the partition; give one");
-    if (!a->n_boards && !a->elf && !a->n_scripts)
-        return cli_usage_error("check", "say where the partition is: --board, --elf or --ld");
-    if ((a->elf || a->n_scripts) && a->n_boards > 1)
-        return cli_usage_error("check", "--elf/--ld describe one build: give at most one --board");
-    if (a->core && (a->all_partitions || a->elf || a->n_scripts))
-        return cli_usage_error("check", "--core picks one boards.json partition: not with --partition all, --elf or --ld");
+    if ((a->elf != NULL) + (a->n_scripts != 0) + (a->table != NULL) > 1)
+        return cli_usage_error("check", "--elf, --ld and --partition-table each name the partition; give one");
+    if (!a->n_boards && !a->elf && !a->n_scripts && !a->table)
+        return cli_usage_error("check", "say where the partition is: --board, --elf or --ld (esp32: --partition-table)");
+    if ((a->elf || a->n_scripts || a->table) && a->n_boards > 1)
+        return cli_usage_error("check", "--elf/--ld/--partition-table describe one build: give at most one --board");
+    if (a->core && (a->all_partitions || a->elf || a->n_scripts || a->table))
+        return cli_usage_error("check", "--core picks one boards.json partition: not with --partition all, --elf, --ld "
+                               "or --partition-table");
     if ((a->elf || a->n_scripts) && a->all_partitions)
         return cli_usage_error("check", "--partition all needs boards.json; name the index");
+    if (a->table && (a->all_partitions || a->partition != 0))
+        return cli_usage_error("check", "an esp32 partition table has one ROMFS partition (index 0): drop --partition");
     if (!a->n_scripts && (a->n_dirs || a->n_defsyms || a->n_defines || a->cpp))
         return cli_usage_error("check", "-L, --defsym, -D and --cpp apply to --ld scripts only");
     return 0;
@@ -166,14 +180,16 @@ static int collect_targets(const struct check_args *a, const struct romfs_boards
 {
     struct romfs_error err = { 0 };
     *n_targets = 0;
-    if (a->elf || a->n_scripts) {
+    if (a->elf || a->n_scripts || a->table) {
         const struct romfs_board *b = NULL;
         if (a->n_boards && !(b = romfs_boards_find(db, a->boards[0]))) {
             cli_error("unknown board '%s' (see 'romfs boards list')", a->boards[0]);
             return EXIT_USAGE;
         }
         int rc;
-        if (a->elf) {
+        if (a->table) {
+            rc = romfs_check_target_from_partition_table(a->table, b, &targets[0], &err);
+        } else if (a->elf) {
             rc = romfs_check_target_from_elf(a->elf, a->partition, b, &targets[0], &err);
         } else {
             struct romfs_ld_input in = {

@@ -1,10 +1,13 @@
-/* check_sources.c: check targets from a firmware ELF or linker scripts (the partition
- * the user's actual build defines), with geometry from the board database. */
+/* check_sources.c: check targets from a firmware ELF, linker scripts or an esp32
+ * partition table (the partition the user's actual build defines), with geometry from
+ * the board database. */
 #include "romfs_check.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "romfs_board_esp32.h"
 #include "romfs_elf.h"
 
 static void target_geometry_from_board(struct romfs_check_target *t, const struct romfs_board *b,
@@ -99,3 +102,36 @@ int romfs_check_target_from_ld(const struct romfs_ld_input *in, int index,
     return rc;
 }
 
+
+int romfs_check_target_from_partition_table(const char *path, const struct romfs_board *b,
+                                            struct romfs_check_target *t, struct romfs_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (b && (!b->port || strcmp(b->port, "esp32") != 0))
+        return romfs_set_error(err, ROMFS_ERR_INVAL,
+                               "board %s is a %s board: partition tables describe esp32 boards", b->name,
+                               b->port ? b->port : "non-esp32");
+    struct romfs_esp32_table table;
+    struct romfs_partition p;
+    memset(&p, 0, sizeof p);
+    int rc = romfs_esp32_table_load(path, &table, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_esp32_table_romfs(&table, path, &p, err);
+    if (rc == ROMFS_OK && b && b->flash_size && p.start + p.size > b->flash_size)
+        rc = romfs_set_error(err, ROMFS_ERR_RANGE,
+                             "%s: romfs partition 0x%08" PRIx64 "+0x%" PRIx64 " ends past the %" PRIu64
+                             "-byte flash of board %s", path, p.start, p.size, b->flash_size, b->name);
+    if (rc == ROMFS_OK) {
+        snprintf(t->board, sizeof t->board, "%s", b && b->name ? b->name : base_name(path));
+        t->index = 0;
+        t->start = p.start;
+        t->size = p.size;
+        t->erase_block = 4096;   /* esp32 SPI flash sector */
+        t->write_block = b && b->write_block ? b->write_block : 4;
+        t->mmap = 2;             /* flash offset, mapped by esp_partition_mmap() at run time */
+        snprintf(t->source, sizeof t->source, "%s", p.source ? p.source : path);
+    }
+    romfs_partition_clear(&p);
+    romfs_esp32_table_free(&table);
+    return rc;
+}

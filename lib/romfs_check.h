@@ -137,6 +137,18 @@ int romfs_check_target_from_ld(const struct romfs_ld_input *in, int index,
                                const struct romfs_board *b, struct romfs_check_target *t,
                                struct romfs_error *err);
 
+/* The ROMFS partition of an esp32 partition table at `path` (binary when it starts with
+ * 0x50 0xAA, else CSV; romfs_board_esp32.h): the data partition labelled "romfs", as
+ * the esp32 port mounts it. start is its flash offset and mmap is 2 (the port maps it
+ * with esp_partition_mmap() at run time); erase block 4096 (SPI flash sector); write
+ * unit from b (an esp32 board of boards.json, may be NULL) or 4. The label is b's name,
+ * else the table's file name; source names the table row/entry. ROMFS_ERR_NOENT when
+ * the table has no romfs partition (or the file is missing), ROMFS_ERR_CORRUPT for a
+ * malformed table (bad row, bad magic, MD5 mismatch), ROMFS_ERR_INVAL when b is not an
+ * esp32 board, ROMFS_ERR_RANGE when the partition ends past b's flash. */
+int romfs_check_target_from_partition_table(const char *path, const struct romfs_board *b,
+                                            struct romfs_check_target *t, struct romfs_error *err);
+
 /* For `romfs pack --board`: check data[0..len) against partition `index` of `board_name`
  * in the board database (db NULL: romfs_boards_load(NULL)). Returns ROMFS_OK when every
  * check passes, else the romfs_check_image code with err naming board, partition and
