@@ -3,6 +3,7 @@
 
 #include "romfs_board_import.h"
 #include "romfs_board_lint.h"
+#include "romfs_check.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -16,7 +17,7 @@ CLI_COMMAND(boards, "the board database: list, show, import from MicroPython, li
 
 static const char boards_usage[] =
     "usage: romfs boards list [--port PORT] [--json] [--db FILE]\n"
-    "       romfs boards show BOARD [--json] [--db FILE]\n"
+    "       romfs boards show BOARD [--json] [--db FILE] [--partition-table TABLE]\n"
     "       romfs boards import MICROPYTHON_TREE [-o FILE] [--port PORT] [--version V] [--commit C]\n"
     "       romfs boards lint [--json] [--port PORT] [MICROPYTHON_TREE | SCRIPT...]\n"
     "\n"
@@ -44,6 +45,9 @@ static const char boards_usage[] =
     "  --port PORT   only boards of this port (stm32, mimxrt, samd, nrf, renesas-ra, alif,\n"
     "                esp8266, qemu)\n"
     "  --db FILE     read this boards.json instead of the built-in one\n"
+    "  --partition-table TABLE\n"
+    "                (show, esp32 boards) also show the ROMFS partition of this ESP-IDF\n"
+    "                partition table (CSV or binary), as `romfs check --partition-table` uses it\n"
     "  -o FILE       (import) write here instead of stdout\n";
 
 static int usage_ok(void)
@@ -53,7 +57,7 @@ static int usage_ok(void)
 }
 
 struct opts {
-    const char *port, *db, *out, *version, *commit;
+    const char *port, *db, *out, *version, *commit, *table;
     bool json;
     char **args;
     int n_args;
@@ -81,6 +85,8 @@ static int parse_opts(const char *sub, int argc, char **argv, struct opts *o, bo
             slot = &o->db;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             slot = &o->out;
+        } else if (strcmp(a, "--partition-table") == 0) {
+            slot = &o->table;
         } else if (strcmp(a, "--version") == 0) {
             slot = &o->version;
         } else if (strcmp(a, "--commit") == 0) {
@@ -169,6 +175,12 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
         cli_error("unknown board '%s' (try 'romfs boards list')", o->args[0]);
         return EXIT_USAGE;
     }
+    struct romfs_check_target table_part;
+    struct romfs_error err = { 0 };
+    if (o->table && romfs_check_target_from_partition_table(o->table, b, &table_part, &err)) {
+        cli_error("%s", err.msg);
+        return EXIT_USAGE;
+    }
     if (o->json) {
         struct romfs_boards one = *db;
         one.boards = (struct romfs_board *)b;
@@ -178,6 +190,19 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
         free(text);
         cJSON *boards = root ? cJSON_GetObjectItem(root, "boards") : NULL;
         cJSON *item = boards ? cJSON_DetachItemFromArray(boards, 0) : NULL;
+        if (item && o->table) {
+            cJSON *t = cJSON_AddObjectToObject(item, "partition_table_romfs");
+            char hexs[32];
+            if (t) {
+                cJSON_AddStringToObject(t, "table", o->table);
+                cJSON_AddStringToObject(t, "start", hx(hexs, sizeof hexs, table_part.start));
+                cJSON_AddNumberToObject(t, "size", (double)table_part.size);
+                cJSON_AddNumberToObject(t, "erase_block", table_part.erase_block);
+                cJSON_AddNumberToObject(t, "write_block", table_part.write_block);
+                cJSON_AddStringToObject(t, "mmap", "runtime");
+                cJSON_AddStringToObject(t, "source", table_part.source);
+            }
+        }
         char *s = item ? cJSON_Print(item) : NULL;
         cJSON_Delete(item);
         cJSON_Delete(root);
@@ -208,6 +233,12 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
     if (!b->n_partitions)
         printf("romfs:        none in the default build%s%s\n", b->romfs_option ? "; enable with " : "",
                b->romfs_option ? b->romfs_option : "");
+    if (o->table) {
+        printf("romfs part0 (table): %s..%s, %s, erase %u, write %u, flash offset mapped at run time\n",
+               hx(a, sizeof a, table_part.start), hx(c, sizeof c, table_part.start + table_part.size),
+               cli_human_size(table_part.size, sz, sizeof sz), table_part.erase_block, table_part.write_block);
+        printf("  source:     %s\n", table_part.source);
+    }
     for (size_t i = 0; i < b->n_partitions; i++) {
         const struct romfs_partition *p = &b->partitions[i];
         printf("romfs part%d%s%s: %s..%s, %s, erase %u, write %u, %s%s%s\n", p->index, p->core ? " " : "",
@@ -307,7 +338,9 @@ int cmd_boards(int argc, char **argv)
         free(o.args);
         return help ? usage_ok() : rc;
     }
-    if (strcmp(sub, "import") == 0) {
+    if (o.table && strcmp(sub, "show") != 0) {
+        rc = cli_usage_error("boards", "--partition-table applies to 'boards show' only");
+    } else if (strcmp(sub, "import") == 0) {
         rc = do_import(&o);
     } else if (strcmp(sub, "lint") == 0) {
         rc = cmd_boards_lint(&o);

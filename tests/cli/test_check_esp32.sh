@@ -152,6 +152,22 @@ usage_errors() {
     expect_stderr "ends past the 4194304-byte flash of board ESP32_GENERIC"
 }
 
+boards_show_partition_table() {
+    write_csv t.csv
+    csv_to_bin t.csv t.bin
+    expect_exit 0 "$ROMFS" boards show ESP32_GENERIC --partition-table t.csv
+    expect_stdout "romfs part0 (table): 0x001e0000..0x00200000, 131072 (128.0 KiB), erase 4096, write 4"
+    expect_stdout "source:     t.csv:5: romfs partition (data, subtype 0x8f)"
+    expect_exit 0 "$ROMFS" boards show esp32_generic --partition-table t.bin --json
+    python3 -c "
+import json; p = json.load(open('out.txt'))['partition_table_romfs']
+assert (p['start'], p['size'], p['erase_block']) == ('0x001e0000', 131072, 4096), p
+"
+    write_csv none.csv no
+    expect_exit 2 "$ROMFS" boards show ESP32_GENERIC --partition-table none.csv
+    expect_stderr "none.csv: no partition of type data labelled \"romfs\""
+}
+
 t csv_image_fits
 t csv_image_one_byte_too_big
 t binary_table_same_result_as_csv
@@ -159,3 +175,4 @@ t no_romfs_partition
 t corrupted_md5_refused
 t misaligned_romfs_in_binary_table
 t usage_errors
+t boards_show_partition_table
