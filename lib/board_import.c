@@ -198,6 +198,7 @@ int imp_evaluate(struct importer *imp, const struct ld_build *b, const char *boa
         .defsyms_last = b->defsyms_last,
         .base_dir = portdir,
         .address_bits = 32,
+        .cpp_cache = imp->cpp_cache,
     };
     int rc = romfs_ld_evaluate(&in, res, imp->err);
     if (rc)
@@ -518,6 +519,7 @@ int romfs_boards_import(const char *tree, const struct romfs_import_options *opt
     memset(out, 0, sizeof *out);
     struct importer imp = { .tree = tree, .db = out, .err = err };
     char *ports = imp_path(&imp, "ports");
+    int rc = ROMFS_OK;
     struct stat st;
     bool ok = ports && stat(ports, &st) == 0 && S_ISDIR(st.st_mode);
     free(ports);
@@ -534,7 +536,10 @@ int romfs_boards_import(const char *tree, const struct romfs_import_options *opt
         free(dir);
         if (!present)
             continue; /* a partial tree (e.g. a fixture) need not hold every port */
-        int rc = port_importers[i].fn(&imp);
+        imp.cpp_cache = romfs_ld_cpp_cache_new();   /* NULL only means no reuse */
+        rc = port_importers[i].fn(&imp);
+        romfs_ld_cpp_cache_free(imp.cpp_cache);
+        imp.cpp_cache = NULL;
         free(imp.link);
         imp.link = NULL;
         if (rc) {

@@ -93,6 +93,83 @@ static bool find_script(struct ld_reader *r, const char *name, char *out, size_t
     return false;
 }
 
+struct cpp_cache_entry {
+    char *key;      /* the preprocessor's argv, joined with '\n' */
+    char *data;
+    size_t size;
+};
+
+struct romfs_ld_cpp_cache {
+    struct cpp_cache_entry *e;
+    size_t n, cap;
+};
+
+struct romfs_ld_cpp_cache *romfs_ld_cpp_cache_new(void)
+{
+    return calloc(1, sizeof(struct romfs_ld_cpp_cache));
+}
+
+void romfs_ld_cpp_cache_free(struct romfs_ld_cpp_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->e[i].key);
+        free(c->e[i].data);
+    }
+    free(c->e);
+    free(c);
+}
+
+static char *join_argv(char *const *argv)
+{
+    size_t n = 1;
+    for (size_t i = 0; argv[i]; i++)
+        n += strlen(argv[i]) + 1;
+    char *key = malloc(n), *p = key;
+    for (size_t i = 0; key && argv[i]; i++)
+        p += sprintf(p, "%s\n", argv[i]);
+    if (key)
+        *p = '\0';
+    return key;
+}
+
+/* A copy of cached output for key, or false. */
+static bool cache_get(const struct romfs_ld_cpp_cache *c, const char *key, char **data, size_t *size)
+{
+    for (size_t i = 0; c && key && i < c->n; i++)
+        if (strcmp(c->e[i].key, key) == 0) {
+            if (!(*data = malloc(c->e[i].size + 1)))
+                return false;
+            memcpy(*data, c->e[i].data, c->e[i].size + 1);
+            *size = c->e[i].size;
+            return true;
+        }
+    return false;
+}
+
+/* Remember a copy (best effort: no memory only means no reuse). Takes ownership of key. */
+static void cache_put(struct romfs_ld_cpp_cache *c, char *key, const char *data, size_t size)
+{
+    char *copy = malloc(size + 1);
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        struct cpp_cache_entry *ne = realloc(c->e, cap * sizeof *ne);
+        if (ne) {
+            c->e = ne;
+            c->cap = cap;
+        }
+    }
+    if (!copy || c->n == c->cap) {
+        free(copy);
+        free(key);
+        return;
+    }
+    memcpy(copy, data, size);
+    copy[size] = '\0';
+    c->e[c->n++] = (struct cpp_cache_entry){ key, copy, size };
+}
+
 /* Run `$CC -E -x c -D... path` and capture its output (with line markers). */
 static int preprocess(struct ld_reader *r, const char *path, char **data, size_t *size)
 {
@@ -105,6 +182,7 @@ static int preprocess(struct ld_reader *r, const char *path, char **data, size_t
     char **argv = calloc(nargs + 1, sizeof *argv);
     char **defs = calloc(n_defs + 1, sizeof *defs);
     int rc = ROMFS_OK, out_pipe[2] = {-1, -1};
+    char *key = NULL;
     FILE *errf = tmpfile();
     if (!argv || !defs || !errf) {
         rc = romfs_set_error(r->err, ROMFS_ERR_NOMEM, "%s: cannot set up the preprocessor", path);
@@ -141,6 +219,9 @@ static int preprocess(struct ld_reader *r, const char *path, char **data, size_t
     }
     argv[k++] = (char *)path;
     argv[k] = NULL;
+    key = in->cpp_cache ? join_argv(argv) : NULL;
+    if (key && cache_get(in->cpp_cache, key, data, size))
+        goto done;   /* key is freed there */
     if (pipe(out_pipe) != 0) {
         rc = romfs_set_errno(r->err, ROMFS_ERR_IO, errno, "%s: pipe", path);
         goto done;
@@ -179,7 +260,12 @@ static int preprocess(struct ld_reader *r, const char *path, char **data, size_t
         *data = NULL;
         rc = romfs_set_error(r->err, ROMFS_ERR_TOOL, "%s: the C preprocessor '%s' failed: %s", path, cc, msg);
     }
+    if (rc == ROMFS_OK && key) {
+        cache_put(in->cpp_cache, key, *data, *size);
+        key = NULL;
+    }
 done:
+    free(key);
     if (out_pipe[0] >= 0)
         close(out_pipe[0]);
     if (out_pipe[1] >= 0)

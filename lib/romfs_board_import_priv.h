@@ -18,6 +18,7 @@ struct importer {
     size_t cap;
     struct romfs_error *err;
     char *link;                   /* link arguments of the last evaluated build (for partitions) */
+    struct romfs_ld_cpp_cache *cpp_cache; /* preprocessor output shared by the boards of a port */
 };
 
 /* What a port's Makefile gives the linker for one board build. */

@@ -52,7 +52,14 @@ struct romfs_ld_input {
     const char *base_dir;     /* the directory the linker runs in (a port's directory):
                                  relative scripts and INCLUDEs are looked up there first; NULL = cwd */
     unsigned address_bits;    /* 32: report values modulo 2^32 as an ELF32 link does; 0 = 64 */
+    struct romfs_ld_cpp_cache *cpp_cache; /* optional: reuse preprocessor output for an identical
+                                 command line (same script, defines, -I dirs) across evaluations */
 };
+
+/* A cache of C-preprocessor output, for evaluating many boards in one process (the
+ * scripts must not change while it is in use). NULL without memory. */
+struct romfs_ld_cpp_cache *romfs_ld_cpp_cache_new(void);
+void romfs_ld_cpp_cache_free(struct romfs_ld_cpp_cache *cache);
 
 struct romfs_ld_result {
     struct romfs_ld_region *regions; size_t n_regions;  /* in declaration order */
