@@ -1,6 +1,7 @@
 /* sign.c: ECDSA P-256 image signatures in a trailing ROMFS padding record (mbedTLS).
  * The record layout and the signed message are defined in romfs_sign.h. */
 #include "romfs_sign.h"
+#include "romfs_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,43 +69,8 @@ static void rng_free(struct rng *r)
 static int read_whole_file(const char *path, const char *what, uint8_t **data, size_t *size,
                            struct romfs_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
-                               "cannot open %s %s", what, path);
-    size_t cap = 4096, len = 0;
-    uint8_t *buf = malloc(cap + 1);
-    int code = ROMFS_OK;
-    while (buf) {
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    if (!buf)
-        code = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory reading %s", path);
-    else if (ferror(f)) {
-        code = romfs_set_errno(err, errno == EISDIR ? ROMFS_ERR_ISDIR : ROMFS_ERR_IO, errno,
-                               "cannot read %s %s", what, path);
-        free(buf);
-    }
-    fclose(f);
-    if (code != ROMFS_OK)
-        return code;
-    buf[len] = 0; /* PEM parsing wants a NUL after the text */
-    *data = buf;
-    *size = len;
-    return ROMFS_OK;
+    int rc = romfs_read_file(path, data, size, err);   /* NUL-terminated, as PEM parsing wants */
+    return rc ? romfs_error_prefix(err, "%s", what) : ROMFS_OK;
 }
 
 /* Write data to path through "path.tmp" + rename, with the given mode. */
@@ -603,6 +569,25 @@ static int plan_layout(const uint8_t *data, size_t image_size, size_t header_wid
                            "cannot grow the image header without moving aligned indirect file data");
 }
 
+/* A file whose data lies in [lo, hi): re-signing rewrites those bytes. */
+struct data_overlap {
+    size_t lo, hi;
+    bool hit;
+    char path[256];
+};
+
+static int find_data_overlap(void *ctx, const char *path, const struct romfs_entry *e, int depth)
+{
+    struct data_overlap *o = ctx;
+    (void)depth;
+    if (e->type != ROMFS_ENTRY_FILE || e->data_size == 0 || e->data_offset >= o->hi ||
+        e->data_offset + e->data_size <= o->lo)
+        return 0;
+    snprintf(o->path, sizeof o->path, "%s", path);
+    o->hit = true;
+    return 1;
+}
+
 int romfs_sign_image(const uint8_t *data, size_t size, const struct romfs_key *key,
                      uint8_t **out, size_t *out_size, struct romfs_signature_info *info,
                      struct romfs_error *err)
@@ -624,6 +609,18 @@ int romfs_sign_image(const uint8_t *data, size_t size, const struct romfs_key *k
                                    "byte at offset %zu after the image record (which ends at %zu) is "
                                    "0x%02x, not 0xff padding; signing would leave it unsigned",
                                    i, old.image_size, data[i]);
+    if (old.present) {
+        /* Indirect data may point anywhere in the payload, even into the old record. */
+        struct data_overlap o = { old.record_offset, old.image_size, false, "" };
+        struct romfs_image img;
+        if (romfs_image_open(&img, data, size, NULL) == ROMFS_OK)
+            romfs_image_walk(&img, NULL, find_data_overlap, &o, NULL);
+        if (o.hit)
+            return romfs_set_error(err, ROMFS_ERR_CORRUPT,
+                                   "file '/%s' keeps its data inside the old signature record at "
+                                   "offset %zu; re-signing would change the file", o.path,
+                                   old.record_offset);
+    }
     size_t kept_end = old.present ? old.record_offset : old.image_size; /* bytes kept from data */
     size_t kept_payload = kept_end - payload_start;
     struct sign_layout l = { 0 };

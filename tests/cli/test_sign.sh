@@ -274,6 +274,18 @@ test_flash_require_signed() {
     fi
 }
 
+# Found by fuzz_signature: a file whose indirect data points into the old signature
+# record would silently change if the record were replaced.
+test_resign_refuses_file_data_inside_old_signature() {
+    "$ROMFS" keygen dev >/dev/null
+    cp "$FIXTURES/sign/indirect_into_old_signature.romfs" in.romfs
+    python3 "$PY_READER" in.romfs | grep -q '^file lib/a.py 120 '
+    expect_exit 2 "$ROMFS" sign in.romfs --key dev.pem -o out.romfs
+    expect_stderr "lib/a.py' keeps its data inside the old signature record"
+    assert_file_absent out.romfs
+    same_bytes in.romfs "$FIXTURES/sign/indirect_into_old_signature.romfs"
+}
+
 t test_keygen_writes_pair
 t test_sign_verify_roundtrip
 t test_signed_image_reads_identically
@@ -284,3 +296,4 @@ t test_openssl_keys_pem_and_der
 t test_sign_bad_inputs
 t test_pad_to_fill_is_kept_and_checked
 t test_flash_require_signed
+t test_resign_refuses_file_data_inside_old_signature
