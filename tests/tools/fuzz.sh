@@ -19,6 +19,10 @@ for bin in "$dir"/fuzz_*; do
         else
             echo "FAIL $name"
             grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$work/$name.log" | head -20 | sed 's/^/    /'
+            keep="$dir/artifacts/$name"; mkdir -p "$keep"
+            cp "$work/$name"/crash-* "$work/$name"/leak-* "$work/$name"/timeout-* "$keep/" 2>/dev/null
+            cp "$work/$name.log" "$keep/"
+            echo "    inputs and log kept in $keep (reproduce: $bin $keep/crash-...)"
         fi
     ) &
 done
