@@ -41,11 +41,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * are accepted). Returns false on junk or overflow. */
 bool cli_parse_size(const char *text, uint64_t *out);
 
-/* Read a whole file (or "-" for stdin) into memory. */
-int cli_read_file(const char *path, uint8_t **data, size_t *size, struct romfs_error *err);
 
-/* Write data to path through a temporary file and rename (no partial file on failure). */
-int cli_write_file_atomic(const char *path, const void *data, size_t len, struct romfs_error *err);
 
 /* Whether stdout/stderr is a terminal (progress bars only then). */
 bool cli_stderr_is_tty(void);

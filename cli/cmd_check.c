@@ -261,7 +261,7 @@ int cmd_check(int argc, char **argv)
     int exit_code = targets ? collect_targets(&a, &db, targets, &n_targets) : EXIT_FAIL;
     uint8_t *image = NULL;
     size_t len = 0;
-    if (!exit_code && cli_read_file(a.image, &image, &len, &err)) {
+    if (!exit_code && romfs_read_file(a.image, &image, &len, &err)) {
         cli_error("%s", err.msg);   /* an unreadable image is an input error */
         exit_code = EXIT_USAGE;
     }

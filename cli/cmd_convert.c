@@ -163,7 +163,7 @@ int cmd_convert(int argc, char **argv)
     struct romfs_error err = { 0 };
     uint8_t *data;
     size_t len;
-    if (cli_read_file(o.image, &data, &len, &err))
+    if (romfs_read_file(o.image, &data, &len, &err))
         return cli_fail(&err);
     if (!o.raw) {
         struct romfs_image img;

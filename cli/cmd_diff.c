@@ -94,9 +94,9 @@ int cmd_diff(int argc, char **argv)
     uint8_t *a = NULL, *b = NULL;
     size_t a_size, b_size;
     struct romfs_diff d;
-    int code = cli_read_file(a_path, &a, &a_size, &err);
+    int code = romfs_read_file(a_path, &a, &a_size, &err);
     if (code == ROMFS_OK)
-        code = cli_read_file(b_path, &b, &b_size, &err);
+        code = romfs_read_file(b_path, &b, &b_size, &err);
     if (code == ROMFS_OK)
         code = romfs_diff_images(a, a_size, a_path, b, b_size, b_path, &d, &err);
     free(a);

@@ -140,7 +140,7 @@ static int write_manifest(const char *path, const char *image, const struct romf
     cJSON_Delete(root);
     if (!text)
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    int rc = cli_write_file_atomic(path, text, strlen(text), err);
+    int rc = romfs_write_file_atomic(path, (const uint8_t *)text, strlen(text), err);
     free(text);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* board.c: boards.json loading, lookup and deterministic serialisation (cJSON). */
 #include "romfs_board.h"
+#include "romfs_file.h"
 #include "romfs_template.h"
 
 #include <cJSON.h>
@@ -450,38 +451,12 @@ int romfs_boards_load(const char *path, struct romfs_boards *out, struct romfs_e
             return romfs_set_error(err, ROMFS_ERR_NOENT, "no boards.json embedded in this build");
         return romfs_boards_parse(text, len, "boards.json (built in)", out, err);
     }
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno, "cannot open %s",
-                               path);
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-        if (len == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (!buf)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory reading %s", path);
-    if (bad) {
-        free(buf);
-        return romfs_set_errno(err, saved == EISDIR ? ROMFS_ERR_ISDIR : ROMFS_ERR_IO, saved, "cannot read %s", path);
-    }
-    int rc = romfs_boards_parse(buf, len, path, out, err);
+    uint8_t *buf;
+    size_t len;
+    int rc = romfs_read_file(path, &buf, &len, err);
+    if (rc)
+        return rc;
+    rc = romfs_boards_parse((const char *)buf, len, path, out, err);
     free(buf);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* board_import.c: boards.json from a MicroPython tree: shared helpers and the driver. */
 #define _GNU_SOURCE
 #include "romfs_board_import.h"
+#include "romfs_file.h"
 #include "romfs_board_import_priv.h"
 
 #include <ctype.h>
@@ -45,31 +46,9 @@ char *imp_path(const struct importer *imp, const char *fmt, ...)
 
 char *imp_read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-        if (len + 1 == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = 0;
-    return buf;
+    uint8_t *data;
+    size_t size;
+    return romfs_read_file(path, &data, &size, NULL) == ROMFS_OK ? (char *)data : NULL;
 }
 
 char *imp_usb_id(uint64_t vid, uint64_t pid)

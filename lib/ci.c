@@ -1,6 +1,7 @@
 /* ci.c: one CI run: pack (if a directory), verify, check every board, check the
  * signature; everything recorded in one report (romfs_ci.h). */
 #include "romfs_ci.h"
+#include "romfs_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,67 +21,6 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int read_image_file(const char *path, uint8_t **data, size_t *size, struct romfs_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
-                               "cannot open %s", path);
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    int failed = !buf ? ROMFS_ERR_NOMEM : ferror(f) ? ROMFS_ERR_IO : ROMFS_OK;
-    int saved = errno;
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return failed == ROMFS_ERR_NOMEM ? romfs_set_error(err, failed, "out of memory reading %s", path)
-                                         : romfs_set_errno(err, failed, saved, "cannot read %s", path);
-    }
-    *data = buf;
-    *size = len;
-    return ROMFS_OK;
-}
-
-static int write_image_file(const char *path, const uint8_t *data, size_t size, struct romfs_error *err)
-{
-    size_t n = strlen(path) + 5;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    int code = ROMFS_OK;
-    if (!f)
-        code = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", tmp);
-    else {
-        bool ok = fwrite(data, 1, size, f) == size;
-        ok = (fclose(f) == 0) && ok;
-        if (!ok || rename(tmp, path) != 0) {
-            code = romfs_set_errno(err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno,
-                                   "cannot write %s", path);
-            unlink(tmp);
-        }
-    }
-    free(tmp);
-    return code;
 }
 
 /* Record the first failure's message in err (the caller's summary line). */
@@ -177,7 +117,7 @@ static void run_pack(const char *dir, const struct romfs_ci_options *opt, struct
         }
     }
     if (opt->image_out && *image) {
-        code = write_image_file(opt->image_out, *image, *size, &e);
+        code = romfs_write_file_atomic(opt->image_out, *image, *size, &e);
         if (code != ROMFS_OK) {
             romfs_report_add_case(report, s, "write", ROMFS_REPORT_FAIL, NULL, "%s", e.msg);
             note_failure(err, failed, "write", &e);
@@ -224,7 +164,7 @@ int romfs_ci_run(const char *input, const struct romfs_ci_options *opt,
         result->packed = true;
         run_pack(input, opt, report, s, &image, &size, &failed, err);
     } else {
-        code = read_image_file(input, &image, &size, &e);
+        code = romfs_read_file(input, &image, &size, &e);
         if (code != ROMFS_OK) {
             romfs_report_add_case(report, s, "read", ROMFS_REPORT_FAIL, NULL, "%s", e.msg);
             note_failure(err, &failed, "read", &e);

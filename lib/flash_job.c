@@ -7,43 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "romfs_file.h"
 #include "romfs_format.h"
 #include "romfs_pack.h"
-
-static int read_whole(const char *path, uint8_t **data, size_t *len, struct romfs_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
-                               "cannot open %s", path);
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (n < cap)
-            break;
-        uint8_t *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory reading %s", path);
-    if (bad) {
-        free(buf);
-        return romfs_set_error(err, ROMFS_ERR_IO, "cannot read %s", path);
-    }
-    *data = buf;
-    *len = n;
-    return ROMFS_OK;
-}
 
 int romfs_flash_load_input(const char *path, uint8_t **image, size_t *len, bool *packed,
                            struct romfs_error *err)
@@ -68,7 +34,7 @@ int romfs_flash_load_input(const char *path, uint8_t **image, size_t *len, bool 
             return romfs_error_prefix(err, "packing %s", path);
         *packed = true;
     } else {
-        rc = read_whole(path, image, len, err);
+        rc = romfs_read_file(path, image, len, err);
         if (rc != ROMFS_OK)
             return rc;
     }

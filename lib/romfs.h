@@ -4,6 +4,7 @@
 #define ROMFS_H
 
 #include "romfs_error.h"
+#include "romfs_file.h"
 #include "romfs_format.h"
 #include "romfs_digest.h"
 #include "romfs_pack.h"

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "romfs_error.h"
+#include "romfs_file.h"
 
 #define ROMFS_UF2_MAGIC_START0 0x0A324655u
 #define ROMFS_UF2_MAGIC_START1 0x9E5D5157u
@@ -104,8 +105,5 @@ struct romfs_outfile_paths {
 int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_placement *p,
                          const struct romfs_outfile_paths *paths, struct romfs_error *err);
 
-/* Write data[0..len) to path atomically (temporary file + rename); "-" is stdout. */
-int romfs_write_file_atomic(const char *path, const uint8_t *data, size_t len,
-                            struct romfs_error *err);
 
 #endif
