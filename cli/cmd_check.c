@@ -1,5 +1,6 @@
 /* cmd_check.c: `romfs check IMAGE --board BOARD...`: parse, run lib/check.c, print. */
 #include "cli.h"
+#include "pack_args.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -282,34 +283,9 @@ int cmd_check(int argc, char **argv)
     }
 
     if (!exit_code) {
-        char *text = NULL;
-        size_t text_len = 0;
-        if (romfs_report_render(&report, a.format, &text, &text_len, &err)) {
+        if (cli_write_report(&report, a.format, a.output, &err) != ROMFS_OK)
             exit_code = cli_fail(&err);
-        } else if (a.output) {
-            /* Whole report or no file: write a temporary, then rename. */
-            size_t tmp_len = strlen(a.output) + 16;
-            char *tmp = malloc(tmp_len);
-            FILE *f = NULL;
-            if (tmp) {
-                snprintf(tmp, tmp_len, "%s.tmp", a.output);
-                f = fopen(tmp, "wb");
-            }
-            bool ok = f && fwrite(text, 1, text_len, f) == text_len;
-            ok = f && fclose(f) == 0 && ok;
-            ok = ok && rename(tmp, a.output) == 0;
-            if (!ok) {
-                if (tmp)
-                    remove(tmp);
-                cli_error("cannot write %s", a.output);
-                exit_code = EXIT_USAGE;
-            }
-            free(tmp);
-        } else {
-            fwrite(text, 1, text_len, stdout);
-        }
-        free(text);
-        if (!exit_code && failed)
+        else if (failed)
             exit_code = EXIT_FAIL;
     }
     romfs_report_free(&report);

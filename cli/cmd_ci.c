@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pack_args.h"
 
 CLI_COMMAND(ci, "pack, verify, check boards and signature; one report for CI");
 
@@ -43,9 +44,7 @@ static const char ci_help[] =
     "board or missing input.\n";
 
 enum {
-    OPT_BOARDS = 256, OPT_SIGN, OPT_IMAGE_OUT, OPT_NO_REPRO, OPT_ALIGN, OPT_ALIGN_RULE,
-    OPT_EXCLUDE, OPT_NO_DEFAULT_EXCLUDES, OPT_MPY_CROSS, OPT_MPY_CROSS_ARG, OPT_PAD_TO,
-    OPT_SIZE_LIMIT, OPT_PRINT_WORKFLOW,
+    OPT_BOARDS = 256, OPT_SIGN, OPT_IMAGE_OUT, OPT_NO_REPRO, OPT_PRINT_WORKFLOW,
 };
 
 static const struct option ci_options[] = {
@@ -58,78 +57,30 @@ static const struct option ci_options[] = {
     { "output", required_argument, NULL, 'o' },
     { "image-out", required_argument, NULL, OPT_IMAGE_OUT },
     { "no-reproducible-check", no_argument, NULL, OPT_NO_REPRO },
-    { "align", required_argument, NULL, OPT_ALIGN },
-    { "align-rule", required_argument, NULL, OPT_ALIGN_RULE },
-    { "exclude", required_argument, NULL, OPT_EXCLUDE },
-    { "no-default-excludes", no_argument, NULL, OPT_NO_DEFAULT_EXCLUDES },
-    { "mpy-cross", optional_argument, NULL, OPT_MPY_CROSS },
-    { "mpy-cross-arg", required_argument, NULL, OPT_MPY_CROSS_ARG },
-    { "pad-to", required_argument, NULL, OPT_PAD_TO },
-    { "size-limit", required_argument, NULL, OPT_SIZE_LIMIT },
+    CLI_PACK_LONG_OPTIONS,
     { "quiet", no_argument, NULL, 'q' },
     { "print-workflow", no_argument, NULL, OPT_PRINT_WORKFLOW },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
-static bool parse_power_of_two(const char *text, uint32_t *out)
-{
-    uint64_t v;
-    if (!cli_parse_size(text, &v) || v == 0 || v > (1u << 30) || (v & (v - 1)))
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
-/* Write the report to path through path.tmp + rename, or to stdout. */
-static int write_report(const struct romfs_report *r, enum romfs_report_format fmt, const char *path,
-                        struct romfs_error *err)
-{
-    if (!path || strcmp(path, "-") == 0)
-        return romfs_report_write(r, fmt, stdout, err);
-    size_t n = strlen(path) + 5;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    int code;
-    if (!f) {
-        code = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", tmp);
-    } else {
-        code = romfs_report_write(r, fmt, f, err);
-        if (fclose(f) != 0 && code == ROMFS_OK)
-            code = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", tmp);
-        if (code == ROMFS_OK && rename(tmp, path) != 0)
-            code = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", path);
-        if (code != ROMFS_OK)
-            unlink(tmp);
-    }
-    free(tmp);
-    return code;
-}
-
 int cmd_ci(int argc, char **argv)
 {
     const char **boards = calloc((size_t)argc * 8 + 1, sizeof *boards);
-    const char **excludes = calloc((size_t)argc + 1, sizeof *excludes);
-    const char **mpy_args = calloc((size_t)argc + 1, sizeof *mpy_args);
-    struct romfs_align_rule *rules = calloc((size_t)argc + 1, sizeof *rules);
+    struct cli_pack_args pa;
+    bool pa_ok = cli_pack_args_init(&pa, argc);
     char **board_copies = calloc((size_t)argc + 1, sizeof *board_copies);
     size_t n_copies = 0;
     int status = EXIT_USAGE;
-    if (!boards || !excludes || !mpy_args || !rules || !board_copies) {
+    if (!boards || !pa_ok || !board_copies) {
         cli_error("out of memory");
         status = EXIT_FAIL;
         goto done;
     }
-    struct romfs_pack_options pack = { 0 };
-    pack.excludes = excludes;
-    pack.mpy_cross_args = mpy_args;
-    pack.align_rules = rules;
+    pa.opt.align = 0;   /* 0: pack's default, as before */
     struct romfs_ci_options opt = { 0 };
     opt.boards = boards;
-    opt.pack = &pack;
+    opt.pack = &pa.opt;
     opt.check_reproducible = true;
     enum romfs_report_format fmt = ROMFS_REPORT_TEXT;
     const char *report_path = NULL;
@@ -176,40 +127,6 @@ int cmd_ci(int argc, char **argv)
         case 'o': report_path = optarg; break;
         case OPT_IMAGE_OUT: opt.image_out = optarg; break;
         case OPT_NO_REPRO: opt.check_reproducible = false; break;
-        case OPT_ALIGN:
-            if (!parse_power_of_two(optarg, &pack.align)) {
-                status = cli_usage_error("ci", "--align %s: not a power of two", optarg);
-                goto done;
-            }
-            break;
-        case OPT_ALIGN_RULE: {
-            char *eq = strrchr(optarg, '=');
-            struct romfs_align_rule *r = &rules[pack.n_align_rules];
-            if (!eq || eq == optarg || !parse_power_of_two(eq + 1, &r->align)) {
-                status = cli_usage_error("ci", "--align-rule %s: expected GLOB=N, N a power of two", optarg);
-                goto done;
-            }
-            *eq = '\0'; /* argv is ours to modify */
-            r->glob = optarg;
-            pack.n_align_rules++;
-            break;
-        }
-        case OPT_EXCLUDE: excludes[pack.n_excludes++] = optarg; break;
-        case OPT_NO_DEFAULT_EXCLUDES: pack.no_default_excludes = true; break;
-        case OPT_MPY_CROSS: pack.mpy_cross = optarg ? optarg : "mpy-cross"; break;
-        case OPT_MPY_CROSS_ARG: mpy_args[pack.n_mpy_cross_args++] = optarg; break;
-        case OPT_PAD_TO:
-            if (!cli_parse_size(optarg, &pack.pad_to)) {
-                status = cli_usage_error("ci", "--pad-to %s: not a size", optarg);
-                goto done;
-            }
-            break;
-        case OPT_SIZE_LIMIT:
-            if (!cli_parse_size(optarg, &pack.size_limit)) {
-                status = cli_usage_error("ci", "--size-limit %s: not a size", optarg);
-                goto done;
-            }
-            break;
         case 'q': quiet = true; break;
         case 'h': fputs(ci_help, stdout); status = EXIT_OK; goto done;
         case OPT_PRINT_WORKFLOW: {
@@ -225,7 +142,14 @@ int cmd_ci(int argc, char **argv)
             goto done;
         }
         case ':': status = cli_usage_error("ci", "option '%s' needs a value", argv[optind - 1]); goto done;
-        default: status = cli_usage_error("ci", "unknown option '%s'", argv[optind - 1]); goto done;
+        default: {
+            int handled = cli_pack_args_option(&pa, c, optarg, "ci");
+            if (handled == 1)
+                break;
+            if (handled == 0)
+                status = cli_usage_error("ci", "unknown option '%s'", argv[optind - 1]);
+            goto done;
+        }
         }
     }
     if (argc - optind != 1) {
@@ -244,7 +168,7 @@ int cmd_ci(int argc, char **argv)
         goto done;
     }
     struct romfs_error werr = { 0, "" };
-    if (write_report(&report, fmt, report_path, &werr) != ROMFS_OK) {
+    if (cli_write_report(&report, fmt, report_path, &werr) != ROMFS_OK) {
         romfs_report_free(&report);
         status = cli_fail(&werr);
         goto done;
@@ -265,8 +189,6 @@ done:
         free(board_copies[i]);
     free(board_copies);
     free(boards);
-    free(excludes);
-    free(mpy_args);
-    free(rules);
+    cli_pack_args_free(&pa);
     return status;
 }

@@ -7,6 +7,7 @@
 #include <cJSON.h>
 
 #include "cli.h"
+#include "pack_args.h"
 
 CLI_COMMAND(pack, "build a ROMFS image from a directory");
 
@@ -53,22 +54,14 @@ static const char pack_help[] =
     "Exit status: 0 packed, 1 write failure or size limit exceeded, 2 bad input.\n";
 
 enum {
-    OPT_ALIGN = 256, OPT_ALIGN_RULE, OPT_EXCLUDE, OPT_NO_DEFAULT_EXCLUDES, OPT_MPY_CROSS,
-    OPT_MPY_CROSS_ARG, OPT_PAD_TO, OPT_SIZE_LIMIT, OPT_REPRODUCIBLE, OPT_TREE, OPT_JSON,
-    OPT_MANIFEST, OPT_BOARD, OPT_PARTITION, OPT_DFU, OPT_UF2, OPT_HEX, OPT_ADDRESS,
+    OPT_REPRODUCIBLE = 256, OPT_TREE, OPT_JSON, OPT_MANIFEST, OPT_BOARD, OPT_PARTITION, OPT_DFU,
+    OPT_UF2, OPT_HEX, OPT_ADDRESS,
 };
 
 static const struct option pack_options[] = {
     { "output", required_argument, NULL, 'o' },
-    { "align", required_argument, NULL, OPT_ALIGN },
-    { "align-rule", required_argument, NULL, OPT_ALIGN_RULE },
-    { "exclude", required_argument, NULL, OPT_EXCLUDE },
-    { "no-default-excludes", no_argument, NULL, OPT_NO_DEFAULT_EXCLUDES },
-    { "mpy-cross", optional_argument, NULL, OPT_MPY_CROSS },
-    { "mpy-cross-arg", required_argument, NULL, OPT_MPY_CROSS_ARG },
+    CLI_PACK_LONG_OPTIONS,
     { "jobs", required_argument, NULL, 'j' },
-    { "pad-to", required_argument, NULL, OPT_PAD_TO },
-    { "size-limit", required_argument, NULL, OPT_SIZE_LIMIT },
     { "reproducible", no_argument, NULL, OPT_REPRODUCIBLE },
     { "tree", no_argument, NULL, OPT_TREE },
     { "json", no_argument, NULL, OPT_JSON },
@@ -103,15 +96,6 @@ static void print_tree_entry(void *ctx, const char *path, const char *name, int 
         fprintf(tp->out, "%s %s%s\n", is_last ? "\\--" : "|--", name, is_dir ? "/" : "");
     if (depth < 256)
         tp->last[depth] = is_last;
-}
-
-static bool parse_power_of_two(const char *text, uint32_t *out)
-{
-    uint64_t v;
-    if (!cli_parse_size(text, &v) || v == 0 || v > (1u << 30) || (v & (v - 1)))
-        return false;
-    *out = (uint32_t)v;
-    return true;
 }
 
 static int write_manifest(const char *path, const char *image, const struct romfs_pack_result *r,
@@ -167,66 +151,28 @@ static void print_json_summary(FILE *out, const char *image, const struct romfs_
 
 int cmd_pack(int argc, char **argv)
 {
-    struct romfs_pack_options opt = { .align = 4 };
+    struct cli_pack_args pa;
     const char *out = NULL, *manifest = NULL, *board = NULL;
     struct romfs_outfile_paths outfiles = { NULL, NULL, NULL, NULL };
     uint64_t address = 0, partition = 0;
     bool have_address = false;
     bool tree = false, json = false, quiet = false;
-    struct romfs_align_rule *rules = calloc((size_t)argc, sizeof *rules);
-    const char **excludes = calloc((size_t)argc, sizeof *excludes);
-    const char **mpy_args = calloc((size_t)argc, sizeof *mpy_args);
     int c, status = EXIT_USAGE;
-    if (!rules || !excludes || !mpy_args) {
+    if (!cli_pack_args_init(&pa, argc)) {
         cli_error("out of memory");
         goto done;
     }
-    opt.align_rules = rules;
-    opt.excludes = excludes;
-    opt.mpy_cross_args = mpy_args;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:qh", pack_options, NULL)) != -1) {
         uint64_t v;
         switch (c) {
         case 'o': out = optarg; break;
-        case OPT_ALIGN:
-            if (!parse_power_of_two(optarg, &opt.align)) {
-                status = cli_usage_error("pack", "--align %s: not a power of two", optarg);
-                goto done;
-            }
-            break;
-        case OPT_ALIGN_RULE: {
-            char *eq = strrchr(optarg, '=');
-            struct romfs_align_rule *r = &rules[opt.n_align_rules];
-            if (!eq || eq == optarg || !parse_power_of_two(eq + 1, &r->align)) {
-                status = cli_usage_error("pack", "--align-rule %s: expected GLOB=N, N a power of two",
-                                         optarg);
-                goto done;
-            }
-            *eq = '\0';
-            r->glob = optarg;
-            opt.n_align_rules++;
-            break;
-        }
-        case OPT_EXCLUDE: excludes[opt.n_excludes++] = optarg; break;
-        case OPT_NO_DEFAULT_EXCLUDES: opt.no_default_excludes = true; break;
-        case OPT_MPY_CROSS: opt.mpy_cross = optarg ? optarg : "mpy-cross"; break;
-        case OPT_MPY_CROSS_ARG: mpy_args[opt.n_mpy_cross_args++] = optarg; break;
         case 'j':
             if (!cli_parse_size(optarg, &v) || v == 0 || v > 1024) {
                 status = cli_usage_error("pack", "--jobs %s: expected 1 to 1024", optarg);
                 goto done;
             }
-            opt.jobs = (unsigned)v;
-            break;
-        case OPT_PAD_TO:
-        case OPT_SIZE_LIMIT:
-            if (!cli_parse_size(optarg, &v) || v == 0) {
-                status = cli_usage_error("pack", "%s %s: not a size",
-                                         c == OPT_PAD_TO ? "--pad-to" : "--size-limit", optarg);
-                goto done;
-            }
-            *(c == OPT_PAD_TO ? &opt.pad_to : &opt.size_limit) = v;
+            pa.opt.jobs = (unsigned)v;
             break;
         case OPT_REPRODUCIBLE: break;
         case OPT_TREE: tree = true; break;
@@ -251,7 +197,14 @@ int cmd_pack(int argc, char **argv)
             break;
         case 'q': quiet = true; break;
         case 'h': fputs(pack_help, stdout); status = EXIT_OK; goto done;
-        default: status = cli_usage_error("pack", "unknown option"); goto done;
+        default: {
+            int handled = cli_pack_args_option(&pa, c, optarg, "pack");
+            if (handled == 1)
+                break;
+            if (handled == 0)
+                status = cli_usage_error("pack", "unknown option");
+            goto done;
+        }
         }
     }
     if (optind != argc - 1) {
@@ -282,8 +235,8 @@ int cmd_pack(int argc, char **argv)
     FILE *report = to_stdout ? stderr : stdout;
     struct tree_printer tp = { report, { false } };
     if (tree) {
-        opt.on_entry = print_tree_entry;
-        opt.on_entry_ctx = &tp;
+        pa.opt.on_entry = print_tree_entry;
+        pa.opt.on_entry_ctx = &tp;
         fputs("/\n", report);
     }
     bool want_outfiles = outfiles.dfu || outfiles.uf2 || outfiles.hex;
@@ -295,14 +248,14 @@ int cmd_pack(int argc, char **argv)
     /* Checked or converted images are built in memory (they fit a partition), checked,
        and only then written; otherwise the image streams straight to OUT. */
     bool in_memory = board || want_outfiles;
-    opt.digest = json || manifest;
-    opt.file_digests = manifest != NULL;
-    opt.to_fd = to_stdout && !in_memory;
-    opt.out_fd = STDOUT_FILENO;
+    pa.opt.digest = json || manifest;
+    pa.opt.file_digests = manifest != NULL;
+    pa.opt.to_fd = to_stdout && !in_memory;
+    pa.opt.out_fd = STDOUT_FILENO;
     struct romfs_pack_result res;
     struct romfs_error err = { 0, "" };
     uint8_t *image = NULL;
-    int rc = romfs_pack_dir(dir, to_stdout || in_memory ? NULL : out, &opt, &res,
+    int rc = romfs_pack_dir(dir, to_stdout || in_memory ? NULL : out, &pa.opt, &res,
                             in_memory ? &image : NULL, &err);
     if (!rc && board)
         rc = romfs_check_image_for_board(image, (size_t)res.output_size, NULL, board,
@@ -344,8 +297,6 @@ int cmd_pack(int argc, char **argv)
     romfs_pack_result_free(&res);
     free(default_out);
 done:
-    free(rules);
-    free(excludes);
-    free(mpy_args);
+    cli_pack_args_free(&pa);
     return status;
 }

@@ -1,0 +1,85 @@
+/* pack_args.c: packing options shared by pack and ci; report output shared by check and ci. */
+#include "pack_args.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool cli_pack_args_init(struct cli_pack_args *a, int argc)
+{
+    memset(a, 0, sizeof *a);
+    a->rules = calloc((size_t)argc + 1, sizeof *a->rules);
+    a->excludes = calloc((size_t)argc + 1, sizeof *a->excludes);
+    a->mpy_args = calloc((size_t)argc + 1, sizeof *a->mpy_args);
+    a->opt.align = 4;
+    a->opt.align_rules = a->rules;
+    a->opt.excludes = a->excludes;
+    a->opt.mpy_cross_args = a->mpy_args;
+    return a->rules && a->excludes && a->mpy_args;
+}
+
+void cli_pack_args_free(struct cli_pack_args *a)
+{
+    free(a->rules);
+    free(a->excludes);
+    free(a->mpy_args);
+    memset(a, 0, sizeof *a);
+}
+
+static bool parse_power_of_two(const char *text, uint32_t *out)
+{
+    uint64_t v;
+    if (!cli_parse_size(text, &v) || v == 0 || v > (1u << 30) || (v & (v - 1)))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+int cli_pack_args_option(struct cli_pack_args *a, int c, char *arg, const char *cmd)
+{
+    struct romfs_pack_options *o = &a->opt;
+    switch (c) {
+    case CLI_OPT_ALIGN:
+        if (!parse_power_of_two(arg, &o->align))
+            return cli_usage_error(cmd, "--align %s: not a power of two", arg), -1;
+        return 1;
+    case CLI_OPT_ALIGN_RULE: {
+        char *eq = strrchr(arg, '=');
+        struct romfs_align_rule *r = &a->rules[o->n_align_rules];
+        if (!eq || eq == arg || !parse_power_of_two(eq + 1, &r->align))
+            return cli_usage_error(cmd, "--align-rule %s: expected GLOB=N, N a power of two", arg), -1;
+        *eq = '\0';
+        r->glob = arg;
+        o->n_align_rules++;
+        return 1;
+    }
+    case CLI_OPT_EXCLUDE: a->excludes[o->n_excludes++] = arg; return 1;
+    case CLI_OPT_NO_DEFAULT_EXCLUDES: o->no_default_excludes = true; return 1;
+    case CLI_OPT_MPY_CROSS: o->mpy_cross = arg ? arg : "mpy-cross"; return 1;
+    case CLI_OPT_MPY_CROSS_ARG: a->mpy_args[o->n_mpy_cross_args++] = arg; return 1;
+    case CLI_OPT_PAD_TO:
+    case CLI_OPT_SIZE_LIMIT: {
+        uint64_t v;
+        if (!cli_parse_size(arg, &v) || v == 0)
+            return cli_usage_error(cmd, "%s %s: not a size",
+                                   c == CLI_OPT_PAD_TO ? "--pad-to" : "--size-limit", arg), -1;
+        *(c == CLI_OPT_PAD_TO ? &o->pad_to : &o->size_limit) = v;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+int cli_write_report(const struct romfs_report *r, enum romfs_report_format fmt, const char *path,
+                     struct romfs_error *err)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return romfs_report_write(r, fmt, stdout, err);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = romfs_report_render(r, fmt, &text, &len, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_write_file_atomic(path, (const uint8_t *)text, len, err);
+    free(text);
+    return rc;
+}

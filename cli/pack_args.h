@@ -1,0 +1,43 @@
+/* pack_args.h: the packing options `romfs pack` and `romfs ci` share. */
+#ifndef ROMFS_CLI_PACK_ARGS_H
+#define ROMFS_CLI_PACK_ARGS_H
+
+#include "cli.h"
+
+enum {
+    CLI_OPT_ALIGN = 1000, CLI_OPT_ALIGN_RULE, CLI_OPT_EXCLUDE, CLI_OPT_NO_DEFAULT_EXCLUDES,
+    CLI_OPT_MPY_CROSS, CLI_OPT_MPY_CROSS_ARG, CLI_OPT_PAD_TO, CLI_OPT_SIZE_LIMIT,
+};
+
+/* Entries for a struct option table. */
+#define CLI_PACK_LONG_OPTIONS \
+    { "align", required_argument, NULL, CLI_OPT_ALIGN }, \
+    { "align-rule", required_argument, NULL, CLI_OPT_ALIGN_RULE }, \
+    { "exclude", required_argument, NULL, CLI_OPT_EXCLUDE }, \
+    { "no-default-excludes", no_argument, NULL, CLI_OPT_NO_DEFAULT_EXCLUDES }, \
+    { "mpy-cross", optional_argument, NULL, CLI_OPT_MPY_CROSS }, \
+    { "mpy-cross-arg", required_argument, NULL, CLI_OPT_MPY_CROSS_ARG }, \
+    { "pad-to", required_argument, NULL, CLI_OPT_PAD_TO }, \
+    { "size-limit", required_argument, NULL, CLI_OPT_SIZE_LIMIT }
+
+/* opt plus the arrays its pointers refer to. */
+struct cli_pack_args {
+    struct romfs_pack_options opt;
+    struct romfs_align_rule *rules;
+    const char **excludes, **mpy_args;
+};
+
+/* Room for up to argc repeated options; opt.align starts at 4. false without memory. */
+bool cli_pack_args_init(struct cli_pack_args *a, int argc);
+void cli_pack_args_free(struct cli_pack_args *a);
+
+/* Apply getopt's result c (with its argument) if it is a packing option: returns 1 when
+ * handled, 0 when c is not one, -1 on a bad value (a usage message for `romfs cmd` was
+ * printed). May modify arg (GLOB=N is split in place). */
+int cli_pack_args_option(struct cli_pack_args *a, int c, char *arg, const char *cmd);
+
+/* Write report r as fmt to path ("-" or NULL: standard output), atomically. */
+int cli_write_report(const struct romfs_report *r, enum romfs_report_format fmt, const char *path,
+                     struct romfs_error *err);
+
+#endif
