@@ -436,22 +436,15 @@ static int eval_condition(const struct romfs_mkvars *vars, const char *line, boo
         if (cond_equal(vars, line + 5, &eq))
             return -1;
         *result = !eq;
-    } else if (strncmp(line, "ifdef", 5) == 0 && isspace((unsigned char)line[5])) {
-        char *n = trim_dup(line + 5, strlen(line + 5));
+    } else if ((strncmp(line, "ifdef", 5) == 0 && isspace((unsigned char)line[5])) ||
+               (strncmp(line, "ifndef", 6) == 0 && isspace((unsigned char)line[6]))) {
+        bool negate = line[2] == 'n';   /* "ifndef" */
+        const char *arg = line + (negate ? 6 : 5);
+        char *n = trim_dup(arg, strlen(arg));
         char *e = n ? romfs_mk_expand(vars, n) : NULL;
         char *name = e ? trim_dup(e, strlen(e)) : NULL;
         char *val = name ? romfs_mk_get(vars, name) : NULL;
-        *result = val && *val;
-        free(n);
-        free(e);
-        free(name);
-        free(val);
-    } else if (strncmp(line, "ifndef", 6) == 0 && isspace((unsigned char)line[6])) {
-        char *n = trim_dup(line + 6, strlen(line + 6));
-        char *e = n ? romfs_mk_expand(vars, n) : NULL;
-        char *name = e ? trim_dup(e, strlen(e)) : NULL;
-        char *val = name ? romfs_mk_get(vars, name) : NULL;
-        *result = !(val && *val);
+        *result = (val && *val) != negate;
         free(n);
         free(e);
         free(name);

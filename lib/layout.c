@@ -284,88 +284,80 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
 
 /* ---- rendering -------------------------------------------------------------------- */
 
+/* A growing string; `failed` sticks after the first allocation failure. */
+struct text_buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void text_append(struct text_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *g = realloc(b->p, cap);
+        if (!g) {
+            b->failed = true;
+            return;
+        }
+        b->p = g;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* The value of placeholder at[1..name_len], or NULL when it is not a known name. */
+static const char *const *find_placeholder(const char *at, size_t name_len,
+                                           const char *const *names, const char *const *values,
+                                           size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strlen(names[k]) == name_len && memcmp(names[k], at + 1, name_len) == 0)
+            return &values[k];
+    return NULL;
+}
+
 char *romfs_layout_fill_template(const char *template, const char *const *names,
                                  const char *const *values, size_t n)
 {
-    size_t cap = strlen(template) * 2 + 256, len = 0;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
-    const char *line = template;
-    while (*line) {
+    struct text_buf out = { 0 }, line_out = { 0 };
+    text_append(&out, "", 0);
+    for (const char *line = template; *line && !out.failed;) {
         const char *eol = strchr(line, '\n');
         size_t line_len = eol ? (size_t)(eol - line) + 1 : strlen(line);
         /* Build the filled line; drop it if a placeholder's value is NULL. */
-        char *filled = malloc(line_len * 2 + 1024);
-        if (!filled) {
-            free(out);
-            return NULL;
-        }
-        size_t fl = 0, fcap = line_len * 2 + 1024;
+        line_out.len = 0;
         bool drop = false;
-        for (size_t i = 0; i < line_len;) {
+        for (size_t i = 0; i < line_len && !drop;) {
             const char *at = line + i;
             const char *close = *at == '@' ? memchr(at + 1, '@', line_len - i - 1) : NULL;
-            size_t k = 0;
-            if (close) {
-                size_t name_len = (size_t)(close - at - 1);
-                for (k = 0; k < n; k++)
-                    if (strlen(names[k]) == name_len && memcmp(names[k], at + 1, name_len) == 0)
-                        break;
-                if (k < n) {
-                    const char *v = values[k];
-                    if (!v) {
-                        drop = true;
-                        break;
-                    }
-                    size_t vl = strlen(v);
-                    if (fl + vl + 1 > fcap) {
-                        fcap = (fl + vl + 1) * 2;
-                        char *g = realloc(filled, fcap);
-                        if (!g) {
-                            free(filled);
-                            free(out);
-                            return NULL;
-                        }
-                        filled = g;
-                    }
-                    memcpy(filled + fl, v, vl);
-                    fl += vl;
-                    i += name_len + 2;
-                    continue;
-                }
+            const char *const *value =
+                close ? find_placeholder(at, (size_t)(close - at - 1), names, values, n) : NULL;
+            if (value && !*value) {
+                drop = true;
+            } else if (value) {
+                text_append(&line_out, *value, strlen(*value));
+                i += (size_t)(close - at) + 1;
+            } else {
+                text_append(&line_out, at, 1);
+                i++;
             }
-            if (fl + 2 > fcap) {
-                fcap *= 2;
-                char *g = realloc(filled, fcap);
-                if (!g) {
-                    free(filled);
-                    free(out);
-                    return NULL;
-                }
-                filled = g;
-            }
-            filled[fl++] = line[i++];
         }
-        if (!drop) {
-            if (len + fl + 1 > cap) {
-                cap = (len + fl + 1) * 2;
-                char *g = realloc(out, cap);
-                if (!g) {
-                    free(filled);
-                    free(out);
-                    return NULL;
-                }
-                out = g;
-            }
-            memcpy(out + len, filled, fl);
-            len += fl;
-        }
-        free(filled);
+        if (!drop)
+            text_append(&out, line_out.p ? line_out.p : "", line_out.len);
+        out.failed |= line_out.failed;
         line += line_len;
     }
-    out[len] = '\0';
-    return out;
+    free(line_out.p);
+    if (out.failed) {
+        free(out.p);
+        return NULL;
+    }
+    return out.p;
 }
 
 char *romfs_layout_render_ld(const struct romfs_layout_plan *p)
