@@ -1,7 +1,9 @@
 # romfs: build, test, bench, fuzz, demo, install.
 #
-# Every lib/*.c goes into libromfs.a, every cli/*.c into the romfs binary, every
+# Every lib/LAYER/*.c goes into libromfs.a, every cli/*.c into the romfs binary, every
 # cli/cmd_NAME.c defines the subcommand NAME, every templates/ file is embedded.
+# Header dependencies are tracked by the compiler (-MMD -MP); lib/ never sees cli/'s
+# generated files. ARCHITECTURE.md says which folder of lib/ may include which.
 # BUILD selects the output directory, so several builds can share one tree.
 
 BUILD    ?= build
@@ -24,12 +26,13 @@ ALL_CFLAGS  := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -
 ALL_LDFLAGS := $(SANITIZE) $(LDFLAGS)
 ALL_LDLIBS  := $(PKG_LIBS) $(MBED_LIBS) -lpthread $(LDLIBS)
 
-LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_SRC   := $(sort $(wildcard lib/*/*.c))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 CMD_NAMES := $(patsubst cli/cmd_%.c,%,$(sort $(wildcard cli/cmd_*.c)))
 TEMPLATES := $(shell find templates -type f 2>/dev/null | LC_ALL=C sort) $(wildcard boards.json)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
-HEADERS   := $(wildcard lib/*.h cli/*.h tests/unit/*.h)
+# Public headers: lib/romfs.h and each folder's headers but the *_internal.h ones.
+PUBLIC_HEADERS := lib/romfs.h $(filter-out %_internal.h,$(sort $(wildcard lib/*/*.h)))
 
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/templates.o
 CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRC))
@@ -40,10 +43,18 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 all: $(BUILD)/romfs $(BUILD)/libromfs.a $(BUILD)/romfs.pc
 
-$(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/gen/commands.h
+DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
+
+$(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# Only the command table is generated for cli/; lib/ never waits for it.
+$(BUILD)/cli/%.o: cli/%.c | $(BUILD)/gen/commands.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -51,7 +62,7 @@ $(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c
 # templates/ files become a table {name, bytes, length} behind romfs_template().
 $(BUILD)/gen/templates.c: $(TEMPLATES) Makefile
 	@mkdir -p $(dir $@)
-	@{ echo '#include <stddef.h>'; echo '#include "romfs_template.h"'; i=0; \
+	@{ echo '#include <stddef.h>'; echo '#include "base/template.h"'; i=0; \
 	   for f in $(TEMPLATES); do \
 	     echo "static const unsigned char t$$i[] = {"; \
 	     od -An -v -tx1 "$$f" | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
@@ -76,10 +87,10 @@ $(BUILD)/romfs: $(CLI_OBJ) $(BUILD)/libromfs.a
 	@echo "  LINK    $@"
 	@$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(BUILD)/libromfs.a $(ALL_LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libromfs.a $(HEADERS)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libromfs.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(ALL_CFLAGS) -Itests/unit $< $(BUILD)/libromfs.a $(ALL_LDFLAGS) $(ALL_LDLIBS) -o $@
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -MF $@.d -Itests/unit $< $(BUILD)/libromfs.a $(ALL_LDFLAGS) $(ALL_LDLIBS) -o $@
 
 $(BUILD)/romfs.pc: Makefile
 	@mkdir -p $(dir $@)
@@ -120,10 +131,10 @@ FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 \
   -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) -Ilib -I$(BUILD)/gen
 FUZZ_LIB_OBJ := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC)) $(BUILD)/fuzz/obj/templates.o
 # The library is compiled once with fuzzer instrumentation; each target links it.
-$(BUILD)/fuzz/obj/%.o: %.c $(HEADERS) $(BUILD)/gen/commands.h
+$(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $<"
-	@clang $(FUZZ_CFLAGS) -c $< -o $@
+	@clang $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(BUILD)/fuzz/obj/templates.o: $(BUILD)/gen/templates.c
 	@clang $(FUZZ_CFLAGS) -c $< -o $@
 $(BUILD)/fuzz/libromfs-fuzz.a: $(FUZZ_LIB_OBJ)
@@ -142,7 +153,8 @@ install: all
 	  $(DESTDIR)$(PREFIX)/include/romfs $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/romfs $(DESTDIR)$(PREFIX)/bin/romfs
 	install -m 644 $(BUILD)/libromfs.a $(DESTDIR)$(PREFIX)/lib/libromfs.a
-	install -m 644 lib/romfs*.h $(DESTDIR)$(PREFIX)/include/romfs/
+	for h in $(PUBLIC_HEADERS); do d=$(DESTDIR)$(PREFIX)/include/romfs/$$(dirname $${h#lib/}); \
+	  install -d $$d && install -m 644 $$h $$d/ || exit 1; done
 	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(BUILD)/romfs.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/romfs.pc
 	install -m 644 doc/romfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/romfs.1
 
@@ -153,3 +165,5 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/lib/*/*.d $(BUILD)/cli/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz/obj/lib/*/*.d)

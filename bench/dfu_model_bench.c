@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../tests/unit/dfuse_model.c"
-#include "romfs_dfu.h"
+#include "flash/dfu_target.h"
 
 struct run {
     unsigned long long transfers, bytes_out, bytes_in, device_ms, erases;

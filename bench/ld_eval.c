@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "romfs_ldscript.h"
+#include "ld/ldscript.h"
 
 #define MAX_ARGS 256
 

@@ -1,9 +1,9 @@
 /* cmd_boards.c: `romfs boards import|list|show|lint`: the board database. */
 #include "cli.h"
 
-#include "romfs_board_import.h"
-#include "romfs_board_lint.h"
-#include "romfs_check.h"
+#include "boards/import.h"
+#include "boards/lint.h"
+#include "plan/check.h"
 
 #include <cJSON.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* cmd_check.c: `romfs check IMAGE --board BOARD...`: parse, run lib/check.c, print. */
+/* cmd_check.c: `romfs check IMAGE --board BOARD...`: parse, run lib/plan/check.c, print. */
 #include "cli.h"
 #include "pack_args.h"
 
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "romfs_check.h"
-#include "romfs_report.h"
+#include "plan/check.h"
+#include "plan/report.h"
 
 CLI_COMMAND(check, "check an image against a board's ROMFS partition");
 

@@ -2,7 +2,7 @@
  * partition's address, in the file formats other flashing tools take. */
 #include "cli.h"
 
-#include "romfs_outfile.h"
+#include "out/outfile.h"
 
 #include <stdlib.h>
 #include <string.h>

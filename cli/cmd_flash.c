@@ -11,11 +11,11 @@
 #include <time.h>
 
 #include "cli.h"
-#include "romfs_board.h"
-#include "romfs_check.h"
-#include "romfs_dfu.h"
-#include "romfs_flashjob.h"
-#include "romfs_repl.h"
+#include "boards/db.h"
+#include "plan/check.h"
+#include "flash/dfu_target.h"
+#include "flash/job.h"
+#include "flash/repl.h"
 #include "flash_swd.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
@@ -164,7 +164,7 @@ static void repl_close(void *state)
     free(st);
 }
 
-/* ---- --via dfu (lib/romfs_dfu.h: USB DFU 1.1 + DfuSe) ----------------------------- */
+/* ---- --via dfu (lib/transport/dfu.h: USB DFU 1.1 + DfuSe) ----------------------------- */
 
 struct dfu_state {
     struct romfs_dfu_match match;
@@ -234,7 +234,7 @@ static void dfu_close(void *state)
     free(state);
 }
 
-/* ---- --via swd (cli/flash_swd.c, lib/romfs_swd.h: GDB remote protocol) ----------- */
+/* ---- --via swd (cli/flash_swd.c, lib/flash/swd.h: GDB remote protocol) ----------- */
 
 static int swd_open(struct flash_args *a, void **state, struct romfs_target *t,
                     struct romfs_error *err)

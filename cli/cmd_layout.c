@@ -1,12 +1,12 @@
-/* cmd_layout.c: `romfs layout --board BOARD --romfs-size SIZE`: parse, plan (lib/layout.c), print. */
+/* cmd_layout.c: `romfs layout --board BOARD --romfs-size SIZE`: parse, plan (lib/plan/layout.c), print. */
 #include "cli.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "romfs_elf.h"
-#include "romfs_layout.h"
+#include "ld/elf.h"
+#include "plan/layout.h"
 
 CLI_COMMAND(layout, "propose firmware / ROMFS / filesystem flash boundaries for a board");
 

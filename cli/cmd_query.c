@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "romfs_repl.h"
+#include "flash/repl.h"
 
 CLI_COMMAND(query, "show a connected board's ROMFS partitions and the images in them");
 

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "romfs_sim.h"
+#include "flash/sim.h"
 
 CLI_COMMAND(sim, "run a simulated MicroPython device on a pseudo-terminal");
 

@@ -1,4 +1,4 @@
-/* flash_swd.c: `romfs flash --via swd`: options and glue to lib/romfs_swd.h. */
+/* flash_swd.c: `romfs flash --via swd`: options and glue to lib/flash/swd.h. */
 #include "flash_swd.h"
 
 #include <cJSON.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "romfs_probe.h"
-#include "romfs_swd.h"
+#include "flash/probe.h"
+#include "flash/swd.h"
 
 struct swd_state {
     struct flash_swd_args args;

@@ -1,5 +1,5 @@
 /* flash_swd.h: the `--via swd` part of `romfs flash` (options, help, and the transport
- * glue around lib/romfs_swd.h and lib/romfs_probe.h); cmd_flash.c calls these. */
+ * glue around lib/flash/swd.h and lib/flash/probe.h); cmd_flash.c calls these. */
 #ifndef ROMFS_CLI_FLASH_SWD_H
 #define ROMFS_CLI_FLASH_SWD_H
 
@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "romfs_board.h"
-#include "romfs_flash.h"
+#include "boards/db.h"
+#include "flash/flash.h"
 
 struct flash_swd_args {
     const char *probe;              /* --probe */

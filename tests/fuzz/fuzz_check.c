@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "romfs_check.h"
-#include "romfs_report.h"
+#include "plan/check.h"
+#include "plan/report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "romfs_dfu.h"
+#include "flash/dfu_target.h"
 
 struct feed {
     const uint8_t *p;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "romfs_dfu.h"
+#include "transport/dfu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "romfs_gdbremote.h"
+#include "transport/gdbremote.h"
 
 static void decode_stream(const uint8_t *data, size_t size)
 {

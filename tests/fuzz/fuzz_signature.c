@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "romfs_diff.h"
-#include "romfs_format.h"
-#include "romfs_sign.h"
+#include "image/diff.h"
+#include "format/format.h"
+#include "image/sign.h"
 
 static struct romfs_key *key;
 

@@ -18,7 +18,7 @@
 #ifndef DFUSE_MODEL_H
 #define DFUSE_MODEL_H
 
-#include "romfs_dfu.h"
+#include "transport/dfu.h"
 
 #define MODEL_MAX_SECTORS 64
 

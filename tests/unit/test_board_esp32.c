@@ -10,7 +10,7 @@
 
 #include <mbedtls/md5.h>
 
-#include "romfs_board_esp32.h"
+#include "boards/esp32.h"
 #include "unit.h"
 
 /* the rows of MicroPython's partitions-4MiB-romfs.csv at 1c3c201, plus a fat "vfs" row */

@@ -2,8 +2,8 @@
  * with the format library's tree writer; partitions are written out here. */
 #include "unit.h"
 
-#include "romfs_check.h"
-#include "romfs_format.h"
+#include "plan/check.h"
+#include "format/format.h"
 
 struct buf {
     uint8_t *data;

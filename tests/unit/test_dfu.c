@@ -4,8 +4,8 @@
 #include "unit.h"
 
 #include "dfuse_model.c"
-#include "romfs_dfu.h"
-#include "romfs_flash.h"
+#include "flash/dfu_target.h"
+#include "flash/flash.h"
 
 #define F4 0x08000000u
 #define SECTOR5 0x08020000u   /* first 128K sector */

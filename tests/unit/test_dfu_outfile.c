@@ -3,8 +3,8 @@
  * and mboot's multi-segment DfuSe layout. */
 #include "unit.h"
 
-#include "romfs_dfu.h"
-#include "romfs_outfile.h"
+#include "transport/dfu.h"
+#include "out/outfile.h"
 
 static void test_dfu_crc_vector(void)
 {

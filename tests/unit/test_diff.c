@@ -1,4 +1,4 @@
-/* test_diff.c: romfs_diff_images (lib/image_diff.c). */
+/* test_diff.c: romfs_diff_images (lib/image/diff.c). */
 #include <cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>

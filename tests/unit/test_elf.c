@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "romfs_elf.h"
+#include "ld/elf.h"
 #include "unit.h"
 
 static char dir[256];

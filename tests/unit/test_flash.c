@@ -8,8 +8,8 @@
  * cut at every operation in turn; after each cut the partition must hold either the old
  * image whole, the new image whole, or no ROMFS header at all, and a re-run must
  * complete it. */
-#include "romfs_flash.h"
-#include "romfs_digest.h"
+#include "flash/flash.h"
+#include "base/digest.h"
 #include "unit.h"
 
 #define HEADER0 0xd2

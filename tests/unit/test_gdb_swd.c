@@ -1,4 +1,4 @@
-/* test_gdb_swd.c: the SWD flash target (romfs_swd.h) driven by romfs_flash_image against
+/* test_gdb_swd.c: the SWD flash target (flash/swd.h) driven by romfs_flash_image against
  * the GDB-server model: vFlash on flash, X/M on RAM, memory-map checks, error replies,
  * reset/detach.
  *
@@ -7,7 +7,7 @@
  * writes the model's flash (0x08000000, 256 KiB) to FILE and prints the model's counters. */
 #include "unit.h"
 #include "gdbserver_model.h"
-#include "romfs_swd.h"
+#include "flash/swd.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -3,7 +3,7 @@
 #define _XOPEN_SOURCE 700  /* posix_openpt, ptsname */
 #include "unit.h"
 #include "gdbserver_model.h"
-#include "romfs_gdbremote.h"
+#include "transport/gdbremote.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -2,7 +2,7 @@
  * non-uniform sectors, and the MEMORY fragment template. */
 #include "unit.h"
 
-#include "romfs_layout.h"
+#include "plan/layout.h"
 
 /* nRF52840-like: 1 MiB at 0, 4K pages, firmware linked from 0x1000. */
 static struct romfs_board nrf_board(void)

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "romfs_ldscript.h"
+#include "ld/ldscript.h"
 #include "unit.h"
 
 static int eval(const char *text, const struct romfs_ld_input *opts, struct romfs_ld_result *res,

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "romfs_board.h"
-#include "romfs_ldscript.h"
+#include "boards/db.h"
+#include "ld/ldscript.h"
 #include "unit.h"
 
 #define MAX_ARGS 64

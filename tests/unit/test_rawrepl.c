@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "romfs_rawrepl.h"
+#include "transport/rawrepl.h"
 #include "unit.h"
 
 struct step {

@@ -1,4 +1,4 @@
-/* test_sign.c: image signatures (lib/sign.c): record layout, tamper detection, keys. */
+/* test_sign.c: image signatures (lib/image/sign.c): record layout, tamper detection, keys. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

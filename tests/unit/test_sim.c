@@ -1,4 +1,4 @@
-/* test_sim.c: launching the simulated device from C (romfs_sim.h). */
+/* test_sim.c: launching the simulated device from C (flash/sim.h). */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "romfs_sim.h"
+#include "flash/sim.h"
 #include "unit.h"
 
 /* Read from fd until `marker` has arrived (or 5 s pass); returns bytes read. */

@@ -1,0 +1,55 @@
+/* base/error.h: error codes and the message buffer every libromfs call fills.
+ *
+ * Every fallible function returns ROMFS_OK (0) or a negative romfs_err code and,
+ * when given a non-NULL struct romfs_error, writes a one-line message naming the
+ * file, board or byte offset involved. libromfs never prints and never exits. */
+#ifndef ROMFS_ERROR_H
+#define ROMFS_ERROR_H
+
+#include <stddef.h>
+
+enum romfs_err {
+    ROMFS_OK = 0,
+    ROMFS_ERR_NOENT = -2,      /* no such file, path, board or partition */
+    ROMFS_ERR_IO = -5,         /* an operating-system read/write failed */
+    ROMFS_ERR_NOMEM = -12,     /* out of memory */
+    ROMFS_ERR_EXIST = -17,     /* already exists */
+    ROMFS_ERR_NOTDIR = -20,    /* a path component is not a directory */
+    ROMFS_ERR_ISDIR = -21,     /* a directory where a file was expected */
+    ROMFS_ERR_INVAL = -22,     /* invalid argument or option value */
+    ROMFS_ERR_FBIG = -27,      /* does not fit (image larger than limit/partition) */
+    ROMFS_ERR_NOSPC = -28,     /* no space left on the output device */
+    ROMFS_ERR_RANGE = -34,     /* a number out of range */
+    ROMFS_ERR_UNSUPPORTED = -95, /* valid input this version cannot handle */
+    ROMFS_ERR_TIMEOUT = -110,  /* a device or program did not answer in time */
+    ROMFS_ERR_CORRUPT = -84,   /* malformed input: image, script, JSON, reply */
+    ROMFS_ERR_PROTOCOL = -71,  /* a device broke its protocol */
+    ROMFS_ERR_DEVICE = -19,    /* no such device, or the device reported an error */
+    ROMFS_ERR_MISMATCH = -74,  /* verification or check failed (data differs) */
+    ROMFS_ERR_TOOL = -8,       /* an external program failed or is missing */
+    ROMFS_ERR_CANCELED = -125, /* interrupted by the caller */
+};
+
+#define ROMFS_ERROR_MSG_MAX 1024
+
+struct romfs_error {
+    int code;                          /* last romfs_err code, 0 if none */
+    char msg[ROMFS_ERROR_MSG_MAX];     /* human-readable, no trailing newline */
+};
+
+/* Fill err (if non-NULL) with code and a printf-style message; returns code. */
+int romfs_set_error(struct romfs_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Like romfs_set_error, appending ": strerror(errno_value)". */
+int romfs_set_errno(struct romfs_error *err, int code, int errno_value, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Prefix err->msg with "prefix: " (used to add context while unwinding); returns err->code. */
+int romfs_error_prefix(struct romfs_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A short constant name for a code, e.g. "corrupt" for ROMFS_ERR_CORRUPT. */
+const char *romfs_strerror(int code);
+
+#endif

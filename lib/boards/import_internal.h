@@ -1,0 +1,135 @@
+/* boards/import_internal.h: internals shared by board_import*.c (not installed API). */
+#ifndef ROMFS_BOARD_IMPORT_PRIV_H
+#define ROMFS_BOARD_IMPORT_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boards/db.h"
+#include "ld/ldscript.h"
+#include "boards/import_mk_internal.h"
+
+#define IMP_MAX_LIST 16
+
+struct importer {
+    const char *tree;             /* MicroPython tree root */
+    struct romfs_boards *db;
+    size_t cap;
+    struct romfs_error *err;
+    char *link;                   /* link arguments of the last evaluated build (for partitions) */
+    struct romfs_ld_cpp_cache *cpp_cache; /* preprocessor output shared by the boards of a port */
+};
+
+/* What a port's Makefile gives the linker for one board build. */
+struct ld_build {
+    const char *port;                         /* "stm32" */
+    char *scripts[IMP_MAX_LIST]; size_t n_scripts;     /* port-relative paths */
+    char *defsyms[IMP_MAX_LIST]; size_t n_defsyms;     /* "NAME=EXPR" */
+    char *defines[IMP_MAX_LIST]; size_t n_defines;     /* "NAME=VALUE" for cpp */
+    char *search[IMP_MAX_LIST]; size_t n_search;       /* port-relative -L dirs */
+    char *incdirs[IMP_MAX_LIST]; size_t n_incdirs;     /* port-relative -I dirs for cpp */
+    bool preprocess;
+    bool defsyms_last;                        /* ld run directly: --defsym after -T (samd) */
+};
+
+void ld_build_free(struct ld_build *b);
+int ld_build_add(char **list, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Split a blank-separated make value into scripts. */
+int ld_build_add_words(char **list, size_t *n, const char *words);
+
+/* Evaluate the build's scripts (paths resolved against TREE/ports/PORT). */
+int imp_evaluate(struct importer *imp, const struct ld_build *b, const char *board, struct romfs_ld_result *res);
+
+/* Path TREE/rel... (malloc'd). */
+char *imp_path(const struct importer *imp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whole file as text (malloc'd) or NULL if unreadable. */
+char *imp_read_text(const char *path);
+/* Sorted board directory names under TREE/ports/PORT/boards that contain `marker`. */
+int imp_list_boards(struct importer *imp, const char *port, const char *marker, char ***names, size_t *n);
+void imp_free_list(char **names, size_t n);
+
+/* A new zeroed board appended to the database (name/port set), or NULL (err set). */
+struct romfs_board *imp_new_board(struct importer *imp, const char *port, const char *name);
+/* Remove the last board (built but found to have no ROMFS). */
+void imp_drop_last(struct importer *imp);
+/* Append a partition; strings are copied. */
+struct romfs_partition *imp_add_partition(struct importer *imp, struct romfs_board *b, int index, uint64_t start,
+                                          uint64_t size, uint32_t erase, uint32_t write, bool mmap,
+                                          const char *device, const char *region, const char *source);
+/* Partition N from _micropy_hw_romfs_partN_start/_size; *found false when not assigned
+ * (or size 0). */
+int imp_partition_from_ld(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res, int index,
+                          uint32_t erase, uint32_t write, bool mmap, const char *device, bool *found);
+/* Copy flash-like MEMORY regions (no 'w' attribute; attribute-less ones named like
+ * flash/rom) into b->flash, sorted by origin. */
+int imp_take_regions(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res);
+/* Set text/fs from named regions if present. */
+int imp_set_text(struct romfs_board *b, const struct romfs_ld_result *res, const char *region);
+int imp_set_fs(struct romfs_board *b, const struct romfs_ld_result *res, const char *region);
+int imp_set_scripts(struct romfs_board *b, const struct ld_build *lb);
+char *imp_strdup(const char *s);
+char *imp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "vvvv:pppp" from two numbers. */
+char *imp_usb_id(uint64_t vid, uint64_t pid);
+/* Read a board header define as a number (K/M suffixes, parentheses); false if absent. */
+bool imp_header_number(const char *header, const char *name, uint64_t *out);
+
+#define K 1024u
+#define M (1024u * 1024u)
+
+/* MicroPython's own USB ids (pid.codes VID 0xf055). */
+#define MP_VID 0xf055
+#define MP_PID_CDC_MSC 0x9800 /* stm32, renesas-ra default USB mode */
+#define MP_PID_CDC 0x9802     /* TinyUSB ports: CDC only */
+
+/* UF2 family ids (microsoft/uf2 utils/uf2families.json). */
+#define UF2_SAMD21 0x68ed2b88u
+#define UF2_SAMD51 0x55114460u
+#define UF2_NRF52840 0xada52840u
+#define UF2_MIMXRT10XX 0x4fb2d5bdu
+
+struct mcu_geometry {
+    const char *prefix;        /* matched against the board's MCU name, case-insensitive */
+    uint64_t base, size;       /* device main flash */
+    uint32_t erase, write;     /* uniform erase block (or largest) and write size */
+    const char *sectors;       /* "count*KiB,..." non-uniform sector map, or NULL */
+    const char *openocd, *pyocd;
+};
+
+struct board_ctx {
+    struct romfs_mkvars vars;
+    char *header;      /* mpconfigboard.h text or NULL */
+    struct ld_build lb;
+    struct romfs_ld_result res;
+};
+
+const struct mcu_geometry *imp_find_mcu(const struct mcu_geometry *t, size_t n, const char *mcu);
+#define FIND_MCU(table, mcu) imp_find_mcu(table, sizeof table / sizeof table[0], mcu)
+/* Fill geometry and SWD targets from a table row; sectors become an erase map. */
+int imp_apply_geometry(struct romfs_board *b, const struct mcu_geometry *g);
+/* Expanded make variable, never NULL ("" when undefined or out of memory). */
+char *imp_mk_get(const struct romfs_mkvars *v, const char *name);
+/* `#define NAME <nonzero number>` in the header. */
+bool imp_define_true(const char *header, const char *name);
+/* REPL USB id: the board header's MICROPY_HW_USB_VID/PID if numeric, else vid:pid. */
+char *imp_repl_usb(const char *header, uint64_t vid, uint64_t pid);
+void imp_ctx_free(struct board_ctx *c);
+/* Read ports/PORT/boards/BOARD/mpconfigboard.mk (+ .h text) into c. */
+int imp_ctx_read(struct importer *imp, struct board_ctx *c, const char *port, const char *board);
+/* Evaluate c->lb, take regions and scripts, set the text region (first name that exists). */
+int imp_ctx_link(struct importer *imp, struct board_ctx *c, struct romfs_board *b, const char *const *text_names);
+
+/* Per-port importers (boards/import_ports.c). */
+int imp_port_stm32(struct importer *imp);
+int imp_port_mimxrt(struct importer *imp);
+int imp_port_samd(struct importer *imp);
+int imp_port_nrf(struct importer *imp);
+int imp_port_renesas_ra(struct importer *imp);
+int imp_port_alif(struct importer *imp);
+int imp_port_esp8266(struct importer *imp);
+int imp_port_qemu(struct importer *imp);
+int imp_port_rp2(struct importer *imp);   /* boards/import_geom.c: geometry only */
+int imp_port_esp32(struct importer *imp);
+
+#endif

@@ -1,0 +1,628 @@
+/* repl_target.c: a ROMFS partition on a MicroPython board as a struct romfs_target.
+ *
+ * Two ways of moving bytes (flash/repl.h): the serve loop (templates/device/serve.py),
+ * where erase/write/hash/read requests are pipelined as raw bytes on the device's stdin;
+ * and one exec per request with an encoding the device can decode. Contiguous prog()
+ * calls are gathered into batches of up to BATCH_MAX bytes, compressed as one raw
+ * deflate stream (window 2**DEFLATE_WBITS, which the device must allocate). */
+#include "flash/repl_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define BATCH_MAX (32u * 1024u)      /* serve loop: bytes per write request */
+#define EXEC_CHUNK (4u * 1024u)      /* exec path: bytes per exec (as mpremote) */
+#define DEFLATE_WBITS 12             /* 4 KiB window on the device */
+#define SERVE_CAP (BATCH_MAX + 64)   /* device buffer: a batch, or its deflated form */
+#define SERVE_WINDOW 1024            /* serve loop: data grant size (2 in flight) */
+#define HASH_TIMEOUT_MS 60000
+
+struct repl_target {
+    struct romfs_repl_session *ses;
+    struct romfs_repl *r;
+    int part;
+    bool object_api;
+    int transfer;
+    bool serving;         /* the serve loop runs on the device */
+    unsigned window;      /* serve: flow-control grant size */
+    uint64_t credit;      /* serve: data bytes the device will accept now */
+    bool in_payload;      /* serve: sending data the loop asked for */
+    uint32_t write_size;
+    uint32_t erase_size;
+    uint8_t *batch;       /* pending contiguous program data */
+    uint64_t batch_off;
+    size_t batch_len;
+    uint64_t payload;
+    uint64_t wire_out0, wire_in0;
+};
+
+/* ---- serve loop ----------------------------------------------------------------- */
+
+static int serve_error(struct repl_target *rt, struct romfs_error *err)
+{
+    /* the device raised: collect its traceback, then get back to a clean prompt */
+    struct romfs_error e2 = { 0 };
+    int rc = romfs_repl_finish(rt->r, NULL, NULL, 5000, &e2);
+    rt->serving = false;
+    if (rc == ROMFS_ERR_DEVICE)
+        romfs_set_error(err, ROMFS_ERR_DEVICE, "%s", e2.msg);
+    else
+        romfs_set_error(err, ROMFS_ERR_DEVICE, "the device's write loop failed (%s)", e2.msg);
+    romfs_repl_recover(rt->r, NULL);
+    return ROMFS_ERR_DEVICE;
+}
+
+/* Handle one byte from the device while serving: a data grant (stale ones, from a
+ * payload already sent, are ignored), or an error marker. */
+static int serve_byte(struct repl_target *rt, uint8_t c, struct romfs_error *err)
+{
+    if (c == 0x01) {
+        if (rt->in_payload)
+            rt->credit += rt->window;
+        return ROMFS_OK;
+    }
+    if (c == 0x15)
+        return serve_error(rt, err);
+    return romfs_set_error(err, ROMFS_ERR_PROTOCOL,
+                           "unexpected byte 0x%02x from the device's write loop", c);
+}
+
+/* Act on whatever the device has sent already, without waiting. */
+static int serve_poll(struct repl_target *rt, struct romfs_error *err)
+{
+    while (romfs_repl_input_waiting(rt->r)) {
+        uint8_t c;
+        int n = romfs_repl_read(rt->r, &c, 1, 0, err);
+        if (n < 0)
+            return n;
+        if (n == 0)
+            break;
+        int rc = serve_byte(rt, c, err);
+        if (rc != ROMFS_OK)
+            return rc;
+    }
+    return ROMFS_OK;
+}
+
+/* Read one byte, waiting up to timeout_ms. */
+static int read_byte(struct repl_target *rt, uint8_t *c, int timeout_ms, const char *what,
+                     struct romfs_error *err)
+{
+    int n = romfs_repl_read(rt->r, c, 1, timeout_ms, err);
+    if (n < 0)
+        return n;
+    if (n == 0)
+        return romfs_set_error(err, ROMFS_ERR_TIMEOUT, "no answer from the device within %d ms "
+                               "(waiting for %s)", timeout_ms, what);
+    return ROMFS_OK;
+}
+
+static int serve_send(struct repl_target *rt, const void *data, size_t len, struct romfs_error *err)
+{
+    const uint8_t *p = data;
+    while (len) {
+        while (rt->credit == 0 || romfs_repl_input_waiting(rt->r)) {
+            uint8_t c;
+            int rc = read_byte(rt, &c, romfs_repl_timeout_ms(rt->r), "flow control", err);
+            if (rc == ROMFS_OK)
+                rc = serve_byte(rt, c, err);
+            if (rc != ROMFS_OK)
+                return rc;
+        }
+        size_t n = len < rt->credit ? len : (size_t)rt->credit;
+        int rc = romfs_repl_write(rt->r, p, n, err);
+        if (rc != ROMFS_OK)
+            return rc;
+        p += n;
+        len -= n;
+        rt->credit -= n;
+    }
+    return ROMFS_OK;
+}
+
+/* A 13-byte command header: sent without flow control (the loop reads headers
+ * whenever it is idle; at most one waits while it erases or writes). */
+static int serve_command(struct repl_target *rt, char op, uint32_t a, uint32_t b, uint32_t c,
+                         struct romfs_error *err)
+{
+    uint8_t h[13] = { (uint8_t)op };
+    uint32_t v[3] = { a, b, c };
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 4; k++)
+            h[1 + 4 * i + k] = (uint8_t)(v[i] >> (8 * k));
+    int rc = serve_poll(rt, err);
+    return rc != ROMFS_OK ? rc : romfs_repl_write(rt->r, h, sizeof h, err);
+}
+
+/* Wait for the reply marker `mark` (handling grants meanwhile). */
+static int serve_wait(struct repl_target *rt, uint8_t mark, int timeout_ms, const char *what,
+                      struct romfs_error *err)
+{
+    for (;;) {
+        uint8_t c;
+        int rc = read_byte(rt, &c, timeout_ms, what, err);
+        if (rc != ROMFS_OK)
+            return rc;
+        if (c == mark)
+            return ROMFS_OK;
+        rc = serve_byte(rt, c, err);
+        if (rc != ROMFS_OK)
+            return rc;
+    }
+}
+
+/* Data for the command just sent: wait until the loop asks for it, then send it under
+ * its grants. */
+static int serve_payload(struct repl_target *rt, const void *data, size_t len,
+                         struct romfs_error *err)
+{
+    int rc = serve_wait(rt, 0x05, romfs_repl_timeout_ms(rt->r), "the write loop to ask for data", err);
+    if (rc != ROMFS_OK)
+        return rc;
+    rt->in_payload = true;
+    rt->credit = 2 * (uint64_t)rt->window;
+    rc = serve_send(rt, data, len, err);
+    rt->in_payload = false;
+    rt->credit = 0;
+    return rc;
+}
+
+static int serve_start(struct repl_target *rt, struct romfs_error *err)
+{
+    if (rt->serving)
+        return ROMFS_OK;
+    int rc;
+    if (!rt->ses->serve_loaded) {
+        rc = repl_send_template(rt->ses, "device/serve.py", err);
+        if (rc != ROMFS_OK)
+            return rc;
+        rt->ses->serve_loaded = true;
+    }
+    char code[96];
+    int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u)", rt->window, DEFLATE_WBITS, SERVE_CAP);
+    rc = romfs_repl_exec_start(rt->r, code, (size_t)n, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    rt->serving = true;
+    rt->credit = 0;
+    rt->in_payload = false;
+    return serve_wait(rt, 0x05, romfs_repl_timeout_ms(rt->r), "the write loop to start", err);
+}
+
+static int serve_stop(struct repl_target *rt, struct romfs_error *err)
+{
+    if (!rt->serving)
+        return ROMFS_OK;
+    int rc = serve_command(rt, 'Q', 0, 0, 0, err);
+    if (rc == ROMFS_OK)
+        rc = serve_wait(rt, 0x06, romfs_repl_timeout_ms(rt->r), "the end of the write loop", err);
+    if (rc != ROMFS_OK)
+        return rc;
+    rt->serving = false;
+    return romfs_repl_finish(rt->r, NULL, NULL, 0, err);
+}
+
+/* ---- encodings for the exec path -------------------------------------------------- */
+
+static int deflate_raw(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 9, Z_DEFLATED, -DEFLATE_WBITS, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        return ROMFS_ERR_NOMEM;
+    size_t cap = deflateBound(&z, (uLong)len) + 16;
+    *out = malloc(cap);
+    if (!*out) {
+        deflateEnd(&z);
+        return ROMFS_ERR_NOMEM;
+    }
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    z.next_out = *out;
+    z.avail_out = (uInt)cap;
+    int zr = deflate(&z, Z_FINISH);
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    if (zr != Z_STREAM_END) {
+        free(*out);
+        return ROMFS_ERR_NOMEM;
+    }
+    return ROMFS_OK;
+}
+
+static int append_base64(struct romfs_buf *b, const uint8_t *d, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) |
+                     (i + 2 < n ? d[i + 2] : 0);
+        char q[4] = { tab[v >> 18], tab[(v >> 12) & 63], i + 1 < n ? tab[(v >> 6) & 63] : '=',
+                      i + 2 < n ? tab[v & 63] : '=' };
+        if (romfs_buf_append(b, q, 4) != ROMFS_OK)
+            return ROMFS_ERR_NOMEM;
+    }
+    return ROMFS_OK;
+}
+
+static int append_hex(struct romfs_buf *b, const uint8_t *d, size_t n)
+{
+    char h[3];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(h, sizeof h, "%02x", d[i]);
+        if (romfs_buf_append(b, h, 2) != ROMFS_OK)
+            return ROMFS_ERR_NOMEM;
+    }
+    return ROMFS_OK;
+}
+
+static int append_repr(struct romfs_buf *b, const uint8_t *d, size_t n)
+{
+    char e[5];
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '\\' && d[i] != '\'') {
+            rc = romfs_buf_append(b, &d[i], 1);
+        } else {
+            snprintf(e, sizeof e, "\\x%02x", d[i]);
+            rc = romfs_buf_append(b, e, 4);
+        }
+        if (rc != ROMFS_OK)
+            return rc;
+    }
+    return ROMFS_OK;
+}
+
+/* One exec writing d[0..n) at off in the session's encoding. */
+static int exec_write(struct repl_target *rt, uint64_t off, const uint8_t *d, size_t n,
+                      struct romfs_error *err)
+{
+    struct romfs_buf code = { 0 };
+    char head[64];
+    snprintf(head, sizeof head, "_rf_w(%llu,", (unsigned long long)off);
+    int rc = romfs_buf_append(&code, head, strlen(head));
+    uint8_t *z = NULL;
+    size_t zn = 0;
+    switch (rt->transfer) {
+    case ROMFS_TRANSFER_DEFLATE_BASE64:
+        rc = deflate_raw(d, n, &z, &zn);
+        if (rc == ROMFS_OK) {
+            snprintf(head, sizeof head, "DeflateIO(BytesIO(a2b_base64(b'");
+            rc = romfs_buf_append(&code, head, strlen(head));
+        }
+        if (rc == ROMFS_OK)
+            rc = append_base64(&code, z, zn);
+        if (rc == ROMFS_OK) {
+            snprintf(head, sizeof head, "')),RAW,%d).read())", DEFLATE_WBITS);
+            rc = romfs_buf_append(&code, head, strlen(head));
+        }
+        free(z);
+        break;
+    case ROMFS_TRANSFER_BASE64:
+        rc = romfs_buf_append(&code, "a2b_base64(b'", 13);
+        if (rc == ROMFS_OK)
+            rc = append_base64(&code, d, n);
+        if (rc == ROMFS_OK)
+            rc = romfs_buf_append(&code, "'))", 3);
+        break;
+    case ROMFS_TRANSFER_HEX:
+        rc = romfs_buf_append(&code, "bytes.fromhex('", 15);
+        if (rc == ROMFS_OK)
+            rc = append_hex(&code, d, n);
+        if (rc == ROMFS_OK)
+            rc = romfs_buf_append(&code, "'))", 3);
+        break;
+    default:
+        rc = romfs_buf_append(&code, "b'", 2);
+        if (rc == ROMFS_OK)
+            rc = append_repr(&code, d, n);
+        if (rc == ROMFS_OK)
+            rc = romfs_buf_append(&code, "')", 2);
+        break;
+    }
+    if (rc != ROMFS_OK) {
+        romfs_buf_free(&code);
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    }
+    rc = romfs_repl_exec(rt->r, code.data, code.len, NULL, NULL, 0, err);
+    romfs_buf_free(&code);
+    return rc;
+}
+
+/* ---- batching and the target callbacks ------------------------------------------- */
+
+static int flush_batch(struct repl_target *rt, struct romfs_error *err)
+{
+    if (!rt->batch_len)
+        return ROMFS_OK;
+    const uint8_t *d = rt->batch;
+    size_t n = rt->batch_len;
+    uint64_t off = rt->batch_off;
+    rt->batch_len = 0;
+    int rc = ROMFS_OK;
+    if (rt->transfer == ROMFS_TRANSFER_RAW_DEFLATE || rt->transfer == ROMFS_TRANSFER_RAW) {
+        rc = serve_start(rt, err);
+        uint8_t *z = NULL;
+        size_t zn = n;
+        if (rc == ROMFS_OK && rt->transfer == ROMFS_TRANSFER_RAW_DEFLATE &&
+            deflate_raw(d, n, &z, &zn) != ROMFS_OK)
+            rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory compressing");
+        if (rc == ROMFS_OK && (!z || zn >= n)) {  /* incompressible: send as is */
+            free(z);
+            z = NULL;
+            zn = n;
+        }
+        if (rc == ROMFS_OK)
+            rc = serve_command(rt, 'W', (uint32_t)off, (uint32_t)n, (uint32_t)zn, err);
+        if (rc == ROMFS_OK)
+            rc = serve_payload(rt, z ? z : d, zn, err);
+        free(z);
+    } else {
+        for (size_t k = 0; rc == ROMFS_OK && k < n; k += EXEC_CHUNK)
+            rc = exec_write(rt, off + k, d + k, n - k < EXEC_CHUNK ? n - k : EXEC_CHUNK, err);
+    }
+    if (rc == ROMFS_OK)
+        rt->payload += n;
+    return rc;
+}
+
+static bool serve_mode(const struct repl_target *rt)
+{
+    return rt->transfer == ROMFS_TRANSFER_RAW_DEFLATE || rt->transfer == ROMFS_TRANSFER_RAW;
+}
+
+static int t_erase(void *ctx, uint64_t off, uint64_t len, struct romfs_error *err)
+{
+    struct repl_target *rt = ctx;
+    int rc = flush_batch(rt, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    if (serve_mode(rt)) {
+        rc = serve_start(rt, err);
+        return rc != ROMFS_OK ? rc : serve_command(rt, 'E', (uint32_t)off, (uint32_t)len,
+                                                   rt->write_size, err);
+    }
+    return repl_execf(rt->ses, NULL, 30000, err, "_rf_erase(%llu,%llu,%u)",
+                      (unsigned long long)off, (unsigned long long)len, rt->write_size);
+}
+
+static int t_prog(void *ctx, uint64_t off, const void *buf, size_t len, struct romfs_error *err)
+{
+    struct repl_target *rt = ctx;
+    if (rt->batch_len && (off != rt->batch_off + rt->batch_len || rt->batch_len + len > BATCH_MAX)) {
+        int rc = flush_batch(rt, err);
+        if (rc != ROMFS_OK)
+            return rc;
+    }
+    if (len > BATCH_MAX)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "program request of %zu bytes too large", len);
+    if (!rt->batch_len)
+        rt->batch_off = off;
+    memcpy(rt->batch + rt->batch_len, buf, len);
+    rt->batch_len += len;
+    return ROMFS_OK;
+}
+
+static int t_sync(void *ctx, struct romfs_error *err)
+{
+    struct repl_target *rt = ctx;
+    int rc = flush_batch(rt, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    if (serve_mode(rt) && rt->serving)
+        return serve_command(rt, 'S', 0, 0, 0, err);
+    return repl_execf(rt->ses, NULL, 0, err, "_rf_sync()");
+}
+
+static int hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t n)
+{
+    if (hex_len < 2 * n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/* Read exactly n reply bytes after a serve-loop marker. */
+static int read_reply(struct repl_target *rt, uint8_t *out, size_t n, struct romfs_error *err)
+{
+    while (n) {
+        int k = romfs_repl_read(rt->r, out, n, romfs_repl_timeout_ms(rt->r), err);
+        if (k < 0)
+            return k;
+        if (k == 0)
+            return romfs_set_error(err, ROMFS_ERR_TIMEOUT, "the device stopped answering mid-reply");
+        out += k;
+        n -= (size_t)k;
+    }
+    return ROMFS_OK;
+}
+
+static int t_hash(void *ctx, uint64_t off, uint64_t len, uint8_t (*out)[32], struct romfs_error *err)
+{
+    struct repl_target *rt = ctx;
+    int rc = flush_batch(rt, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    uint64_t nblocks = len / rt->erase_size;
+    if (serve_mode(rt)) {
+        rc = serve_start(rt, err);
+        if (rc == ROMFS_OK)
+            rc = serve_command(rt, 'H', (uint32_t)off, (uint32_t)len, 0, err);
+        if (rc == ROMFS_OK)
+            rc = serve_wait(rt, 0x02, romfs_repl_timeout_ms(rt->r), "block hashes", err);
+        if (rc == ROMFS_OK)
+            rc = read_reply(rt, (uint8_t *)out, nblocks * 32, err);
+        return rc;
+    }
+    struct romfs_buf txt = { 0 };
+    rc = repl_execf(rt->ses, &txt, HASH_TIMEOUT_MS, err, "_rf_hex(%llu,%llu,%u)",
+                    (unsigned long long)off, (unsigned long long)len, rt->erase_size);
+    const char *p = txt.data;
+    for (uint64_t i = 0; rc == ROMFS_OK && i < nblocks; i++) {
+        while (p && (*p == '\r' || *p == '\n'))
+            p++;
+        if (!p || hex_decode(p, strlen(p), out[i], 32) != 0)
+            rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device sent %llu block hashes, "
+                                 "expected %llu", (unsigned long long)i, (unsigned long long)nblocks);
+        else
+            p += 64;
+    }
+    romfs_buf_free(&txt);
+    return rc;
+}
+
+static int t_read(void *ctx, uint64_t off, void *buf, size_t len, struct romfs_error *err)
+{
+    struct repl_target *rt = ctx;
+    int rc = flush_batch(rt, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    if (serve_mode(rt)) {
+        rc = serve_start(rt, err);
+        if (rc == ROMFS_OK)
+            rc = serve_command(rt, 'R', (uint32_t)off, (uint32_t)len, 0, err);
+        if (rc == ROMFS_OK)
+            rc = serve_wait(rt, 0x02, romfs_repl_timeout_ms(rt->r), "flash contents", err);
+        return rc == ROMFS_OK ? read_reply(rt, buf, len, err) : rc;
+    }
+    struct romfs_buf txt = { 0 };
+    rc = repl_execf(rt->ses, &txt, 0, err,
+                    "print(_rf_hexs(_rf_read(%llu,%zu)))",
+                    (unsigned long long)off, len);
+    if (rc == ROMFS_OK && (!txt.data || hex_decode(txt.data, txt.len, buf, len) != 0))
+        rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device sent an unreadable flash read");
+    romfs_buf_free(&txt);
+    return rc;
+}
+
+static void t_close(void *ctx)
+{
+    struct repl_target *rt = ctx;
+    struct romfs_error e = { 0 };
+    if (rt->serving && serve_stop(rt, &e) != ROMFS_OK) {
+        rt->serving = false;
+        romfs_repl_recover(rt->r, NULL);
+    }
+    rt->ses->target_busy = false;
+    free(rt->batch);
+    free(rt);
+}
+
+static int choose_transfer(unsigned caps, int wanted, struct romfs_error *err)
+{
+    static const struct { int transfer; unsigned needs; const char *what; } table[] = {
+        { ROMFS_TRANSFER_RAW_DEFLATE,
+          ROMFS_CAP_STDIO_BUFFER | ROMFS_CAP_KBD_INTR | ROMFS_CAP_DEFLATE | ROMFS_CAP_BYTESIO,
+          "sys.stdin.buffer, micropython.kbd_intr, deflate.DeflateIO and io.BytesIO" },
+        { ROMFS_TRANSFER_RAW, ROMFS_CAP_STDIO_BUFFER | ROMFS_CAP_KBD_INTR,
+          "sys.stdin.buffer and micropython.kbd_intr" },
+        { ROMFS_TRANSFER_DEFLATE_BASE64, ROMFS_CAP_DEFLATE | ROMFS_CAP_BYTESIO | ROMFS_CAP_BINASCII,
+          "deflate.DeflateIO, io.BytesIO and binascii.a2b_base64" },
+        { ROMFS_TRANSFER_BASE64, ROMFS_CAP_BINASCII, "binascii.a2b_base64" },
+        { ROMFS_TRANSFER_HEX, ROMFS_CAP_FROMHEX, "bytes.fromhex" },
+        { ROMFS_TRANSFER_REPR, 0, "" },
+    };
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+        bool ok = (caps & table[i].needs) == table[i].needs;
+        if (wanted == ROMFS_TRANSFER_AUTO && ok)
+            return table[i].transfer;
+        if (wanted == table[i].transfer) {
+            if (ok)
+                return wanted;
+            return romfs_set_error(err, ROMFS_ERR_DEVICE,
+                                   "transfer \"%s\" needs %s, which the device lacks",
+                                   romfs_transfer_name(wanted), table[i].what);
+        }
+    }
+    return romfs_set_error(err, ROMFS_ERR_INVAL, "unknown transfer %d", wanted);
+}
+
+int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_repl_target_options *opt,
+                           struct romfs_target *t, struct romfs_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (ses->target_busy)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "the REPL session already has a target open");
+    if (!(ses->caps & ROMFS_CAP_ROM_IOCTL))
+        return romfs_set_error(err, ROMFS_ERR_DEVICE,
+                               "ROMFS is not enabled on this device (no vfs.rom_ioctl)");
+    if (opt->partition < 0 || opt->partition >= ses->n_partitions)
+        return romfs_set_error(err, ROMFS_ERR_NOENT, "the device has no ROMFS partition %d "
+                               "(it has %d)", opt->partition, ses->n_partitions);
+    int transfer = choose_transfer(ses->caps, opt->transfer, err);
+    if (transfer < 0)
+        return transfer;
+    const char *api = opt->api == ROMFS_API_ROM_IOCTL ? "rom" : opt->api == ROMFS_API_OBJECT ? "obj" : "";
+    struct romfs_buf out = { 0 };
+    int rc = repl_execf(ses, &out, 0, err, "_rf_umount();s,b,o=_rf_open(%d,'%s');print(s,b,int(o))",
+                        opt->partition, api);
+    unsigned long long size = 0;
+    unsigned bs = 0;
+    int obj = 0;
+    if (rc == ROMFS_OK && (!out.data || sscanf(out.data, "%llu %u %d", &size, &bs, &obj) != 3 ||
+                           bs == 0 || (bs & (bs - 1)) || size % bs))
+        rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device reported an unusable partition "
+                             "geometry: %.80s", out.data ? out.data : "(nothing)");
+    romfs_buf_free(&out);
+    if (rc == ROMFS_OK && transfer == ROMFS_TRANSFER_DEFLATE_BASE64)
+        rc = repl_execf(ses, NULL, 0, err,
+                        "from binascii import a2b_base64;from deflate import DeflateIO,RAW;"
+                        "from io import BytesIO");
+    else if (rc == ROMFS_OK && transfer == ROMFS_TRANSFER_BASE64)
+        rc = repl_execf(ses, NULL, 0, err, "from binascii import a2b_base64");
+    if (rc != ROMFS_OK)
+        return romfs_error_prefix(err, "opening ROMFS partition %d", opt->partition);
+
+    struct repl_target *rt = calloc(1, sizeof *rt);
+    if (rt)
+        rt->batch = malloc(BATCH_MAX);
+    if (!rt || !rt->batch) {
+        free(rt);
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    }
+    rt->ses = ses;
+    rt->r = ses->repl;
+    rt->part = opt->partition;
+    rt->object_api = obj != 0;
+    rt->transfer = transfer;
+    rt->window = SERVE_WINDOW;
+    rt->erase_size = bs;
+    uint32_t ws = opt->write_size ? opt->write_size : 256;
+    if (ws > bs)
+        ws = bs;
+    rt->write_size = ws;
+    rt->wire_out0 = romfs_serial_bytes_written(ses->serial);
+    rt->wire_in0 = romfs_serial_bytes_read(ses->serial);
+    ses->target_busy = true;
+
+    t->name = "repl";
+    t->ctx = rt;
+    t->size = size;
+    t->erase_size = bs;
+    t->write_size = ws;
+    t->max_transfer = bs < BATCH_MAX ? bs : BATCH_MAX;
+    t->erase = t_erase;
+    t->prog = t_prog;
+    t->sync = t_sync;
+    t->read = t_read;
+    if (ses->caps & ROMFS_CAP_HASHLIB)
+        t->hash_blocks = t_hash;
+    t->close = t_close;
+    return ROMFS_OK;
+}
+
+void romfs_repl_target_stats(const struct romfs_target *t, struct romfs_repl_stats *stats)
+{
+    const struct repl_target *rt = t->ctx;
+    memset(stats, 0, sizeof *stats);
+    stats->transfer = rt->transfer;
+    stats->payload_bytes = rt->payload;
+    stats->wire_bytes_out = romfs_serial_bytes_written(rt->ses->serial) - rt->wire_out0;
+    stats->wire_bytes_in = romfs_serial_bytes_read(rt->ses->serial) - rt->wire_in0;
+}

@@ -1,0 +1,209 @@
+/* format/verify.c: strict verification of a whole image, with statistics.
+ *
+ * Stricter than VfsRom on purpose (it is what `romfs verify` and `romfs check` stand on):
+ * every record lies inside its parent, no unused records, the image size is even, names
+ * are usable as file names and unique within their directory, every file has data. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/format.h"
+
+#define MAX_DEPTH 256
+
+struct verify_state {
+    const struct romfs_image *img;
+    struct romfs_stats *stats;
+    struct romfs_error *err;
+    char path[4096];
+};
+
+struct name_ref {
+    const uint8_t *name;
+    size_t len;
+};
+
+static int compare_name_refs(const void *a, const void *b)
+{
+    const struct name_ref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->name, y->name, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Decode a varuint, counting bytes beyond the minimal encoding as padding. */
+static int decode_counted(struct verify_state *st, size_t pos, size_t end, uint64_t *v,
+                          size_t *used, const char *what)
+{
+    if (romfs_varuint_decode(st->img->data + pos, end - pos, v, used))
+        return romfs_set_error(st->err, ROMFS_ERR_CORRUPT, "%s at offset %zu is truncated%s%s",
+                               what, pos, st->path[0] ? " in " : "", st->path);
+    st->stats->padding_bytes += *used - romfs_varuint_size(*v);
+    return ROMFS_OK;
+}
+
+/* Check the records in [pos, end); when names is non-NULL collect directory entries. */
+static int verify_records(struct verify_state *st, size_t pos, size_t end, int depth,
+                          bool in_file, bool *has_data);
+
+static int check_name(struct verify_state *st, const uint8_t *name, size_t len, size_t offset)
+{
+    const char *why = NULL;
+    if (len == 0)
+        why = "is empty";
+    else if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        why = "is '.' or '..'";
+    else if (memchr(name, '/', len))
+        why = "contains '/'";
+    else if (memchr(name, '\0', len))
+        why = "contains a NUL byte";
+    if (why)
+        return romfs_set_error(st->err, ROMFS_ERR_CORRUPT,
+                               "name of the entry at offset %zu in '/%s' %s", offset, st->path, why);
+    return ROMFS_OK;
+}
+
+static int verify_entry(struct verify_state *st, uint64_t kind, size_t rec_start, size_t pos,
+                        size_t next, int depth, struct name_ref *ref)
+{
+    uint64_t name_len;
+    size_t used;
+    int rc = decode_counted(st, pos, next, &name_len, &used, "name length");
+    if (rc)
+        return rc;
+    if (name_len > next - pos - used)
+        return romfs_set_error(st->err, ROMFS_ERR_CORRUPT,
+                               "name of the entry at offset %zu runs past its record", rec_start);
+    const uint8_t *name = st->img->data + pos + used;
+    if ((rc = check_name(st, name, (size_t)name_len, rec_start)))
+        return rc;
+    ref->name = name;
+    ref->len = (size_t)name_len;
+    size_t saved = strlen(st->path);
+    snprintf(st->path + saved, sizeof st->path - saved, "%s%.*s", saved ? "/" : "",
+             (int)name_len, (const char *)name);
+    size_t content = pos + used + (size_t)name_len;
+    if (kind == ROMFS_KIND_DIRECTORY) {
+        st->stats->dirs++;
+        rc = verify_records(st, content, next, depth + 1, false, NULL);
+    } else {
+        bool has_data = false;
+        st->stats->files++;
+        rc = verify_records(st, content, next, depth + 1, true, &has_data);
+        if (!rc && !has_data)
+            rc = romfs_set_error(st->err, ROMFS_ERR_CORRUPT,
+                                 "file '/%s' at offset %zu has no data record", st->path, rec_start);
+        if (!rc) {
+            struct romfs_dir_iter it = { st->img, rec_start, next };
+            struct romfs_entry e;
+            rc = romfs_dir_next(&it, &e, st->err);   /* computes the data extent */
+            if (rc == 1) {
+                rc = ROMFS_OK;
+                st->stats->data_bytes += e.data_size;
+                st->stats->indirect_files += e.data_indirect;
+                if (e.data_size > 0) {
+                    uint64_t a = e.data_offset ? (e.data_offset & (~e.data_offset + 1)) : 1u << 31;
+                    if (a > (1u << 31))
+                        a = 1u << 31;
+                    if (st->stats->min_data_alignment == 0 || a < st->stats->min_data_alignment)
+                        st->stats->min_data_alignment = a;
+                }
+            }
+        }
+    }
+    st->path[saved] = '\0';
+    return rc;
+}
+
+static int verify_records(struct verify_state *st, size_t pos, size_t end, int depth,
+                          bool in_file, bool *has_data)
+{
+    if (depth > MAX_DEPTH)
+        return romfs_set_error(st->err, ROMFS_ERR_CORRUPT,
+                               "directories nested more than %d deep at offset %zu", MAX_DEPTH, pos);
+    struct name_ref *names = NULL;
+    size_t n_names = 0, cap = 0;
+    int rc = ROMFS_OK;
+    while (!rc && pos < end) {
+        size_t rec_start = pos, used;
+        uint64_t kind, len;
+        if ((rc = decode_counted(st, pos, end, &kind, &used, "record kind")))
+            break;
+        pos += used;
+        if ((rc = decode_counted(st, pos, end, &len, &used, "record length")))
+            break;
+        pos += used;
+        if (len > end - pos) {
+            rc = romfs_set_error(st->err, ROMFS_ERR_CORRUPT,
+                                 "record at offset %zu (kind %llu, length %llu) runs past its "
+                                 "parent's end at offset %zu%s%s", rec_start,
+                                 (unsigned long long)kind, (unsigned long long)len, end,
+                                 st->path[0] ? " in /" : "", st->path);
+            break;
+        }
+        size_t next = pos + (size_t)len;
+        if (kind == ROMFS_KIND_UNUSED) {
+            rc = romfs_set_error(st->err, ROMFS_ERR_CORRUPT, "unused record (kind 0) at offset %zu",
+                                 rec_start);
+        } else if (kind == ROMFS_KIND_PADDING) {
+            st->stats->padding_bytes += next - rec_start;
+        } else if (kind == ROMFS_KIND_DATA_VERBATIM || kind == ROMFS_KIND_DATA_INDIRECT) {
+            if (in_file)
+                *has_data = true;
+        } else if (kind == ROMFS_KIND_DIRECTORY || kind == ROMFS_KIND_FILE) {
+            if (in_file) {
+                rc = romfs_set_error(st->err, ROMFS_ERR_CORRUPT,
+                                     "%s record at offset %zu inside file '/%s'",
+                                     kind == ROMFS_KIND_FILE ? "file" : "directory", rec_start,
+                                     st->path);
+                break;
+            }
+            if (n_names == cap) {
+                cap = cap ? cap * 2 : 16;
+                struct name_ref *nn = realloc(names, cap * sizeof *nn);
+                if (!nn) {
+                    rc = romfs_set_error(st->err, ROMFS_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                names = nn;
+            }
+            rc = verify_entry(st, kind, rec_start, pos, next, depth, &names[n_names]);
+            if (!rc)
+                n_names++;
+        }
+        pos = next;
+    }
+    if (!rc && n_names > 1) {
+        qsort(names, n_names, sizeof *names, compare_name_refs);
+        for (size_t i = 1; i < n_names; i++)
+            if (compare_name_refs(&names[i - 1], &names[i]) == 0) {
+                rc = romfs_set_error(st->err, ROMFS_ERR_CORRUPT,
+                                     "duplicate name '%.*s' in directory '/%s'", (int)names[i].len,
+                                     (const char *)names[i].name, st->path);
+                break;
+            }
+    }
+    free(names);
+    return rc;
+}
+
+int romfs_image_verify(const struct romfs_image *img, struct romfs_stats *stats,
+                       struct romfs_error *err)
+{
+    struct romfs_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    stats->image_size = img->payload_end;
+    stats->payload_size = img->payload_end - img->payload_start;
+    struct verify_state st = { img, stats, err, "" };
+    /* The image length varuint itself: padding beyond minimal. */
+    stats->padding_bytes += img->payload_start - 3 - romfs_varuint_size(stats->payload_size);
+    int rc = verify_records(&st, img->payload_start, img->payload_end, 0, false, NULL);
+    stats->overhead_bytes = stats->image_size - stats->data_bytes;
+    if (!rc && img->payload_end % 2)
+        rc = romfs_set_error(err, ROMFS_ERR_CORRUPT,
+                             "image size %zu is odd; ROMFS images must have an even size",
+                             img->payload_end);
+    return rc;
+}

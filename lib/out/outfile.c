@@ -1,0 +1,102 @@
+/* outfile.c: where an image goes (board partition or explicit address), writing every
+ * requested output format at once, and atomic file output. */
+#include "out/outfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boards/db.h"
+
+void romfs_placement_at(uint64_t address, struct romfs_placement *out)
+{
+    memset(out, 0, sizeof *out);
+    out->address = address;
+    out->vid = 0x0483;
+    out->pid = 0xdf11;
+    snprintf(out->what, sizeof out->what, "address 0x%08llx", (unsigned long long)address);
+}
+
+int romfs_placement_from_board(const struct romfs_board *b, int partition,
+                               struct romfs_placement *out, struct romfs_error *err)
+{
+    const struct romfs_partition *p = romfs_board_partition(b, partition);
+    if (!p)
+        return romfs_set_error(err, ROMFS_ERR_NOENT,
+                               "board %s has no ROMFS partition %d in boards.json%s%s%s: give "
+                               "the address with --address", b->name, partition,
+                               b->romfs_option ? " (it is added by the build option " : "",
+                               b->romfs_option ? b->romfs_option : "",
+                               b->romfs_option ? ")" : "");
+    romfs_placement_at(p->start, out);
+    out->size = p->size;
+    snprintf(out->what, sizeof out->what, "board %s partition %d at 0x%08llx", b->name,
+             partition, (unsigned long long)p->start);
+    if (b->dfu_usb) {
+        unsigned v, d;
+        if (sscanf(b->dfu_usb, "%x:%x", &v, &d) == 2 && v <= 0xffff && d <= 0xffff) {
+            out->vid = (uint16_t)v;
+            out->pid = (uint16_t)d;
+        }
+        if (b->dfu_alt > 0 && b->dfu_alt < 256)
+            out->alt = (uint8_t)b->dfu_alt;
+    }
+    if (b->has_uf2) {
+        out->uf2_family = b->uf2_family;
+        out->has_uf2_family = true;
+    } else if (b->mcu && romfs_uf2_family(b->mcu, &out->uf2_family, NULL) == ROMFS_OK) {
+        out->has_uf2_family = true;
+    }
+    return ROMFS_OK;
+}
+
+int romfs_placement_for_board_name(const char *db_path, const char *board, int partition,
+                                   struct romfs_placement *out, struct romfs_error *err)
+{
+    struct romfs_boards db;
+    int rc = romfs_boards_load(db_path, &db, err);
+    if (rc)
+        return rc;
+    const struct romfs_board *b = romfs_boards_find(&db, board);
+    rc = b ? romfs_placement_from_board(b, partition, out, err)
+           : romfs_set_error(err, ROMFS_ERR_NOENT, "unknown board '%s' (see `romfs boards list`)",
+                             board);
+    romfs_boards_free(&db);
+    return rc;
+}
+
+int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_placement *p,
+                         const struct romfs_outfile_paths *paths, struct romfs_error *err)
+{
+    if (p->size && len > p->size)
+        return romfs_set_error(err, ROMFS_ERR_FBIG,
+                               "image of %zu bytes does not fit %s (%llu bytes)", len, p->what,
+                               (unsigned long long)p->size);
+    if (p->address + len > 0x100000000ull)
+        return romfs_set_error(err, ROMFS_ERR_RANGE, "%zu bytes at %s pass the 4 GiB address "
+                               "space of .dfu/.uf2/.hex files", len, p->what);
+    if (paths->uf2 && !p->has_uf2_family)
+        return romfs_set_error(err, ROMFS_ERR_INVAL,
+                               "no UF2 family known for %s: give one with --family "
+                               "(rp2040, rp2350, samd21, samd51, nrf52840, or 0x...)", p->what);
+    if (paths->uf2 && p->address % ROMFS_UF2_PAYLOAD)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "UF2 needs a 256-byte aligned address, not %s",
+                               p->what);
+    int rc = ROMFS_OK;
+    uint32_t a = (uint32_t)p->address;
+    if (paths->dfu) {
+        struct romfs_dfu_file_options o = { a, p->vid, p->pid, p->alt, NULL };
+        rc = romfs_write_dfu_file(image, len, &o, paths->dfu, err);
+    }
+    if (rc == ROMFS_OK && paths->uf2)
+        rc = romfs_write_uf2_file(image, len, a, p->uf2_family, paths->uf2, err);
+    if (rc == ROMFS_OK && paths->hex)
+        rc = romfs_write_ihex_file(image, len, a, paths->hex, err);
+    if (rc == ROMFS_OK && paths->bin)
+        rc = romfs_write_file_atomic(paths->bin, image, len, err);
+    return rc;
+}
+

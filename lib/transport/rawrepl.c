@@ -1,0 +1,435 @@
+/* rawrepl.c: the raw REPL client (protocol facts from MicroPython's docs/reference/repl.rst). */
+#include "transport/rawrepl.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CTRL_A "\x01"
+#define CTRL_B "\x02"
+#define CTRL_C "\x03"
+#define CTRL_D "\x04"
+#define BANNER "raw REPL; CTRL-B to exit\r\n"
+#define PLAIN_RAW_CHUNK 256
+
+enum paste_state { PASTE_UNKNOWN, PASTE_YES, PASTE_NO };
+
+struct romfs_repl {
+    struct romfs_serial *s;
+    int timeout_ms;
+    enum paste_state paste;
+    unsigned window;          /* raw-paste window increment */
+    bool last_exec_paste;
+    uint8_t rbuf[4096];       /* bytes read from the link, not yet consumed */
+    size_t rpos, rlen;
+};
+
+void romfs_buf_free(struct romfs_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+int romfs_buf_append(struct romfs_buf *b, const void *data, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        char *nd = realloc(b->data, cap);
+        if (!nd)
+            return ROMFS_ERR_NOMEM;
+        b->data = nd;
+        b->cap = cap;
+    }
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = 0;
+    return ROMFS_OK;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* ---- buffered reading ---------------------------------------------------------- */
+
+static int fill(struct romfs_repl *r, int timeout_ms, struct romfs_error *err)
+{
+    if (r->rpos < r->rlen)
+        return (int)(r->rlen - r->rpos);
+    r->rpos = r->rlen = 0;
+    int n = romfs_serial_read(r->s, r->rbuf, sizeof r->rbuf, timeout_ms, err);
+    if (n > 0)
+        r->rlen = (size_t)n;
+    return n;
+}
+
+int romfs_repl_read(struct romfs_repl *r, void *buf, size_t max, int timeout_ms,
+                    struct romfs_error *err)
+{
+    int n = fill(r, timeout_ms, err);
+    if (n <= 0)
+        return n;
+    size_t k = (size_t)n < max ? (size_t)n : max;
+    memcpy(buf, r->rbuf + r->rpos, k);
+    r->rpos += k;
+    return (int)k;
+}
+
+bool romfs_repl_input_waiting(struct romfs_repl *r)
+{
+    return r->rpos < r->rlen || romfs_serial_input_waiting(r->s);
+}
+
+int romfs_repl_write(struct romfs_repl *r, const void *data, size_t len, struct romfs_error *err)
+{
+    int t = r->timeout_ms + (int)(len / 8);  /* a slow UART needs time for big writes */
+    return romfs_serial_write(r->s, data, len, t, err);
+}
+
+/* Read until `marker` has arrived (it is consumed too). Everything before it goes to
+ * `into` (may be NULL). ROMFS_ERR_TIMEOUT after timeout_ms of silence. */
+static int read_until(struct romfs_repl *r, const char *marker, size_t mlen, struct romfs_buf *into,
+                      int timeout_ms, const char *what, struct romfs_error *err)
+{
+    size_t matched = 0;
+    struct romfs_buf tmp = { 0 };
+    for (;;) {
+        int n = fill(r, timeout_ms, err);
+        if (n < 0) {
+            romfs_buf_free(&tmp);
+            return n;
+        }
+        if (n == 0) {
+            romfs_buf_free(&tmp);
+            return romfs_set_error(err, ROMFS_ERR_TIMEOUT, "%s: no answer within %d ms waiting for %s",
+                                   romfs_serial_path(r->s), timeout_ms, what);
+        }
+        while (r->rpos < r->rlen) {
+            uint8_t c = r->rbuf[r->rpos++];
+            if (c == (uint8_t)marker[matched]) {
+                if (++matched == mlen) {
+                    romfs_buf_free(&tmp);
+                    return ROMFS_OK;
+                }
+                continue;
+            }
+            /* mismatch: the matched prefix was data; re-check c against the start */
+            if (into && matched && romfs_buf_append(into, marker, matched) != ROMFS_OK)
+                goto nomem;
+            matched = 0;
+            if (c == (uint8_t)marker[0]) {
+                matched = 1;
+                if (mlen == 1)
+                    return ROMFS_OK;
+                continue;
+            }
+            if (into && romfs_buf_append(into, &c, 1) != ROMFS_OK)
+                goto nomem;
+        }
+    }
+nomem:
+    romfs_buf_free(&tmp);
+    return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+}
+
+/* Discard input until the link has been quiet for quiet_ms (at most max_ms in total). */
+static int drain(struct romfs_repl *r, int quiet_ms, int max_ms, struct romfs_buf *seen,
+                 struct romfs_error *err)
+{
+    uint8_t tmp[512];
+    int waited = 0;
+    r->rpos = r->rlen = 0;
+    while (waited < max_ms) {
+        int n = romfs_serial_read(r->s, tmp, sizeof tmp, quiet_ms, err);
+        if (n < 0)
+            return n;
+        if (n == 0)
+            return ROMFS_OK;
+        if (seen)
+            romfs_buf_append(seen, tmp, (size_t)n);
+        waited += quiet_ms / 4 + 1;
+    }
+    return ROMFS_OK;
+}
+
+/* Printable excerpt of what a device said, for messages. */
+static void excerpt(const struct romfs_buf *b, char *out, size_t cap)
+{
+    size_t o = 0;
+    size_t start = b->len > 60 ? b->len - 60 : 0;
+    for (size_t i = start; i < b->len && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)b->data[i];
+        if (isprint(c) && c != '\\')
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+    }
+    out[o < cap ? o : cap - 1] = 0;
+}
+
+static int enter_raw(struct romfs_repl *r, struct romfs_error *err)
+{
+    struct romfs_buf seen = { 0 };
+    int rc = romfs_repl_write(r, "\r" CTRL_C CTRL_C, 3, err);
+    if (rc == ROMFS_OK)
+        rc = drain(r, 100, 2000, &seen, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_write(r, "\r" CTRL_A, 2, err);
+    if (rc == ROMFS_OK)
+        rc = read_until(r, BANNER ">", strlen(BANNER ">"), &seen, r->timeout_ms,
+                        "the raw REPL prompt", err);
+    if (rc == ROMFS_ERR_TIMEOUT) {
+        if (seen.len == 0) {
+            rc = romfs_set_error(err, ROMFS_ERR_TIMEOUT,
+                                 "no answer from %s: is a MicroPython board connected there "
+                                 "(and no other program using the port)?",
+                                 romfs_serial_path(r->s));
+        } else {
+            char ex[300];
+            excerpt(&seen, ex, sizeof ex);
+            rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL,
+                                 "%s is not a MicroPython device, or its REPL is busy: Ctrl-A "
+                                 "did not give the raw REPL prompt (it answered \"%s\")",
+                                 romfs_serial_path(r->s), ex);
+        }
+    }
+    romfs_buf_free(&seen);
+    return rc;
+}
+
+int romfs_repl_open(struct romfs_serial *s, const struct romfs_repl_options *opt,
+                    struct romfs_repl **out, struct romfs_error *err)
+{
+    *out = NULL;
+    struct romfs_repl *r = calloc(1, sizeof *r);
+    if (!r)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    r->s = s;
+    r->timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : 5000;
+    r->paste = opt && opt->no_raw_paste ? PASTE_NO : PASTE_UNKNOWN;
+    int rc = enter_raw(r, err);
+    if (rc != ROMFS_OK) {
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return ROMFS_OK;
+}
+
+void romfs_repl_close(struct romfs_repl *r)
+{
+    if (!r)
+        return;
+    romfs_repl_write(r, "\r" CTRL_B, 2, NULL);
+    free(r);
+}
+
+/* Raw-paste: window handshake done, write code under flow control, then Ctrl-D. */
+static int paste_write(struct romfs_repl *r, const char *code, size_t len, struct romfs_error *err)
+{
+    uint8_t inc[2];
+    int rc;
+    for (size_t got = 0; got < 2;) {
+        int n = romfs_repl_read(r, inc + got, 2 - got, r->timeout_ms, err);
+        if (n < 0)
+            return n;
+        if (n == 0)
+            return romfs_set_error(err, ROMFS_ERR_TIMEOUT, "%s: no raw-paste window size",
+                                   romfs_serial_path(r->s));
+        got += (size_t)n;
+    }
+    r->window = (unsigned)inc[0] | (unsigned)inc[1] << 8;
+    if (r->window == 0)
+        return romfs_set_error(err, ROMFS_ERR_PROTOCOL, "%s: raw-paste window size 0",
+                               romfs_serial_path(r->s));
+    size_t remain = r->window, i = 0;
+    while (i < len) {
+        while (remain == 0 || romfs_repl_input_waiting(r)) {
+            uint8_t c;
+            int n = romfs_repl_read(r, &c, 1, r->timeout_ms, err);
+            if (n < 0)
+                return n;
+            if (n == 0)
+                return romfs_set_error(err, ROMFS_ERR_TIMEOUT,
+                                       "%s: raw-paste flow control: no window grant within %d ms",
+                                       romfs_serial_path(r->s), r->timeout_ms);
+            if (c == 0x01) {
+                remain += r->window;
+            } else if (c == 0x04) {
+                /* the device ends reception early (e.g. a syntax error): acknowledge */
+                rc = romfs_repl_write(r, CTRL_D, 1, err);
+                return rc != ROMFS_OK ? rc : 1;
+            } else {
+                return romfs_set_error(err, ROMFS_ERR_PROTOCOL,
+                                       "%s: unexpected byte 0x%02x during raw-paste transfer",
+                                       romfs_serial_path(r->s), c);
+            }
+        }
+        size_t n = len - i < remain ? len - i : remain;
+        rc = romfs_repl_write(r, code + i, n, err);
+        if (rc != ROMFS_OK)
+            return rc;
+        i += n;
+        remain -= n;
+    }
+    rc = romfs_repl_write(r, CTRL_D, 1, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    return ROMFS_OK;
+}
+
+int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
+                          struct romfs_error *err)
+{
+    int rc;
+    r->last_exec_paste = false;
+    if (r->paste != PASTE_NO) {
+        rc = romfs_repl_write(r, "\x05" "A" "\x01", 3, err);
+        if (rc != ROMFS_OK)
+            return rc;
+        uint8_t ans[2];
+        size_t got = 0;
+        while (got < 2) {
+            int n = romfs_repl_read(r, ans + got, 2 - got, r->timeout_ms, err);
+            if (n < 0)
+                return n;
+            if (n == 0)
+                break;
+            got += (size_t)n;
+        }
+        if (got == 2 && ans[0] == 'R' && ans[1] == 0x01) {
+            r->paste = PASTE_YES;
+            r->last_exec_paste = true;
+            rc = paste_write(r, code, len, err);
+            if (rc != ROMFS_OK)  /* < 0: error; 1: the device ended reception early (its
+                                    error report follows as the program's output) */
+                return rc < 0 ? rc : ROMFS_OK;
+            /* the device acknowledges the end of data with \x04 */
+            return read_until(r, CTRL_D, 1, NULL, r->timeout_ms, "the raw-paste end of data", err);
+        }
+        r->paste = PASTE_NO;
+        if (got == 2 && ans[0] == 'R' && ans[1] == 0x00) {
+            /* understood, unsupported: the device prompts again */
+            rc = read_until(r, ">", 1, NULL, r->timeout_ms, "the raw REPL prompt", err);
+            if (rc != ROMFS_OK)
+                return rc;
+        } else if (got == 2 && ans[0] == 'r' && ans[1] == 'a') {
+            rc = read_until(r, "w REPL; CTRL-B to exit\r\n>", 25, NULL, r->timeout_ms,
+                            "the raw REPL prompt", err);
+            if (rc != ROMFS_OK)
+                return rc;
+        } else {
+            /* no (sensible) answer: get back to a clean raw prompt and go plain */
+            rc = enter_raw(r, err);
+            if (rc != ROMFS_OK)
+                return rc;
+        }
+    }
+    for (size_t i = 0; i < len; i += PLAIN_RAW_CHUNK) {
+        size_t n = len - i < PLAIN_RAW_CHUNK ? len - i : PLAIN_RAW_CHUNK;
+        rc = romfs_repl_write(r, code + i, n, err);
+        if (rc != ROMFS_OK)
+            return rc;
+        if (i + n < len)
+            sleep_ms(2);  /* plain raw mode has no flow control: pace the device */
+    }
+    rc = romfs_repl_write(r, CTRL_D, 1, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    uint8_t ok[2];
+    size_t got = 0;
+    while (got < 2) {
+        int n = romfs_repl_read(r, ok + got, 2 - got, r->timeout_ms, err);
+        if (n < 0)
+            return n;
+        if (n == 0)
+            return romfs_set_error(err, ROMFS_ERR_TIMEOUT,
+                                   "%s: no \"OK\" after sending code in raw REPL",
+                                   romfs_serial_path(r->s));
+        got += (size_t)n;
+    }
+    if (ok[0] != 'O' || ok[1] != 'K')
+        return romfs_set_error(err, ROMFS_ERR_PROTOCOL,
+                               "%s: device did not accept code (answered 0x%02x 0x%02x, not \"OK\")",
+                               romfs_serial_path(r->s), ok[0], ok[1]);
+    return ROMFS_OK;
+}
+
+int romfs_repl_finish(struct romfs_repl *r, struct romfs_buf *out, struct romfs_buf *errout,
+                      int timeout_ms, struct romfs_error *err)
+{
+    if (timeout_ms <= 0)
+        timeout_ms = r->timeout_ms;
+    struct romfs_buf e = { 0 };
+    int rc = read_until(r, CTRL_D, 1, out, timeout_ms, "the end of the program's output", err);
+    if (rc == ROMFS_OK)
+        rc = read_until(r, CTRL_D, 1, &e, timeout_ms, "the end of the program's error output", err);
+    if (rc == ROMFS_OK)
+        rc = read_until(r, ">", 1, NULL, timeout_ms, "the raw REPL prompt", err);
+    if (rc == ROMFS_OK && e.len) {
+        if (errout)
+            romfs_buf_append(errout, e.data, e.len);
+        /* trim the traceback's trailing newline for the one-message convention */
+        while (e.len && (e.data[e.len - 1] == '\n' || e.data[e.len - 1] == '\r'))
+            e.data[--e.len] = 0;
+        rc = romfs_set_error(err, ROMFS_ERR_DEVICE, "exception on the device:\n%s", e.data);
+    }
+    romfs_buf_free(&e);
+    return rc;
+}
+
+int romfs_repl_exec(struct romfs_repl *r, const char *code, size_t len, struct romfs_buf *out,
+                    struct romfs_buf *errout, int timeout_ms, struct romfs_error *err)
+{
+    int rc = romfs_repl_exec_start(r, code, len, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    return romfs_repl_finish(r, out, errout, timeout_ms, err);
+}
+
+int romfs_repl_soft_reset(struct romfs_repl *r, struct romfs_buf *boot_output, int timeout_ms,
+                          struct romfs_error *err)
+{
+    if (timeout_ms <= 0)
+        timeout_ms = r->timeout_ms;
+    int rc = romfs_repl_write(r, CTRL_D, 1, err);
+    if (rc == ROMFS_OK)
+        rc = read_until(r, "soft reboot\r\n", 13, NULL, timeout_ms, "\"soft reboot\"", err);
+    if (rc == ROMFS_OK)
+        rc = read_until(r, BANNER ">", strlen(BANNER ">"), boot_output, timeout_ms,
+                        "the raw REPL prompt after soft reset", err);
+    return rc;
+}
+
+int romfs_repl_recover(struct romfs_repl *r, struct romfs_error *err)
+{
+    return enter_raw(r, err);
+}
+
+bool romfs_repl_uses_raw_paste(const struct romfs_repl *r)
+{
+    return r->last_exec_paste;
+}
+
+unsigned romfs_repl_window(const struct romfs_repl *r)
+{
+    return r->paste == PASTE_YES ? r->window : 0;
+}
+
+struct romfs_serial *romfs_repl_serial(struct romfs_repl *r)
+{
+    return r->s;
+}
+
+int romfs_repl_timeout_ms(const struct romfs_repl *r)
+{
+    return r->timeout_ms;
+}

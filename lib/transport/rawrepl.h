@@ -1,0 +1,80 @@
+/* transport/rawrepl.h: MicroPython's raw REPL over a serial link (docs/reference/repl.rst).
+ *
+ * Interrupt (Ctrl-C twice), enter raw REPL (Ctrl-A, "raw REPL; CTRL-B to exit\r\n>"),
+ * execute code in raw-paste mode ("\x05A\x01" -> "R\x01" + 16-bit LE window increment,
+ * flow-controlled by "\x01" grants) or, when the device answers "R\x00", "ra..." or
+ * nothing, in plain raw mode (code, Ctrl-D, "OK"). The reply is stdout, "\x04", stderr,
+ * "\x04", ">": the two streams are kept apart. Soft reset (Ctrl-D at the raw prompt) and
+ * leaving (Ctrl-B). Every wait has a timeout; errors say which: no answer, not a
+ * MicroPython device, or an exception on the device (its traceback in the message). */
+#ifndef ROMFS_RAWREPL_H
+#define ROMFS_RAWREPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "transport/serial.h"
+
+/* A growable byte buffer (NUL-terminated for convenience). */
+struct romfs_buf {
+    char *data;
+    size_t len, cap;
+};
+void romfs_buf_free(struct romfs_buf *b);
+int romfs_buf_append(struct romfs_buf *b, const void *data, size_t len);
+
+struct romfs_repl_options {
+    int timeout_ms;      /* longest silence accepted from the device; 0 means 5000 */
+    bool no_raw_paste;   /* use plain raw mode even if the device offers raw-paste */
+};
+
+struct romfs_repl;
+
+/* Interrupt whatever runs and enter the raw REPL. ROMFS_ERR_TIMEOUT "no answer" if the
+ * port stays silent, ROMFS_ERR_PROTOCOL "not a MicroPython device" if it answers
+ * something else (the message shows what). The serial link stays owned by the caller. */
+int romfs_repl_open(struct romfs_serial *s, const struct romfs_repl_options *opt,
+                    struct romfs_repl **out, struct romfs_error *err);
+
+/* Leave the raw REPL (Ctrl-B) and free r; the serial link is not closed. */
+void romfs_repl_close(struct romfs_repl *r);
+
+/* Run code and wait for it to finish (timeout_ms of silence at most; 0: the default).
+ * stdout/stderr (either may be NULL) receive the two streams. An exception on the device
+ * returns ROMFS_ERR_DEVICE with its traceback in err->msg. */
+int romfs_repl_exec(struct romfs_repl *r, const char *code, size_t len, struct romfs_buf *out,
+                    struct romfs_buf *errout, int timeout_ms, struct romfs_error *err);
+
+/* Send code and return once the device runs it: while it runs, romfs_repl_write() feeds its
+ * sys.stdin and romfs_repl_read() returns what it prints. Then call romfs_repl_finish(). */
+int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
+                          struct romfs_error *err);
+int romfs_repl_finish(struct romfs_repl *r, struct romfs_buf *out, struct romfs_buf *errout,
+                      int timeout_ms, struct romfs_error *err);
+
+/* Raw access to the link while a program runs (buffered: bytes read past a protocol marker
+ * are kept). read returns bytes read (0 on timeout) or a negative error. */
+int romfs_repl_write(struct romfs_repl *r, const void *data, size_t len, struct romfs_error *err);
+int romfs_repl_read(struct romfs_repl *r, void *buf, size_t max, int timeout_ms,
+                    struct romfs_error *err);
+bool romfs_repl_input_waiting(struct romfs_repl *r);
+
+/* Soft-reset the device from the raw REPL and wait until it is back at the raw prompt
+ * (boot output in *boot_output, if non-NULL). */
+int romfs_repl_soft_reset(struct romfs_repl *r, struct romfs_buf *boot_output, int timeout_ms,
+                          struct romfs_error *err);
+
+/* Interrupt a program that still runs (after an error mid-transfer) and get back to the raw
+ * prompt, discarding what arrives meanwhile. */
+int romfs_repl_recover(struct romfs_repl *r, struct romfs_error *err);
+
+/* Whether the last exec used raw-paste mode; its window increment (0 if not). */
+bool romfs_repl_uses_raw_paste(const struct romfs_repl *r);
+unsigned romfs_repl_window(const struct romfs_repl *r);
+struct romfs_serial *romfs_repl_serial(struct romfs_repl *r);
+/* The longest silence accepted from the device (romfs_repl_options.timeout_ms). */
+int romfs_repl_timeout_ms(const struct romfs_repl *r);
+
+#endif
