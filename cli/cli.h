@@ -30,7 +30,9 @@ struct cli_command {
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "romfs: warning: " + message to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print err's message and return the exit code that fits err->code. */
+/* Print err's message, then the tool's advice for err->need ("romfs: hint: ..."). */
+void cli_print_error(const struct romfs_error *err);
+/* cli_print_error, and return the exit code that fits err->code. */
 int cli_fail(const struct romfs_error *err);
 /* Exit code for a libromfs error code: usage/input errors are 2, others 1. */
 int cli_exit_code(int romfs_code);

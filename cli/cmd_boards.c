@@ -170,46 +170,36 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
 {
     if (o->n_args != 1)
         return cli_usage_error("boards", "show needs exactly one BOARD");
-    const struct romfs_board *b = romfs_boards_find(db, o->args[0]);
-    if (!b) {
-        cli_error("unknown board '%s' (try 'romfs boards list')", o->args[0]);
-        return EXIT_USAGE;
-    }
-    struct romfs_check_target table_part;
     struct romfs_error err = { 0 };
+    const struct romfs_board *b = romfs_boards_lookup(db, o->args[0], &err);
+    if (!b)
+        return cli_fail(&err);
+    struct romfs_check_target table_part;
     if (o->table && romfs_check_target_from_partition_table(o->table, b, &table_part, &err)) {
-        cli_error("%s", err.msg);
+        cli_print_error(&err);
         return EXIT_USAGE;
     }
     if (o->json) {
-        struct romfs_boards one = *db;
-        one.boards = (struct romfs_board *)b;
-        one.n = 1;
-        char *text = romfs_boards_to_json(&one);
-        cJSON *root = text ? cJSON_Parse(text) : NULL;
-        free(text);
-        cJSON *boards = root ? cJSON_GetObjectItem(root, "boards") : NULL;
-        cJSON *item = boards ? cJSON_DetachItemFromArray(boards, 0) : NULL;
-        if (item && o->table) {
-            cJSON *t = cJSON_AddObjectToObject(item, "partition_table_romfs");
+        char *table_json = NULL;
+        if (o->table) {
+            cJSON *t = cJSON_CreateObject();
             char hexs[32];
-            if (t) {
-                cJSON_AddStringToObject(t, "table", o->table);
-                cJSON_AddStringToObject(t, "start", hx(hexs, sizeof hexs, table_part.start));
-                cJSON_AddNumberToObject(t, "size", (double)table_part.size);
-                cJSON_AddNumberToObject(t, "erase_block", table_part.erase_block);
-                cJSON_AddNumberToObject(t, "write_block", table_part.write_block);
-                cJSON_AddStringToObject(t, "mmap", "runtime");
-                cJSON_AddStringToObject(t, "source", table_part.source);
-            }
+            cJSON_AddStringToObject(t, "table", o->table);
+            cJSON_AddStringToObject(t, "start", hx(hexs, sizeof hexs, table_part.start));
+            cJSON_AddNumberToObject(t, "size", (double)table_part.size);
+            cJSON_AddNumberToObject(t, "erase_block", table_part.erase_block);
+            cJSON_AddNumberToObject(t, "write_block", table_part.write_block);
+            cJSON_AddStringToObject(t, "mmap", "runtime");
+            cJSON_AddStringToObject(t, "source", table_part.source);
+            table_json = cJSON_PrintUnformatted(t);
+            cJSON_Delete(t);
         }
-        char *s = item ? cJSON_Print(item) : NULL;
-        cJSON_Delete(item);
-        cJSON_Delete(root);
-        if (!s)
+        char *text = romfs_board_to_json(b, table_json ? "partition_table_romfs" : NULL, table_json);
+        free(table_json);
+        if (!text)
             return cli_usage_error("boards", "out of memory");
-        puts(s);
-        free(s);
+        fputs(text, stdout);
+        free(text);
         return EXIT_OK;
     }
     char a[32], c[32], sz[64];
@@ -268,32 +258,6 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
 
 /* ---- import ---- */
 
-static int write_atomically(const char *path, const char *text, struct romfs_error *err)
-{
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, len + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", tmp);
-        free(tmp);
-        return rc;
-    }
-    FILE *f = fdopen(fd, "wb");
-    bool ok = f && fputs(text, f) >= 0;
-    ok = f && fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", path);
-        unlink(tmp);
-        free(tmp);
-        return rc;
-    }
-    free(tmp);
-    return ROMFS_OK;
-}
-
 static int do_import(const struct opts *o)
 {
     if (o->n_args != 1)
@@ -310,7 +274,7 @@ static int do_import(const struct opts *o)
     if (!text)
         return cli_usage_error("boards", "out of memory");
     if (o->out && strcmp(o->out, "-") != 0) {
-        rc = write_atomically(o->out, text, &err);
+        rc = romfs_write_file_atomic(o->out, (const uint8_t *)text, strlen(text), &err);
         free(text);
         if (rc)
             return cli_fail(&err);

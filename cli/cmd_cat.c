@@ -20,7 +20,7 @@ int cmd_cat(int argc, char **argv)
     int status = cli_load_image(argv[1], &file, &img);
     if (status)
         return status;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     struct romfs_entry e;
     int rc = romfs_lookup(&img, argv[2], &e, &err);
     if (!rc && e.type != ROMFS_ENTRY_FILE)

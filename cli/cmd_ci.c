@@ -85,7 +85,7 @@ int cmd_ci(int argc, char **argv)
     enum romfs_report_format fmt = ROMFS_REPORT_TEXT;
     const char *report_path = NULL;
     bool quiet = false;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     int c;
     optind = 1;
     opterr = 0;
@@ -163,11 +163,11 @@ int cmd_ci(int argc, char **argv)
     int code = romfs_ci_run(input, &opt, &report, &res, &err);
     if (code != ROMFS_OK && code != ROMFS_ERR_MISMATCH) {
         romfs_report_free(&report);
-        cli_error("%s", err.msg);
+        cli_print_error(&err);
         status = code == ROMFS_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
         goto done;
     }
-    struct romfs_error werr = { 0, "" };
+    struct romfs_error werr = { 0 };
     if (cli_write_report(&report, fmt, report_path, &werr) != ROMFS_OK) {
         romfs_report_free(&report);
         status = cli_fail(&werr);

@@ -102,7 +102,7 @@ int cmd_diff(int argc, char **argv)
     free(a);
     free(b);
     if (code != ROMFS_OK) {
-        cli_error("%s", err.msg);
+        cli_print_error(&err);
         return EXIT_USAGE; /* a missing or invalid image is an input error, not "differs" */
     }
     int rc = romfs_diff_has_changes(&d) ? EXIT_FAIL : EXIT_OK;
@@ -110,7 +110,7 @@ int cmd_diff(int argc, char **argv)
         char *text;
         if (romfs_diff_to_json(&d, a_path, b_path, &text, &err) != ROMFS_OK) {
             romfs_diff_free(&d);
-            cli_error("%s", err.msg);
+            cli_print_error(&err);
             return EXIT_USAGE;
         }
         printf("%s\n", text);

@@ -37,7 +37,7 @@ int cmd_extract(int argc, char **argv)
     int status = cli_load_image(argv[optind], &file, &img);
     if (status)
         return status;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     struct romfs_entry dir;
     int rc = romfs_lookup(&img, argc - optind == 3 ? argv[optind + 2] : "", &dir, &err);
     if (!rc && dir.type != ROMFS_ENTRY_DIR)

@@ -40,7 +40,7 @@ int cmd_info(int argc, char **argv)
     int status = cli_load_image(argv[optind], &file, &img);
     if (status)
         return status;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     struct romfs_stats s;
     int rc = romfs_image_verify(&img, &s, &err);
     uint8_t digest[ROMFS_SHA256_SIZE];

@@ -52,25 +52,10 @@ static bool size_arg(const char *opt, const char *text, uint64_t *out)
 
 static int write_out(const char *path, const char *text)
 {
-    if (!path) {
-        fputs(text, stdout);
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
-    }
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return EXIT_FAIL;
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && fputs(text, f) >= 0;
-    ok = f && fclose(f) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        remove(tmp);
-        cli_error("cannot write %s", path);
-    }
-    free(tmp);
-    return ok ? EXIT_OK : EXIT_USAGE;
+    struct romfs_error err = { 0 };
+    if (romfs_write_file_atomic(path ? path : "-", (const uint8_t *)text, strlen(text), &err) != ROMFS_OK)
+        return cli_fail(&err);
+    return EXIT_OK;
 }
 
 int cmd_layout(int argc, char **argv)
@@ -150,16 +135,15 @@ int cmd_layout(int argc, char **argv)
     if (romfs_boards_load(NULL, &db, &err))
         return cli_fail(&err);
     int exit_code = EXIT_OK;
-    const struct romfs_board *b = romfs_boards_find(&db, board_name);
+    const struct romfs_board *b = romfs_boards_lookup(&db, board_name, &err);
     char source[300];
     if (!b) {
-        cli_error("unknown board '%s' (see 'romfs boards list')", board_name);
-        exit_code = EXIT_USAGE;
+        exit_code = cli_fail(&err);
     } else if (elf) {
         struct romfs_elf_info info;
         memset(&info, 0, sizeof info);
         if (romfs_elf_read(elf, &info, &err)) {
-            cli_error("%s", err.msg);
+            cli_print_error(&err);
             exit_code = EXIT_USAGE;
         } else {
             uint64_t lo = b->text_size ? b->text_start : b->flash_base;
@@ -195,6 +179,9 @@ int cmd_layout(int argc, char **argv)
             }
             exit_code = write_out(output, text);
             free(text);
+            if (!exit_code && plan.firmware_estimated && !json)
+                fprintf(stderr, "romfs: note: the plan takes the firmware to fill its whole region; "
+                        "pass --elf FIRMWARE for the built size\n");
         }
     }
     romfs_boards_free(&db);

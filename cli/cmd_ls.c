@@ -92,7 +92,7 @@ int cmd_ls(int argc, char **argv)
     if (status)
         return status;
     const char *path = optind + 1 < argc ? argv[optind + 1] : "";
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     struct romfs_entry dir;
     int rc = romfs_lookup(&img, path, &dir, &err);
     if (st.json)

@@ -253,7 +253,7 @@ int cmd_pack(int argc, char **argv)
     pa.opt.to_fd = to_stdout && !in_memory;
     pa.opt.out_fd = STDOUT_FILENO;
     struct romfs_pack_result res;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     uint8_t *image = NULL;
     int rc = romfs_pack_dir(dir, to_stdout || in_memory ? NULL : out, &pa.opt, &res,
                             in_memory ? &image : NULL, &err);

@@ -59,7 +59,7 @@ int cmd_verify(int argc, char **argv)
     struct romfs_image img;
     if ((status = cli_load_image(argv[optind], &file, &img)))
         goto done;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     struct romfs_stats s;
     int rc = romfs_image_verify(&img, &s, &err);
     if (rc)

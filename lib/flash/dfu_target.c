@@ -265,7 +265,7 @@ int romfs_dfu_match_init(struct romfs_dfu_match *m, const struct romfs_board *bo
     if (device) {
         int rc = romfs_dfu_parse_id(device, &m->vid[0], &m->pid[0], err);
         if (rc)
-            return romfs_error_prefix(err, "--device");
+            return romfs_error_prefix(err, "DFU device id");
         m->n_ids = 1;
         return ROMFS_OK;
     }

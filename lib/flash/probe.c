@@ -81,7 +81,7 @@ static void args_join(const struct argv_builder *a, char *out, size_t cap)
 int romfs_probe_parse(const char *spec, enum romfs_probe_kind *kind, struct romfs_error *err)
 {
     if (!spec || !*spec)
-        return romfs_set_error(err, ROMFS_ERR_INVAL, "no --probe given");
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_PROBE, "no debug probe named");
     if (strcmp(spec, "openocd") == 0)
         *kind = ROMFS_PROBE_OPENOCD;
     else if (strcmp(spec, "pyocd") == 0)
@@ -220,9 +220,8 @@ static int add_openocd_scripts(struct argv_builder *a, const struct romfs_probe_
                                struct romfs_error *err)
 {
     if (!cfg->openocd_target || !*cfg->openocd_target)
-        return romfs_set_error(err, ROMFS_ERR_INVAL,
-                               "the board has no OpenOCD target script in boards.json "
-                               "(give one with --openocd-target target/NAME.cfg)");
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_OPENOCD_TARGET,
+                                    "the board has no OpenOCD target script in boards.json");
     const char *iface = cfg->openocd_interface;
     if (!iface || !*iface)
         iface = getenv("ROMFS_OPENOCD_INTERFACE");
@@ -332,9 +331,8 @@ int romfs_probe_start(enum romfs_probe_kind kind, const struct romfs_probe_confi
         args_add(&a, "-c"), args_add(&a, "gdb_flash_program enable");
     } else if (kind == ROMFS_PROBE_PYOCD) {
         if (!cfg->pyocd_target || !*cfg->pyocd_target) {
-            rc = romfs_set_error(err, ROMFS_ERR_INVAL,
-                                 "the board has no pyOCD target name in boards.json "
-                                 "(give one with --pyocd-target NAME)");
+            rc = romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_PYOCD_TARGET,
+                                      "the board has no pyOCD target name in boards.json");
             goto fail;
         }
         const char *prog = getenv("ROMFS_PYOCD");
@@ -546,9 +544,8 @@ int romfs_probe_openocd_program_target(const struct romfs_probe_config *cfg, uin
                                        struct romfs_target *t, struct romfs_error *err)
 {
     if (!cfg->openocd_target || !*cfg->openocd_target)
-        return romfs_set_error(err, ROMFS_ERR_INVAL,
-                               "the board has no OpenOCD target script in boards.json "
-                               "(give one with --openocd-target target/NAME.cfg)");
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_OPENOCD_TARGET,
+                                    "the board has no OpenOCD target script in boards.json");
     if (size == 0 || size > ((uint64_t)1 << 31))
         return romfs_set_error(err, ROMFS_ERR_INVAL, "openocd-program: bad partition size %llu",
                                (unsigned long long)size);

@@ -135,12 +135,11 @@ static int board_args(const char *name, struct argv_builder *b, struct romfs_err
     struct romfs_boards db;
     int rc = romfs_boards_load(NULL, &db, err);
     if (rc != ROMFS_OK)
-        return romfs_error_prefix(err, "romfs sim --board %s", name);
-    const struct romfs_board *board = romfs_boards_find(&db, name);
+        return romfs_error_prefix(err, "simulating board %s", name);
+    const struct romfs_board *board = romfs_boards_lookup(&db, name, err);
     if (!board) {
         romfs_boards_free(&db);
-        return romfs_set_error(err, ROMFS_ERR_NOENT,
-                               "unknown board '%s' (see 'romfs boards list')", name);
+        return err ? err->code : ROMFS_ERR_NOENT;
     }
     push(b, "--board-name");
     push(b, board->name);

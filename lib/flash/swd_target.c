@@ -289,8 +289,10 @@ int romfs_swd_target_finish(struct romfs_target *t, bool reset, const char *rese
             if (rc == ROMFS_OK)
                 break;
         }
-        if (rc < 0)
-            return romfs_error_prefix(err, "cannot reset the target (try --reset-command)");
+        if (rc < 0) {
+            romfs_error_prefix(err, "cannot reset the target");
+            return romfs_error_need(err, ROMFS_NEED_RESET_COMMAND);
+        }
     }
     rc = romfs_gdb_detach(s->gdb, err);
     if (rc == ROMFS_ERR_UNSUPPORTED)  /* no D: continue, then hang up */

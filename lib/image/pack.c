@@ -226,7 +226,8 @@ static int walk_entry(struct pack_state *ps, struct romfs_node *node, const char
     }
     if (!valid_utf8((const unsigned char *)name, strlen(name))) {
         rc = romfs_set_error(err, ROMFS_ERR_INVAL,
-                             "%s: name is not valid UTF-8; rename it or --exclude it", full);
+                             "%s: name is not valid UTF-8", full);
+        romfs_error_need(err, ROMFS_NEED_EXCLUDE);
         goto out;
     }
     if (excluded(ps, rel, name))
@@ -308,8 +309,9 @@ static int walk_entry(struct pack_state *ps, struct romfs_node *node, const char
                            : S_ISBLK(st.st_mode)  ? "a block device"
                                                   : "not a regular file";
         rc = romfs_set_error(err, ROMFS_ERR_UNSUPPORTED,
-                             "%s is %s; only regular files and directories can be packed "
-                             "(--exclude it)", full, what);
+                             "%s is %s; only regular files and directories can be packed",
+                             full, what);
+        romfs_error_need(err, ROMFS_NEED_EXCLUDE);
     }
 out:
     free(rel);

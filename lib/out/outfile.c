@@ -25,9 +25,9 @@ int romfs_placement_from_board(const struct romfs_board *b, int partition,
 {
     const struct romfs_partition *p = romfs_board_partition(b, partition);
     if (!p)
-        return romfs_set_error(err, ROMFS_ERR_NOENT,
-                               "board %s has no ROMFS partition %d in boards.json%s%s%s: give "
-                               "the address with --address", b->name, partition,
+        return romfs_set_error_need(err, ROMFS_ERR_NOENT, ROMFS_NEED_ADDRESS,
+                               "board %s has no ROMFS partition %d in boards.json%s%s%s",
+                               b->name, partition,
                                b->romfs_option ? " (it is added by the build option " : "",
                                b->romfs_option ? b->romfs_option : "",
                                b->romfs_option ? ")" : "");
@@ -60,10 +60,8 @@ int romfs_placement_for_board_name(const char *db_path, const char *board, int p
     int rc = romfs_boards_load(db_path, &db, err);
     if (rc)
         return rc;
-    const struct romfs_board *b = romfs_boards_find(&db, board);
-    rc = b ? romfs_placement_from_board(b, partition, out, err)
-           : romfs_set_error(err, ROMFS_ERR_NOENT, "unknown board '%s' (see `romfs boards list`)",
-                             board);
+    const struct romfs_board *b = romfs_boards_lookup(&db, board, err);
+    rc = b ? romfs_placement_from_board(b, partition, out, err) : err ? err->code : ROMFS_ERR_NOENT;
     romfs_boards_free(&db);
     return rc;
 }
@@ -79,9 +77,8 @@ int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_pl
         return romfs_set_error(err, ROMFS_ERR_RANGE, "%zu bytes at %s pass the 4 GiB address "
                                "space of .dfu/.uf2/.hex files", len, p->what);
     if (paths->uf2 && !p->has_uf2_family)
-        return romfs_set_error(err, ROMFS_ERR_INVAL,
-                               "no UF2 family known for %s: give one with --family "
-                               "(rp2040, rp2350, samd21, samd51, nrf52840, or 0x...)", p->what);
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_UF2_FAMILY,
+                                    "no UF2 family known for %s", p->what);
     if (paths->uf2 && p->address % ROMFS_UF2_PAYLOAD)
         return romfs_set_error(err, ROMFS_ERR_INVAL, "UF2 needs a 256-byte aligned address, not %s",
                                p->what);

@@ -438,9 +438,8 @@ int romfs_check_target_from_board(const struct romfs_board *b, int index,
         if (b->n_partitions)
             return romfs_set_error(err, ROMFS_ERR_NOENT, "board %s has no ROMFS partition %d (it has %s)",
                                    b->name, index, have);
-        return romfs_set_error(err, ROMFS_ERR_NOENT,
-                               "board %s has no ROMFS partition in its default build%s%s%s; "
-                               "use --elf FIRMWARE or --ld SCRIPT for a build that adds one",
+        return romfs_set_error_need(err, ROMFS_ERR_NOENT, ROMFS_NEED_FIRMWARE_BUILD,
+                               "board %s has no ROMFS partition in its default build%s%s%s",
                                b->name, b->romfs_option ? " (it needs " : "",
                                b->romfs_option ? b->romfs_option : "", b->romfs_option ? ")" : "");
     }
@@ -460,10 +459,9 @@ int romfs_check_image_for_board(const uint8_t *data, size_t len, const struct ro
         db = &own;
     }
     int rc;
-    const struct romfs_board *b = romfs_boards_find(db, board_name);
+    const struct romfs_board *b = romfs_boards_lookup(db, board_name, err);
     if (!b) {
-        rc = romfs_set_error(err, ROMFS_ERR_NOENT, "unknown board '%s' (see 'romfs boards list')",
-                             board_name);
+        rc = err ? err->code : ROMFS_ERR_NOENT;
     } else {
         struct romfs_check_target t;
         rc = romfs_check_target_from_board(b, index, &t, err);

@@ -45,7 +45,7 @@ static void run_pack(const char *dir, const struct romfs_ci_options *opt, struct
     struct romfs_pack_options defaults = { 0 };
     const struct romfs_pack_options *popt = opt->pack ? opt->pack : &defaults;
     struct romfs_pack_result pr;
-    struct romfs_error e = { 0, "" };
+    struct romfs_error e = { 0 };
     double t0 = now_seconds();
     memset(&pr, 0, sizeof pr);
     int code = romfs_pack_dir(dir, NULL, popt, &pr, image, &e);
@@ -143,10 +143,9 @@ int romfs_ci_run(const char *input, const struct romfs_ci_options *opt,
         if (code != ROMFS_OK)
             return code;
         for (size_t i = 0; i < opt->n_boards; i++) {
-            if (!romfs_boards_find(&db, opt->boards[i])) {
+            if (!romfs_boards_lookup(&db, opt->boards[i], err)) {
                 romfs_boards_free(&db);
-                return romfs_set_error(err, ROMFS_ERR_NOENT,
-                                       "unknown board '%s' (see 'romfs boards list')", opt->boards[i]);
+                return err ? err->code : ROMFS_ERR_NOENT;
             }
         }
     }
@@ -159,7 +158,7 @@ int romfs_ci_run(const char *input, const struct romfs_ci_options *opt,
         romfs_boards_free(&db);
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
     }
-    struct romfs_error e = { 0, "" };
+    struct romfs_error e = { 0 };
     if (S_ISDIR(st.st_mode)) {
         result->packed = true;
         run_pack(input, opt, report, s, &image, &size, &failed, err);

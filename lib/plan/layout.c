@@ -82,6 +82,12 @@ static const char *kib(uint64_t n, char *buf, size_t size)
     return buf;
 }
 
+/* When a plan does not fit, a firmware size measured from a build may make it fit. */
+static enum romfs_need fit_need(const struct romfs_layout_plan *plan)
+{
+    return plan->firmware_estimated ? ROMFS_NEED_FIRMWARE_SIZE : ROMFS_NEED_NOTHING;
+}
+
 /* The board keeps its ROMFS in a flash device of its own (stm32's QSPI/OSPI): plan the
  * ROMFS there, inside the MEMORY region it has now; firmware and filesystem stay. */
 static int plan_external(const struct romfs_board *b, const struct romfs_partition *p0,
@@ -92,7 +98,7 @@ static int plan_external(const struct romfs_board *b, const struct romfs_partiti
     if (req->fs_size_given)
         return romfs_set_error(err, ROMFS_ERR_INVAL,
                                "board %s keeps its ROMFS in %s flash at 0x%08" PRIx64 ": the internal "
-                               "flash layout (and its filesystem) does not change, so --fs-size does not apply",
+                               "flash layout (and its filesystem) does not change, so a filesystem size does not apply",
                                b->name, p0->device ? p0->device : "external", p0->start);
     uint64_t avail_end = p0->start + p0->size;
     const char *region = p0->region;
@@ -117,7 +123,7 @@ static int plan_external(const struct romfs_board *b, const struct romfs_partiti
     snprintf(plan->span_end_source, sizeof plan->span_end_source, "the end of %s",
              region ? region : "the ROMFS region");
     if (size > avail_end - p0->start)
-        return romfs_set_error(err, ROMFS_ERR_FBIG,
+        return romfs_set_error_need(err, ROMFS_ERR_FBIG, fit_need(plan),
                                "board %s: does not fit by %" PRIu64 " bytes: a %s ROMFS in %s flash "
                                "region %s at 0x%08" PRIx64 " which holds %s",
                                b->name, size - (avail_end - p0->start), kib(size, a, sizeof a),
@@ -132,13 +138,14 @@ static int plan_external(const struct romfs_board *b, const struct romfs_partiti
                  req->firmware_source ? req->firmware_source : "given size");
     } else {
         plan->firmware_used = plan->firmware.size;
+        plan->firmware_estimated = true;
         snprintf(plan->firmware_source, sizeof plan->firmware_source,
-                 "the whole %s region of its linker script (pass --elf for the built size)",
+                 "the whole %s region of its linker script (an upper bound)",
                  plan->firmware.name);
     }
     plan->firmware_needed_end = plan->firmware.start + plan->firmware_used + req->headroom;
     if (plan->firmware_needed_end > plan->firmware.start + plan->firmware.size)
-        return romfs_set_error(err, ROMFS_ERR_FBIG,
+        return romfs_set_error_need(err, ROMFS_ERR_FBIG, fit_need(plan),
                                "board %s: the firmware (%s) is %" PRIu64 " bytes larger than its %s region",
                                b->name, plan->firmware_source,
                                plan->firmware_needed_end - plan->firmware.start - plan->firmware.size,
@@ -213,13 +220,13 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
                  req->firmware_source ? req->firmware_source : "given size");
     } else if (b->text_size) {
         plan->firmware_used = b->text_size;
+        plan->firmware_estimated = true;
         snprintf(plan->firmware_source, sizeof plan->firmware_source,
-                 "the whole %s region of its linker script (pass --elf for the built size)",
+                 "the whole %s region of its linker script (an upper bound)",
                  b->text_region ? b->text_region : "text");
     } else {
-        return romfs_set_error(err, ROMFS_ERR_INVAL,
-                               "board %s: firmware size unknown; pass --elf FIRMWARE or --firmware-size",
-                               b->name);
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_FIRMWARE_SIZE,
+                                    "board %s: firmware size unknown", b->name);
     }
     uint64_t span = flash_end - fw_start;
     uint64_t want_end = fw_start + plan->firmware_used + req->headroom;
@@ -249,7 +256,7 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
     /* ROMFS directly below. */
     if (req->romfs_size > fs_start - fw_start) {
         uint64_t short_by = plan->firmware_needed_end - fw_start + req->romfs_size - (fs_start - fw_start);
-        return romfs_set_error(err, ROMFS_ERR_FBIG,
+        return romfs_set_error_need(err, ROMFS_ERR_FBIG, fit_need(plan),
                                "board %s: does not fit: firmware %s (%s) + ROMFS %s + filesystem %s "
                                "need %" PRIu64 " bytes more than the %s from 0x%08" PRIx64
                                " to %s",
@@ -268,7 +275,7 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
     plan->firmware.size = romfs_start - fw_start;
     if (romfs_start < fw_start || plan->firmware_needed_end > romfs_start) {
         uint64_t short_by = plan->firmware_needed_end - romfs_start;
-        return romfs_set_error(err, ROMFS_ERR_FBIG,
+        return romfs_set_error_need(err, ROMFS_ERR_FBIG, fit_need(plan),
                                "board %s: does not fit by %" PRIu64 " bytes: the firmware (%s from 0x%08"
                                PRIx64 ", %s) rounded up to an erase block ends at 0x%08" PRIx64
                                ", but a %s ROMFS%s%s must start at 0x%08" PRIx64,

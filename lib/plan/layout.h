@@ -52,6 +52,7 @@ struct romfs_layout_plan {
     uint64_t firmware_needed_end;      /* firmware start + used + headroom, rounded up to
                                           an erase block */
     char firmware_source[256];         /* where firmware_used came from */
+    bool firmware_estimated;           /* firmware_used is the whole region, not a measured size */
     uint32_t romfs_erase_block, fs_erase_block; /* erase block at each region's start */
     uint64_t firmware_free;            /* romfs.start - firmware_needed_end */
     char span_end_source[64];          /* what flash_end is ("the end of the current filesystem") */

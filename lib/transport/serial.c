@@ -332,8 +332,8 @@ int romfs_serial_find(const struct romfs_usb_id *ids, size_t n_ids, char *path, 
     }
     sp_free_port_list(ports);
     if (*n_found == 0)
-        return romfs_set_error(err, ROMFS_ERR_DEVICE,
-                               "no MicroPython board found on USB (looked for %zu VID:PID "
-                               "pairs); give its serial port with --port", n_ids);
+        return romfs_set_error_need(err, ROMFS_ERR_DEVICE, ROMFS_NEED_PORT,
+                                    "no MicroPython board found on USB (looked for %zu VID:PID "
+                                    "pairs)", n_ids);
     return ROMFS_OK;
 }

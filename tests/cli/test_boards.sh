@@ -105,7 +105,26 @@ boards_usage_errors() {
     expect_stdout "romfs boards lint"
 }
 
+# Every command looks boards up the same way: a misspelt name gets the closest board and
+# a pointer to the list, and nothing else happens.
+misspelt_board_gets_a_suggestion_everywhere() {
+    mkdir app && echo x > app/a.txt
+    "$ROMFS" pack app -o app.romfs
+    for cmd in "boards show PYBD_SF22" "check app.romfs --board PYBD_SF22" \
+               "layout --board PYBD_SF22 --romfs-size 64K" "flash app.romfs --board PYBD_SF22" \
+               "ci app.romfs --board PYBD_SF22" "convert app.romfs --board PYBD_SF22 --uf2 x.uf2"; do
+        # shellcheck disable=SC2086
+        expect_exit 2 "$ROMFS" $cmd
+        expect_stderr "unknown board 'PYBD_SF22' (did you mean 'PYBD_SF2'?)"
+        expect_stderr "hint: 'romfs boards list' shows every board"
+    done
+    expect_exit 2 "$ROMFS" boards show pybd-sf2
+    expect_stderr "did you mean 'PYBD_SF2'?"
+    assert_file_absent x.uf2
+}
+
 t lint_catches_vk_ra6m5_romfs_overrun
+t misspelt_board_gets_a_suggestion_everywhere
 t lint_catches_portenta_c33_firmware_on_bootloader
 t lint_fixed_layout_is_clean
 t committed_boards_json_has_the_issue_facts

@@ -39,7 +39,7 @@ static int content_fn(void *ctx, const struct romfs_node *file, romfs_sink_fn wr
    in directory d (created on first use, one level). */
 static uint8_t *build(const char *const *spec, size_t n, uint32_t align, size_t *size)
 {
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     struct romfs_tree *tree = romfs_tree_new();
     struct romfs_node *root = romfs_tree_root(tree);
     struct romfs_node *dirs[8];
@@ -93,7 +93,7 @@ static void identical_images(void)
     size_t na, nb;
     uint8_t *a = build(s, 2, 4, &na), *b = build(s, 2, 4, &nb);
     struct romfs_diff d;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     CHECK_EQ_U(romfs_diff_images(a, na, "a", b, nb, "b", &d, &err), ROMFS_OK);
     CHECK(!romfs_diff_has_changes(&d));
     CHECK_EQ_U(d.unchanged_files, 2);
@@ -110,7 +110,7 @@ static void added_removed_changed(void)
     size_t na, nb;
     uint8_t *a = build(old, 4, 4, &na), *b = build(new, 5, 4, &nb);
     struct romfs_diff d;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     CHECK_EQ_U(romfs_diff_images(a, na, "a", b, nb, "b", &d, &err), ROMFS_OK);
     CHECK(romfs_diff_has_changes(&d));
     CHECK_EQ_U(d.added, 2);      /* lib/v.py, new/ */
@@ -152,7 +152,7 @@ static void same_size_different_content(void)
     size_t na, nb;
     uint8_t *a = build(x, 1, 4, &na), *b = build(y, 1, 4, &nb);
     struct romfs_diff d;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     CHECK_EQ_U(romfs_diff_images(a, na, "a", b, nb, "b", &d, &err), ROMFS_OK);
     CHECK_EQ_U(d.changed, 1);
     CHECK_EQ_U(d.entries[0].old_size, d.entries[0].new_size);
@@ -168,7 +168,7 @@ static void type_change_is_remove_and_add(void)
     size_t na, nb;
     uint8_t *a = build(x, 1, 4, &na), *b = build(y, 1, 4, &nb);
     struct romfs_diff d;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     CHECK_EQ_U(romfs_diff_images(a, na, "a", b, nb, "b", &d, &err), ROMFS_OK);
     CHECK_EQ_U(d.removed, 1);
     CHECK_EQ_U(d.added, 1);
@@ -184,7 +184,7 @@ static void layout_only_difference(void)
     size_t na, nb;
     uint8_t *a = build(s, 2, 1, &na), *b = build(s, 2, 64, &nb);
     struct romfs_diff d;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     CHECK_EQ_U(romfs_diff_images(a, na, "a", b, nb, "b", &d, &err), ROMFS_OK);
     CHECK(!romfs_diff_has_changes(&d));
     CHECK(d.layout_differs);
@@ -212,7 +212,7 @@ static void invalid_image_names_it(void)
     uint8_t *a = build(s, 1, 4, &na);
     uint8_t junk[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
     struct romfs_diff d;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     CHECK_EQ_U(romfs_diff_images(a, na, "a.romfs", junk, sizeof junk, "junk.romfs", &d, &err), ROMFS_ERR_CORRUPT);
     CHECK(strstr(err.msg, "junk.romfs"));
     free(a);
@@ -225,7 +225,7 @@ static void json_is_valid_and_complete(void)
     size_t na, nb;
     uint8_t *a = build(x, 2, 4, &na), *b = build(y, 2, 4, &nb);
     struct romfs_diff d;
-    struct romfs_error err = { 0, "" };
+    struct romfs_error err = { 0 };
     CHECK_EQ_U(romfs_diff_images(a, na, "a", b, nb, "b", &d, &err), ROMFS_OK);
     char *text;
     CHECK_EQ_U(romfs_diff_to_json(&d, "a", "b", &text, &err), ROMFS_OK);
