@@ -175,70 +175,6 @@ static int parse_args(int argc, char **argv, struct check_args *a)
     return 0;
 }
 
-/* Collect the targets to check; returns 0 or an exit code. */
-static int collect_targets(const struct check_args *a, const struct romfs_boards *db,
-                           struct romfs_check_target *targets, size_t *n_targets)
-{
-    struct romfs_error err = { 0 };
-    *n_targets = 0;
-    if (a->elf || a->n_scripts || a->table) {
-        const struct romfs_board *b = NULL;
-        if (a->n_boards && !(b = romfs_boards_find(db, a->boards[0]))) {
-            cli_error("unknown board '%s' (see 'romfs boards list')", a->boards[0]);
-            return EXIT_USAGE;
-        }
-        int rc;
-        if (a->table) {
-            rc = romfs_check_target_from_partition_table(a->table, b, &targets[0], &err);
-        } else if (a->elf) {
-            rc = romfs_check_target_from_elf(a->elf, a->partition, b, &targets[0], &err);
-        } else {
-            struct romfs_ld_input in = {
-                .scripts = a->scripts, .n_scripts = a->n_scripts,
-                .search_dirs = a->dirs, .n_search_dirs = a->n_dirs,
-                .defsyms = a->defsyms, .n_defsyms = a->n_defsyms,
-                .cpp_defines = a->defines, .n_cpp_defines = a->n_defines,
-                .preprocess = a->cpp,
-            };
-            rc = romfs_check_target_from_ld(&in, a->partition, b, &targets[0], &err);
-        }
-        if (rc) {
-            cli_error("%s", err.msg);
-            return EXIT_USAGE;
-        }
-        *n_targets = 1;
-        return 0;
-    }
-    for (size_t i = 0; i < a->n_boards; i++) {
-        const struct romfs_board *b = romfs_boards_find(db, a->boards[i]);
-        if (!b) {
-            cli_error("unknown board '%s' (see 'romfs boards list')", a->boards[i]);
-            return EXIT_USAGE;
-        }
-        if (a->all_partitions && b->n_partitions) {
-            for (size_t p = 0; p < b->n_partitions; p++)
-                romfs_check_target_from_partition(b, &b->partitions[p], &targets[(*n_targets)++]);
-            continue;
-        }
-        if (a->core) {
-            const struct romfs_partition *p = romfs_board_partition_core(b, a->partition, a->core);
-            if (!p) {
-                cli_error("board %s has no ROMFS partition %d for core %s", b->name, a->partition, a->core);
-                return EXIT_USAGE;
-            }
-            romfs_check_target_from_partition(b, p, &targets[(*n_targets)++]);
-            continue;
-        }
-        if (romfs_check_target_from_board(b, a->all_partitions ? 0 : a->partition,
-                                          &targets[*n_targets], &err)) {
-            cli_error("%s", err.msg);
-            return EXIT_USAGE;
-        }
-        (*n_targets)++;
-    }
-    return 0;
-}
-
 int cmd_check(int argc, char **argv)
 {
     static struct check_args a;
@@ -247,50 +183,41 @@ int cmd_check(int argc, char **argv)
         return rc < 0 ? EXIT_OK : rc;
 
     struct romfs_error err = { 0 };
-    struct romfs_boards db;
-    memset(&db, 0, sizeof db);
+    struct romfs_boards db = { 0 };
     if (a.n_boards && romfs_boards_load(NULL, &db, &err))
         return cli_fail(&err);
-
-    size_t max_targets = 1;
-    for (size_t i = 0; i < a.n_boards; i++) {
-        const struct romfs_board *b = romfs_boards_find(&db, a.boards[i]);
-        max_targets += b && b->n_partitions ? b->n_partitions : 1;
-    }
-    struct romfs_check_target *targets = calloc(max_targets, sizeof *targets);
+    struct romfs_ld_input ld = {
+        .scripts = a.scripts, .n_scripts = a.n_scripts,
+        .search_dirs = a.dirs, .n_search_dirs = a.n_dirs,
+        .defsyms = a.defsyms, .n_defsyms = a.n_defsyms,
+        .cpp_defines = a.defines, .n_cpp_defines = a.n_defines,
+        .preprocess = a.cpp,
+    };
+    struct romfs_check_sources src = {
+        .boards = a.boards, .n_boards = a.n_boards,
+        .partition = a.partition, .all_partitions = a.all_partitions, .core = a.core,
+        .elf = a.elf, .partition_table = a.table, .ld = a.n_scripts ? &ld : NULL,
+    };
+    struct romfs_check_target *targets = NULL;
     size_t n_targets = 0;
-    int exit_code = targets ? collect_targets(&a, &db, targets, &n_targets) : EXIT_FAIL;
-    uint8_t *image = NULL;
-    size_t len = 0;
-    if (!exit_code && romfs_read_file(a.image, &image, &len, &err)) {
-        cli_error("%s", err.msg);   /* an unreadable image is an input error */
-        exit_code = EXIT_USAGE;
-    }
-
     struct romfs_report report;
     romfs_report_init(&report, "romfs check");
     size_t failed = 0;
-    for (size_t i = 0; !exit_code && i < n_targets; i++) {
-        struct romfs_check_result res;
-        rc = romfs_check_image(image, len, &targets[i], &a.opt, &res, &err);
-        if (rc == ROMFS_ERR_NOMEM || romfs_check_add_to_report(&res, a.image, &report)) {
-            romfs_check_result_free(&res);
-            exit_code = cli_fail(&err);
-            break;
-        }
-        failed += res.failed;
-        romfs_check_result_free(&res);
-    }
-
-    if (!exit_code) {
-        if (cli_write_report(&report, a.format, a.output, &err) != ROMFS_OK)
-            exit_code = cli_fail(&err);
-        else if (failed)
-            exit_code = EXIT_FAIL;
+    int exit_code = EXIT_OK;
+    if (romfs_check_resolve(&db, &src, &targets, &n_targets, &err) != ROMFS_OK) {
+        cli_print_error(&err);      /* a source that cannot be used is an input error */
+        exit_code = EXIT_USAGE;
+    } else if ((rc = romfs_check_file(a.image, targets, n_targets, &a.opt, &report, &failed,
+                                      &err)) != ROMFS_OK) {
+        cli_print_error(&err);      /* so is an unreadable image */
+        exit_code = rc == ROMFS_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
+    } else if (cli_write_report(&report, a.format, a.output, &err) != ROMFS_OK) {
+        exit_code = cli_fail(&err);
+    } else if (failed) {
+        exit_code = EXIT_FAIL;
     }
     romfs_report_free(&report);
     free(targets);
-    free(image);
     romfs_boards_free(&db);
     return exit_code;
 }

@@ -149,6 +149,38 @@ int romfs_check_target_from_ld(const struct romfs_ld_input *in, int index,
 int romfs_check_target_from_partition_table(const char *path, const struct romfs_board *b,
                                             struct romfs_check_target *t, struct romfs_error *err);
 
+/* ---- from sources to a report ----------------------------------------------------- */
+
+/* Where the partitions to check come from, strongest first: one build (a firmware ELF,
+ * an esp32 partition table or linker scripts; boards[0], if named, supplies granularity
+ * and mapping), else boards.json entries. */
+struct romfs_check_sources {
+    const char *const *boards;   /* board names (boards.json) */
+    size_t n_boards;
+    int partition;               /* partition index */
+    bool all_partitions;         /* every partition of each board (boards.json only) */
+    const char *core;            /* multi-core boards: the partition of this core's build */
+    const char *elf;             /* firmware ELF, or NULL */
+    const char *partition_table; /* esp32 partition table (CSV or binary), or NULL */
+    const struct romfs_ld_input *ld;  /* linker scripts, or NULL */
+};
+
+/* The targets sources describe, into *targets (malloc'd; free()) and *n. db is the
+ * loaded board database when boards are named (targets borrow from it, so it must
+ * outlive them). ROMFS_ERR_NOENT for an unknown board (the message suggests the closest
+ * name) or a partition a board lacks; the code of the ELF / script / table reader when
+ * that source cannot be used; ROMFS_ERR_INVAL when no source is given. */
+int romfs_check_resolve(const struct romfs_boards *db, const struct romfs_check_sources *src,
+                        struct romfs_check_target **targets, size_t *n, struct romfs_error *err);
+
+/* Check the image in file image_path against each of the n targets, adding one suite per
+ * target to report; *failed receives the number of failed checks. ROMFS_OK when every
+ * target was checked (whatever the outcome), the file's read error when it cannot be read
+ * (ROMFS_ERR_NOENT, ROMFS_ERR_IO, ...), ROMFS_ERR_NOMEM. */
+int romfs_check_file(const char *image_path, const struct romfs_check_target *targets, size_t n,
+                     const struct romfs_check_options *opt, struct romfs_report *report,
+                     size_t *failed, struct romfs_error *err);
+
 /* For `romfs pack --board`: check data[0..len) against partition `index` of `board_name`
  * in the board database (db NULL: romfs_boards_load(NULL)). Returns ROMFS_OK when every
  * check passes, else the romfs_check_image code with err naming board, partition and

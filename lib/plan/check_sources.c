@@ -5,8 +5,10 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "boards/esp32.h"
 #include "ld/elf.h"
 
@@ -133,5 +135,99 @@ int romfs_check_target_from_partition_table(const char *path, const struct romfs
     }
     romfs_partition_clear(&p);
     romfs_esp32_table_free(&table);
+    return rc;
+}
+
+/* The one target of a build (ELF, partition table or linker scripts). */
+static int target_from_build(const struct romfs_boards *db, const struct romfs_check_sources *src,
+                             struct romfs_check_target *t, struct romfs_error *err)
+{
+    const struct romfs_board *b = NULL;
+    if (src->n_boards && !(b = romfs_boards_lookup(db, src->boards[0], err)))
+        return err ? err->code : ROMFS_ERR_NOENT;
+    if (src->partition_table)
+        return romfs_check_target_from_partition_table(src->partition_table, b, t, err);
+    if (src->elf)
+        return romfs_check_target_from_elf(src->elf, src->partition, b, t, err);
+    return romfs_check_target_from_ld(src->ld, src->partition, b, t, err);
+}
+
+int romfs_check_resolve(const struct romfs_boards *db, const struct romfs_check_sources *src,
+                        struct romfs_check_target **targets, size_t *n, struct romfs_error *err)
+{
+    *targets = NULL;
+    *n = 0;
+    bool build = src->elf || src->partition_table || src->ld;
+    if (!build && !src->n_boards)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "no board, firmware, linker script or "
+                               "partition table says where the partition is");
+    /* Look every board up first, so a misspelt one is reported before any work. */
+    size_t max = build ? 1 : 0;
+    for (size_t i = 0; i < src->n_boards; i++) {
+        const struct romfs_board *b = romfs_boards_lookup(db, src->boards[i], err);
+        if (!b)
+            return err ? err->code : ROMFS_ERR_NOENT;
+        if (!build)
+            max += src->all_partitions && b->n_partitions ? b->n_partitions : 1;
+    }
+    struct romfs_check_target *out = calloc(max ? max : 1, sizeof *out);
+    if (!out)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    int rc = ROMFS_OK;
+    size_t k = 0;
+    if (build) {
+        rc = target_from_build(db, src, &out[0], err);
+        k = rc == ROMFS_OK ? 1 : 0;
+    }
+    for (size_t i = 0; !build && rc == ROMFS_OK && i < src->n_boards; i++) {
+        const struct romfs_board *b = romfs_boards_find(db, src->boards[i]);
+        if (src->all_partitions && b->n_partitions) {
+            for (size_t p = 0; p < b->n_partitions; p++)
+                romfs_check_target_from_partition(b, &b->partitions[p], &out[k++]);
+        } else if (src->core) {
+            const struct romfs_partition *p = romfs_board_partition_core(b, src->partition, src->core);
+            if (p)
+                romfs_check_target_from_partition(b, p, &out[k++]);
+            else
+                rc = romfs_set_error(err, ROMFS_ERR_NOENT, "board %s has no ROMFS partition %d "
+                                     "for core %s", b->name, src->partition, src->core);
+        } else {
+            rc = romfs_check_target_from_board(b, src->all_partitions ? 0 : src->partition,
+                                               &out[k], err);
+            k += rc == ROMFS_OK;
+        }
+    }
+    if (rc != ROMFS_OK) {
+        free(out);
+        return rc;
+    }
+    *targets = out;
+    *n = k;
+    return ROMFS_OK;
+}
+
+int romfs_check_file(const char *image_path, const struct romfs_check_target *targets, size_t n,
+                     const struct romfs_check_options *opt, struct romfs_report *report,
+                     size_t *failed, struct romfs_error *err)
+{
+    *failed = 0;
+    uint8_t *image = NULL;
+    size_t len = 0;
+    int rc = romfs_read_file(image_path, &image, &len, err);
+    for (size_t i = 0; rc == ROMFS_OK && i < n; i++) {
+        struct romfs_check_result res;
+        struct romfs_error check_err = { 0 };   /* a failed check is in the report, not an error */
+        int code = romfs_check_image(image, len, &targets[i], opt, &res, &check_err);
+        if (code == ROMFS_ERR_NOMEM) {
+            if (err)
+                *err = check_err;
+            rc = code;
+        } else if (romfs_check_add_to_report(&res, image_path, report) != ROMFS_OK) {
+            rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+        }
+        *failed += res.failed;
+        romfs_check_result_free(&res);
+    }
+    free(image);
     return rc;
 }
