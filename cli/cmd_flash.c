@@ -1,9 +1,5 @@
-/* cmd_flash.c: `romfs flash IMAGE|DIR --via repl|...`: check, write, verify, confirm.
- *
- * The shared part (load or pack, board checks, romfs_flash_image, report) is transport
- * independent; each --via is one entry in `vias` whose open() fills a struct romfs_target
- * from its lib constructor, check() refuses a device that does not suit, and finish()
- * confirms the result on the device (REPL: soft reset and list /rom). */
+/* cmd_flash.c: `romfs flash IMAGE|DIR --via repl|dfu|swd`: options into a flash job
+ * (lib/flash/job.h), the job's result onto the terminal or as JSON. */
 #include <cJSON.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -12,262 +8,9 @@
 
 #include "cli.h"
 #include "boards/db.h"
-#include "plan/check.h"
-#include "flash/dfu_target.h"
 #include "flash/job.h"
-#include "flash/repl.h"
-#include "flash_swd.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
-
-struct flash_args {
-    const char *input;
-    const char *board_name;
-    const char *via;
-    const char *port;
-    uint32_t baud;
-    int partition;
-    bool full, no_reset, quiet, json, no_raw_paste;
-    const char *dfu_device, *dfu_serial;   /* --via dfu: --device VID:PID, --serial S */
-    int dfu_alt;                           /* --alt N, -1 by address */
-    bool dfu_reset;                        /* --reset: leave DFU afterwards */
-    int transfer;              /* enum romfs_transfer */
-    int api;                   /* enum romfs_partition_api */
-    int timeout_ms;
-    const struct romfs_board *board;   /* NULL without --board */
-    const struct romfs_partition *board_part;
-    struct flash_swd_args swd;         /* --via swd options (cli/flash_swd.c) */
-};
-
-/* What a transport contributes; state lives behind `state`. */
-struct via {
-    const char *name;
-    int (*open)(struct flash_args *a, void **state, struct romfs_target *t, struct romfs_error *err);
-    /* refuse before anything is erased (device report vs board, .mpy, ...) */
-    int (*check)(struct flash_args *a, void *state, struct romfs_target *t, const uint8_t *image,
-                 size_t len, struct romfs_error *err);
-    /* after a successful write: confirm; `confirm` receives a line for the report */
-    int (*finish)(struct flash_args *a, void *state, const uint8_t *image, size_t len,
-                  char *confirm, size_t confirm_cap, struct romfs_error *err);
-    void (*stats)(void *state, struct romfs_target *t, cJSON *json, char *line, size_t cap);
-    void (*close)(void *state);
-};
-
-/* ---- --via repl ---------------------------------------------------------------- */
-
-struct repl_state {
-    struct romfs_serial *serial;
-    struct romfs_repl_session *ses;
-    long long mpy;
-    char port[256];
-};
-
-static int repl_open(struct flash_args *a, void **state, struct romfs_target *t,
-                     struct romfs_error *err)
-{
-    struct repl_state *st = calloc(1, sizeof *st);
-    if (!st)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    *state = st;
-    int rc = ROMFS_OK;
-    if (a->port)
-        snprintf(st->port, sizeof st->port, "%s", a->port);
-    else
-        rc = romfs_repl_find_port(a->board ? a->board->repl_usb : NULL, st->port, sizeof st->port, err);
-    struct romfs_repl_options ro = { .timeout_ms = a->timeout_ms, .no_raw_paste = a->no_raw_paste };
-    if (rc == ROMFS_OK)
-        rc = romfs_serial_open(st->port, a->baud, &st->serial, err);
-    if (rc == ROMFS_OK)
-        rc = romfs_repl_session_open(st->serial, &ro, &st->ses, err);
-    struct romfs_device_info info;
-    if (rc == ROMFS_OK)
-        rc = romfs_repl_query(st->ses, false, &info, err);
-    if (rc != ROMFS_OK)
-        return rc;
-    st->mpy = info.mpy;
-    struct romfs_repl_target_options to = {
-        .partition = a->partition,
-        .api = a->api,
-        .transfer = a->transfer,
-        .write_size = a->board_part ? a->board_part->write_block : 0,
-    };
-    return romfs_repl_target_open(st->ses, &to, t, err);
-}
-
-static int repl_check(struct flash_args *a, void *state, struct romfs_target *t,
-                      const uint8_t *image, size_t len, struct romfs_error *err)
-{
-    (void)a;
-    (void)t;
-    struct repl_state *st = state;
-    return romfs_check_mpy_compat(image, len, st->mpy, err);
-}
-
-static int repl_finish(struct flash_args *a, void *state, const uint8_t *image, size_t len,
-                       char *confirm, size_t cap, struct romfs_error *err)
-{
-    struct repl_state *st = state;
-    if (a->no_reset) {
-        snprintf(confirm, cap, "not reset (--no-reset)");
-        return ROMFS_OK;
-    }
-    char *want = NULL;
-    int rc = romfs_flash_top_level_names(image, len, &want, err);
-    if (rc != ROMFS_OK)
-        return rc;
-    struct romfs_buf got = { 0 };
-    rc = romfs_repl_reset_and_list_rom(st->ses, &got, err);
-    if (rc == ROMFS_OK) {
-        /* compare line by line, ignoring \r */
-        size_t k = 0;
-        for (size_t i = 0; i < got.len; i++)
-            if (got.data[i] != '\r')
-                got.data[k++] = got.data[i];
-        while (k && got.data[k - 1] == '\n')
-            k--;
-        got.data[k] = 0;
-        if (strcmp(got.data, want) != 0)
-            rc = romfs_set_error(err, ROMFS_ERR_MISMATCH,
-                                 "after the soft reset /rom lists \"%s\", the image holds \"%s\"",
-                                 got.data, want);
-        else
-            snprintf(confirm, cap, "soft reset; /rom lists the image's %s",
-                     *want ? "top-level entries" : "(empty) root");
-    }
-    romfs_buf_free(&got);
-    free(want);
-    return rc;
-}
-
-static void repl_stats(void *state, struct romfs_target *t, cJSON *json, char *line, size_t cap)
-{
-    (void)state;
-    struct romfs_repl_stats s;
-    romfs_repl_target_stats(t, &s);
-    if (json) {
-        cJSON_AddStringToObject(json, "transfer", romfs_transfer_name(s.transfer));
-        cJSON_AddNumberToObject(json, "wire_bytes_out", (double)s.wire_bytes_out);
-        cJSON_AddNumberToObject(json, "wire_bytes_in", (double)s.wire_bytes_in);
-    }
-    snprintf(line, cap, "transfer %s, %llu bytes sent, %llu received",
-             romfs_transfer_name(s.transfer), (unsigned long long)s.wire_bytes_out,
-             (unsigned long long)s.wire_bytes_in);
-}
-
-static void repl_close(void *state)
-{
-    struct repl_state *st = state;
-    if (!st)
-        return;
-    romfs_repl_session_close(st->ses);
-    romfs_serial_close(st->serial);
-    free(st);
-}
-
-/* ---- --via dfu (lib/transport/dfu.h: USB DFU 1.1 + DfuSe) ----------------------------- */
-
-struct dfu_state {
-    struct romfs_dfu_match match;
-};
-
-static int dfu_open(struct flash_args *a, void **state, struct romfs_target *t,
-                    struct romfs_error *err)
-{
-    if (!a->board_part)
-        return romfs_set_error(err, ROMFS_ERR_INVAL, "--via dfu needs --board BOARD (the "
-                               "partition's address and the board's DFU id come from it)");
-    struct dfu_state *st = calloc(1, sizeof *st);
-    if (!st)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    *state = st;
-    int rc = romfs_dfu_match_init(&st->match, a->board, a->dfu_device, a->dfu_serial,
-                                  a->dfu_alt, err);
-    if (rc == ROMFS_OK && a->board->dfu_layout &&
-        (rc = romfs_dfu_check_partition(a->board->dfu_layout, a->board_part->start,
-                                        a->board_part->size, NULL, err)))
-        romfs_error_prefix(err, "board %s", a->board->name);
-    struct romfs_dfu_target_options o = { .address = a->board_part->start,
-                                          .size = a->board_part->size,
-                                          .write_size = a->board_part->write_block };
-    return rc ? rc : romfs_dfu_target_open(&st->match, &o, t, err);
-}
-
-static int dfu_check(struct flash_args *a, void *state, struct romfs_target *t,
-                     const uint8_t *image, size_t len, struct romfs_error *err)
-{
-    (void)a, (void)state, (void)t, (void)image, (void)len, (void)err;
-    return ROMFS_OK;
-}
-
-static int dfu_finish(struct flash_args *a, void *state, const uint8_t *image, size_t len,
-                      char *confirm, size_t cap, struct romfs_error *err)
-{
-    (void)image, (void)len;
-    struct dfu_state *st = state;
-    if (!a->dfu_reset) {
-        snprintf(confirm, cap, "still in DFU mode (--reset leaves it and starts the firmware)");
-        return ROMFS_OK;
-    }
-    int rc = romfs_dfu_leave_device(&st->match, a->board_part->start, 0, err);
-    if (rc == ROMFS_OK)
-        snprintf(confirm, cap, "left DFU mode: the firmware is starting");
-    return rc;
-}
-
-static void dfu_stats(void *state, struct romfs_target *t, cJSON *json, char *line, size_t cap)
-{
-    (void)state;
-    struct romfs_dfu *d = romfs_dfu_target_session(t);
-    if (!d)
-        return;
-    if (json) {
-        cJSON_AddNumberToObject(json, "dfu_requests", (double)d->requests);
-        cJSON_AddNumberToObject(json, "dfu_poll_wait_ms", (double)d->waited_ms);
-    }
-    snprintf(line, cap, "%s, %llu DFU requests, %llu ms waiting on the device",
-             d->usb.description, (unsigned long long)d->requests,
-             (unsigned long long)d->waited_ms);
-}
-
-static void dfu_close(void *state)
-{
-    free(state);
-}
-
-/* ---- --via swd (cli/flash_swd.c, lib/flash/swd.h: GDB remote protocol) ----------- */
-
-static int swd_open(struct flash_args *a, void **state, struct romfs_target *t,
-                    struct romfs_error *err)
-{
-    a->swd.reset = a->dfu_reset;
-    return flash_swd_open(&a->swd, a->board, a->board_part, a->timeout_ms, state, t, err);
-}
-
-static int swd_check(struct flash_args *a, void *state, struct romfs_target *t,
-                     const uint8_t *image, size_t len, struct romfs_error *err)
-{
-    (void)a, (void)state, (void)t, (void)image, (void)len, (void)err;
-    return ROMFS_OK;
-}
-
-static int swd_finish(struct flash_args *a, void *state, const uint8_t *image, size_t len,
-                      char *confirm, size_t cap, struct romfs_error *err)
-{
-    (void)a;
-    return flash_swd_finish(state, image, len, confirm, cap, err);
-}
-
-static void swd_stats(void *state, struct romfs_target *t, cJSON *json, char *line, size_t cap)
-{
-    (void)t;
-    flash_swd_stats(state, json, line, cap);
-}
-
-static const struct via vias[] = {
-    { "repl", repl_open, repl_check, repl_finish, repl_stats, repl_close },
-    { "dfu", dfu_open, dfu_check, dfu_finish, dfu_stats, dfu_close },
-    { "swd", swd_open, swd_check, swd_finish, swd_stats, flash_swd_close },
-};
 
 /* ---- progress ------------------------------------------------------------------- */
 
@@ -374,13 +117,144 @@ static void usage(FILE *out)
             "\n"
             "Exit status: 0 written and verified (or already up to date), 1 refused, failed or\n"
             "verification failed, 2 usage or input error.\n");
-    flash_swd_usage(out);
+    fprintf(out,
+            "\n"
+            "--via swd: through a debug probe's GDB server (romfs speaks the GDB remote protocol).\n"
+            "The partition is checked against the server's memory map; flash is written with\n"
+            "vFlashErase/vFlashWrite, RAM (and servers without a memory map, such as QEMU) with\n"
+            "X/M memory writes, verified by reading back (and the server's qCRC where offered).\n"
+            "Afterwards the target is left running (detach), or reset with --reset.\n"
+            "      --probe P        gdb://HOST:PORT   a running GDB server (OpenOCD, pyOCD,\n"
+            "                                         J-Link, QEMU -gdb tcp::PORT)\n"
+            "                       serial:/dev/ttyACM0  a Black Magic Probe\n"
+            "                       openocd | pyocd   start that server with the board's target\n"
+            "                                         (boards.json) on a free 127.0.0.1 port\n"
+            "                       openocd-program   run openocd's `program FILE ADDR verify\n"
+            "                                         reset exit` instead\n"
+            "      --address A      partition start (default: the board's)\n"
+            "      --size N         partition size (default: the board's)\n"
+            "      --erase-block N  erase block (default: the board's or the memory map's)\n"
+            "      --swd-mode M     auto (default: from the memory map), flash or ram\n"
+            "      --reset          (swd) reset the target after writing (monitor reset)\n"
+            "      --reset-command C  the monitor command that resets (default: per server)\n"
+            "      --openocd-target S     OpenOCD script, e.g. target/stm32f4x.cfg\n"
+            "      --openocd-interface S  e.g. interface/stlink.cfg (default: stlink for\n"
+            "                             STM32, else cmsis-dap)\n"
+            "      --pyocd-target NAME    pyOCD target name\n");
+}
+
+/* One line about how the board was reached, for the summary. */
+static void describe_link(const struct romfs_flash_job *job, const struct romfs_flash_job_result *r,
+                          char *line, size_t cap)
+{
+    switch (job->via) {
+    case ROMFS_VIA_REPL:
+        snprintf(line, cap, "%s, transfer %s, %llu bytes sent, %llu received", r->port,
+                 romfs_transfer_name(r->repl.transfer), (unsigned long long)r->repl.wire_bytes_out,
+                 (unsigned long long)r->repl.wire_bytes_in);
+        break;
+    case ROMFS_VIA_DFU:
+        snprintf(line, cap, "%s, %llu DFU requests, %llu ms waiting on the device", r->dfu.device,
+                 (unsigned long long)r->dfu.requests, (unsigned long long)r->dfu.waited_ms);
+        break;
+    case ROMFS_VIA_SWD:
+        if (r->swd_program)
+            snprintf(line, cap, "via openocd program (%s)", r->openocd_target ? r->openocd_target : "?");
+        else
+            snprintf(line, cap, "GDB server %s, %s, erase block %u, PacketSize %zu%s", r->swd.server,
+                     r->swd.flash ? "vFlash writes" : "memory writes (X/M)", r->swd.erase_size,
+                     r->swd.packet_size,
+                     r->swd.memory_map ? ", partition matches the server's memory map" : "");
+        break;
+    }
+}
+
+static const char *describe_confirmation(const struct romfs_flash_job_result *r, bool *has)
+{
+    *has = true;
+    switch (r->confirmation) {
+    case ROMFS_CONFIRM_NOT_RESET: return "not reset (--no-reset)";
+    case ROMFS_CONFIRM_ROM_LISTED:
+        return r->image_root_empty ? "soft reset; /rom lists the image's (empty) root"
+                                   : "soft reset; /rom lists the image's top-level entries";
+    case ROMFS_CONFIRM_STILL_IN_DFU: return "still in DFU mode (--reset leaves it and starts the firmware)";
+    case ROMFS_CONFIRM_LEFT_DFU: return "left DFU mode: the firmware is starting";
+    case ROMFS_CONFIRM_SWD_DETACHED:
+        return r->swd_crc_checked ? "detached; target left running; the server's qCRC matches"
+                                  : "detached; target left running";
+    case ROMFS_CONFIRM_SWD_RESET:
+        return r->swd_crc_checked ? "target reset and running; the server's qCRC matches"
+                                  : "target reset and running";
+    case ROMFS_CONFIRM_OPENOCD_PROGRAM: return "written, verified and reset by openocd's program command";
+    case ROMFS_CONFIRM_NONE: break;
+    }
+    *has = false;
+    return "";
+}
+
+static void print_json(const struct romfs_flash_job *job, const char *input, bool packed, size_t len,
+                       const struct romfs_flash_job_result *r, int rc, const struct romfs_error *err)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddBoolToObject(j, "ok", rc == ROMFS_OK);
+    if (rc != ROMFS_OK)
+        cJSON_AddStringToObject(j, "error", err->msg);
+    cJSON_AddStringToObject(j, "via", romfs_via_name(job->via));
+    if (job->via == ROMFS_VIA_REPL) {
+        cJSON_AddStringToObject(j, "transfer", romfs_transfer_name(r->repl.transfer));
+        cJSON_AddNumberToObject(j, "wire_bytes_out", (double)r->repl.wire_bytes_out);
+        cJSON_AddNumberToObject(j, "wire_bytes_in", (double)r->repl.wire_bytes_in);
+    } else if (job->via == ROMFS_VIA_DFU) {
+        cJSON_AddNumberToObject(j, "dfu_requests", (double)r->dfu.requests);
+        cJSON_AddNumberToObject(j, "dfu_poll_wait_ms", (double)r->dfu.waited_ms);
+    } else if (r->swd_program) {
+        cJSON_AddStringToObject(j, "swd_writes", "openocd-program");
+    } else {
+        cJSON_AddStringToObject(j, "gdb_server", r->swd.server);
+        cJSON_AddStringToObject(j, "swd_writes", r->swd.flash ? "vflash" : "memory");
+        cJSON_AddNumberToObject(j, "erase_block", r->swd.erase_size);
+        cJSON_AddNumberToObject(j, "packet_size", (double)r->swd.packet_size);
+        cJSON_AddBoolToObject(j, "memory_map_checked", r->swd.memory_map);
+    }
+    cJSON_AddStringToObject(j, "input", input);
+    cJSON_AddBoolToObject(j, "packed", packed);
+    cJSON_AddNumberToObject(j, "image_size", (double)len);
+    cJSON_AddNumberToObject(j, "blocks_in_image", (double)r->write.blocks_in_image);
+    cJSON_AddNumberToObject(j, "blocks_written", (double)r->write.blocks_written);
+    cJSON_AddNumberToObject(j, "bytes_programmed", (double)r->write.bytes_programmed);
+    cJSON_AddBoolToObject(j, "verified", r->write.verified);
+    cJSON_AddStringToObject(j, "verified_by", r->swd_program ? "openocd-program"
+                            : r->verified_on_device ? "device-sha256" : "read-back");
+    cJSON_AddNumberToObject(j, "seconds", r->write_seconds);
+    bool has;
+    const char *confirm = describe_confirmation(r, &has);
+    if (has)
+        cJSON_AddStringToObject(j, "confirmed", confirm);
+    char *text = cJSON_Print(j);
+    puts(text);
+    free(text);
+    cJSON_Delete(j);
+}
+
+/* Parse a number option strictly; false after printing a usage error. */
+static bool parse_number(const char *option, const char *text, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol(text, &end, 0);
+    if (!*text || *end || v < min || v > max) {
+        cli_usage_error("flash", "--%s wants a number from %ld to %ld, not '%s'", option, min, max, text);
+        return false;
+    }
+    *out = v;
+    return true;
 }
 
 int cmd_flash(int argc, char **argv)
 {
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
-           O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_DFU_RESET, O_REQUIRE_SIGNED, O_KEY };
+           O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_RESET, O_REQUIRE_SIGNED, O_KEY,
+           O_PROBE, O_ADDRESS, O_SIZE, O_ERASE_BLOCK, O_RESET_COMMAND, O_SWD_MODE,
+           O_OPENOCD_TARGET, O_OPENOCD_INTERFACE, O_PYOCD_TARGET };
     static const struct option options[] = {
         { "board", required_argument, NULL, 'b' }, { "via", required_argument, NULL, O_VIA },
         { "port", required_argument, NULL, 'p' }, { "baud", required_argument, NULL, O_BAUD },
@@ -391,176 +265,171 @@ int cmd_flash(int argc, char **argv)
         { "timeout", required_argument, NULL, O_TIMEOUT }, { "help", no_argument, NULL, 'h' },
         { "device", required_argument, NULL, O_DFU_DEVICE },
         { "serial", required_argument, NULL, O_DFU_SERIAL },
-        { "alt", required_argument, NULL, O_DFU_ALT }, { "reset", no_argument, NULL, O_DFU_RESET },
+        { "alt", required_argument, NULL, O_DFU_ALT }, { "reset", no_argument, NULL, O_RESET },
         { "require-signed", no_argument, NULL, O_REQUIRE_SIGNED },
         { "key", required_argument, NULL, O_KEY },
-        FLASH_SWD_LONG_OPTIONS,
+        { "probe", required_argument, NULL, O_PROBE },
+        { "address", required_argument, NULL, O_ADDRESS },
+        { "size", required_argument, NULL, O_SIZE },
+        { "erase-block", required_argument, NULL, O_ERASE_BLOCK },
+        { "reset-command", required_argument, NULL, O_RESET_COMMAND },
+        { "swd-mode", required_argument, NULL, O_SWD_MODE },
+        { "openocd-target", required_argument, NULL, O_OPENOCD_TARGET },
+        { "openocd-interface", required_argument, NULL, O_OPENOCD_INTERFACE },
+        { "pyocd-target", required_argument, NULL, O_PYOCD_TARGET },
         { NULL, 0, NULL, 0 },
     };
-    struct flash_args a = { .via = "repl", .dfu_alt = -1 };
+    struct romfs_flash_job job = { .via = ROMFS_VIA_REPL, .dfu.alt = -1 };
+    const char *board_name = NULL, *via = "repl";
     const char *signed_by = NULL;   /* --key: the public key the image must be signed by */
-    bool require_signed = false;
+    bool require_signed = false, quiet = false, json = false;
     int c;
+    long v;
+    uint64_t size;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:p:qh", options, NULL)) != -1) {
         switch (c) {
-        case 'b': a.board_name = optarg; break;
-        case O_VIA: a.via = optarg; break;
-        case 'p': a.port = optarg; break;
-        case O_BAUD: a.baud = (uint32_t)strtoul(optarg, NULL, 0); break;
-        case O_PART: a.partition = atoi(optarg); break;
-        case O_FULL: a.full = true; break;
-        case O_NORESET: a.no_reset = true; break;
-        case 'q': a.quiet = true; break;
-        case O_JSON: a.json = true; break;
+        case 'b': board_name = optarg; break;
+        case O_VIA: via = optarg; break;
+        case 'p': job.repl.port = optarg; break;
+        case O_BAUD:
+            if (!parse_number("baud", optarg, 1, 100000000, &v))
+                return EXIT_USAGE;
+            job.repl.baud = (uint32_t)v;
+            break;
+        case O_PART:
+            if (!parse_number("partition", optarg, 0, 15, &v))
+                return EXIT_USAGE;
+            job.partition = (int)v;
+            break;
+        case O_FULL: job.full = true; break;
+        case O_NORESET: job.repl.no_reset = true; break;
+        case 'q': quiet = true; break;
+        case O_JSON: json = true; break;
         case O_TRANSFER:
-            a.transfer = romfs_transfer_parse(optarg);
-            if (a.transfer < 0)
+            job.repl.transfer = romfs_transfer_parse(optarg);
+            if (job.repl.transfer < 0)
                 return cli_usage_error("flash", "unknown --transfer '%s'", optarg);
             break;
         case O_API:
             if (strcmp(optarg, "auto") == 0)
-                a.api = ROMFS_API_AUTO;
+                job.repl.api = ROMFS_API_AUTO;
             else if (strcmp(optarg, "rom_ioctl") == 0)
-                a.api = ROMFS_API_ROM_IOCTL;
+                job.repl.api = ROMFS_API_ROM_IOCTL;
             else if (strcmp(optarg, "object") == 0)
-                a.api = ROMFS_API_OBJECT;
+                job.repl.api = ROMFS_API_OBJECT;
             else
                 return cli_usage_error("flash", "unknown --api '%s'", optarg);
             break;
-        case O_NOPASTE: a.no_raw_paste = true; break;
-        case O_TIMEOUT: a.timeout_ms = atoi(optarg); break;
-        case O_DFU_DEVICE: a.dfu_device = optarg; break;
-        case O_DFU_SERIAL: a.dfu_serial = optarg; break;
-        case O_DFU_ALT: a.dfu_alt = atoi(optarg); break;
-        case O_DFU_RESET: a.dfu_reset = true; break;
+        case O_NOPASTE: job.repl.no_raw_paste = true; break;
+        case O_TIMEOUT:
+            if (!parse_number("timeout", optarg, 1, 3600000, &v))
+                return EXIT_USAGE;
+            job.timeout_ms = (int)v;
+            break;
+        case O_DFU_DEVICE: job.dfu.device = optarg; break;
+        case O_DFU_SERIAL: job.dfu.serial = optarg; break;
+        case O_DFU_ALT:
+            if (!parse_number("alt", optarg, 0, 255, &v))
+                return EXIT_USAGE;
+            job.dfu.alt = (int)v;
+            break;
+        case O_RESET: job.reset = true; break;
         case O_REQUIRE_SIGNED: require_signed = true; break;
         case O_KEY: signed_by = optarg; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: {
-            int swd = flash_swd_option(&a.swd, c, optarg);
-            if (swd < 0)
-                return EXIT_USAGE;
-            if (swd == 0)
-                return cli_usage_error("flash", "unknown option");
+        case O_PROBE: job.swd.probe = optarg; break;
+        case O_ADDRESS:
+        case O_SIZE:
+        case O_ERASE_BLOCK:
+            if (!cli_parse_size(optarg, &size) || size == 0 || (c == O_ERASE_BLOCK && size > UINT32_MAX))
+                return cli_usage_error("flash", "bad value '%s' for --%s", optarg,
+                                       c == O_ADDRESS ? "address" : c == O_SIZE ? "size" : "erase-block");
+            if (c == O_ADDRESS)
+                job.swd.address = size;
+            else if (c == O_SIZE)
+                job.swd.size = size;
+            else
+                job.swd.erase_block = (uint32_t)size;
             break;
-        }
+        case O_RESET_COMMAND: job.swd.reset_command = optarg; break;
+        case O_SWD_MODE:
+            if (strcmp(optarg, "auto") == 0)
+                job.swd.mode = ROMFS_SWD_AUTO;
+            else if (strcmp(optarg, "flash") == 0)
+                job.swd.mode = ROMFS_SWD_FLASH;
+            else if (strcmp(optarg, "ram") == 0)
+                job.swd.mode = ROMFS_SWD_RAM;
+            else
+                return cli_usage_error("flash", "--swd-mode is auto, flash or ram, not '%s'", optarg);
+            break;
+        case O_OPENOCD_TARGET: job.swd.openocd_target = optarg; break;
+        case O_OPENOCD_INTERFACE: job.swd.openocd_interface = optarg; break;
+        case O_PYOCD_TARGET: job.swd.pyocd_target = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: return cli_usage_error("flash", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
     }
     if (optind + 1 != argc)
         return cli_usage_error("flash", optind == argc ? "IMAGE or DIR missing" : "too many arguments");
-    a.input = argv[optind];
-    const struct via *via = NULL;
-    for (size_t i = 0; i < sizeof vias / sizeof *vias; i++)
-        if (strcmp(vias[i].name, a.via) == 0)
-            via = &vias[i];
-    if (!via)
-        return cli_usage_error("flash", "unknown --via '%s' (available: repl, dfu, swd)", a.via);
+    const char *input = argv[optind];
+    int via_id = romfs_via_parse(via);
+    if (via_id < 0)
+        return cli_usage_error("flash", "unknown --via '%s' (available: repl, dfu, swd)", via);
+    job.via = (enum romfs_via)via_id;
     if (require_signed && !signed_by)
         return cli_usage_error("flash", "--require-signed needs --key PUB.pem");
-    if (!a.board_name && !a.port && !(strcmp(a.via, "swd") == 0 && flash_swd_has_partition(&a.swd)))
+    if (!board_name && !job.repl.port && !(job.via == ROMFS_VIA_SWD && job.swd.address && job.swd.size))
         return cli_usage_error("flash", "give --board BOARD, or --port PORT to use the device's "
                                "own report of its partitions");
+    if (job.via == ROMFS_VIA_SWD && !job.swd.probe)
+        return cli_usage_error("flash", "--via swd needs --probe (gdb://HOST:PORT, serial:PATH, "
+                               "openocd, pyocd or openocd-program)");
+    if (job.via == ROMFS_VIA_DFU && !board_name)
+        return cli_usage_error("flash", "--via dfu needs --board BOARD (the partition's address "
+                               "and the board's DFU id come from it)");
 
     struct romfs_error err = { 0 };
     struct romfs_boards db = { 0 };
     uint8_t *image = NULL;
     size_t len = 0;
     bool packed = false;
-    int rc = romfs_flash_load_input(a.input, &image, &len, &packed, &err);
+    int rc = romfs_flash_load_input(input, &image, &len, &packed, &err);
     if (rc != ROMFS_OK)
         return cli_fail(&err);
-    int exit_code = EXIT_OK;
-    if (signed_by && (rc = romfs_signature_check(image, len, a.input, signed_by, NULL, &err))) {
-        exit_code = cli_fail(&err);   /* refused before the device is opened */
-        goto out;
-    }
-    if (a.board_name) {
-        rc = romfs_boards_load(NULL, &db, &err);
-        if (rc == ROMFS_OK && !(a.board = romfs_boards_find(&db, a.board_name)))
-            rc = romfs_set_error(&err, ROMFS_ERR_NOENT, "unknown board %s (see `romfs boards`)",
-                                 a.board_name);
-        if (rc == ROMFS_OK && !(a.board_part = romfs_board_partition(a.board, a.partition)))
-            rc = romfs_set_error(&err, ROMFS_ERR_NOENT, "board %s has no ROMFS partition %d",
-                                 a.board->name, a.partition);
-        if (rc == ROMFS_OK)
-            rc = romfs_check_image_for_board(image, len, &db, a.board->name, a.partition, &err);
-        if (rc != ROMFS_OK) {
-            if (a.json) {
-                cJSON *j = cJSON_CreateObject();
-                cJSON_AddBoolToObject(j, "ok", false);
-                cJSON_AddStringToObject(j, "error", err.msg);
-                char *text = cJSON_Print(j);
-                puts(text);
-                free(text);
-                cJSON_Delete(j);
-            }
-            exit_code = cli_fail(&err);
-            goto out;
-        }
-    }
-
-    void *state = NULL;
-    struct romfs_target t = { 0 };
-    rc = via->open(&a, &state, &t, &err);
+    if (signed_by)
+        rc = romfs_signature_check(image, len, input, signed_by, NULL, &err);  /* before any device */
+    if (rc == ROMFS_OK && board_name && (rc = romfs_boards_load(NULL, &db, &err)) == ROMFS_OK &&
+        !(job.board = romfs_boards_lookup(&db, board_name, &err)))
+        rc = err.code;
+    struct progress prog = { .enabled = !quiet && !json && cli_stderr_is_tty() };
+    job.progress = on_progress;
+    job.progress_ctx = &prog;
+    struct romfs_flash_job_result res = { 0 };
     if (rc == ROMFS_OK)
-        rc = romfs_flash_check_device(&t, a.board ? a.board->name : NULL, a.board_part, len, &err);
-    if (rc == ROMFS_OK)
-        rc = via->check(&a, state, &t, image, len, &err);
-    struct progress prog = { .enabled = !a.quiet && !a.json && cli_stderr_is_tty() };
-    struct romfs_flash_options fo = { .full = a.full, .progress = on_progress, .progress_ctx = &prog };
-    struct romfs_flash_report rep = { 0 };
-    double t0 = now_s();
-    if (rc == ROMFS_OK)
-        rc = romfs_flash_image(&t, image, len, &fo, &rep, &err);
+        rc = romfs_flash_job_run(&job, image, len, &res, &err);
     if (prog.enabled && prog.last_phase)
         fputc('\n', stderr);
-    double write_s = now_s() - t0;
-    char stats_line[256] = "";
-    cJSON *json = a.json ? cJSON_CreateObject() : NULL;
-    if (t.ctx && via->stats)
-        via->stats(state, &t, json, stats_line, sizeof stats_line);
-    if (t.close)
-        t.close(t.ctx);
-    char confirm[256] = "";
-    if (rc == ROMFS_OK)
-        rc = via->finish(&a, state, image, len, confirm, sizeof confirm, &err);
-    via->close(state);
 
-    if (json) {
-        cJSON_AddBoolToObject(json, "ok", rc == ROMFS_OK);
-        if (rc != ROMFS_OK)
-            cJSON_AddStringToObject(json, "error", err.msg);
-        cJSON_AddStringToObject(json, "input", a.input);
-        cJSON_AddBoolToObject(json, "packed", packed);
-        cJSON_AddNumberToObject(json, "image_size", (double)len);
-        cJSON_AddNumberToObject(json, "blocks_in_image", (double)rep.blocks_in_image);
-        cJSON_AddNumberToObject(json, "blocks_written", (double)rep.blocks_written);
-        cJSON_AddNumberToObject(json, "bytes_programmed", (double)rep.bytes_programmed);
-        cJSON_AddBoolToObject(json, "verified", rep.verified);
-        cJSON_AddNumberToObject(json, "seconds", write_s);
-        if (confirm[0])
-            cJSON_AddStringToObject(json, "confirmed", confirm);
-        char *text = cJSON_Print(json);
-        puts(text);
-        free(text);
-        cJSON_Delete(json);
-    }
+    int exit_code = EXIT_OK;
+    if (json)
+        print_json(&job, input, packed, len, &res, rc, &err);
     if (rc != ROMFS_OK) {
-        exit_code = json ? cli_exit_code(rc) : cli_fail(&err);
-        if (json)
-            cli_error("%s", err.msg);
-    } else if (!a.quiet && !a.json) {
-        char sz[64];
-        printf("%s: %s image, %llu of %llu erase blocks written%s, %.2f s\n", a.input,
-               cli_human_size(len, sz, sizeof sz), (unsigned long long)rep.blocks_written,
-               (unsigned long long)rep.blocks_in_image,
-               rep.blocks_written == 0 ? " (already up to date)" : "", write_s);
-        printf("  verified by SHA-256 on the device; %s\n", stats_line);
-        if (confirm[0])
+        exit_code = cli_fail(&err);
+    } else if (!quiet && !json) {
+        char sz[64], link[512];
+        printf("%s: %s image, %llu of %llu erase blocks written%s, %.2f s\n", input,
+               cli_human_size(len, sz, sizeof sz), (unsigned long long)res.write.blocks_written,
+               (unsigned long long)res.write.blocks_in_image,
+               res.write.blocks_written == 0 ? " (already up to date)" : "", res.write_seconds);
+        describe_link(&job, &res, link, sizeof link);
+        printf("  verified %s; %s\n", res.swd_program ? "by openocd's program command"
+                                     : res.verified_on_device ? "by SHA-256 on the device"
+                                     : "by reading the flash back", link);
+        bool has;
+        const char *confirm = describe_confirmation(&res, &has);
+        if (has)
             printf("  %s\n", confirm);
     }
-out:
     free(image);
     romfs_boards_free(&db);
     return exit_code;

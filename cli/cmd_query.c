@@ -37,34 +37,25 @@ static void hex(const uint8_t *d, size_t n, char *out)
         sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-/* Lines "d 0 PATH/" / "- SIZE PATH" from romfs_repl_list_rom into a JSON array. */
-static cJSON *files_to_json(const struct romfs_buf *files)
+static cJSON *files_to_json(const struct romfs_rom_listing *files)
 {
     cJSON *arr = cJSON_CreateArray();
-    const char *p = files->data, *end = files->data + files->len;
-    while (p && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        char line[1024];
-        unsigned long long size;
-        char type;
-        int path_at = 0;
-        snprintf(line, sizeof line, "%.*s", (int)n, p);
-        if (sscanf(line, "%c %llu %n", &type, &size, &path_at) >= 2 && path_at > 0) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "path", line + path_at);
-            cJSON_AddStringToObject(o, "type", type == 'd' ? "dir" : "file");
-            if (type != 'd')
-                cJSON_AddNumberToObject(o, "size", (double)size);
-            cJSON_AddItemToArray(arr, o);
-        }
-        p += n + 1;
+    for (size_t i = 0; i < files->n; i++) {
+        const struct romfs_rom_entry *e = &files->entries[i];
+        cJSON *o = cJSON_CreateObject();
+        char path[4200];
+        snprintf(path, sizeof path, "%s%s", e->path, e->is_dir ? "/" : "");
+        cJSON_AddStringToObject(o, "path", path);
+        cJSON_AddStringToObject(o, "type", e->is_dir ? "dir" : "file");
+        if (!e->is_dir)
+            cJSON_AddNumberToObject(o, "size", (double)e->size);
+        cJSON_AddItemToArray(arr, o);
     }
     return arr;
 }
 
 static void print_json(const struct romfs_device_info *info, const char *port,
-                       const struct romfs_buf *files)
+                       const struct romfs_rom_listing *files)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "port", port);
@@ -175,21 +166,27 @@ int cmd_query(int argc, char **argv)
         rc = romfs_repl_session_open(s, &ropt, &ses, &err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_query(ses, true, &info, &err);
-    struct romfs_buf files = { 0 };
+    struct romfs_rom_listing files = { 0 };
     if (rc == ROMFS_OK && list && info.n_partitions > 0 && info.partitions[0].valid)
         rc = romfs_repl_list_rom(ses, &files, &err);
     romfs_repl_session_close(ses);
     romfs_serial_close(s);
     if (rc != ROMFS_OK) {
-        free(files.data);
+        romfs_rom_listing_free(&files);
         return cli_fail(&err);
     }
-    if (json)
+    if (json) {
         print_json(&info, port, list ? &files : NULL);
-    else
+    } else {
         print_text(&info, port);
-    if (list && files.len && !json)
-        printf("/rom:\n%.*s", (int)files.len, (const char *)files.data);
-    free(files.data);
+        if (files.n)
+            printf("/rom:\n");
+        for (size_t i = 0; i < files.n; i++) {   /* directories end in '/' */
+            const struct romfs_rom_entry *e = &files.entries[i];
+            printf("%c %llu %s%s\n", e->is_dir ? 'd' : '-', (unsigned long long)e->size, e->path,
+                   e->is_dir ? "/" : "");
+        }
+    }
+    romfs_rom_listing_free(&files);
     return EXIT_OK;
 }

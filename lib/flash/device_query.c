@@ -222,7 +222,108 @@ int romfs_repl_query(struct romfs_repl_session *ses, bool want_hash, struct romf
     return ROMFS_OK;
 }
 
-int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_buf *out,
+void romfs_rom_listing_free(struct romfs_rom_listing *l)
+{
+    for (size_t i = 0; l && i < l->n; i++)
+        free(l->entries[i].path);
+    if (l) {
+        free(l->entries);
+        l->entries = NULL;
+        l->n = 0;
+    }
+}
+
+static int hex_digit(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Depth-first order: by path bytes, with '/' before every other byte, so a directory's
+ * contents follow it directly ("lib", "lib/a.py", "lib-x"). */
+static int cmp_entry(const void *a, const void *b)
+{
+    const unsigned char *p = (const unsigned char *)((const struct romfs_rom_entry *)a)->path;
+    const unsigned char *q = (const unsigned char *)((const struct romfs_rom_entry *)b)->path;
+    for (; *p && *p == *q; p++, q++)
+        ;
+    int x = *p == '/' ? 1 : *p ? *p + 1 : 0, y = *q == '/' ? 1 : *q ? *q + 1 : 0;
+    return x - y;
+}
+
+/* The device's "d 0 HEXPATH" / "- SIZE HEXPATH" lines (helper.py's _rf_tree and _rf_ls;
+ * names travel hex-encoded so no byte of a name can break the line format). */
+static int parse_listing(const struct romfs_buf *text, struct romfs_rom_listing *out,
+                         struct romfs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *p = (const char *)text->data, *end = p + text->len;
+    size_t cap = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        size_t n = (size_t)(line_end - p);
+        while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+            n--;
+        if (n) {
+            char type, line[4200];
+            unsigned long long size;
+            int at = 0;
+            if (n >= sizeof line)
+                return romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device listing: line too long");
+            memcpy(line, p, n);
+            line[n] = 0;
+            const char *hexpath = line;
+            if (sscanf(line, "%c %llu %n", &type, &size, &at) < 2 || at == 0 ||
+                (type != 'd' && type != '-') || strlen(hexpath = line + at) % 2)
+                return romfs_set_error(err, ROMFS_ERR_PROTOCOL,
+                                       "device listing: unexpected line %zu bytes long", n);
+            size_t plen = strlen(hexpath) / 2;
+            char *path = malloc(plen + 1);
+            if (!path)
+                return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+            for (size_t i = 0; i < plen; i++) {
+                int hi = hex_digit(hexpath[2 * i]), lo = hex_digit(hexpath[2 * i + 1]);
+                if (hi < 0 || lo < 0 || (hi | lo) == 0) {   /* a NUL would cut the name */
+                    free(path);
+                    return romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device listing: bad name encoding");
+                }
+                path[i] = (char)(hi << 4 | lo);
+            }
+            path[plen] = 0;
+            if (out->n == cap) {
+                size_t ncap = cap ? 2 * cap : 16;
+                struct romfs_rom_entry *ne = realloc(out->entries, ncap * sizeof *ne);
+                if (!ne) {
+                    free(path);
+                    return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+                }
+                out->entries = ne;
+                cap = ncap;
+            }
+            out->entries[out->n++] = (struct romfs_rom_entry){ path, type == 'd', size };
+        }
+        p = line_end + (nl ? 1 : 0);
+    }
+    if (out->n)
+        qsort(out->entries, out->n, sizeof *out->entries, cmp_entry);
+    return ROMFS_OK;
+}
+
+static int list_with(struct romfs_repl_session *ses, const char *call, struct romfs_rom_listing *out,
+                     struct romfs_error *err)
+{
+    struct romfs_buf text = { 0 };
+    int rc = repl_execf(ses, &text, 0, err, "%s", call);
+    if (rc == ROMFS_OK) {
+        rc = parse_listing(&text, out, err);
+        if (rc != ROMFS_OK)
+            romfs_rom_listing_free(out);
+    }
+    romfs_buf_free(&text);
+    return rc;
+}
+
+int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
                                   struct romfs_error *err)
 {
     int rc = romfs_repl_soft_reset(ses->repl, NULL, 20000, err);
@@ -231,24 +332,17 @@ int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_b
     ses->serve_loaded = false;  /* the reset forgot every definition */
     rc = repl_send_template(ses, "device/helper.py", err);
     if (rc == ROMFS_OK)
-        rc = repl_execf(ses, out, 0, err, "_rf_ls()");
+        rc = list_with(ses, "_rf_ls()", out, err);
     if (rc != ROMFS_OK)
         romfs_error_prefix(err, "listing /rom after the soft reset");
     return rc;
 }
 
-int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_buf *out,
+int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
                         struct romfs_error *err)
 {
-    int rc = repl_execf(ses, out, 0, err, "_rf_tree()");
-    if (rc != ROMFS_OK)
-        return romfs_error_prefix(err, "listing /rom");
-    size_t k = 0;   /* the device ends lines with \r\n */
-    for (size_t i = 0; i < out->len; i++)
-        if (out->data[i] != '\r')
-            out->data[k++] = out->data[i];
-    out->len = k;
-    return ROMFS_OK;
+    int rc = list_with(ses, "_rf_tree()", out, err);
+    return rc == ROMFS_OK ? rc : romfs_error_prefix(err, "listing /rom");
 }
 
 int romfs_repl_find_port(const char *board_repl_usb, char *path, size_t path_cap,
@@ -268,9 +362,9 @@ int romfs_repl_find_port(const char *board_repl_usb, char *path, size_t path_cap
     if (rc != ROMFS_OK)
         return rc;
     if (found > 1)
-        return romfs_set_error(err, ROMFS_ERR_INVAL,
-                               "%zu MicroPython boards are connected (%s): choose one with --port",
-                               found, list);
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_PORT,
+                                    "%zu MicroPython boards are connected (%s); which one?",
+                                    found, list);
     return ROMFS_OK;
 }
 

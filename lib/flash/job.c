@@ -55,15 +55,15 @@ int romfs_flash_check_device(const struct romfs_target *t, const char *board_nam
                              struct romfs_error *err)
 {
     if (bp && bp->size != t->size)
-        return romfs_set_error(err, ROMFS_ERR_MISMATCH,
+        return romfs_set_error_need(err, ROMFS_ERR_MISMATCH, ROMFS_NEED_RIGHT_BOARD,
                                "the device's ROMFS partition %d is %llu bytes but board %s's is "
-                               "%llu bytes: wrong --board, or firmware with another layout; "
+                               "%llu bytes: another board, or firmware with another layout; "
                                "nothing was written", bp->index, (unsigned long long)t->size,
                                board_name, (unsigned long long)bp->size);
     if (bp && bp->erase_block && t->erase_size != bp->erase_block && t->erase_size != t->size)
-        return romfs_set_error(err, ROMFS_ERR_MISMATCH,
+        return romfs_set_error_need(err, ROMFS_ERR_MISMATCH, ROMFS_NEED_RIGHT_BOARD,
                                "the device's ROMFS partition %d erases in blocks of %u bytes but "
-                               "board %s's in blocks of %u: wrong --board?; nothing was written",
+                               "board %s's in blocks of %u; nothing was written",
                                bp->index, t->erase_size, board_name, bp->erase_block);
     if (image_len > t->size)
         return romfs_set_error(err, ROMFS_ERR_FBIG,
@@ -79,44 +79,58 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int romfs_flash_top_level_names(const uint8_t *image, size_t len, char **names,
-                                struct romfs_error *err)
+/* The image's top-level names, sorted (each malloc'd, in a malloc'd array). */
+static int top_level_names(const uint8_t *image, size_t len, char ***names, size_t *n,
+                           struct romfs_error *err)
 {
+    *names = NULL;
+    *n = 0;
     struct romfs_image img;
     int rc = romfs_image_open(&img, image, len, err);
     if (rc != ROMFS_OK)
         return rc;
     struct romfs_dir_iter it;
     romfs_dir_begin(&img, NULL, &it);
-    char **list = NULL;
-    size_t n = 0, total = 1;
     struct romfs_entry e;
     while ((rc = romfs_dir_next(&it, &e, err)) == 1) {
-        char **nl = realloc(list, (n + 1) * sizeof *nl);
-        if (!nl)
-            break;
-        list = nl;
-        list[n] = strndup((const char *)e.name, e.name_len);
-        total += e.name_len + 1;
-        n++;
-    }
-    if (rc == 1)
-        rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    if (rc == 0) {
-        qsort(list, n, sizeof *list, cmp_str);
-        *names = malloc(total);
-        if (!*names) {
+        char **nl = realloc(*names, (*n + 1) * sizeof *nl);
+        char *name = nl ? strndup((const char *)e.name, e.name_len) : NULL;
+        if (nl)
+            *names = nl;
+        if (!name) {
             rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+            break;
+        }
+        (*names)[(*n)++] = name;
+    }
+    if (rc == 0 && *n)
+        qsort(*names, *n, sizeof **names, cmp_str);
+    return rc < 0 ? rc : ROMFS_OK;
+}
+
+int romfs_flash_compare_top_level(const uint8_t *image, size_t len,
+                                  const struct romfs_rom_listing *rom, struct romfs_error *err)
+{
+    char **names;
+    size_t n;
+    int rc = top_level_names(image, len, &names, &n, err);
+    size_t i = 0, j = 0;
+    while (rc == ROMFS_OK && (i < n || j < rom->n)) {
+        int c = i == n ? 1 : j == rom->n ? -1 : strcmp(names[i], rom->entries[j].path);
+        if (c == 0) {
+            i++, j++;
+        } else if (c < 0) {
+            rc = romfs_set_error(err, ROMFS_ERR_MISMATCH, "after the soft reset /rom lacks "
+                                 "'%s', which the image holds (%zu entries on the device, "
+                                 "%zu in the image)", names[i], rom->n, n);
         } else {
-            char *p = *names;
-            *p = 0;
-            for (size_t i = 0; i < n; i++)
-                p += sprintf(p, "%s%s", list[i], i + 1 < n ? "\n" : "");
-            rc = ROMFS_OK;
+            rc = romfs_set_error(err, ROMFS_ERR_MISMATCH, "after the soft reset /rom lists "
+                                 "'%s', which the image does not hold (%zu entries on the "
+                                 "device, %zu in the image)", rom->entries[j].path, rom->n, n);
         }
     }
-    for (size_t i = 0; i < n; i++)
-        free(list[i]);
-    free(list);
+    for (size_t k = 0; k < n; k++)
+        free(names[k]);
+    free(names);
     return rc;
 }

@@ -1,6 +1,8 @@
-/* flash/job.h: what every `romfs flash --via X` shares around romfs_flash_image():
- * turning IMAGE|DIR into image bytes, and refusing a write whose image does not suit the
- * board or the device before anything is erased. */
+/* flash/job.h: one flash job, whatever the way to the board: refuse an image that does
+ * not suit the board or the device before anything is erased, open the device (REPL,
+ * DFU or SWD), write with romfs_flash_image(), confirm on the device, and report what
+ * happened as data. The tool only parses options into a struct romfs_flash_job and
+ * prints the struct romfs_flash_job_result. */
 #ifndef ROMFS_FLASHJOB_H
 #define ROMFS_FLASHJOB_H
 
@@ -11,6 +13,8 @@
 #include "boards/db.h"
 #include "base/error.h"
 #include "flash/flash.h"
+#include "flash/repl.h"
+#include "flash/swd.h"
 
 /* path is an image file or a directory (packed in memory with default options). On
  * success *image is malloc'd, *packed says whether a directory was packed. The image's
@@ -25,8 +29,95 @@ int romfs_flash_check_device(const struct romfs_target *t, const char *board_nam
                              const struct romfs_partition *board_part, size_t image_len,
                              struct romfs_error *err);
 
-/* The image's top-level names, sorted, '\n'-separated (malloc'd, NUL-terminated). */
-int romfs_flash_top_level_names(const uint8_t *image, size_t len, char **names,
-                                struct romfs_error *err);
+/* Whether the device's /rom lists exactly the image's top-level names. ROMFS_OK when it
+ * does; ROMFS_ERR_MISMATCH naming the first name one has and the other lacks. */
+int romfs_flash_compare_top_level(const uint8_t *image, size_t len,
+                                  const struct romfs_rom_listing *rom, struct romfs_error *err);
+
+/* ---- one job ------------------------------------------------------------------------ */
+
+enum romfs_via {
+    ROMFS_VIA_REPL,   /* the MicroPython REPL over a serial port */
+    ROMFS_VIA_DFU,    /* a USB DFU bootloader (DfuSe: STM32 system bootloader, mboot) */
+    ROMFS_VIA_SWD,    /* a debug probe's GDB server */
+};
+
+/* "repl", "dfu", "swd" -> enum romfs_via; -1 for anything else. */
+int romfs_via_parse(const char *name);
+const char *romfs_via_name(enum romfs_via via);
+
+struct romfs_flash_job {
+    enum romfs_via via;
+    const struct romfs_board *board;  /* NULL: the device's own report is the reference
+                                         (REPL), or swd.address/size say where (SWD) */
+    int partition;                    /* ROMFS partition index */
+    bool full;                        /* write every block, not only those that differ */
+    bool reset;                       /* DFU: leave DFU and start the firmware; SWD: reset
+                                         the target (the REPL resets unless repl.no_reset) */
+    int timeout_ms;                   /* longest silence from the device; 0: default */
+    romfs_progress_fn progress;       /* may be NULL */
+    void *progress_ctx;
+    struct {
+        const char *port;             /* NULL: found by USB VID:PID (the board's first) */
+        uint32_t baud;                /* 0: 115200 */
+        bool no_raw_paste;
+        int transfer;                 /* enum romfs_transfer */
+        int api;                      /* enum romfs_partition_api */
+        bool no_reset;                /* no soft reset and /rom check afterwards */
+    } repl;
+    struct {
+        const char *device;           /* "VID:PID", NULL: the board's, then 0483:df11 */
+        const char *serial;           /* NULL: any */
+        int alt;                      /* -1: the alternate setting covering the partition */
+    } dfu;
+    struct {
+        const char *probe;            /* gdb://HOST:PORT, serial:PATH, openocd, pyocd,
+                                         openocd-program */
+        uint64_t address, size;       /* 0: the board's partition */
+        uint32_t erase_block;         /* 0: the board's, or the memory map's */
+        const char *reset_command;    /* NULL: the server's usual one */
+        enum romfs_swd_mode mode;
+        const char *openocd_target, *openocd_interface, *pyocd_target;  /* NULL: the board's */
+    } swd;
+};
+
+/* How the result was confirmed on the device after the write. */
+enum romfs_flash_confirmation {
+    ROMFS_CONFIRM_NONE,             /* not reached (the job failed before) */
+    ROMFS_CONFIRM_NOT_RESET,        /* REPL: no reset was asked for */
+    ROMFS_CONFIRM_ROM_LISTED,       /* REPL: soft reset; /rom lists the image's entries */
+    ROMFS_CONFIRM_STILL_IN_DFU,     /* DFU: the bootloader is still running */
+    ROMFS_CONFIRM_LEFT_DFU,         /* DFU: left; the firmware is starting */
+    ROMFS_CONFIRM_SWD_DETACHED,     /* SWD: detached; the target runs on */
+    ROMFS_CONFIRM_SWD_RESET,        /* SWD: reset; the target runs */
+    ROMFS_CONFIRM_OPENOCD_PROGRAM,  /* SWD: openocd's program command wrote, verified, reset */
+};
+
+struct romfs_flash_job_result {
+    bool board_checked;                /* the image passed the board partition's checks */
+    struct romfs_flash_report write;   /* blocks, bytes, verified */
+    bool verified_on_device;           /* verified by hashes computed on the device (REPL),
+                                          not by reading the flash back (DFU, SWD) */
+    double write_seconds;              /* the write itself, compare to verify */
+    enum romfs_flash_confirmation confirmation;
+    bool image_root_empty;             /* ROM_LISTED: the image has no top-level entries */
+    char port[256];                    /* REPL: the serial port used */
+    struct romfs_repl_stats repl;      /* REPL: transfer used, bytes on the wire */
+    struct {
+        char device[160];              /* the USB device and interface */
+        uint64_t requests, waited_ms;  /* DFU requests, time waiting on bwPollTimeout */
+    } dfu;
+    struct romfs_swd_info swd;         /* SWD: server, write method, erase block */
+    bool swd_program;                  /* SWD: written by openocd's program command */
+    bool swd_crc_checked;              /* SWD: the server's qCRC matched the image */
+    const char *openocd_target;        /* SWD program: the target script used */
+};
+
+/* Run one job on image[0..len): check it against job->board's partition (when a board is
+ * given), open the device, refuse a device whose partition disagrees with the board or
+ * is too small, write, verify, confirm. *res is filled as far as the job got, also on
+ * failure. Returns ROMFS_OK or the first error (err names the board, port or device). */
+int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
+                        struct romfs_flash_job_result *res, struct romfs_error *err);
 
 #endif

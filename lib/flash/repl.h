@@ -110,13 +110,28 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
                            struct romfs_target *t, struct romfs_error *err);
 void romfs_repl_target_stats(const struct romfs_target *t, struct romfs_repl_stats *stats);
 
-/* Soft-reset the device and list /rom's top-level names (sorted, '\n'-separated, in out). */
-int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_buf *out,
+/* One entry below /rom as the device's VfsRom sees it. */
+struct romfs_rom_entry {
+    char *path;          /* relative to /rom, '/'-separated, no trailing '/' (raw bytes from
+                            the device, NUL-terminated: escape before printing) */
+    bool is_dir;
+    uint64_t size;       /* files only */
+};
+
+struct romfs_rom_listing {
+    struct romfs_rom_entry *entries;   /* depth first: by path bytes, '/' lowest */
+    size_t n;
+};
+
+void romfs_rom_listing_free(struct romfs_rom_listing *l);
+
+/* Soft-reset the device and list /rom's top-level entries (is_dir and size unknown: only
+ * the names, sorted). */
+int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
                                   struct romfs_error *err);
 
-/* List every entry below /rom as the device's own VfsRom sees it, one per line:
- * "d 0 PATH/" or "- SIZE PATH", sorted, into out. */
-int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_buf *out,
+/* List every entry below /rom, depth first. */
+int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
                         struct romfs_error *err);
 
 /* Find the board's serial port when no --port is given: USB VID:PID from board_repl_usb

@@ -99,13 +99,14 @@ def _rf_sync():
         vfs.rom_ioctl(5, _rf["i"])
 def _rf_ls():
     import os
-    print("\n".join(sorted(os.listdir("/rom"))))
+    for n in os.listdir("/rom"):
+        print("-", 0, _rf_hexs(n.encode()))
 def _rf_tree(d="/rom", p=""):
     import os
-    for e in sorted(os.ilistdir(d)):
+    for e in os.ilistdir(d):
         n = p + e[0]
         if e[1] & 0x4000:
-            print("d", 0, n + "/")
+            print("d", 0, _rf_hexs(n.encode()))
             _rf_tree(d + "/" + e[0], n + "/")
         else:
-            print("-", e[3], n)
+            print("-", e[3], _rf_hexs(n.encode()))

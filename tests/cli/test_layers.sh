@@ -16,7 +16,7 @@ allowed() {
         boards)    echo "ld base" ;;
         plan)      echo "boards image ld format base" ;;
         out)       echo "boards base" ;;
-        flash)     echo "transport boards image format base" ;;
+        flash)     echo "plan transport boards image format base" ;;
         *)         echo "UNKNOWN" ;;
     esac
 }

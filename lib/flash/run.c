@@ -1,0 +1,284 @@
+/* flash/run.c: romfs_flash_job_run, one flash job over the REPL, DFU or SWD.
+ *
+ * Each way to the board contributes four steps around the one writer: open (fill a
+ * struct romfs_target), check (refuse a device that cannot take the image, before any
+ * erase), finish (confirm on the device after the write) and close. Statistics go into
+ * the result as data; the tool decides how to show them. */
+#include "flash/job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "flash/dfu_target.h"
+#include "flash/probe.h"
+#include "plan/check.h"
+
+static const char *const via_names[] = { "repl", "dfu", "swd" };
+
+int romfs_via_parse(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof via_names / sizeof *via_names; i++)
+        if (strcmp(name, via_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *romfs_via_name(enum romfs_via via)
+{
+    return (unsigned)via < sizeof via_names / sizeof *via_names ? via_names[via] : "?";
+}
+
+/* What the open device needs until it is closed. */
+struct job_state {
+    const struct romfs_flash_job *job;
+    const struct romfs_partition *part;   /* the board's partition, or NULL */
+    struct romfs_target t;
+    /* REPL */
+    struct romfs_serial *serial;
+    struct romfs_repl_session *ses;
+    long long mpy;
+    /* DFU */
+    struct romfs_dfu_match match;
+    /* SWD */
+    struct romfs_probe_config probe_config;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- REPL -------------------------------------------------------------------------- */
+
+static int repl_open(struct job_state *st, struct romfs_flash_job_result *res,
+                     struct romfs_error *err)
+{
+    const struct romfs_flash_job *j = st->job;
+    int rc = ROMFS_OK;
+    if (j->repl.port)
+        snprintf(res->port, sizeof res->port, "%s", j->repl.port);
+    else
+        rc = romfs_repl_find_port(j->board ? j->board->repl_usb : NULL, res->port,
+                                  sizeof res->port, err);
+    struct romfs_repl_options ro = { .timeout_ms = j->timeout_ms, .no_raw_paste = j->repl.no_raw_paste };
+    if (rc == ROMFS_OK)
+        rc = romfs_serial_open(res->port, j->repl.baud, &st->serial, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_session_open(st->serial, &ro, &st->ses, err);
+    struct romfs_device_info info;
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_query(st->ses, false, &info, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    st->mpy = info.mpy;
+    struct romfs_repl_target_options to = {
+        .partition = j->partition,
+        .api = j->repl.api,
+        .transfer = j->repl.transfer,
+        .write_size = st->part ? st->part->write_block : 0,
+    };
+    return romfs_repl_target_open(st->ses, &to, &st->t, err);
+}
+
+static int repl_finish(struct job_state *st, const uint8_t *image, size_t len,
+                       struct romfs_flash_job_result *res, struct romfs_error *err)
+{
+    if (st->job->repl.no_reset) {
+        res->confirmation = ROMFS_CONFIRM_NOT_RESET;
+        return ROMFS_OK;
+    }
+    struct romfs_rom_listing rom = { 0 };
+    int rc = romfs_repl_reset_and_list_rom(st->ses, &rom, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_flash_compare_top_level(image, len, &rom, err);
+    if (rc == ROMFS_OK) {
+        res->confirmation = ROMFS_CONFIRM_ROM_LISTED;
+        res->image_root_empty = rom.n == 0;
+    }
+    romfs_rom_listing_free(&rom);
+    return rc;
+}
+
+/* ---- DFU --------------------------------------------------------------------------- */
+
+static int dfu_open(struct job_state *st, struct romfs_error *err)
+{
+    const struct romfs_flash_job *j = st->job;
+    if (!st->part)
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_PARTITION,
+                                    "writing over DFU needs the board (the partition's address "
+                                    "and the board's DFU id come from it)");
+    int rc = romfs_dfu_match_init(&st->match, j->board, j->dfu.device, j->dfu.serial, j->dfu.alt, err);
+    if (rc == ROMFS_OK && j->board->dfu_layout &&
+        (rc = romfs_dfu_check_partition(j->board->dfu_layout, st->part->start, st->part->size,
+                                        NULL, err)))
+        romfs_error_prefix(err, "board %s", j->board->name);
+    struct romfs_dfu_target_options o = { .address = st->part->start, .size = st->part->size,
+                                          .write_size = st->part->write_block };
+    return rc ? rc : romfs_dfu_target_open(&st->match, &o, &st->t, err);
+}
+
+static int dfu_finish(struct job_state *st, struct romfs_flash_job_result *res,
+                      struct romfs_error *err)
+{
+    if (!st->job->reset) {
+        res->confirmation = ROMFS_CONFIRM_STILL_IN_DFU;
+        return ROMFS_OK;
+    }
+    int rc = romfs_dfu_leave_device(&st->match, st->part->start, 0, err);
+    if (rc == ROMFS_OK)
+        res->confirmation = ROMFS_CONFIRM_LEFT_DFU;
+    return rc;
+}
+
+/* ---- SWD --------------------------------------------------------------------------- */
+
+static int swd_open(struct job_state *st, struct romfs_flash_job_result *res,
+                    struct romfs_error *err)
+{
+    const struct romfs_flash_job *j = st->job;
+    const struct romfs_board *b = j->board;
+    const struct romfs_partition *part = st->part;
+    if (!j->swd.probe)
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_PROBE,
+                                    "writing over SWD needs a debug probe or GDB server");
+    if (part && !part->mmap && !j->swd.address)
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_ADDRESS,
+                                    "%s's ROMFS partition is not memory-mapped (0x%llx is an "
+                                    "offset in a flash device), so it cannot be written over SWD",
+                                    b ? b->name : "the board", (unsigned long long)part->start);
+    struct romfs_swd_options o = { 0 };
+    o.probe = j->swd.probe;
+    o.address = j->swd.address ? j->swd.address : part ? part->start : 0;
+    o.size = j->swd.size ? j->swd.size : part ? part->size : 0;
+    o.erase_block = j->swd.erase_block ? j->swd.erase_block : part ? part->erase_block : 0;
+    o.write_block = part ? part->write_block : 0;
+    o.timeout_ms = j->timeout_ms;
+    o.mode = j->swd.mode;
+    st->probe_config.openocd_target = j->swd.openocd_target ? j->swd.openocd_target
+                                      : b ? b->openocd_target : NULL;
+    st->probe_config.openocd_interface = j->swd.openocd_interface;
+    st->probe_config.pyocd_target = j->swd.pyocd_target ? j->swd.pyocd_target
+                                    : b ? b->pyocd_target : NULL;
+    o.probe_config = st->probe_config;
+    if (!o.size)
+        return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_PARTITION,
+                                    "no partition to write: no board, and no address and size");
+    if (strcmp(j->swd.probe, "openocd-program") == 0) {
+        res->swd_program = true;
+        res->openocd_target = st->probe_config.openocd_target;
+        return romfs_probe_openocd_program_target(&st->probe_config, o.address, o.size,
+                                                  o.erase_block, true, &st->t, err);
+    }
+    return romfs_swd_target_open(&o, &st->t, &res->swd, err);
+}
+
+static int swd_finish(struct job_state *st, const uint8_t *image, size_t len,
+                      struct romfs_flash_job_result *res, struct romfs_error *err)
+{
+    if (res->swd_program) {
+        res->confirmation = ROMFS_CONFIRM_OPENOCD_PROGRAM;
+        return ROMFS_OK;
+    }
+    int rc = romfs_swd_target_crc_check(&st->t, image, len, &res->swd_crc_checked, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_swd_target_finish(&st->t, st->job->reset, st->job->swd.reset_command, err);
+    if (rc == ROMFS_OK)
+        res->confirmation = st->job->reset ? ROMFS_CONFIRM_SWD_RESET : ROMFS_CONFIRM_SWD_DETACHED;
+    return rc;
+}
+
+/* ---- the job ----------------------------------------------------------------------- */
+
+static int open_device(struct job_state *st, struct romfs_flash_job_result *res,
+                       struct romfs_error *err)
+{
+    switch (st->job->via) {
+    case ROMFS_VIA_REPL: return repl_open(st, res, err);
+    case ROMFS_VIA_DFU: return dfu_open(st, err);
+    case ROMFS_VIA_SWD: return swd_open(st, res, err);
+    }
+    return romfs_set_error(err, ROMFS_ERR_INVAL, "unknown way to the board (%d)", (int)st->job->via);
+}
+
+/* Statistics of the open target, before it is closed. */
+static void collect_stats(struct job_state *st, struct romfs_flash_job_result *res)
+{
+    if (!st->t.ctx)
+        return;
+    if (st->job->via == ROMFS_VIA_REPL) {
+        romfs_repl_target_stats(&st->t, &res->repl);
+    } else if (st->job->via == ROMFS_VIA_DFU) {
+        const struct romfs_dfu *d = romfs_dfu_target_session(&st->t);
+        if (d) {
+            snprintf(res->dfu.device, sizeof res->dfu.device, "%s", d->usb.description);
+            res->dfu.requests = d->requests;
+            res->dfu.waited_ms = d->waited_ms;
+        }
+    }
+}
+
+static int finish(struct job_state *st, const uint8_t *image, size_t len,
+                  struct romfs_flash_job_result *res, struct romfs_error *err)
+{
+    switch (st->job->via) {
+    case ROMFS_VIA_REPL: return repl_finish(st, image, len, res, err);
+    case ROMFS_VIA_DFU: return dfu_finish(st, res, err);
+    case ROMFS_VIA_SWD: return swd_finish(st, image, len, res, err);
+    }
+    return ROMFS_ERR_INVAL;
+}
+
+int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
+                        struct romfs_flash_job_result *res, struct romfs_error *err)
+{
+    memset(res, 0, sizeof *res);
+    struct job_state st = { .job = job };
+    int rc = ROMFS_OK;
+    if (job->board) {
+        st.part = romfs_board_partition(job->board, job->partition);
+        if (!st.part)
+            return romfs_set_error(err, ROMFS_ERR_NOENT, "board %s has no ROMFS partition %d",
+                                   job->board->name, job->partition);
+        /* the image must suit the board's partition before any device is opened */
+        struct romfs_check_target target;
+        struct romfs_check_result check;
+        rc = romfs_check_target_from_board(job->board, job->partition, &target, err);
+        if (rc == ROMFS_OK) {
+            rc = romfs_check_image(image, len, &target, NULL, &check, err);
+            romfs_check_result_free(&check);
+        }
+        if (rc != ROMFS_OK)
+            return rc;
+        res->board_checked = true;
+    }
+    rc = open_device(&st, res, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_flash_check_device(&st.t, job->board ? job->board->name : NULL, st.part, len, err);
+    if (rc == ROMFS_OK && job->via == ROMFS_VIA_REPL)
+        rc = romfs_check_mpy_compat(image, len, st.mpy, err);
+    res->verified_on_device = st.t.hash_blocks != NULL;
+    struct romfs_flash_options fo = { .full = job->full, .progress = job->progress,
+                                      .progress_ctx = job->progress_ctx };
+    double t0 = now_seconds();
+    if (rc == ROMFS_OK)
+        rc = romfs_flash_image(&st.t, image, len, &fo, &res->write, err);
+    res->write_seconds = now_seconds() - t0;
+    collect_stats(&st, res);
+    /* SWD confirms through the same session, so its target closes after finish; the
+       REPL and DFU targets close first (the REPL's session outlives its target). */
+    bool close_after = job->via == ROMFS_VIA_SWD;
+    if (!close_after && st.t.close)
+        st.t.close(st.t.ctx);
+    if (rc == ROMFS_OK)
+        rc = finish(&st, image, len, res, err);
+    if (close_after && st.t.close)
+        st.t.close(st.t.ctx);
+    romfs_repl_session_close(st.ses);
+    romfs_serial_close(st.serial);
+    return rc;
+}
