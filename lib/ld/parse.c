@@ -699,9 +699,9 @@ int ld_parse_defsym(struct ld_reader *r, const char *def, int index)
 {
     const char *eq = strchr(def, '=');
     char file[32];
-    snprintf(file, sizeof file, "--defsym");
+    snprintf(file, sizeof file, "symbol definition");
     if (!eq)
-        return romfs_set_error(r->err, ROMFS_ERR_INVAL, "--defsym '%s': expected NAME=EXPRESSION", def);
+        return romfs_set_error(r->err, ROMFS_ERR_INVAL, "symbol definition '%s': expected NAME=EXPRESSION", def);
     const char *a = def, *b = eq;
     while (a < b && isspace((unsigned char)*a))
         a++;
@@ -716,7 +716,7 @@ int ld_parse_defsym(struct ld_reader *r, const char *def, int index)
     if (!lx.file)
         return romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
     if (a == b)
-        return romfs_set_error(r->err, ROMFS_ERR_INVAL, "--defsym '%s': empty symbol name", def);
+        return romfs_set_error(r->err, ROMFS_ERR_INVAL, "symbol definition '%s': empty symbol name", def);
     struct ld_stmt *s = add_stmt(r, &lx, LD_S_ASSIGN, index, LD_CTX_TOP, NULL);
     if (!s || !(s->name = ld_arena_strndup(r->prog, a, (size_t)(b - a))))
         return romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
@@ -725,12 +725,12 @@ int ld_parse_defsym(struct ld_reader *r, const char *def, int index)
     struct ld_expr *e = NULL;
     int rc = parse_expr(r, &lx, &e);
     if (rc)
-        return romfs_error_prefix(r->err, "--defsym '%s'", def);
+        return romfs_error_prefix(r->err, "symbol definition '%s'", def);
     r->prog->stmts[idx].e = e;
     struct token t;
     if ((rc = next(r, &lx, M_EXPR, &t)))
         return rc;
     if (t.type != T_EOF)
-        return romfs_set_error(r->err, ROMFS_ERR_CORRUPT, "--defsym '%s': unexpected text after the expression", def);
+        return romfs_set_error(r->err, ROMFS_ERR_CORRUPT, "symbol definition '%s': unexpected text after the expression", def);
     return ROMFS_OK;
 }
