@@ -2,6 +2,7 @@
 #ifndef ROMFS_CLI_H
 #define ROMFS_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +39,38 @@ int cli_fail(const struct romfs_error *err);
 int cli_exit_code(int romfs_code);
 /* Print "romfs CMD: usage..." hint to stderr and return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- options (options.c): one grammar for every command ---- */
+
+/* The exit-status table every --help ends with. */
+extern const char cli_exit_status_help[];
+
+enum { CLI_OPTIONS_END = -1, CLI_OPTIONS_EXIT = -2 };
+
+struct cli_options {
+    const char *command;             /* for messages: "pack", "boards list" */
+    const char *shortopts;           /* getopt short options, e.g. "o:qh" */
+    const struct option *longopts;   /* with { "help", no_argument, NULL, 'h' } */
+    void (*help)(FILE *out);         /* prints the command's help (the exit table follows), */
+    const char *help_text;           /* or this text is the help */
+    int argc;
+    char **argv;                     /* argv[0] is the command word */
+    int exit_code;                   /* after CLI_OPTIONS_EXIT: what the command returns */
+    bool started;
+    char optstring[64];
+};
+
+/* The next option (getopt_long's value; its argument in optarg), CLI_OPTIONS_END when the
+ * options are over (optind is the first operand), or CLI_OPTIONS_EXIT when the command must
+ * return o->exit_code: after --help (0), or after one message for an unknown option (naming
+ * the closest one), a missing value or a value given to a flag (2). */
+int cli_next_option(struct cli_options *o);
+
+/* Parse text, the value of --option, as a number in [min, max]: decimal or 0x hex, and with
+ * size_suffixes K/M/G (1024-based) and fractions such as 1.5M. On failure prints a usage
+ * error for command and returns false. */
+bool cli_option_number(const char *command, const char *option, const char *text, uint64_t min,
+                       uint64_t max, bool size_suffixes, uint64_t *out);
 
 /* Parse a size such as 4096, 0x1000, 64K, 1M, 1.5M (K/M/G are 1024-based; KB and KiB
  * are accepted). Returns false on junk or overflow. */

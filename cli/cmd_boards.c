@@ -42,8 +42,8 @@ static const char boards_usage[] =
     "\n"
     "Options:\n"
     "  --json        machine-readable output\n"
-    "  --port PORT   only boards of this port (stm32, mimxrt, samd, nrf, renesas-ra, alif,\n"
-    "                esp8266, qemu)\n"
+    "  --port PORT   only boards of this port (alif, esp32, esp8266, mimxrt, nrf, qemu,\n"
+    "                renesas-ra, rp2, samd, stm32)\n"
     "  --db FILE     read this boards.json instead of the built-in one\n"
     "  --partition-table TABLE\n"
     "                (show, esp32 boards) also show the ROMFS partition of this ESP-IDF\n"
@@ -53,58 +53,58 @@ static const char boards_usage[] =
 static int usage_ok(void)
 {
     fputs(boards_usage, stdout);
+    fputs(cli_exit_status_help, stdout);
     return EXIT_OK;
 }
 
 struct opts {
     const char *port, *db, *out, *version, *commit, *table;
     bool json;
-    char **args;
+    char **args;     /* operands, borrowed from argv */
     int n_args;
 };
 
+static void boards_help(FILE *out)
+{
+    fputs(boards_usage, out);
+}
+
+/* argv[0] is the subcommand; its options and operands follow. */
 static int parse_opts(const char *sub, int argc, char **argv, struct opts *o, bool *help)
 {
+    enum { O_JSON = 256, O_PORT, O_DB, O_TABLE, O_VERSION, O_COMMIT };
+    static const struct option longopts[] = {
+        { "json", no_argument, NULL, O_JSON }, { "port", required_argument, NULL, O_PORT },
+        { "db", required_argument, NULL, O_DB }, { "output", required_argument, NULL, 'o' },
+        { "partition-table", required_argument, NULL, O_TABLE },
+        { "version", required_argument, NULL, O_VERSION },
+        { "commit", required_argument, NULL, O_COMMIT }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
     memset(o, 0, sizeof *o);
     *help = false;
-    o->args = calloc((size_t)argc + 1, sizeof *o->args);
-    if (!o->args)
-        return cli_usage_error("boards", "out of memory");
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            *help = true;
-            return EXIT_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            continue;
-        } else if (strcmp(a, "--port") == 0) {
-            slot = &o->port;
-        } else if (strcmp(a, "--db") == 0) {
-            slot = &o->db;
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            slot = &o->out;
-        } else if (strcmp(a, "--partition-table") == 0) {
-            slot = &o->table;
-        } else if (strcmp(a, "--version") == 0) {
-            slot = &o->version;
-        } else if (strcmp(a, "--commit") == 0) {
-            slot = &o->commit;
-        } else if (strcmp(a, "--") == 0) {
-            for (i++; i < argc; i++)
-                o->args[o->n_args++] = argv[i];
-            break;
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("boards", "%s: unknown option '%s'", sub, a);
-        } else {
-            o->args[o->n_args++] = argv[i];
-            continue;
+    char command[64];
+    snprintf(command, sizeof command, "boards %s", sub);
+    struct cli_options cli = { .command = command, .shortopts = "o:h", .longopts = longopts,
+                               .help = boards_help, .argc = argc, .argv = argv };
+    int c;
+    while ((c = cli_next_option(&cli)) > 0) {
+        switch (c) {
+        case O_JSON: o->json = true; break;
+        case O_PORT: o->port = optarg; break;
+        case O_DB: o->db = optarg; break;
+        case 'o': o->out = optarg; break;
+        case O_TABLE: o->table = optarg; break;
+        case O_VERSION: o->version = optarg; break;
+        case O_COMMIT: o->commit = optarg; break;
         }
-        if (i + 1 >= argc)
-            return cli_usage_error("boards", "%s: option '%s' needs a value", sub, a);
-        *slot = argv[++i];
     }
+    if (c == CLI_OPTIONS_EXIT) {
+        *help = cli.exit_code == EXIT_OK;
+        return cli.exit_code;
+    }
+    o->args = argv + optind;
+    o->n_args = argc - optind;
     return EXIT_OK;
 }
 
@@ -158,8 +158,23 @@ static int do_list(const struct opts *o, const struct romfs_boards *db)
         shown++;
     }
     if (!shown && o->port) {
-        cli_error("no boards for port '%s'", o->port);
-        return EXIT_FAIL;
+        /* the ports the database has, and the closest to what was typed */
+        char ports[512] = "";
+        struct romfs_suggest sug;
+        romfs_suggest_init(&sug, o->port);
+        for (size_t i = 0; i < db->n; i++) {
+            const char *port = db->boards[i].port;
+            if (i && strcmp(port, db->boards[i - 1].port) == 0)
+                continue;   /* boards are sorted by port */
+            romfs_suggest_consider(&sug, port);
+            size_t n = strlen(ports);
+            snprintf(ports + n, sizeof ports - n, "%s%s", n ? ", " : "", port);
+        }
+        if (sug.best)
+            cli_error("no boards for port '%s' (did you mean '%s'?); the ports are: %s", o->port, sug.best, ports);
+        else
+            cli_error("no boards for port '%s'; the ports are: %s", o->port, ports);
+        return EXIT_USAGE;
     }
     return EXIT_OK;
 }
@@ -297,11 +312,9 @@ int cmd_boards(int argc, char **argv)
     bool help;
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0)
         return usage_ok();
-    int rc = parse_opts(sub, argc - 2, argv + 2, &o, &help);
-    if (rc || help) {
-        free(o.args);
-        return help ? usage_ok() : rc;
-    }
+    int rc = parse_opts(sub, argc - 1, argv + 1, &o, &help);
+    if (rc || help)
+        return rc;
     if (o.table && strcmp(sub, "show") != 0) {
         rc = cli_usage_error("boards", "--partition-table applies to 'boards show' only");
     } else if (strcmp(sub, "import") == 0) {
@@ -311,16 +324,13 @@ int cmd_boards(int argc, char **argv)
     } else if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
         struct romfs_boards db;
         struct romfs_error err = { 0 };
-        if (romfs_boards_load(o.db, &db, &err)) {
-            free(o.args);
+        if (romfs_boards_load(o.db, &db, &err))
             return cli_fail(&err);
-        }
         rc = strcmp(sub, "list") == 0 ? do_list(&o, &db) : do_show(&o, &db);
         romfs_boards_free(&db);
     } else {
         rc = cli_usage_error("boards", "unknown subcommand '%s' (list, show, import, lint)", sub);
     }
-    free(o.args);
     return rc;
 }
 

@@ -5,16 +5,22 @@
 
 CLI_COMMAND(cat, "write a file from an image to standard output");
 
+static const char cat_help[] =
+    "usage: romfs cat IMAGE PATH\n"
+    "\n"
+    "Write the bytes of the file PATH in a ROMFS image to standard output.\n";
+
 int cmd_cat(int argc, char **argv)
 {
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs("usage: romfs cat IMAGE PATH\n\n"
-              "Write the bytes of the file PATH in a ROMFS image to standard output.\n"
-              "Exit status: 0 written, 2 not found, a directory, or not an image.\n", stdout);
-        return EXIT_OK;
-    }
-    if (argc != 3)
+    static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+    struct cli_options cli = { .command = "cat", .shortopts = "h", .longopts = opts,
+                               .help_text = cat_help, .argc = argc, .argv = argv };
+    int c = cli_next_option(&cli);
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
+    if (argc - optind != 2)
         return cli_usage_error("cat", "expected IMAGE PATH");
+    argv += optind - 1;
     struct romfs_image_file file;
     struct romfs_image img;
     int status = cli_load_image(argv[1], &file, &img);

@@ -52,7 +52,7 @@ static void usage(FILE *out)
 "  --align-cap N    largest alignment inferred from a file's offset (default 4096)\n"
 "  -o FILE          write the report to FILE instead of standard output\n"
 "\n"
-"Exit status: 0 every check passed, 1 a check failed, 2 usage or input error.\n"
+"Exits 1 when a check fails.\n"
 "Example: romfs check app.romfs --board PYBD_SF2 --board NUCLEO_H743ZI --format junit\n"
 "         romfs check app.romfs --partition-table partitions-4MiB-romfs.csv --board ESP32_GENERIC\n");
 }
@@ -105,14 +105,13 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         { NULL, 0, NULL, 0 },
     };
     memset(a, 0, sizeof *a);
-    optind = 1;
-    opterr = 0;
     int c;
     struct romfs_error err = { 0 };
-    while ((c = getopt_long(argc, argv, "hL:D:o:", longopts, NULL)) != -1) {
+    struct cli_options cli = { .command = "check", .shortopts = "hL:D:o:", .longopts = longopts,
+                               .help = usage, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         bool ok = true;
         switch (c) {
-        case 'h': usage(stdout); return -1;
         case OPT_BOARD: ok = push(a->boards, &a->n_boards, optarg); break;
         case OPT_LD: ok = push(a->scripts, &a->n_scripts, optarg); break;
         case 'L': ok = push(a->dirs, &a->n_dirs, optarg); break;
@@ -124,14 +123,13 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         case OPT_TABLE: a->table = optarg; break;
         case 'o': a->output = optarg; break;
         case OPT_PARTITION: {
-            char *end;
             if (strcmp(optarg, "all") == 0) {
                 a->all_partitions = true;
                 break;
             }
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end || v < 0 || v > 15)
-                return cli_usage_error("check", "--partition wants a number 0..15 or 'all', not '%s'", optarg);
+            uint64_t v;
+            if (!cli_option_number("check", "partition", optarg, 0, 15, false, &v))
+                return EXIT_USAGE;
             a->partition = (int)v;
             break;
         }
@@ -152,6 +150,8 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         if (!ok)
             return cli_usage_error("check", "too many values for one option (at most %d)", MAX_LIST);
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code ? cli.exit_code : -1;
     if (optind >= argc)
         return cli_usage_error("check", "no IMAGE given");
     if (optind + 1 < argc)

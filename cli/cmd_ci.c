@@ -39,9 +39,7 @@ static const char ci_help[] =
     "Report: suite \"image\" (pack, reproducible, sign, structure, signature) and one\n"
     "suite \"BOARD partition N\" per board (structure, fits, erase, write, alignment,\n"
     "mmap). JUnit goes to test-result viewers; github prints ::error annotations.\n"
-    "A summary line \"romfs ci: N passed, N failed, N skipped\" goes to standard error.\n"
-    "Exit status: 0 every check passed, 1 some check failed, 2 usage error, unknown\n"
-    "board or missing input.\n";
+    "A summary line \"romfs ci: N passed, N failed, N skipped\" goes to standard error.\n";
 
 enum {
     OPT_BOARDS = 256, OPT_SIGN, OPT_IMAGE_OUT, OPT_NO_REPRO, OPT_PRINT_WORKFLOW,
@@ -87,9 +85,9 @@ int cmd_ci(int argc, char **argv)
     bool quiet = false;
     struct romfs_error err = { 0 };
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":b:p:k:f:o:qh", ci_options, NULL)) != -1) {
+    struct cli_options cli = { .command = "ci", .shortopts = "b:p:k:f:o:qh", .longopts = ci_options,
+                                .help_text = ci_help, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'b': {
             /* B1,B2 lists: split a private copy */
@@ -128,7 +126,6 @@ int cmd_ci(int argc, char **argv)
         case OPT_IMAGE_OUT: opt.image_out = optarg; break;
         case OPT_NO_REPRO: opt.check_reproducible = false; break;
         case 'q': quiet = true; break;
-        case 'h': fputs(ci_help, stdout); status = EXIT_OK; goto done;
         case OPT_PRINT_WORKFLOW: {
             size_t len;
             const char *text = romfs_template("ci/github-workflow.yml", &len);
@@ -151,6 +148,10 @@ int cmd_ci(int argc, char **argv)
             goto done;
         }
         }
+    }
+    if (c == CLI_OPTIONS_EXIT) {
+        status = cli.exit_code;
+        goto done;
     }
     if (argc - optind != 1) {
         status = cli_usage_error("ci", "expected one DIR or IMAGE");

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "out/outfile.h"
+#include "transport/dfu.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static const char convert_usage[] =
     "  --db FILE         read this boards.json instead of the built-in one\n"
     "  --raw             accept any bytes, not only a valid ROMFS image\n"
     "\n"
-    "Exit status: 0 written, 1 the image does not fit the partition, 2 bad usage or input.\n";
+    "Exits 1 when the image does not fit the partition.\n";
 
 struct opts {
     const char *image, *board, *address, *device, *alt, *family, *db, *partition;
@@ -47,51 +48,46 @@ struct opts {
 
 static int parse(int argc, char **argv, struct opts *o, bool *help)
 {
+    enum { O_RAW = 256, O_DFU, O_UF2, O_HEX, O_BIN, O_BOARD, O_PARTITION, O_ADDRESS, O_DEVICE,
+           O_ALT, O_FAMILY, O_DB };
+    static const struct option longopts[] = {
+        { "raw", no_argument, NULL, O_RAW }, { "dfu", required_argument, NULL, O_DFU },
+        { "uf2", required_argument, NULL, O_UF2 }, { "hex", required_argument, NULL, O_HEX },
+        { "bin", required_argument, NULL, O_BIN }, { "board", required_argument, NULL, O_BOARD },
+        { "partition", required_argument, NULL, O_PARTITION },
+        { "address", required_argument, NULL, O_ADDRESS },
+        { "device", required_argument, NULL, O_DEVICE }, { "alt", required_argument, NULL, O_ALT },
+        { "family", required_argument, NULL, O_FAMILY }, { "db", required_argument, NULL, O_DB },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
     memset(o, 0, sizeof *o);
     *help = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            *help = true;
-            return EXIT_OK;
-        } else if (strcmp(a, "--raw") == 0) {
-            o->raw = true;
-            continue;
-        } else if (strcmp(a, "--dfu") == 0) {
-            slot = &o->out.dfu;
-        } else if (strcmp(a, "--uf2") == 0) {
-            slot = &o->out.uf2;
-        } else if (strcmp(a, "--hex") == 0) {
-            slot = &o->out.hex;
-        } else if (strcmp(a, "--bin") == 0) {
-            slot = &o->out.bin;
-        } else if (strcmp(a, "--board") == 0) {
-            slot = &o->board;
-        } else if (strcmp(a, "--partition") == 0) {
-            slot = &o->partition;
-        } else if (strcmp(a, "--address") == 0) {
-            slot = &o->address;
-        } else if (strcmp(a, "--device") == 0) {
-            slot = &o->device;
-        } else if (strcmp(a, "--alt") == 0) {
-            slot = &o->alt;
-        } else if (strcmp(a, "--family") == 0) {
-            slot = &o->family;
-        } else if (strcmp(a, "--db") == 0) {
-            slot = &o->db;
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("convert", "unknown option '%s'", a);
-        } else {
-            if (o->image)
-                return cli_usage_error("convert", "more than one IMAGE ('%s', '%s')", o->image, a);
-            o->image = a;
-            continue;
+    struct cli_options cli = { .command = "convert", .shortopts = "h", .longopts = longopts,
+                               .help_text = convert_usage, .argc = argc, .argv = argv };
+    int c;
+    while ((c = cli_next_option(&cli)) > 0) {
+        switch (c) {
+        case O_RAW: o->raw = true; break;
+        case O_DFU: o->out.dfu = optarg; break;
+        case O_UF2: o->out.uf2 = optarg; break;
+        case O_HEX: o->out.hex = optarg; break;
+        case O_BIN: o->out.bin = optarg; break;
+        case O_BOARD: o->board = optarg; break;
+        case O_PARTITION: o->partition = optarg; break;
+        case O_ADDRESS: o->address = optarg; break;
+        case O_DEVICE: o->device = optarg; break;
+        case O_ALT: o->alt = optarg; break;
+        case O_FAMILY: o->family = optarg; break;
+        case O_DB: o->db = optarg; break;
         }
-        if (i + 1 >= argc)
-            return cli_usage_error("convert", "option '%s' needs a value", a);
-        *slot = argv[++i];
     }
+    if (c == CLI_OPTIONS_EXIT) {
+        *help = cli.exit_code == EXIT_OK;
+        return cli.exit_code;
+    }
+    if (argc - optind > 1)
+        return cli_usage_error("convert", "more than one IMAGE ('%s', '%s')", argv[optind], argv[optind + 1]);
+    o->image = optind < argc ? argv[optind] : NULL;
     if (!o->image)
         return cli_usage_error("convert", "no IMAGE given");
     if (!o->out.dfu && !o->out.uf2 && !o->out.hex && !o->out.bin)
@@ -109,32 +105,22 @@ static int place(const struct opts *o, struct romfs_placement *p)
     struct romfs_error err = { 0 };
     if (o->address) {
         uint64_t a;
-        if (!cli_parse_size(o->address, &a) || a > 0xffffffffull)
-            return cli_usage_error("convert", "bad --address '%s'", o->address);
+        if (!cli_option_number("convert", "address", o->address, 0, 0xffffffffull, true, &a))
+            return EXIT_USAGE;
         romfs_placement_at(a, p);
     } else {
         uint64_t index = 0;
-        if (o->partition && (!cli_parse_size(o->partition, &index) || index > 15))
-            return cli_usage_error("convert", "bad --partition '%s'", o->partition);
+        if (o->partition && !cli_option_number("convert", "partition", o->partition, 0, 15, false, &index))
+            return EXIT_USAGE;
         if (romfs_placement_for_board_name(o->db, o->board, (int)index, p, &err))
             return cli_fail(&err);
     }
-    if (o->device) {
-        struct romfs_error e2 = { 0 };
-        unsigned v, d;
-        char extra;
-        if (sscanf(o->device, "%x:%x%c", &v, &d, &extra) != 2 || v > 0xffff || d > 0xffff) {
-            romfs_set_error(&e2, ROMFS_ERR_INVAL, "bad --device '%s': expected VID:PID in hex",
-                            o->device);
-            return cli_fail(&e2);
-        }
-        p->vid = (uint16_t)v;
-        p->pid = (uint16_t)d;
-    }
+    if (o->device && romfs_dfu_parse_id(o->device, &p->vid, &p->pid, &err))
+        return cli_usage_error("convert", "--device: %s", err.msg);
     if (o->alt) {
         uint64_t alt;
-        if (!cli_parse_size(o->alt, &alt) || alt > 255)
-            return cli_usage_error("convert", "bad --alt '%s'", o->alt);
+        if (!cli_option_number("convert", "alt", o->alt, 0, 255, false, &alt))
+            return EXIT_USAGE;
         p->alt = (uint8_t)alt;
     }
     if (o->family) {
@@ -150,11 +136,7 @@ int cmd_convert(int argc, char **argv)
     struct opts o;
     bool help;
     int rc = parse(argc, argv, &o, &help);
-    if (help) {
-        fputs(convert_usage, stdout);
-        return EXIT_OK;
-    }
-    if (rc)
+    if (rc || help)
         return rc;
     struct romfs_placement p;
     if ((rc = place(&o, &p)))

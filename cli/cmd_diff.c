@@ -24,8 +24,7 @@ static void usage(FILE *out)
             "              SHA-256s) instead of text\n"
             "  -h, --help  this text\n"
             "\n"
-            "Exit status: 0 no file differs, 1 files differ, 2 usage error or an image is\n"
-            "missing or invalid.\n");
+            "Exits 1 when a file differs.\n");
 }
 
 static void print_text(const struct romfs_diff *d, const char *a, const char *b)
@@ -78,15 +77,16 @@ int cmd_diff(int argc, char **argv)
     };
     bool json = false;
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    struct cli_options cli = { .command = "diff", .shortopts = "h", .longopts = options,
+                                .help = usage, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'j': json = true; break;
-        case 'h': usage(stdout); return EXIT_OK;
         default: return cli_usage_error("diff", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
     if (argc - optind != 2)
         return cli_usage_error("diff", "expected two images, A and B");
     const char *a_path = argv[optind], *b_path = argv[optind + 1];

@@ -11,8 +11,7 @@ static const char extract_help[] =
     "Write the files of a ROMFS image (or of its directory PATH) below DEST, which is\n"
     "created if missing. Safe on untrusted images: names that are empty, '.', '..',\n"
     "or contain '/' or NUL are refused, nothing is written outside DEST, and symlinks\n"
-    "already in DEST are never followed. Existing regular files are replaced.\n"
-    "Exit status: 0 extracted, 1 a write failed, 2 bad image or arguments.\n";
+    "already in DEST are never followed. Existing regular files are replaced.\n";
 
 int cmd_extract(int argc, char **argv)
 {
@@ -22,14 +21,16 @@ int cmd_extract(int argc, char **argv)
     };
     bool quiet = false;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    struct cli_options cli = { .command = "extract", .shortopts = "qh", .longopts = opts,
+                                .help_text = extract_help, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'q': quiet = true; break;
-        case 'h': fputs(extract_help, stdout); return EXIT_OK;
         default: return cli_usage_error("extract", "unknown option");
         }
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
     if (argc - optind < 2 || argc - optind > 3)
         return cli_usage_error("extract", "expected IMAGE DEST [PATH]");
     struct romfs_image_file file;

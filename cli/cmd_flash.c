@@ -114,9 +114,7 @@ static void usage(FILE *out)
             "  -q, --quiet          no progress bar, no summary\n"
             "      --json           summary as JSON on stdout\n"
             "  -h, --help           this help\n"
-            "\n"
-            "Exit status: 0 written and verified (or already up to date), 1 refused, failed or\n"
-            "verification failed, 2 usage or input error.\n");
+            "\n");
     fprintf(out,
             "\n"
             "--via swd: through a debug probe's GDB server (romfs speaks the GDB remote protocol).\n"
@@ -236,19 +234,6 @@ static void print_json(const struct romfs_flash_job *job, const char *input, boo
     cJSON_Delete(j);
 }
 
-/* Parse a number option strictly; false after printing a usage error. */
-static bool parse_number(const char *option, const char *text, long min, long max, long *out)
-{
-    char *end;
-    long v = strtol(text, &end, 0);
-    if (!*text || *end || v < min || v > max) {
-        cli_usage_error("flash", "--%s wants a number from %ld to %ld, not '%s'", option, min, max, text);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 int cmd_flash(int argc, char **argv)
 {
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
@@ -284,21 +269,21 @@ int cmd_flash(int argc, char **argv)
     const char *signed_by = NULL;   /* --key: the public key the image must be signed by */
     bool require_signed = false, quiet = false, json = false;
     int c;
-    long v;
-    uint64_t size;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "b:p:qh", options, NULL)) != -1) {
+    uint64_t v, size;
+    struct cli_options cli = { .command = "flash", .shortopts = "b:p:qh", .longopts = options,
+                                .help = usage, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'b': board_name = optarg; break;
         case O_VIA: via = optarg; break;
         case 'p': job.repl.port = optarg; break;
         case O_BAUD:
-            if (!parse_number("baud", optarg, 1, 100000000, &v))
+            if (!cli_option_number("flash", "baud", optarg, 1, 100000000, false, &v))
                 return EXIT_USAGE;
             job.repl.baud = (uint32_t)v;
             break;
         case O_PART:
-            if (!parse_number("partition", optarg, 0, 15, &v))
+            if (!cli_option_number("flash", "partition", optarg, 0, 15, false, &v))
                 return EXIT_USAGE;
             job.partition = (int)v;
             break;
@@ -323,14 +308,14 @@ int cmd_flash(int argc, char **argv)
             break;
         case O_NOPASTE: job.repl.no_raw_paste = true; break;
         case O_TIMEOUT:
-            if (!parse_number("timeout", optarg, 1, 3600000, &v))
+            if (!cli_option_number("flash", "timeout", optarg, 1, 3600000, false, &v))
                 return EXIT_USAGE;
             job.timeout_ms = (int)v;
             break;
         case O_DFU_DEVICE: job.dfu.device = optarg; break;
         case O_DFU_SERIAL: job.dfu.serial = optarg; break;
         case O_DFU_ALT:
-            if (!parse_number("alt", optarg, 0, 255, &v))
+            if (!cli_option_number("flash", "alt", optarg, 0, 255, false, &v))
                 return EXIT_USAGE;
             job.dfu.alt = (int)v;
             break;
@@ -341,9 +326,9 @@ int cmd_flash(int argc, char **argv)
         case O_ADDRESS:
         case O_SIZE:
         case O_ERASE_BLOCK:
-            if (!cli_parse_size(optarg, &size) || size == 0 || (c == O_ERASE_BLOCK && size > UINT32_MAX))
-                return cli_usage_error("flash", "bad value '%s' for --%s", optarg,
-                                       c == O_ADDRESS ? "address" : c == O_SIZE ? "size" : "erase-block");
+            if (!cli_option_number("flash", c == O_ADDRESS ? "address" : c == O_SIZE ? "size" : "erase-block",
+                                   optarg, 1, c == O_ERASE_BLOCK ? UINT32_MAX : UINT64_MAX, true, &size))
+                return EXIT_USAGE;
             if (c == O_ADDRESS)
                 job.swd.address = size;
             else if (c == O_SIZE)
@@ -365,10 +350,11 @@ int cmd_flash(int argc, char **argv)
         case O_OPENOCD_TARGET: job.swd.openocd_target = optarg; break;
         case O_OPENOCD_INTERFACE: job.swd.openocd_interface = optarg; break;
         case O_PYOCD_TARGET: job.swd.pyocd_target = optarg; break;
-        case 'h': usage(stdout); return EXIT_OK;
         default: return cli_usage_error("flash", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
     if (optind + 1 != argc)
         return cli_usage_error("flash", optind == argc ? "IMAGE or DIR missing" : "too many arguments");
     const char *input = argv[optind];

@@ -14,8 +14,7 @@ static const char info_help[] =
     "Print the image size and payload size, directory and file counts, file data\n"
     "bytes, overhead (everything that is not file data) and padding within it, the\n"
     "smallest alignment of any file's data offset, and the SHA-256 of the image (the\n"
-    "filesystem record, without any bytes that follow it in the file).\n"
-    "Exit status: 0 printed, 2 not an image or corrupt.\n";
+    "filesystem record, without any bytes that follow it in the file).\n";
 
 int cmd_info(int argc, char **argv)
 {
@@ -25,14 +24,16 @@ int cmd_info(int argc, char **argv)
     };
     bool json = false;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    struct cli_options cli = { .command = "info", .shortopts = "h", .longopts = opts,
+                                .help_text = info_help, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'J': json = true; break;
-        case 'h': fputs(info_help, stdout); return EXIT_OK;
         default: return cli_usage_error("info", "unknown option");
         }
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
     if (argc - optind != 1)
         return cli_usage_error("info", "expected IMAGE");
     struct romfs_image_file file;

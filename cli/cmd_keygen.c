@@ -28,8 +28,7 @@ static void usage(FILE *out)
             "are ECDSA P-256 with SHA-256; Ed25519 is not offered because the mbedTLS this\n"
             "romfs is built with (2.28) has no EdDSA. Keys made by OpenSSL work too:\n"
             "  openssl ecparam -name prime256v1 -genkey -noout -out NAME.pem\n"
-            "  openssl ec -in NAME.pem -pubout -out NAME.pub.pem\n"
-            "Exit status: 0 written, 2 usage error or the files exist.\n");
+            "  openssl ec -in NAME.pem -pubout -out NAME.pub.pem\n");
 }
 
 int cmd_keygen(int argc, char **argv)
@@ -42,16 +41,17 @@ int cmd_keygen(int argc, char **argv)
     };
     bool der = false, force = false;
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    struct cli_options cli = { .command = "keygen", .shortopts = "h", .longopts = options,
+                                .help = usage, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'd': der = true; break;
         case 'f': force = true; break;
-        case 'h': usage(stdout); return EXIT_OK;
         default: return cli_usage_error("keygen", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
     if (optind != argc - 1)
         return cli_usage_error("keygen", "expected one NAME (the key files' path without extension)");
     const char *name = argv[optind];

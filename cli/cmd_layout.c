@@ -38,7 +38,7 @@ static void usage(FILE *out)
 "  --json               print the plan as JSON instead of the MEMORY fragment\n"
 "  -o FILE              write to FILE instead of standard output\n"
 "\n"
-"Exit status: 0 a layout fits, 1 it does not fit, 2 usage or input error.\n"
+"Exits 1 when the layout does not fit.\n"
 "Example: romfs layout --board NUCLEO_F446RE --romfs-size 128K --elf build/firmware.elf\n");
 }
 
@@ -79,12 +79,11 @@ int cmd_layout(int argc, char **argv)
     struct romfs_layout_request req;
     memset(&req, 0, sizeof req);
     uint64_t v;
-    optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+    struct cli_options cli = { .command = "layout", .shortopts = "ho:", .longopts = longopts,
+                               .help = usage, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
-        case 'h': usage(stdout); return EXIT_OK;
         case OPT_BOARD: board_name = optarg; break;
         case OPT_ELF: elf = optarg; break;
         case OPT_JSON: json = true; break;
@@ -120,6 +119,8 @@ int cmd_layout(int argc, char **argv)
             return cli_usage_error("layout", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
     if (optind < argc)
         return cli_usage_error("layout", "unexpected argument '%s'", argv[optind]);
     if (!board_name)

@@ -16,8 +16,7 @@ static const char ls_help[] =
     "  -l, --long     type, size and data offset of each entry\n"
     "  -R, --recursive\n"
     "                 list every directory below PATH, with full paths\n"
-    "      --json     a JSON array of {path, type, size, offset}\n"
-    "Exit status: 0 listed, 2 not found or not an image.\n";
+    "      --json     a JSON array of {path, type, size, offset}\n";
 
 struct ls_state {
     bool long_format, json;
@@ -74,16 +73,18 @@ int cmd_ls(int argc, char **argv)
     struct ls_state st = { false, false, "", NULL };
     bool recursive = false;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "lRh", opts, NULL)) != -1) {
+    struct cli_options cli = { .command = "ls", .shortopts = "lRh", .longopts = opts,
+                                .help_text = ls_help, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'l': st.long_format = true; break;
         case 'R': recursive = true; break;
         case 'J': st.json = true; break;
-        case 'h': fputs(ls_help, stdout); return EXIT_OK;
         default: return cli_usage_error("ls", "unknown option");
         }
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
     if (optind >= argc || argc - optind > 2)
         return cli_usage_error("ls", "expected IMAGE [PATH]");
     struct romfs_image_file file;

@@ -51,7 +51,7 @@ static const char pack_help[] =
     "\n"
     "Sizes accept 0x hex and K/M suffixes (1024-based). With --align 1 and no\n"
     "mpy-cross the image is byte-identical to mpremote's `romfs build`.\n"
-    "Exit status: 0 packed, 1 write failure or size limit exceeded, 2 bad input.\n";
+    "Exits 1 on a write failure or when the image passes a size limit.\n";
 
 enum {
     OPT_REPRODUCIBLE = 256, OPT_TREE, OPT_JSON, OPT_MANIFEST, OPT_BOARD, OPT_PARTITION, OPT_DFU,
@@ -162,8 +162,9 @@ int cmd_pack(int argc, char **argv)
         cli_error("out of memory");
         goto done;
     }
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:qh", pack_options, NULL)) != -1) {
+    struct cli_options cli = { .command = "pack", .shortopts = "o:j:qh", .longopts = pack_options,
+                               .help_text = pack_help, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         uint64_t v;
         switch (c) {
         case 'o': out = optarg; break;
@@ -196,7 +197,6 @@ int cmd_pack(int argc, char **argv)
             have_address = true;
             break;
         case 'q': quiet = true; break;
-        case 'h': fputs(pack_help, stdout); status = EXIT_OK; goto done;
         default: {
             int handled = cli_pack_args_option(&pa, c, optarg, "pack");
             if (handled == 1)
@@ -206,6 +206,10 @@ int cmd_pack(int argc, char **argv)
             goto done;
         }
         }
+    }
+    if (c == CLI_OPTIONS_EXIT) {
+        status = cli.exit_code;
+        goto done;
     }
     if (optind != argc - 1) {
         status = cli_usage_error("pack", optind >= argc ? "DIR is missing" : "one DIR expected");

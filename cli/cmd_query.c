@@ -27,8 +27,7 @@ static void usage(FILE *out)
             "      --json        machine-readable output\n"
             "      --list        also list every file under /rom, as the device sees it\n"
             "  -h, --help        this help\n"
-            "\n"
-            "Exit status: 0 answered, 1 the device did not answer or failed, 2 usage error.\n");
+            "\n");
 }
 
 static void hex(const uint8_t *d, size_t n, char *out)
@@ -136,18 +135,29 @@ int cmd_query(int argc, char **argv)
     int timeout_ms = 0;
     bool json = false, list = false;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "p:h", options, NULL)) != -1) {
+    uint64_t v;
+    struct cli_options cli = { .command = "query", .shortopts = "p:h", .longopts = options,
+                                .help = usage, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'p': port = optarg; break;
-        case 'b': baud = (uint32_t)strtoul(optarg, NULL, 0); break;
-        case 't': timeout_ms = atoi(optarg); break;
+        case 'b':
+            if (!cli_option_number("query", "baud", optarg, 1, 100000000, false, &v))
+                return EXIT_USAGE;
+            baud = (uint32_t)v;
+            break;
+        case 't':
+            if (!cli_option_number("query", "timeout", optarg, 1, 3600000, false, &v))
+                return EXIT_USAGE;
+            timeout_ms = (int)v;
+            break;
         case 'j': json = true; break;
         case 'l': list = true; break;
-        case 'h': usage(stdout); return EXIT_OK;
         default: return cli_usage_error("query", "unknown option");
         }
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
     if (optind != argc)
         return cli_usage_error("query", "unexpected argument '%s'", argv[optind]);
     struct romfs_error err = { 0 };

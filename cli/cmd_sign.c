@@ -29,8 +29,7 @@ static void usage(FILE *out)
             "bytes. File data keeps its offsets unless the header's length field must grow\n"
             "(then it moves by a multiple of its alignment). Padding after the image (0xff,\n"
             "from 'pack --pad-to') is kept when the signed image still fits in it.\n"
-            "Ed25519 is not available: the mbedTLS this romfs uses (2.28) has no EdDSA.\n"
-            "Exit status: 0 signed, 1 could not write, 2 usage error, bad image or key.\n");
+            "Ed25519 is not available: the mbedTLS this romfs uses (2.28) has no EdDSA.\n");
 }
 
 int cmd_sign(int argc, char **argv)
@@ -45,18 +44,18 @@ int cmd_sign(int argc, char **argv)
     const char *key = NULL, *out = NULL;
     bool quiet = false;
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":k:o:qh", options, NULL)) != -1) {
+    struct cli_options cli = { .command = "sign", .shortopts = "k:o:qh", .longopts = options,
+                                .help = usage, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'k': key = optarg; break;
         case 'o': out = optarg; break;
         case 'q': quiet = true; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        case ':': return cli_usage_error("sign", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error("sign", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (c == CLI_OPTIONS_EXIT)
+        return cli.exit_code;
     if (optind != argc - 1)
         return cli_usage_error("sign", "expected one IMAGE");
     if (!key)

@@ -1,4 +1,5 @@
 /* cmd_sim.c: `romfs sim`, a simulated MicroPython device on a pseudo-terminal. */
+#define _GNU_SOURCE   /* asprintf */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -87,7 +88,7 @@ static void usage(FILE *out)
 "  romfs flash app/ --board PYBD_SF2 --via repl --port \"$port\"\n"
 "  kill \"$(cat sim.pid)\"\n"
 "\n"
-"Needs python3 (ROMFS_PYTHON overrides). Exit status: 0 when stopped, 2 bad usage.\n");
+"Needs python3 (ROMFS_PYTHON overrides).\n");
 }
 
 /* --background: start the device, print its pty path once it is at its prompt, exit. */
@@ -133,35 +134,80 @@ static int run_in_background(int n, char **args, const char *pid_file)
     return EXIT_OK;
 }
 
+/* The simulator's options (templates/sim/main.py), checked here so a typo gets the same
+ * message as in every other command; each is passed on as "--name" or "--name=value". */
+enum { SIM_PASS = 1000, SIM_BACKGROUND = 2000, SIM_PID_FILE };
+static const struct option sim_options[] = {
+    { "board", required_argument, NULL, SIM_PASS + 0 }, { "board-name", required_argument, NULL, SIM_PASS + 1 },
+    { "mp-port", required_argument, NULL, SIM_PASS + 2 }, { "mcu", required_argument, NULL, SIM_PASS + 3 },
+    { "partition", required_argument, NULL, SIM_PASS + 4 }, { "partition-size", required_argument, NULL, SIM_PASS + 5 },
+    { "erase-block", required_argument, NULL, SIM_PASS + 6 }, { "write-block", required_argument, NULL, SIM_PASS + 7 },
+    { "no-romfs", no_argument, NULL, SIM_PASS + 8 }, { "flash", required_argument, NULL, SIM_PASS + 9 },
+    { "api", required_argument, NULL, SIM_PASS + 10 }, { "baud", required_argument, NULL, SIM_PASS + 11 },
+    { "fault", required_argument, NULL, SIM_PASS + 12 }, { "raw-paste", required_argument, NULL, SIM_PASS + 13 },
+    { "raw-paste-window", required_argument, NULL, SIM_PASS + 14 }, { "without", required_argument, NULL, SIM_PASS + 15 },
+    { "no-deflate", no_argument, NULL, SIM_PASS + 16 }, { "no-base64", no_argument, NULL, SIM_PASS + 17 },
+    { "no-fromhex", no_argument, NULL, SIM_PASS + 18 }, { "arch", required_argument, NULL, SIM_PASS + 19 },
+    { "mpy-version", required_argument, NULL, SIM_PASS + 20 }, { "mpy-sub-version", required_argument, NULL, SIM_PASS + 21 },
+    { "start-raw", no_argument, NULL, SIM_PASS + 22 }, { "ready-file", required_argument, NULL, SIM_PASS + 23 },
+    { "log", required_argument, NULL, SIM_PASS + 24 }, { "stats", required_argument, NULL, SIM_PASS + 25 },
+    { "background", no_argument, NULL, SIM_BACKGROUND }, { "pid-file", required_argument, NULL, SIM_PID_FILE },
+    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+};
+
+static int run_sim(int n, char **args, bool background, const char *pid_file);
+
 int cmd_sim(int argc, char **argv)
 {
     bool background = false;
     const char *pid_file = NULL;
     int n = 0;
-    char **args = argv + 1;   /* pass-through arguments, compacted in place */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return EXIT_OK;
-        }
-        if (strcmp(argv[i], "--background") == 0) {
+    char **args = calloc((size_t)argc + 1, sizeof *args);   /* owned "--name[=value]" strings */
+    if (!args) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    struct cli_options cli = { .command = "sim", .shortopts = "h", .longopts = sim_options,
+                               .help = usage, .argc = argc, .argv = argv };
+    int c, rc = EXIT_OK;
+    while (rc == EXIT_OK && (c = cli_next_option(&cli)) > 0) {
+        if (c == SIM_BACKGROUND) {
             background = true;
-        } else if (strcmp(argv[i], "--pid-file") == 0) {
-            if (i + 1 >= argc)
-                return cli_usage_error("sim", "--pid-file needs a FILE");
-            pid_file = argv[++i];
+        } else if (c == SIM_PID_FILE) {
+            pid_file = optarg;
         } else {
-            args[n++] = argv[i];
+            const struct option *o = &sim_options[c - SIM_PASS];
+            if (asprintf(&args[n], "--%s%s%s", o->name, o->has_arg ? "=" : "", o->has_arg ? optarg : "") < 0) {
+                args[n] = NULL;
+                cli_error("out of memory");
+                rc = EXIT_FAIL;
+            } else {
+                n++;
+            }
         }
     }
+    if (rc == EXIT_OK && c == CLI_OPTIONS_EXIT)
+        rc = cli.exit_code;   /* --help (0) or a usage error */
+    else if (rc == EXIT_OK && optind < argc)
+        rc = cli_usage_error("sim", "unexpected argument '%s'", argv[optind]);
+    else if (rc == EXIT_OK)
+        rc = run_sim(n, args, background, pid_file);
+    for (int i = 0; i < n; i++)
+        free(args[i]);
+    free(args);
+    return rc;
+}
+
+/* Run the simulator with the pass-through arguments args[0..n). */
+static int run_sim(int n, char **args, bool background, const char *pid_file)
+{
     if (pid_file && !background)
         return cli_usage_error("sim", "--pid-file goes with --background");
     if (background)
         return run_in_background(n, args, pid_file);
-    argc = n + 1;
     struct romfs_error err = {0};
     struct romfs_sim_command cmd;
-    int rc = romfs_sim_command_build(argc - 1, argv + 1, &cmd, &err);
+    int rc = romfs_sim_command_build(n, args, &cmd, &err);
     if (rc != ROMFS_OK)
         return cli_fail(&err);
     fflush(stdout);

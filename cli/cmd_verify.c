@@ -16,9 +16,7 @@ static const char verify_help[] =
     "                  (with pack's default excludes, unless --no-default-excludes)\n"
     "  --key PUB.pem   also require a valid signature by this key ('romfs sign';\n"
     "                  PEM or DER, public key or key pair)\n"
-    "  -q, --quiet     print nothing when the image is good\n"
-    "Exit status: 0 valid, 1 differs from DIR or unsigned/wrongly signed/modified after\n"
-    "signing, 2 invalid image, bad key or bad arguments.\n";
+    "  -q, --quiet     print nothing when the image is good\n";
 
 int cmd_verify(int argc, char **argv)
 {
@@ -39,17 +37,21 @@ int cmd_verify(int argc, char **argv)
         return EXIT_FAIL;
     popt.excludes = excludes;
     int c, status = EXIT_USAGE;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    struct cli_options cli = { .command = "verify", .shortopts = "qh", .longopts = opts,
+                                .help_text = verify_help, .argc = argc, .argv = argv };
+    while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'a': against = optarg; break;
         case 'x': excludes[popt.n_excludes++] = optarg; break;
         case 'N': popt.no_default_excludes = true; break;
         case 'q': quiet = true; break;
         case 'k': key = optarg; break;
-        case 'h': fputs(verify_help, stdout); status = EXIT_OK; goto done;
         default: status = cli_usage_error("verify", "unknown option"); goto done;
         }
+    }
+    if (c == CLI_OPTIONS_EXIT) {
+        status = cli.exit_code;
+        goto done;
     }
     if (argc - optind != 1) {
         status = cli_usage_error("verify", "expected IMAGE");

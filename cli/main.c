@@ -19,8 +19,8 @@ static void print_help(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out,
             "\n"
-            "'romfs COMMAND --help' explains one command.\n"
-            "Exit status: 0 success, 1 a check or operation failed, 2 usage or input error.\n");
+            "'romfs COMMAND --help' explains one command.\n");
+    fputs(cli_exit_status_help, out);
 }
 
 int main(int argc, char **argv)
@@ -47,6 +47,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; commands[i]; i++)
         if (strcmp(commands[i]->name, name) == 0)
             return commands[i]->run(argc - 1, argv + 1);
-    cli_error("'%s' is not a romfs command; see 'romfs --help'", name);
+    struct romfs_suggest s;
+    romfs_suggest_init(&s, name);
+    for (size_t i = 0; commands[i]; i++)
+        romfs_suggest_consider(&s, commands[i]->name);
+    if (s.best)
+        cli_error("'%s' is not a romfs command (did you mean '%s'?); see 'romfs --help'", name, s.best);
+    else
+        cli_error("'%s' is not a romfs command; see 'romfs --help'", name);
     return EXIT_USAGE;
 }

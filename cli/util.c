@@ -106,11 +106,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 bool cli_parse_size(const char *text, uint64_t *out)
 {
-    if (!text || !*text || *text == '-')
+    if (!text || !(*text >= '0' && *text <= '9'))
         return false;
     errno = 0;
     char *end;
-    uint64_t whole = strtoull(text, &end, 0);
+    bool hex = text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    if (hex && !((text[2] >= '0' && text[2] <= '9') || ((text[2] | 32) >= 'a' && (text[2] | 32) <= 'f')))
+        return false;
+    uint64_t whole = strtoull(hex ? text + 2 : text, &end, hex ? 16 : 10);   /* never octal */
     if (errno || end == text)
         return false;
     double frac = 0;

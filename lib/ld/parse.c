@@ -699,7 +699,7 @@ int ld_parse_defsym(struct ld_reader *r, const char *def, int index)
 {
     const char *eq = strchr(def, '=');
     char file[32];
-    snprintf(file, sizeof file, "symbol definition");
+    snprintf(file, sizeof file, "defsym");
     if (!eq)
         return romfs_set_error(r->err, ROMFS_ERR_INVAL, "symbol definition '%s': expected NAME=EXPRESSION", def);
     const char *a = def, *b = eq;

@@ -160,7 +160,7 @@ test_bad_input_and_usage() {
     expect_exit 2 "$ROMFS" convert img.romfs --dfu out.dfu --board TEST_NOROMFS --db "$DB"
     expect_stderr "MICROPY_HW_ROMFS_BYTES"
     expect_exit 2 "$ROMFS" convert img.romfs --dfu out.dfu --address 0x1000 --device 0483
-    expect_stderr "bad --device"
+    expect_stderr "--device: bad USB id"
     expect_exit 2 "$ROMFS" convert img.romfs --dfu out.dfu --address 0x1000000000
     expect_exit 2 "$ROMFS" convert missing.romfs --dfu out.dfu --address 0x1000
     assert_file_absent out.dfu

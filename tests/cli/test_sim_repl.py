@@ -240,7 +240,7 @@ def baud_limits_throughput(s):
 
 def usage_errors():
     for args, text in ((["--fault", "explode@3"], b"bad fault 'explode@3'"),
-                       (["--no-such-option"], b"unrecognized arguments"),
+                       (["--no-such-option"], b"unknown option '--no-such-option'"),
                        (["--api", "mmap"], b"invalid choice"),
                        (["--board", "NO_SUCH_BOARD_XYZ"], b"NO_SUCH_BOARD_XYZ"),
                        (["--background", "--fault", "bad@1"], b"bad fault 'bad@1'")):

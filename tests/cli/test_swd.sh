@@ -206,7 +206,7 @@ test_usage_errors() {
     expect_exit 2 "$ROMFS" flash app.romfs --via swd --probe nonsense --address $PART --size 4M
     expect_stderr "unknown probe 'nonsense'"
     expect_exit 2 "$ROMFS" flash app.romfs --via swd --probe openocd --size 4M --address zz
-    expect_stderr "bad value 'zz' for --address"
+    expect_stderr "--address wants a number such as 4096, 0x1000, 64K or 1M, not 'zz'"
 }
 
 # openocd with the target script but no probe attached: it must fail, and romfs must say

@@ -92,7 +92,7 @@ static void test_defsym_order_and_bits(void)
     CHECK(romfs_ld_find_symbol(&r, "neg", &v) == ROMFS_OK);
     CHECK_EQ_U(v, 0xffffffff);
     const struct romfs_ld_symbol *s = romfs_ld_symbol_record(&r, "fs");
-    CHECK(s && strcmp(s->file, "--defsym") == 0 && s->line == 1);
+    CHECK(s && strcmp(s->file, "defsym") == 0 && s->line == 1);
     romfs_ld_result_free(&r);
     const char *bad[] = {"novalue"};
     in.defsyms = bad;
