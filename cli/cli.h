@@ -40,7 +40,16 @@ int cli_exit_code(int romfs_code);
 /* Print "romfs CMD: usage..." hint to stderr and return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Every subcommand, NULL-terminated (main.c). */
+extern const struct cli_command *const cli_commands[];
+
 /* ---- options (options.c): one grammar for every command ---- */
+
+/* When set, cli_next_option() hands the command's option table to this function and
+ * ends the command (exit 0) instead of parsing: how `romfs completion` learns every
+ * command's options from the commands themselves. */
+extern void (*cli_option_lister)(const struct option *longopts, void *ctx);
+extern void *cli_option_lister_ctx;
 
 /* The exit-status table every --help ends with. */
 extern const char cli_exit_status_help[];

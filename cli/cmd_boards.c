@@ -305,6 +305,12 @@ static int cmd_boards_lint(const struct opts *o);
 
 int cmd_boards(int argc, char **argv)
 {
+    if (argc < 2 && cli_option_lister) {   /* `romfs completion`: the options of every subcommand */
+        struct opts o;
+        bool help;
+        char *none[] = { "list", NULL };
+        return parse_opts("list", 1, none, &o, &help);
+    }
     if (argc < 2)
         return cli_usage_error("boards", "missing subcommand (list, show, import, lint)");
     const char *sub = argv[1];

@@ -5,7 +5,8 @@
 #include "cli.h"
 #include "commands.h"
 
-static const struct cli_command *const commands[] = { CLI_COMMAND_LIST NULL };
+const struct cli_command *const cli_commands[] = { CLI_COMMAND_LIST NULL };
+#define commands cli_commands
 
 static void print_help(FILE *out)
 {

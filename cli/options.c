@@ -34,8 +34,16 @@ static const struct option *long_option_for(const struct option *longopts, int v
     return NULL;
 }
 
+void (*cli_option_lister)(const struct option *longopts, void *ctx);
+void *cli_option_lister_ctx;
+
 int cli_next_option(struct cli_options *o)
 {
+    if (cli_option_lister) {
+        cli_option_lister(o->longopts, cli_option_lister_ctx);
+        o->exit_code = EXIT_OK;
+        return CLI_OPTIONS_EXIT;
+    }
     if (!o->started) {
         optind = 1;
         opterr = 0;
