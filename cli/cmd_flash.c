@@ -17,6 +17,7 @@
 #include "flash/job.h"
 #include "flash/repl.h"
 #include "flash_swd.h"
+#include "base/clock.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
 
@@ -293,19 +294,12 @@ static double phase_start(struct progress *p, const char *phase, double now)
     return now;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void on_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
     struct progress *p = ctx;
     if (!p->enabled)
         return;
-    double t = now_s();
+    double t = romfs_now_s();
     if (p->last_phase != phase) {
         if (p->last_phase)
             fputc('\n', stderr);
@@ -510,12 +504,12 @@ int cmd_flash(int argc, char **argv)
     struct progress prog = { .enabled = !a.quiet && !a.json && cli_stderr_is_tty() };
     struct romfs_flash_options fo = { .full = a.full, .progress = on_progress, .progress_ctx = &prog };
     struct romfs_flash_report rep = { 0 };
-    double t0 = now_s();
+    double t0 = romfs_now_s();
     if (rc == ROMFS_OK)
         rc = romfs_flash_image(&t, image, len, &fo, &rep, &err);
     if (prog.enabled && prog.last_phase)
         fputc('\n', stderr);
-    double write_s = now_s() - t0;
+    double write_s = romfs_now_s() - t0;
     char stats_line[256] = "";
     cJSON *json = a.json ? cJSON_CreateObject() : NULL;
     if (t.ctx && via->stats)

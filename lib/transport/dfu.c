@@ -1,10 +1,10 @@
 /* dfu.c: USB DFU 1.1 requests and state machine, and ST's DfuSe commands (AN3156),
  * over the control-transfer interface struct romfs_dfu_usb. */
 #include "transport/dfu.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_BUSY_LIMIT_MS 60000
@@ -81,9 +81,7 @@ static void wait_ms(struct romfs_dfu *d, uint32_t ms)
         d->usb.sleep_ms(d->usb.ctx, ms);
         return;
     }
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
+    romfs_sleep_ms(ms);
 }
 
 int romfs_dfu_get_status(struct romfs_dfu *d, struct romfs_dfu_status_reply *out,

@@ -1,11 +1,11 @@
 /* rawrepl.c: the raw REPL client (protocol facts from MicroPython's docs/reference/repl.rst). */
 #include "transport/rawrepl.h"
+#include "base/clock.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define CTRL_A "\x01"
 #define CTRL_B "\x02"
@@ -25,38 +25,6 @@ struct romfs_repl {
     uint8_t rbuf[4096];       /* bytes read from the link, not yet consumed */
     size_t rpos, rlen;
 };
-
-void romfs_buf_free(struct romfs_buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-int romfs_buf_append(struct romfs_buf *b, const void *data, size_t len)
-{
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        char *nd = realloc(b->data, cap);
-        if (!nd)
-            return ROMFS_ERR_NOMEM;
-        b->data = nd;
-        b->cap = cap;
-    }
-    if (len)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = 0;
-    return ROMFS_OK;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 /* ---- buffered reading ---------------------------------------------------------- */
 
@@ -339,7 +307,7 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
         if (rc != ROMFS_OK)
             return rc;
         if (i + n < len)
-            sleep_ms(2);  /* plain raw mode has no flow control: pace the device */
+            romfs_sleep_ms(2);  /* plain raw mode has no flow control: pace the device */
     }
     rc = romfs_repl_write(r, CTRL_D, 1, err);
     if (rc != ROMFS_OK)

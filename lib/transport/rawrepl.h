@@ -14,16 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "transport/serial.h"
-
-/* A growable byte buffer (NUL-terminated for convenience). */
-struct romfs_buf {
-    char *data;
-    size_t len, cap;
-};
-void romfs_buf_free(struct romfs_buf *b);
-int romfs_buf_append(struct romfs_buf *b, const void *data, size_t len);
 
 struct romfs_repl_options {
     int timeout_ms;      /* longest silence accepted from the device; 0 means 5000 */
