@@ -111,17 +111,25 @@ static size_t split_args(const char *t, size_t len, const char **starts, size_t 
     return n;
 }
 
+/* The next whitespace-separated word of *text: sets *word to its start, moves *text past
+ * it and returns its length (0 when only white space is left). */
+static size_t next_word(const char **text, const char **word)
+{
+    const char *p = *text;
+    while (*p && isspace((unsigned char)*p))
+        p++;
+    size_t n = 0;
+    while (p[n] && !isspace((unsigned char)p[n]))
+        n++;
+    *word = p;
+    *text = p + n;
+    return n;
+}
+
 static bool word_in(const char *word, size_t wlen, const char *patterns)
 {
-    const char *p = patterns;
-    while (*p) {
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        size_t n = 0;
-        while (p[n] && !isspace((unsigned char)p[n]))
-            n++;
-        if (!n)
-            break;
+    const char *p, *rest = patterns;
+    for (size_t n; (n = next_word(&rest, &p)) != 0;) {
         const char *pct = memchr(p, '%', n);
         if (pct) {
             size_t pre = (size_t)(pct - p), suf = n - pre - 1;
@@ -130,7 +138,6 @@ static bool word_in(const char *word, size_t wlen, const char *patterns)
         } else if (n == wlen && memcmp(word, p, n) == 0) {
             return true;
         }
-        p += n;
     }
     return false;
 }
@@ -160,21 +167,14 @@ static void call_function(const struct romfs_mkvars *vars, const char *fn, size_
         char *text = expand_n(vars, a[1], al[1], depth + 1);
         if (pat && text) {
             bool first = true;
-            for (const char *p = text; *p;) {
-                while (*p && isspace((unsigned char)*p))
-                    p++;
-                size_t n = 0;
-                while (p[n] && !isspace((unsigned char)p[n]))
-                    n++;
-                if (!n)
-                    break;
+            const char *p, *rest = text;
+            for (size_t n; (n = next_word(&rest, &p)) != 0;) {
                 if (word_in(p, n, pat) == keep_match) {
                     if (!first)
                         romfs_buf_puts(out, " ");
                     romfs_buf_append(out, p, n);
                     first = false;
                 }
-                p += n;
             }
         }
         free(pat);
@@ -202,14 +202,8 @@ static void call_function(const struct romfs_mkvars *vars, const char *fn, size_
     } else if (FN("strip") || FN("notdir") || FN("firstword")) {
         char *text = expand_n(vars, args, alen, depth + 1);
         bool first = true;
-        for (const char *p = text ? text : ""; *p;) {
-            while (*p && isspace((unsigned char)*p))
-                p++;
-            size_t n = 0;
-            while (p[n] && !isspace((unsigned char)p[n]))
-                n++;
-            if (!n)
-                break;
+        const char *p, *rest = text ? text : "";
+        for (size_t n; (n = next_word(&rest, &p)) != 0;) {
             const char *w = p;
             size_t wn = n;
             if (FN("notdir")) {
@@ -226,7 +220,6 @@ static void call_function(const struct romfs_mkvars *vars, const char *fn, size_
                 romfs_buf_puts(out, " ");
             romfs_buf_append(out, w, wn);
             first = false;
-            p += n;
             if (FN("firstword"))
                 break;
         }

@@ -401,19 +401,22 @@ static int t_sync(void *ctx, struct romfs_error *err)
     return repl_execf(rt->ses, NULL, 0, err, "_rf_sync()");
 }
 
-/* Read exactly n reply bytes after a serve-loop marker. */
-static int read_reply(struct repl_target *rt, uint8_t *out, size_t n, struct romfs_error *err)
+/* Serve loop: a request answered by REPLY and n bytes, which go to out. */
+static int serve_ask(struct repl_target *rt, char op, uint64_t off, uint64_t len, const char *what,
+                     void *out, size_t n, struct romfs_error *err)
 {
-    while (n) {
-        int k = romfs_repl_read(rt->r, out, n, romfs_repl_timeout_ms(rt->r), err);
-        if (k < 0)
-            return k;
-        if (k == 0)
-            return romfs_set_error(err, ROMFS_ERR_TIMEOUT, "the device stopped answering mid-reply");
-        out += k;
-        n -= (size_t)k;
-    }
-    return ROMFS_OK;
+    int timeout_ms = romfs_repl_timeout_ms(rt->r);
+    size_t got = 0;
+    int rc = serve_start(rt, err);
+    if (rc == ROMFS_OK)
+        rc = serve_command(rt, op, off, len, 0, err);
+    if (rc == ROMFS_OK)
+        rc = serve_wait(rt, SERVE_REPLY, timeout_ms, what, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_read_full(rt->r, out, n, timeout_ms, &got, err);
+    if (rc == ROMFS_OK && got < n)
+        rc = romfs_set_error(err, ROMFS_ERR_TIMEOUT, "the device stopped answering mid-reply");
+    return rc;
 }
 
 static int t_hash(void *ctx, uint64_t off, uint64_t len, uint8_t (*out)[32], struct romfs_error *err)
@@ -423,16 +426,8 @@ static int t_hash(void *ctx, uint64_t off, uint64_t len, uint8_t (*out)[32], str
     if (rc != ROMFS_OK)
         return rc;
     uint64_t nblocks = len / rt->erase_size;
-    if (serve_mode(rt)) {
-        rc = serve_start(rt, err);
-        if (rc == ROMFS_OK)
-            rc = serve_command(rt, SERVE_OP_HASH, off, len, 0, err);
-        if (rc == ROMFS_OK)
-            rc = serve_wait(rt, SERVE_REPLY, romfs_repl_timeout_ms(rt->r), "block hashes", err);
-        if (rc == ROMFS_OK)
-            rc = read_reply(rt, (uint8_t *)out, nblocks * 32, err);
-        return rc;
-    }
+    if (serve_mode(rt))
+        return serve_ask(rt, SERVE_OP_HASH, off, len, "block hashes", out, nblocks * 32, err);
     struct romfs_buf txt = { 0 };
     rc = repl_execf(rt->ses, &txt, SERVE_HASH_MS, err, "_rf_hex(%llu,%llu,%u)",
                     (unsigned long long)off, (unsigned long long)len, rt->erase_size);
@@ -456,14 +451,8 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len, struct romfs_e
     int rc = flush_batch(rt, err);
     if (rc != ROMFS_OK)
         return rc;
-    if (serve_mode(rt)) {
-        rc = serve_start(rt, err);
-        if (rc == ROMFS_OK)
-            rc = serve_command(rt, SERVE_OP_READ, off, len, 0, err);
-        if (rc == ROMFS_OK)
-            rc = serve_wait(rt, SERVE_REPLY, romfs_repl_timeout_ms(rt->r), "flash contents", err);
-        return rc == ROMFS_OK ? read_reply(rt, buf, len, err) : rc;
-    }
+    if (serve_mode(rt))
+        return serve_ask(rt, SERVE_OP_READ, off, len, "flash contents", buf, len, err);
     struct romfs_buf txt = { 0 };
     rc = repl_execf(rt->ses, &txt, 0, err,
                     "print(_rf_hexs(_rf_read(%llu,%zu)))",

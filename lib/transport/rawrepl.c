@@ -51,6 +51,21 @@ int romfs_repl_read(struct romfs_repl *r, void *buf, size_t max, int timeout_ms,
     return (int)k;
 }
 
+int romfs_repl_read_full(struct romfs_repl *r, void *buf, size_t n, int timeout_ms, size_t *got,
+                         struct romfs_error *err)
+{
+    uint8_t *p = buf;
+    for (*got = 0; *got < n;) {
+        int k = romfs_repl_read(r, p + *got, n - *got, timeout_ms, err);
+        if (k < 0)
+            return k;
+        if (k == 0)
+            break;
+        *got += (size_t)k;
+    }
+    return ROMFS_OK;
+}
+
 bool romfs_repl_input_waiting(struct romfs_repl *r)
 {
     return r->rpos < r->rlen || romfs_serial_input_waiting(r->s);
@@ -264,15 +279,10 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
         if (rc != ROMFS_OK)
             return rc;
         uint8_t ans[2];
-        size_t got = 0;
-        while (got < 2) {
-            int n = romfs_repl_read(r, ans + got, 2 - got, r->timeout_ms, err);
-            if (n < 0)
-                return n;
-            if (n == 0)
-                break;
-            got += (size_t)n;
-        }
+        size_t got;
+        rc = romfs_repl_read_full(r, ans, 2, r->timeout_ms, &got, err);
+        if (rc != ROMFS_OK)
+            return rc;
         if (got == 2 && ans[0] == 'R' && ans[1] == 0x01) {
             r->paste = PASTE_YES;
             r->last_exec_paste = true;
@@ -313,17 +323,14 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
     if (rc != ROMFS_OK)
         return rc;
     uint8_t ok[2];
-    size_t got = 0;
-    while (got < 2) {
-        int n = romfs_repl_read(r, ok + got, 2 - got, r->timeout_ms, err);
-        if (n < 0)
-            return n;
-        if (n == 0)
-            return romfs_set_error(err, ROMFS_ERR_TIMEOUT,
-                                   "%s: no \"OK\" after sending code in raw REPL",
-                                   romfs_serial_path(r->s));
-        got += (size_t)n;
-    }
+    size_t got;
+    rc = romfs_repl_read_full(r, ok, 2, r->timeout_ms, &got, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    if (got < 2)
+        return romfs_set_error(err, ROMFS_ERR_TIMEOUT,
+                               "%s: no \"OK\" after sending code in raw REPL",
+                               romfs_serial_path(r->s));
     if (ok[0] != 'O' || ok[1] != 'K')
         return romfs_set_error(err, ROMFS_ERR_PROTOCOL,
                                "%s: device did not accept code (answered 0x%02x 0x%02x, not \"OK\")",

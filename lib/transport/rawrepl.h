@@ -53,6 +53,10 @@ int romfs_repl_write(struct romfs_repl *r, const void *data, size_t len, struct 
 int romfs_repl_read(struct romfs_repl *r, void *buf, size_t max, int timeout_ms,
                     struct romfs_error *err);
 bool romfs_repl_input_waiting(struct romfs_repl *r);
+/* Read n bytes, allowing timeout_ms of silence before each piece; *got is how many came
+ * (fewer than n when the device fell silent). ROMFS_OK or a negative error. */
+int romfs_repl_read_full(struct romfs_repl *r, void *buf, size_t n, int timeout_ms, size_t *got,
+                         struct romfs_error *err);
 
 /* Soft-reset the device from the raw REPL and wait until it is back at the raw prompt
  * (boot output in *boot_output, if non-NULL). */
