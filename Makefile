@@ -29,7 +29,9 @@ ALL_LDLIBS  := $(PKG_LIBS) $(MBED_LIBS) -lpthread $(LDLIBS)
 LIB_SRC   := $(sort $(wildcard lib/*/*.c))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 CMD_NAMES := $(patsubst cli/cmd_%.c,%,$(sort $(wildcard cli/cmd_*.c)))
-TEMPLATES := $(shell find templates -type f 2>/dev/null | LC_ALL=C sort) $(wildcard boards.json)
+# Tables the build turns into code (*.def) are not embedded.
+TEMPLATES := $(filter-out %.def,$(shell find templates -type f 2>/dev/null | LC_ALL=C sort)) \
+             $(wildcard boards.json)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 # Public headers: lib/romfs.h and each folder's headers but the *_internal.h ones.
 PUBLIC_HEADERS := lib/romfs.h $(filter-out %_internal.h,$(sort $(wildcard lib/*/*.h)))
@@ -45,7 +47,10 @@ all: $(BUILD)/romfs $(BUILD)/libromfs.a $(BUILD)/romfs.pc $(BUILD)/completion/ro
 
 DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
-$(BUILD)/lib/%.o: lib/%.c
+# lib/'s only generated header: the REPL write loop's protocol (see below).
+LIB_GEN := $(BUILD)/gen/flash/serve_protocol.h
+
+$(BUILD)/lib/%.o: lib/%.c | $(LIB_GEN)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -71,6 +76,33 @@ $(BUILD)/gen/templates.c: $(TEMPLATES) Makefile
 	   for f in $(TEMPLATES); do \
 	     echo "{\"$${f#templates/}\", t$$i, sizeof t$$i - 1},"; i=$$((i+1)); done; \
 	   echo '{NULL, NULL, 0}};'; } > $@.tmp && mv $@.tmp $@
+
+# The REPL write loop's protocol, defined once in templates/device/serve_protocol.def:
+# each row "kind NAME value meaning" becomes a C constant SERVE_NAME (SERVE_OP_NAME for
+# an op) and, unless its kind is host, a line of SERVE_PROTOCOL_PY, the Python the host
+# sends ahead of serve.py: _RF_NAME = the marker byte (bytes), the op's or number's value.
+$(BUILD)/gen/flash/serve_protocol.h: templates/device/serve_protocol.def Makefile
+	@mkdir -p $(dir $@)
+	@awk 'function num(v,  n, i) { \
+	        if (v ~ /^0x/) { n = 0; for (i = 3; i <= length(v); i++) \
+	          n = n * 16 + index("0123456789abcdef", tolower(substr(v, i, 1))) - 1; return n } \
+	        if (length(v) == 1 && v !~ /[0-9]/) return index(ascii, v) + 31; \
+	        if (v !~ /^[0-9]+$$/) { print FILENAME ":" FNR ": bad value " v > "/dev/stderr"; exit 1 } \
+	        return v + 0 } \
+	      BEGIN { for (i = 32; i < 127; i++) ascii = ascii sprintf("%c", i); \
+	        print "/* flash/serve_protocol.h: made by the build from templates/device/serve_protocol.def. */"; \
+	        print "#ifndef ROMFS_SERVE_PROTOCOL_H"; print "#define ROMFS_SERVE_PROTOCOL_H"; print "" } \
+	      /^[ \t]*(#|$$)/ { next } \
+	      { kind = $$1; name = (kind == "op" ? "OP_" : "") $$2; v = num($$3); m = $$4; \
+	        for (i = 5; i <= NF; i++) m = m " " $$i; \
+	        c = kind == "op" ? "\047" $$3 "\047" : $$3; \
+	        printf "#define SERVE_%s %s /* %s */\n", name, c, m; \
+	        if (kind == "marker") py = py sprintf("    \"_RF_%s=b\047\\\\x%02x\047\\n\" \\\n", name, v); \
+	        else if (kind == "op" || kind == "number") py = py sprintf("    \"_RF_%s=%d\\n\" \\\n", name, v); \
+	        else if (kind != "host") { print FILENAME ":" FNR ": unknown kind " kind > "/dev/stderr"; exit 1 } } \
+	      END { print ""; print "/* Python for the device: the names serve.py uses. */"; \
+	        printf "#define SERVE_PROTOCOL_PY \\\n%s    \"\"\n\n#endif\n", py }' \
+	    templates/device/serve_protocol.def > $@.tmp && mv $@.tmp $@
 
 # One subcommand per cli/cmd_NAME.c, each defining cli_command_NAME.
 $(BUILD)/gen/commands.h: Makefile $(wildcard cli/cmd_*.c)
@@ -139,7 +171,7 @@ FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 \
   -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) -Ilib -I$(BUILD)/gen
 FUZZ_LIB_OBJ := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC)) $(BUILD)/fuzz/obj/templates.o
 # The library is compiled once with fuzzer instrumentation; each target links it.
-$(BUILD)/fuzz/obj/%.o: %.c
+$(BUILD)/fuzz/obj/%.o: %.c | $(LIB_GEN)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $<"
 	@clang $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@

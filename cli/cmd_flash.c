@@ -4,11 +4,11 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "boards/db.h"
 #include "flash/job.h"
+#include "base/clock.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
 
@@ -36,19 +36,12 @@ static double phase_start(struct progress *p, const char *phase, double now)
     return now;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void on_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
     struct progress *p = ctx;
     if (!p->enabled)
         return;
-    double t = now_s();
+    double t = romfs_now_s();
     if (p->last_phase != phase) {
         if (p->last_phase)
             fputc('\n', stderr);

@@ -97,7 +97,8 @@ static int run_in_background(int n, char **args, const char *pid_file)
     /* The device must not hold our stderr open (whoever waits for us would wait for it
      * too): it writes its messages to an unlinked temporary file, which we show if it
      * fails to start. */
-    char log_path[] = "/tmp/romfs-sim-stderr.XXXXXX";
+    char log_path[4096];
+    snprintf(log_path, sizeof log_path, "%s/romfs-sim-stderr.XXXXXX", romfs_tmpdir());
     int log_fd = mkstemp(log_path);
     if (log_fd < 0) {
         cli_error("cannot create a temporary file: %s", strerror(errno));

@@ -51,6 +51,84 @@ int romfs_read_file(const char *path, uint8_t **data, size_t *size, struct romfs
     return ROMFS_OK;
 }
 
+int romfs_write_all(int fd, const void *data, size_t len, const char *name,
+                    struct romfs_error *err)
+{
+    const uint8_t *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            return romfs_set_errno(err, e == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, e,
+                                   "cannot write %s", name);
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return ROMFS_OK;
+}
+
+int romfs_atomic_open(struct romfs_atomic_file *f, const char *path, struct romfs_error *err)
+{
+    f->fd = -1;
+    f->path = path;
+    size_t n = strlen(path) + 16;
+    f->tmp = malloc(n);
+    if (!f->tmp)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    snprintf(f->tmp, n, "%s.tmp-XXXXXX", path);
+    f->fd = mkstemp(f->tmp);
+    if (f->fd < 0) {
+        int e = errno;
+        free(f->tmp);
+        f->tmp = NULL;
+        return romfs_set_errno(err, e == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, e,
+                               "cannot create %s", path);
+    }
+    return ROMFS_OK;
+}
+
+void romfs_atomic_abort(struct romfs_atomic_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    if (f->tmp)
+        unlink(f->tmp);
+    free(f->tmp);
+    f->fd = -1;
+    f->tmp = NULL;
+}
+
+int romfs_atomic_commit(struct romfs_atomic_file *f, unsigned mode, bool sync,
+                        struct romfs_error *err)
+{
+    int rc = ROMFS_OK;
+    if (mode == 0) {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    if (fchmod(f->fd, (mode_t)mode) != 0)
+        rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot set the mode of %s", f->path);
+    if (rc == ROMFS_OK && sync && fsync(f->fd) != 0 && errno != EINVAL)
+        rc = romfs_set_errno(err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno,
+                             "cannot write %s", f->path);
+    if (close(f->fd) != 0 && rc == ROMFS_OK)
+        rc = romfs_set_errno(err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno,
+                             "cannot write %s", f->path);
+    f->fd = -1;
+    if (rc == ROMFS_OK && rename(f->tmp, f->path) != 0)
+        rc = romfs_set_errno(err, errno == EISDIR ? ROMFS_ERR_ISDIR : ROMFS_ERR_IO, errno,
+                             "cannot create %s", f->path);
+    if (rc != ROMFS_OK)
+        unlink(f->tmp);
+    free(f->tmp);
+    f->tmp = NULL;
+    return rc;
+}
+
 int romfs_write_file_atomic(const char *path, const uint8_t *data, size_t len,
                             struct romfs_error *err)
 {
@@ -59,42 +137,20 @@ int romfs_write_file_atomic(const char *path, const uint8_t *data, size_t len,
             return romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write to standard output");
         return ROMFS_OK;
     }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, plen + 16, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return romfs_set_errno(err, e == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, e,
-                               "cannot create %s", path);
+    struct romfs_atomic_file f;
+    int rc = romfs_atomic_open(&f, path, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    rc = romfs_write_all(f.fd, data, len, path, err);
+    if (rc != ROMFS_OK) {
+        romfs_atomic_abort(&f);
+        return rc;
     }
-    int rc = ROMFS_OK;
-    for (size_t done = 0; done < len;) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = romfs_set_errno(err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno,
-                                 "cannot write %s", path);
-            break;
-        }
-        done += (size_t)w;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    if (rc == ROMFS_OK && fchmod(fd, 0666 & ~mask) != 0)
-        rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot set the mode of %s", path);
-    if (close(fd) != 0 && rc == ROMFS_OK)
-        rc = romfs_set_errno(err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno,
-                             "cannot write %s", path);
-    if (rc == ROMFS_OK && rename(tmp, path) != 0)
-        rc = romfs_set_errno(err, errno == EISDIR ? ROMFS_ERR_ISDIR : ROMFS_ERR_IO, errno,
-                             "cannot create %s", path);
-    if (rc)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return romfs_atomic_commit(&f, 0, false, err);
+}
+
+const char *romfs_tmpdir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    return tmp && *tmp ? tmp : "/tmp";
 }

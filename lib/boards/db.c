@@ -1,5 +1,6 @@
 /* boards/db.c: boards.json loading, lookup and deterministic serialisation (cJSON). */
 #include "boards/db.h"
+#include "base/buf.h"
 #include "base/suggest.h"
 #include "base/file.h"
 #include "base/template.h"
@@ -488,163 +489,129 @@ int romfs_boards_load(const char *path, struct romfs_boards *out, struct romfs_e
 
 /* ---- serialisation: a fixed, reviewable layout ---- */
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
+/* Every piece goes into one buffer whose failure mark sticks (base/buf.h), checked once
+ * at the end by romfs_buf_take. */
 
-static void sb_put(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_put(struct sbuf *s, const char *fmt, ...)
+static void sb_str(struct romfs_buf *s, const char *text)
 {
-    if (s->oom)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(s->p ? s->p + s->len : NULL, s->p ? s->cap - s->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        s->oom = true;
-        return;
-    }
-    if (!s->p || s->len + (size_t)n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + (size_t)n + 1)
-            cap *= 2;
-        char *np = realloc(s->p, cap);
-        if (!np) {
-            s->oom = true;
-            return;
-        }
-        s->p = np;
-        s->cap = cap;
-        va_start(ap, fmt);
-        vsnprintf(s->p + s->len, s->cap - s->len, fmt, ap);
-        va_end(ap);
-    }
-    s->len += (size_t)n;
-}
-
-static void sb_str(struct sbuf *s, const char *text)
-{
-    sb_put(s, "\"");
+    romfs_buf_printf(s, "\"");
     for (const unsigned char *q = (const unsigned char *)text; *q; q++) {
         if (*q == '"' || *q == '\\')
-            sb_put(s, "\\%c", *q);
+            romfs_buf_printf(s, "\\%c", *q);
         else if (*q < 0x20)
-            sb_put(s, "\\u%04x", *q);
+            romfs_buf_printf(s, "\\u%04x", *q);
         else
-            sb_put(s, "%c", *q);
+            romfs_buf_printf(s, "%c", *q);
     }
-    sb_put(s, "\"");
+    romfs_buf_printf(s, "\"");
 }
 
 /* ", "key": "value"" when value is set. */
-static void sb_kv_str(struct sbuf *s, bool *first, const char *key, const char *value)
+static void sb_kv_str(struct romfs_buf *s, bool *first, const char *key, const char *value)
 {
     if (!value)
         return;
-    sb_put(s, "%s\"%s\": ", *first ? "" : ", ", key);
+    romfs_buf_printf(s, "%s\"%s\": ", *first ? "" : ", ", key);
     sb_str(s, value);
     *first = false;
 }
 
-static void sb_kv_hex(struct sbuf *s, bool *first, const char *key, uint64_t v)
+static void sb_kv_hex(struct romfs_buf *s, bool *first, const char *key, uint64_t v)
 {
-    sb_put(s, "%s\"%s\": \"0x%08" PRIx64 "\"", *first ? "" : ", ", key, v);
+    romfs_buf_printf(s, "%s\"%s\": \"0x%08" PRIx64 "\"", *first ? "" : ", ", key, v);
     *first = false;
 }
 
-static void sb_kv_int(struct sbuf *s, bool *first, const char *key, uint64_t v)
+static void sb_kv_int(struct romfs_buf *s, bool *first, const char *key, uint64_t v)
 {
-    sb_put(s, "%s\"%s\": %" PRIu64, *first ? "" : ", ", key, v);
+    romfs_buf_printf(s, "%s\"%s\": %" PRIu64, *first ? "" : ", ", key, v);
     *first = false;
 }
 
 /* One board object as boards.json writes it, without its closing brace. */
-static void emit_board(struct sbuf *s, const struct romfs_board *b)
+static void emit_board(struct romfs_buf *s, const struct romfs_board *b)
 {
     bool f = true;
-    sb_put(s, "    {\n      ");
+    romfs_buf_printf(s, "    {\n      ");
     sb_kv_str(s, &f, "board", b->name);
     sb_kv_str(s, &f, "port", b->port);
     sb_kv_str(s, &f, "mcu", b->mcu);
     sb_kv_str(s, &f, "variant", b->variant);
-    sb_put(s, ",\n      \"flash\": {");
+    romfs_buf_printf(s, ",\n      \"flash\": {");
     f = true;
     sb_kv_hex(s, &f, "base", b->flash_base);
     sb_kv_hex(s, &f, "size", b->flash_size);
     sb_kv_int(s, &f, "erase_block", b->erase_block);
     sb_kv_int(s, &f, "write_block", b->write_block);
     if (b->n_erase_map) {
-        sb_put(s, ", \"erase_map\": [");
+        romfs_buf_printf(s, ", \"erase_map\": [");
         for (size_t i = 0; i < b->n_erase_map; i++) {
             bool g = true;
-            sb_put(s, "%s{", i ? ", " : "");
+            romfs_buf_printf(s, "%s{", i ? ", " : "");
             sb_kv_hex(s, &g, "start", b->erase_map[i].start);
             sb_kv_hex(s, &g, "size", b->erase_map[i].size);
             sb_kv_int(s, &g, "block", b->erase_map[i].block);
-            sb_put(s, "}");
+            romfs_buf_printf(s, "}");
         }
-        sb_put(s, "]");
+        romfs_buf_printf(s, "]");
     }
-    sb_put(s, "}");
+    romfs_buf_printf(s, "}");
     if (b->text_region || b->text_size) {
-        sb_put(s, ",\n      \"text\": {");
+        romfs_buf_printf(s, ",\n      \"text\": {");
         f = true;
         sb_kv_str(s, &f, "region", b->text_region);
         sb_kv_hex(s, &f, "start", b->text_start);
         sb_kv_hex(s, &f, "size", b->text_size);
-        sb_put(s, "}");
+        romfs_buf_printf(s, "}");
     }
     if (b->fs_region || b->fs_size) {
-        sb_put(s, ",\n      \"fs\": {");
+        romfs_buf_printf(s, ",\n      \"fs\": {");
         f = true;
         sb_kv_str(s, &f, "region", b->fs_region);
         sb_kv_hex(s, &f, "start", b->fs_start);
         sb_kv_hex(s, &f, "size", b->fs_size);
-        sb_put(s, "}");
+        romfs_buf_printf(s, "}");
     }
-    sb_put(s, ",\n      \"romfs\": [");
+    romfs_buf_printf(s, ",\n      \"romfs\": [");
     for (size_t i = 0; i < b->n_partitions; i++) {
         const struct romfs_partition *p = &b->partitions[i];
-        sb_put(s, "%s\n        {", i ? "," : "");
+        romfs_buf_printf(s, "%s\n        {", i ? "," : "");
         f = true;
         sb_kv_int(s, &f, "index", (uint64_t)p->index);
         sb_kv_hex(s, &f, "start", p->start);
         sb_kv_hex(s, &f, "size", p->size);
         sb_kv_int(s, &f, "erase_block", p->erase_block);
         sb_kv_int(s, &f, "write_block", p->write_block);
-        sb_put(s, ", \"mmap\": %s", p->mmap ? "true" : "false");
+        romfs_buf_printf(s, ", \"mmap\": %s", p->mmap ? "true" : "false");
         sb_kv_str(s, &f, "core", p->core);
         sb_kv_str(s, &f, "device", p->device);
         sb_kv_str(s, &f, "region", p->region);
         sb_kv_str(s, &f, "source", p->source);
         sb_kv_str(s, &f, "link", p->link);
-        sb_put(s, "}");
+        romfs_buf_printf(s, "}");
     }
-    sb_put(s, "%s]", b->n_partitions ? "\n      " : "");
+    romfs_buf_printf(s, "%s]", b->n_partitions ? "\n      " : "");
     if (b->romfs_option) {
-        sb_put(s, ",\n      ");
+        romfs_buf_printf(s, ",\n      ");
         f = true;
         sb_kv_str(s, &f, "romfs_option", b->romfs_option);
     }
     if (b->n_flash) {
-        sb_put(s, ",\n      \"regions\": [");
+        romfs_buf_printf(s, ",\n      \"regions\": [");
         for (size_t i = 0; i < b->n_flash; i++) {
             const struct romfs_region *r = &b->flash[i];
-            sb_put(s, "%s\n        {", i ? "," : "");
+            romfs_buf_printf(s, "%s\n        {", i ? "," : "");
             f = true;
             sb_kv_str(s, &f, "name", r->name);
             sb_kv_hex(s, &f, "origin", r->origin);
             sb_kv_hex(s, &f, "length", r->length);
             sb_kv_str(s, &f, "attrs", r->attrs);
-            sb_put(s, "}");
+            romfs_buf_printf(s, "}");
         }
-        sb_put(s, "\n      ]");
+        romfs_buf_printf(s, "\n      ]");
     }
     if (b->linker_scripts) {
-        sb_put(s, ",\n      \"linker_scripts\": [");
+        romfs_buf_printf(s, ",\n      \"linker_scripts\": [");
         const char *q = b->linker_scripts;
         bool first = true;
         while (*q) {
@@ -655,81 +622,73 @@ static void emit_board(struct sbuf *s, const struct romfs_board *b)
                 break;
             char *one = strndup(q, n);
             if (!one) {
-                s->oom = true;
+                s->failed = true;
                 return;
             }
-            sb_put(s, "%s", first ? "" : ", ");
+            romfs_buf_printf(s, "%s", first ? "" : ", ");
             sb_str(s, one);
             free(one);
             first = false;
             q += n;
         }
-        sb_put(s, "]");
+        romfs_buf_printf(s, "]");
     }
     if (b->repl_usb) {
-        sb_put(s, ",\n      \"repl\": {");
+        romfs_buf_printf(s, ",\n      \"repl\": {");
         f = true;
         sb_kv_str(s, &f, "usb", b->repl_usb);
-        sb_put(s, "}");
+        romfs_buf_printf(s, "}");
     }
     if (b->dfu_usb) {
-        sb_put(s, ",\n      \"dfu\": {");
+        romfs_buf_printf(s, ",\n      \"dfu\": {");
         f = true;
         sb_kv_str(s, &f, "usb", b->dfu_usb);
         sb_kv_int(s, &f, "alt", (uint64_t)(b->dfu_alt < 0 ? 0 : b->dfu_alt));
         sb_kv_str(s, &f, "kind", b->dfu_kind);
         sb_kv_str(s, &f, "layout", b->dfu_layout);
-        sb_put(s, "}");
+        romfs_buf_printf(s, "}");
     }
     if (b->openocd_target || b->pyocd_target) {
-        sb_put(s, ",\n      \"swd\": {");
+        romfs_buf_printf(s, ",\n      \"swd\": {");
         f = true;
         sb_kv_str(s, &f, "openocd", b->openocd_target);
         sb_kv_str(s, &f, "pyocd", b->pyocd_target);
-        sb_put(s, "}");
+        romfs_buf_printf(s, "}");
     }
     if (b->has_uf2) {
-        sb_put(s, ",\n      \"uf2\": {");
+        romfs_buf_printf(s, ",\n      \"uf2\": {");
         f = true;
         sb_kv_hex(s, &f, "family", b->uf2_family);
-        sb_put(s, "}");
+        romfs_buf_printf(s, "}");
     }
 }
 
 char *romfs_board_to_json(const struct romfs_board *b, const char *extra_key, const char *extra_json)
 {
-    struct sbuf s = { 0 };
+    struct romfs_buf s = { 0 };
     emit_board(&s, b);
     if (extra_key && extra_json) {
-        sb_put(&s, ",\n      ");
+        romfs_buf_printf(&s, ",\n      ");
         sb_str(&s, extra_key);
-        sb_put(&s, ": %s", extra_json);
+        romfs_buf_printf(&s, ": %s", extra_json);
     }
-    sb_put(&s, "\n    }\n");
-    if (s.oom) {
-        free(s.p);
-        return NULL;
-    }
-    return s.p;
+    romfs_buf_printf(&s, "\n    }\n");
+    return romfs_buf_take(&s);
 }
 
 char *romfs_boards_to_json(const struct romfs_boards *db)
 {
-    struct sbuf s = { 0 };
+    struct romfs_buf s = { 0 };
     bool f = true;
-    sb_put(&s, "{\n  \"schema\": 1,\n  \"micropython\": {");
+    romfs_buf_printf(&s, "{\n  \"schema\": 1,\n  \"micropython\": {");
     sb_kv_str(&s, &f, "version", db->micropython_version);
     sb_kv_str(&s, &f, "commit", db->micropython_commit);
-    sb_put(&s, "},\n  \"boards\": [");
+    romfs_buf_printf(&s, "},\n  \"boards\": [");
     for (size_t i = 0; i < db->n; i++) {
-        sb_put(&s, "%s\n", i ? "," : "");
+        romfs_buf_printf(&s, "%s\n", i ? "," : "");
         emit_board(&s, &db->boards[i]);
-        sb_put(&s, "\n    }");
+        romfs_buf_printf(&s, "\n    }");
     }
-    sb_put(&s, "%s]\n}\n", db->n ? "\n  " : "");
-    if (s.oom) {
-        free(s.p);
-        return NULL;
-    }
-    return s.p;
+    romfs_buf_printf(&s, "%s]\n}\n", db->n ? "\n  " : "");
+    return romfs_buf_take(&s);
 }

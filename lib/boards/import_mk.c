@@ -7,50 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- growable string ---- */
-
-struct str {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void s_addn(struct str *s, const char *t, size_t n)
-{
-    if (s->oom)
-        return;
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        char *np = realloc(s->p, cap);
-        if (!np) {
-            s->oom = true;
-            return;
-        }
-        s->p = np;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->len, t, n);
-    s->len += n;
-    s->p[s->len] = 0;
-}
-
-static void s_add(struct str *s, const char *t)
-{
-    s_addn(s, t, strlen(t));
-}
-
-static char *s_take(struct str *s)
-{
-    if (s->oom) {
-        free(s->p);
-        return NULL;
-    }
-    if (!s->p)
-        return strdup("");
-    return s->p;
-}
+#include "base/buf.h"
 
 static char *trim_dup(const char *t, size_t n)
 {
@@ -125,13 +82,14 @@ void romfs_mk_free(struct romfs_mkvars *vars)
 
 /* ---- expansion ---- */
 
-static void expand_into(const struct romfs_mkvars *vars, const char *text, size_t len, struct str *out, int depth);
+static void expand_into(const struct romfs_mkvars *vars, const char *text, size_t len,
+                        struct romfs_buf *out, int depth);
 
 static char *expand_n(const struct romfs_mkvars *vars, const char *text, size_t len, int depth)
 {
-    struct str s = { 0 };
+    struct romfs_buf s = { 0 };
     expand_into(vars, text, len, &s, depth);
-    return s_take(&s);
+    return romfs_buf_take(&s);
 }
 
 /* Split args of a function call at top-level commas (max n). Returns count. */
@@ -153,17 +111,25 @@ static size_t split_args(const char *t, size_t len, const char **starts, size_t 
     return n;
 }
 
+/* The next whitespace-separated word of *text: sets *word to its start, moves *text past
+ * it and returns its length (0 when only white space is left). */
+static size_t next_word(const char **text, const char **word)
+{
+    const char *p = *text;
+    while (*p && isspace((unsigned char)*p))
+        p++;
+    size_t n = 0;
+    while (p[n] && !isspace((unsigned char)p[n]))
+        n++;
+    *word = p;
+    *text = p + n;
+    return n;
+}
+
 static bool word_in(const char *word, size_t wlen, const char *patterns)
 {
-    const char *p = patterns;
-    while (*p) {
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        size_t n = 0;
-        while (p[n] && !isspace((unsigned char)p[n]))
-            n++;
-        if (!n)
-            break;
+    const char *p, *rest = patterns;
+    for (size_t n; (n = next_word(&rest, &p)) != 0;) {
         const char *pct = memchr(p, '%', n);
         if (pct) {
             size_t pre = (size_t)(pct - p), suf = n - pre - 1;
@@ -172,13 +138,12 @@ static bool word_in(const char *word, size_t wlen, const char *patterns)
         } else if (n == wlen && memcmp(word, p, n) == 0) {
             return true;
         }
-        p += n;
     }
     return false;
 }
 
 static void call_function(const struct romfs_mkvars *vars, const char *fn, size_t fnlen, const char *args,
-                          size_t alen, struct str *out, int depth)
+                          size_t alen, struct romfs_buf *out, int depth)
 {
     const char *a[3];
     size_t al[3];
@@ -202,21 +167,14 @@ static void call_function(const struct romfs_mkvars *vars, const char *fn, size_
         char *text = expand_n(vars, a[1], al[1], depth + 1);
         if (pat && text) {
             bool first = true;
-            for (const char *p = text; *p;) {
-                while (*p && isspace((unsigned char)*p))
-                    p++;
-                size_t n = 0;
-                while (p[n] && !isspace((unsigned char)p[n]))
-                    n++;
-                if (!n)
-                    break;
+            const char *p, *rest = text;
+            for (size_t n; (n = next_word(&rest, &p)) != 0;) {
                 if (word_in(p, n, pat) == keep_match) {
                     if (!first)
-                        s_add(out, " ");
-                    s_addn(out, p, n);
+                        romfs_buf_puts(out, " ");
+                    romfs_buf_append(out, p, n);
                     first = false;
                 }
-                p += n;
             }
         }
         free(pat);
@@ -231,10 +189,10 @@ static void call_function(const struct romfs_mkvars *vars, const char *fn, size_
             size_t fl = strlen(from);
             for (const char *p = text; *p;) {
                 if (fl && strncmp(p, from, fl) == 0) {
-                    s_add(out, to);
+                    romfs_buf_puts(out, to);
                     p += fl;
                 } else {
-                    s_addn(out, p++, 1);
+                    romfs_buf_append(out, p++, 1);
                 }
             }
         }
@@ -244,14 +202,8 @@ static void call_function(const struct romfs_mkvars *vars, const char *fn, size_
     } else if (FN("strip") || FN("notdir") || FN("firstword")) {
         char *text = expand_n(vars, args, alen, depth + 1);
         bool first = true;
-        for (const char *p = text ? text : ""; *p;) {
-            while (*p && isspace((unsigned char)*p))
-                p++;
-            size_t n = 0;
-            while (p[n] && !isspace((unsigned char)p[n]))
-                n++;
-            if (!n)
-                break;
+        const char *p, *rest = text ? text : "";
+        for (size_t n; (n = next_word(&rest, &p)) != 0;) {
             const char *w = p;
             size_t wn = n;
             if (FN("notdir")) {
@@ -265,10 +217,9 @@ static void call_function(const struct romfs_mkvars *vars, const char *fn, size_
                 }
             }
             if (!first)
-                s_add(out, " ");
-            s_addn(out, w, wn);
+                romfs_buf_puts(out, " ");
+            romfs_buf_append(out, w, wn);
             first = false;
-            p += n;
             if (FN("firstword"))
                 break;
         }
@@ -278,20 +229,21 @@ static void call_function(const struct romfs_mkvars *vars, const char *fn, size_
 #undef FN
 }
 
-static void expand_into(const struct romfs_mkvars *vars, const char *text, size_t len, struct str *out, int depth)
+static void expand_into(const struct romfs_mkvars *vars, const char *text, size_t len,
+                        struct romfs_buf *out, int depth)
 {
     if (depth > 32)
         return;
     for (size_t i = 0; i < len; i++) {
         if (text[i] != '$') {
-            s_addn(out, text + i, 1);
+            romfs_buf_append(out, text + i, 1);
             continue;
         }
         if (i + 1 >= len)
             break;
         char open = text[i + 1];
         if (open == '$') {
-            s_add(out, "$");
+            romfs_buf_puts(out, "$");
             i++;
             continue;
         }
@@ -526,14 +478,14 @@ static int apply_assignment(struct romfs_mkvars *vars, const char *line, bool *w
         } else {
             char *add = old->simple ? romfs_mk_expand(vars, value) : strdup(value);
             free(value);
-            struct str s = { 0 };
-            s_add(&s, old->value);
+            struct romfs_buf s = { 0 };
+            romfs_buf_puts(&s, old->value);
             if (old->value[0] && add && add[0])
-                s_add(&s, " ");
+                romfs_buf_puts(&s, " ");
             if (add)
-                s_add(&s, add);
+                romfs_buf_puts(&s, add);
             free(add);
-            rc = set_var(vars, tn, s_take(&s), old->simple);
+            rc = set_var(vars, tn, romfs_buf_take(&s), old->simple);
         }
     } else {
         rc = set_var(vars, tn, value, false);
@@ -552,7 +504,7 @@ int romfs_mk_apply(struct romfs_mkvars *vars, const char *name, const char *text
     int lineno = 0;
     while (*p) {
         /* gather one logical line (backslash continuations joined with a space) */
-        struct str line = { 0 };
+        struct romfs_buf line = { 0 };
         bool recipe = (*p == '\t');
         int first_line = ++lineno;
         for (;;) {
@@ -562,14 +514,14 @@ int romfs_mk_apply(struct romfs_mkvars *vars, const char *name, const char *text
             if (m && p[m - 1] == '\r')
                 m--;
             bool cont = m && p[m - 1] == '\\';
-            s_addn(&line, p, cont ? m - 1 : m);
+            romfs_buf_append(&line, p, cont ? m - 1 : m);
             p += n + (nl ? 1 : 0);
             if (!cont || !*p)
                 break;
-            s_add(&line, " ");
+            romfs_buf_puts(&line, " ");
             lineno++;
         }
-        char *raw = s_take(&line);
+        char *raw = romfs_buf_take(&line);
         if (!raw)
             return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
         /* strip comments (make has no string quoting; \# is rare in board files) */
@@ -645,13 +597,13 @@ int romfs_mk_read(struct romfs_mkvars *vars, const char *path, struct romfs_erro
     FILE *f = fopen(path, "rb");
     if (!f)
         return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno, "cannot open %s", path);
-    struct str s = { 0 };
+    struct romfs_buf s = { 0 };
     char buf[4096];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        s_addn(&s, buf, n);
+        romfs_buf_append(&s, buf, n);
     fclose(f);
-    char *text = s_take(&s);
+    char *text = romfs_buf_take(&s);
     if (!text)
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
     int rc = romfs_mk_apply(vars, path, text, err);

@@ -31,15 +31,13 @@ const char *romfs_transfer_name(int transfer)
     return transfer_names[transfer];
 }
 
-int repl_send_template(struct romfs_repl_session *ses, const char *name, struct romfs_error *err)
+/* Append text to code without comment lines and blank lines, every 4 columns of
+ * indentation shortened to 1 (fewer bytes on a slow link; templates indent with spaces
+ * only, in steps of 4). */
+static int append_stripped(struct romfs_buf *code, const char *text, size_t len)
 {
-    size_t len;
-    const char *text = romfs_template(name, &len);
-    if (!text)
-        return romfs_set_error(err, ROMFS_ERR_NOENT, "template %s is not built in", name);
-    struct romfs_buf code = { 0 };
+    static const char spaces[] = "                                ";
     const char *p = text, *end = text + len;
-    /* (templates indent with spaces only, in steps of 4) */
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = nl ? nl + 1 : end;
@@ -47,16 +45,29 @@ int repl_send_template(struct romfs_repl_session *ses, const char *name, struct 
         while (q < line_end && (*q == ' ' || *q == '\t'))
             q++;
         bool skip = q == line_end || *q == '\n' || *q == '#';
-        /* every 4 columns of indentation become 1: fewer bytes on a slow link */
         size_t indent = (size_t)(q - p);
-        static const char spaces[] = "                                ";
         size_t short_indent = indent % 4 == 0 && indent / 4 < sizeof spaces ? indent / 4 : indent;
-        if (!skip && (romfs_buf_append(&code, short_indent == indent ? p : spaces, short_indent) != ROMFS_OK ||
-                      romfs_buf_append(&code, q, (size_t)(line_end - q)) != ROMFS_OK)) {
-            romfs_buf_free(&code);
-            return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+        if (!skip) {
+            romfs_buf_append(code, short_indent == indent ? p : spaces, short_indent);
+            romfs_buf_append(code, q, (size_t)(line_end - q));
         }
         p = line_end;
+    }
+    return code->failed ? ROMFS_ERR_NOMEM : ROMFS_OK;
+}
+
+int repl_send_template(struct romfs_repl_session *ses, const char *prelude, const char *name,
+                       struct romfs_error *err)
+{
+    size_t len;
+    const char *text = romfs_template(name, &len);
+    if (!text)
+        return romfs_set_error(err, ROMFS_ERR_NOENT, "template %s is not built in", name);
+    struct romfs_buf code = { 0 };
+    if ((prelude && append_stripped(&code, prelude, strlen(prelude)) != ROMFS_OK) ||
+        append_stripped(&code, text, len) != ROMFS_OK) {
+        romfs_buf_free(&code);
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
     }
     int rc = romfs_repl_exec(ses->repl, code.data, code.len, NULL, NULL, 0, err);
     romfs_buf_free(&code);
@@ -109,7 +120,7 @@ int romfs_repl_session_open(struct romfs_serial *s, const struct romfs_repl_opti
     ses->serial = s;
     int rc = romfs_repl_open(s, opt, &ses->repl, err);
     if (rc == ROMFS_OK)
-        rc = repl_send_template(ses, "device/helper.py", err);
+        rc = repl_send_template(ses, NULL, "device/helper.py", err);
     struct romfs_buf caps = { 0 };
     if (rc == ROMFS_OK)
         rc = repl_execf(ses, &caps, 0, err, "_rf_caps()");
@@ -146,8 +157,10 @@ struct romfs_repl *romfs_repl_session_repl(struct romfs_repl_session *ses)
     return ses->repl;
 }
 
-static int hex_to_bytes(const char *hex, uint8_t *out, size_t n)
+int repl_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t n)
 {
+    if (hex_len < 2 * n)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         unsigned v;
         if (sscanf(hex + 2 * i, "%2x", &v) != 1)
@@ -192,7 +205,7 @@ int romfs_repl_query(struct romfs_repl_session *ses, bool want_hash, struct romf
         char api[8], hex[40] = "";
         int idx;
         if (!out.data || sscanf(out.data, "part %d %llu %u %7s %39s", &idx, &size, &bs, api, hex) < 4 ||
-            strlen(hex) != 32 || hex_to_bytes(hex, p->head, 16) != 0) {
+            strlen(hex) != 32 || repl_hex_decode(hex, strlen(hex), p->head, 16) != 0) {
             rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device gave an unreadable answer about "
                                  "partition %d: %.80s", i, out.data ? out.data : "(nothing)");
             romfs_buf_free(&out);
@@ -209,10 +222,10 @@ int romfs_repl_query(struct romfs_repl_session *ses, bool want_hash, struct romf
             p->image_size = isz;
         if (p->valid && want_hash && (ses->caps & ROMFS_CAP_HASHLIB)) {
             struct romfs_buf h = { 0 };
-            rc = repl_execf(ses, &h, 60000, err,
+            rc = repl_execf(ses, &h, SERVE_HASH_MS, err,
                             "print(_rf_hexs(_rf_sha(0,%llu)))",
                             (unsigned long long)p->image_size);
-            if (rc == ROMFS_OK && h.data && h.len >= 64 && hex_to_bytes(h.data, p->sha256, 32) == 0)
+            if (rc == ROMFS_OK && h.data && repl_hex_decode(h.data, h.len, p->sha256, 32) == 0)
                 p->has_sha256 = true;
             romfs_buf_free(&h);
             if (rc != ROMFS_OK)
@@ -330,7 +343,7 @@ int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_r
     if (rc != ROMFS_OK)
         return romfs_error_prefix(err, "soft reset");
     ses->serve_loaded = false;  /* the reset forgot every definition */
-    rc = repl_send_template(ses, "device/helper.py", err);
+    rc = repl_send_template(ses, NULL, "device/helper.py", err);
     if (rc == ROMFS_OK)
         rc = list_with(ses, "_rf_ls()", out, err);
     if (rc != ROMFS_OK)

@@ -1,6 +1,8 @@
 /* probe.c: run OpenOCD / pyOCD as GDB servers on a free localhost port, or OpenOCD's
  * `program` command, and report their failures in their own words. */
 #include "flash/probe.h"
+#include "base/clock.h"
+#include "base/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -268,20 +269,13 @@ static int spawn_logged(struct argv_builder *a, const char *log_path, pid_t *pid
 
 static int make_log_path(char *out, size_t cap, const char *what, struct romfs_error *err)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(out, cap, "%s/romfs-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", what);
+    snprintf(out, cap, "%s/romfs-%s-XXXXXX", romfs_tmpdir(), what);
     int fd = mkstemp(out);
     if (fd < 0)
         return romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create a log file in %s",
-                               tmp && *tmp ? tmp : "/tmp");
+                               romfs_tmpdir());
     close(fd);
     return ROMFS_OK;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
 }
 
 static void stop_pid(pid_t pid)
@@ -293,7 +287,7 @@ static void stop_pid(pid_t pid)
     for (int i = 0; i < 60; i++) {
         if (waitpid(pid, &status, WNOHANG) == pid)
             return;
-        sleep_ms(50);
+        romfs_sleep_ms(50);
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
@@ -394,7 +388,7 @@ int romfs_probe_start(enum romfs_probe_kind kind, const struct romfs_probe_confi
             unlink(p->log_path);
             goto fail;
         }
-        sleep_ms(50);
+        romfs_sleep_ms(50);
     }
     args_free(&a);
     *out = p;
@@ -422,25 +416,18 @@ int romfs_probe_openocd_program(const struct romfs_probe_config *cfg, const uint
                                 struct romfs_error *err)
 {
     char bin[256], log[256], command[1024];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(bin, sizeof bin, "%s/romfs-image-XXXXXX.bin", tmp && *tmp ? tmp : "/tmp");
+    snprintf(bin, sizeof bin, "%s/romfs-image-XXXXXX.bin", romfs_tmpdir());
     int fd = mkstemps(bin, 4);
     if (fd < 0)
         return romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create a temporary image file");
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, image + done, len - done);
-        if (n <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(bin);
-            return romfs_set_errno(err, ROMFS_ERR_IO, e, "cannot write %s", bin);
-        }
-        done += (size_t)n;
-    }
+    int rc = romfs_write_all(fd, image, len, bin, err);
     close(fd);
+    if (rc != ROMFS_OK) {
+        unlink(bin);
+        return rc;
+    }
     struct argv_builder a = { .argc = 0 };
-    int rc = add_openocd_scripts(&a, cfg, err);
+    rc = add_openocd_scripts(&a, cfg, err);
     if (rc == ROMFS_OK) {
         args_add(&a, "-c");
         args_add(&a, "program {%s} 0x%llx verify%s exit", bin, (unsigned long long)address,
@@ -459,7 +446,7 @@ int romfs_probe_openocd_program(const struct romfs_probe_config *cfg, const uint
                 exited = true;
                 break;
             }
-            sleep_ms(50);
+            romfs_sleep_ms(50);
         }
         char errors[700];
         if (!exited) {

@@ -10,7 +10,8 @@
  * deflate.DeflateIO) to a small receive loop on the device (templates/device/serve.py)
  * that reads sys.stdin.buffer with the keyboard interrupt disabled, flow-controlled with
  * the device's raw-paste window; erase, write and hash requests are pipelined through
- * it. Devices without that get one exec per chunk: deflate+base64, base64, hex, or a
+ * it (its wire protocol: templates/device/serve_protocol.def, 64-bit offsets and
+ * lengths). Devices without that get one exec per chunk: deflate+base64, base64, hex, or a
  * bytes literal, whichever they allow (as mpremote detects). */
 #ifndef ROMFS_REPL_H
 #define ROMFS_REPL_H

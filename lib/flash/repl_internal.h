@@ -3,6 +3,7 @@
 #define ROMFS_REPL_INTERNAL_H
 
 #include "flash/repl.h"
+#include "flash/serve_protocol.h"
 
 struct romfs_repl_session {
     struct romfs_serial *serial;
@@ -15,8 +16,18 @@ struct romfs_repl_session {
     bool target_busy;       /* a target owns the session */
 };
 
-/* Send a template (comment lines and blank lines stripped) for execution. */
-int repl_send_template(struct romfs_repl_session *ses, const char *name, struct romfs_error *err);
+/* Send the template `name` for execution, preceded by the Python text prelude (NULL: none),
+ * as one exec; comment lines and blank lines are stripped, indentation is shortened. */
+int repl_send_template(struct romfs_repl_session *ses, const char *prelude, const char *name,
+                       struct romfs_error *err);
+
+/* Decode 2*n hex digits from hex[0..hex_len) into out[0..n); -1 when there are fewer or
+ * one is not a hex digit. */
+int repl_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t n);
+
+/* The serve loop's command header: op, then a, b and c as SERVE_FIELD-byte little-endian
+ * numbers (templates/device/serve_protocol.def). */
+void repl_serve_header(uint8_t h[SERVE_HEADER], char op, uint64_t a, uint64_t b, uint64_t c);
 
 /* exec code given printf-style; stdout into out (may be NULL). */
 int repl_execf(struct romfs_repl_session *ses, struct romfs_buf *out, int timeout_ms,

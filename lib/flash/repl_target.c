@@ -1,8 +1,10 @@
 /* repl_target.c: a ROMFS partition on a MicroPython board as a struct romfs_target.
  *
  * Two ways of moving bytes (flash/repl.h): the serve loop (templates/device/serve.py),
- * where erase/write/hash/read requests are pipelined as raw bytes on the device's stdin;
- * and one exec per request with an encoding the device can decode. Contiguous prog()
+ * where erase/write/hash/read requests are pipelined as raw bytes on the device's stdin,
+ * in the protocol of templates/device/serve_protocol.def (flash/serve_protocol.h, made by
+ * the build: SERVE_* here, _RF_* on the device); and one exec per request with an
+ * encoding the device can decode. Offsets and lengths are 64-bit on both paths. Contiguous prog()
  * calls are gathered into batches of up to BATCH_MAX bytes, compressed as one raw
  * deflate stream (window 2**DEFLATE_WBITS, which the device must allocate). */
 #include "flash/repl_internal.h"
@@ -12,12 +14,16 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "flash/serve_protocol.h"
+
 #define BATCH_MAX (32u * 1024u)      /* serve loop: bytes per write request */
 #define EXEC_CHUNK (4u * 1024u)      /* exec path: bytes per exec (as mpremote) */
 #define DEFLATE_WBITS 12             /* 4 KiB window on the device */
-#define SERVE_CAP (BATCH_MAX + 64)   /* device buffer: a batch, or its deflated form */
-#define SERVE_WINDOW 1024            /* serve loop: data grant size (2 in flight) */
-#define HASH_TIMEOUT_MS 60000
+#define LOOP_BUFFER (BATCH_MAX + 64) /* device buffer: a batch, or its deflated form */
+#define LOOP_WINDOW 1024             /* serve loop: data grant size (2 in flight) */
+
+_Static_assert(SERVE_HEADER == 1 + 3 * SERVE_FIELD, "serve_protocol.def: HEADER is 1 + 3 * FIELD");
+_Static_assert(SERVE_FIELD == sizeof(uint64_t), "serve_protocol.def: numbers travel as 64-bit");
 
 struct repl_target {
     struct romfs_repl_session *ses;
@@ -44,7 +50,7 @@ static int serve_error(struct repl_target *rt, struct romfs_error *err)
 {
     /* the device raised: collect its traceback, then get back to a clean prompt */
     struct romfs_error e2 = { 0 };
-    int rc = romfs_repl_finish(rt->r, NULL, NULL, 5000, &e2);
+    int rc = romfs_repl_finish(rt->r, NULL, NULL, SERVE_ERROR_MS, &e2);
     rt->serving = false;
     if (rc == ROMFS_ERR_DEVICE)
         romfs_set_error(err, ROMFS_ERR_DEVICE, "%s", e2.msg);
@@ -58,12 +64,12 @@ static int serve_error(struct repl_target *rt, struct romfs_error *err)
  * payload already sent, are ignored), or an error marker. */
 static int serve_byte(struct repl_target *rt, uint8_t c, struct romfs_error *err)
 {
-    if (c == 0x01) {
+    if (c == SERVE_GRANT) {
         if (rt->in_payload)
             rt->credit += rt->window;
         return ROMFS_OK;
     }
-    if (c == 0x15)
+    if (c == SERVE_FAILED)
         return serve_error(rt, err);
     return romfs_set_error(err, ROMFS_ERR_PROTOCOL,
                            "unexpected byte 0x%02x from the device's write loop", c);
@@ -122,16 +128,22 @@ static int serve_send(struct repl_target *rt, const void *data, size_t len, stru
     return ROMFS_OK;
 }
 
-/* A 13-byte command header: sent without flow control (the loop reads headers
- * whenever it is idle; at most one waits while it erases or writes). */
-static int serve_command(struct repl_target *rt, char op, uint32_t a, uint32_t b, uint32_t c,
+void repl_serve_header(uint8_t h[SERVE_HEADER], char op, uint64_t a, uint64_t b, uint64_t c)
+{
+    const uint64_t v[3] = { a, b, c };
+    h[0] = (uint8_t)op;
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < SERVE_FIELD; k++)
+            h[1 + SERVE_FIELD * i + k] = (uint8_t)(v[i] >> (8 * k));
+}
+
+/* A command header: sent without flow control (the loop reads headers whenever it is
+ * idle; at most one waits while it erases or writes). */
+static int serve_command(struct repl_target *rt, char op, uint64_t a, uint64_t b, uint64_t c,
                          struct romfs_error *err)
 {
-    uint8_t h[13] = { (uint8_t)op };
-    uint32_t v[3] = { a, b, c };
-    for (int i = 0; i < 3; i++)
-        for (int k = 0; k < 4; k++)
-            h[1 + 4 * i + k] = (uint8_t)(v[i] >> (8 * k));
+    uint8_t h[SERVE_HEADER];
+    repl_serve_header(h, op, a, b, c);
     int rc = serve_poll(rt, err);
     return rc != ROMFS_OK ? rc : romfs_repl_write(rt->r, h, sizeof h, err);
 }
@@ -158,7 +170,8 @@ static int serve_wait(struct repl_target *rt, uint8_t mark, int timeout_ms, cons
 static int serve_payload(struct repl_target *rt, const void *data, size_t len,
                          struct romfs_error *err)
 {
-    int rc = serve_wait(rt, 0x05, romfs_repl_timeout_ms(rt->r), "the write loop to ask for data", err);
+    int rc = serve_wait(rt, SERVE_READY, romfs_repl_timeout_ms(rt->r), "the write loop to ask for data",
+                        err);
     if (rc != ROMFS_OK)
         return rc;
     rt->in_payload = true;
@@ -175,29 +188,29 @@ static int serve_start(struct repl_target *rt, struct romfs_error *err)
         return ROMFS_OK;
     int rc;
     if (!rt->ses->serve_loaded) {
-        rc = repl_send_template(rt->ses, "device/serve.py", err);
+        rc = repl_send_template(rt->ses, SERVE_PROTOCOL_PY, "device/serve.py", err);
         if (rc != ROMFS_OK)
             return rc;
         rt->ses->serve_loaded = true;
     }
     char code[96];
-    int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u)", rt->window, DEFLATE_WBITS, SERVE_CAP);
+    int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u)", rt->window, DEFLATE_WBITS, LOOP_BUFFER);
     rc = romfs_repl_exec_start(rt->r, code, (size_t)n, err);
     if (rc != ROMFS_OK)
         return rc;
     rt->serving = true;
     rt->credit = 0;
     rt->in_payload = false;
-    return serve_wait(rt, 0x05, romfs_repl_timeout_ms(rt->r), "the write loop to start", err);
+    return serve_wait(rt, SERVE_READY, romfs_repl_timeout_ms(rt->r), "the write loop to start", err);
 }
 
 static int serve_stop(struct repl_target *rt, struct romfs_error *err)
 {
     if (!rt->serving)
         return ROMFS_OK;
-    int rc = serve_command(rt, 'Q', 0, 0, 0, err);
+    int rc = serve_command(rt, SERVE_OP_STOP, 0, 0, 0, err);
     if (rc == ROMFS_OK)
-        rc = serve_wait(rt, 0x06, romfs_repl_timeout_ms(rt->r), "the end of the write loop", err);
+        rc = serve_wait(rt, SERVE_STOPPED, romfs_repl_timeout_ms(rt->r), "the end of the write loop", err);
     if (rc != ROMFS_OK)
         return rc;
     rt->serving = false;
@@ -232,7 +245,9 @@ static int deflate_raw(const uint8_t *in, size_t len, uint8_t **out, size_t *out
     return ROMFS_OK;
 }
 
-static int append_base64(struct romfs_buf *b, const uint8_t *d, size_t n)
+/* The data encoders of the exec path: each appends d[0..n) as the text inside a Python
+ * literal; an allocation failure sticks in b (checked once by exec_write). */
+static void put_base64(struct romfs_buf *b, const uint8_t *d, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (size_t i = 0; i < n; i += 3) {
@@ -240,38 +255,24 @@ static int append_base64(struct romfs_buf *b, const uint8_t *d, size_t n)
                      (i + 2 < n ? d[i + 2] : 0);
         char q[4] = { tab[v >> 18], tab[(v >> 12) & 63], i + 1 < n ? tab[(v >> 6) & 63] : '=',
                       i + 2 < n ? tab[v & 63] : '=' };
-        if (romfs_buf_append(b, q, 4) != ROMFS_OK)
-            return ROMFS_ERR_NOMEM;
+        romfs_buf_append(b, q, 4);
     }
-    return ROMFS_OK;
 }
 
-static int append_hex(struct romfs_buf *b, const uint8_t *d, size_t n)
+static void put_hex(struct romfs_buf *b, const uint8_t *d, size_t n)
 {
-    char h[3];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(h, sizeof h, "%02x", d[i]);
-        if (romfs_buf_append(b, h, 2) != ROMFS_OK)
-            return ROMFS_ERR_NOMEM;
-    }
-    return ROMFS_OK;
+    for (size_t i = 0; i < n; i++)
+        romfs_buf_printf(b, "%02x", d[i]);
 }
 
-static int append_repr(struct romfs_buf *b, const uint8_t *d, size_t n)
+static void put_repr(struct romfs_buf *b, const uint8_t *d, size_t n)
 {
-    char e[5];
     for (size_t i = 0; i < n; i++) {
-        int rc;
-        if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '\\' && d[i] != '\'') {
-            rc = romfs_buf_append(b, &d[i], 1);
-        } else {
-            snprintf(e, sizeof e, "\\x%02x", d[i]);
-            rc = romfs_buf_append(b, e, 4);
-        }
-        if (rc != ROMFS_OK)
-            return rc;
+        if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '\\' && d[i] != '\'')
+            romfs_buf_append(b, &d[i], 1);
+        else
+            romfs_buf_printf(b, "\\x%02x", d[i]);
     }
-    return ROMFS_OK;
 }
 
 /* One exec writing d[0..n) at off in the session's encoding. */
@@ -279,53 +280,38 @@ static int exec_write(struct repl_target *rt, uint64_t off, const uint8_t *d, si
                       struct romfs_error *err)
 {
     struct romfs_buf code = { 0 };
-    char head[64];
-    snprintf(head, sizeof head, "_rf_w(%llu,", (unsigned long long)off);
-    int rc = romfs_buf_append(&code, head, strlen(head));
     uint8_t *z = NULL;
     size_t zn = 0;
+    romfs_buf_printf(&code, "_rf_w(%llu,", (unsigned long long)off);
     switch (rt->transfer) {
     case ROMFS_TRANSFER_DEFLATE_BASE64:
-        rc = deflate_raw(d, n, &z, &zn);
-        if (rc == ROMFS_OK) {
-            snprintf(head, sizeof head, "DeflateIO(BytesIO(a2b_base64(b'");
-            rc = romfs_buf_append(&code, head, strlen(head));
+        if (deflate_raw(d, n, &z, &zn) != ROMFS_OK) {
+            romfs_buf_free(&code);
+            return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory compressing");
         }
-        if (rc == ROMFS_OK)
-            rc = append_base64(&code, z, zn);
-        if (rc == ROMFS_OK) {
-            snprintf(head, sizeof head, "')),RAW,%d).read())", DEFLATE_WBITS);
-            rc = romfs_buf_append(&code, head, strlen(head));
-        }
+        romfs_buf_puts(&code, "DeflateIO(BytesIO(a2b_base64(b'");
+        put_base64(&code, z, zn);
+        romfs_buf_printf(&code, "')),RAW,%d).read())", DEFLATE_WBITS);
         free(z);
         break;
     case ROMFS_TRANSFER_BASE64:
-        rc = romfs_buf_append(&code, "a2b_base64(b'", 13);
-        if (rc == ROMFS_OK)
-            rc = append_base64(&code, d, n);
-        if (rc == ROMFS_OK)
-            rc = romfs_buf_append(&code, "'))", 3);
+        romfs_buf_puts(&code, "a2b_base64(b'");
+        put_base64(&code, d, n);
+        romfs_buf_puts(&code, "'))");
         break;
     case ROMFS_TRANSFER_HEX:
-        rc = romfs_buf_append(&code, "bytes.fromhex('", 15);
-        if (rc == ROMFS_OK)
-            rc = append_hex(&code, d, n);
-        if (rc == ROMFS_OK)
-            rc = romfs_buf_append(&code, "'))", 3);
+        romfs_buf_puts(&code, "bytes.fromhex('");
+        put_hex(&code, d, n);
+        romfs_buf_puts(&code, "'))");
         break;
     default:
-        rc = romfs_buf_append(&code, "b'", 2);
-        if (rc == ROMFS_OK)
-            rc = append_repr(&code, d, n);
-        if (rc == ROMFS_OK)
-            rc = romfs_buf_append(&code, "')", 2);
+        romfs_buf_puts(&code, "b'");
+        put_repr(&code, d, n);
+        romfs_buf_puts(&code, "')");
         break;
     }
-    if (rc != ROMFS_OK) {
-        romfs_buf_free(&code);
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    }
-    rc = romfs_repl_exec(rt->r, code.data, code.len, NULL, NULL, 0, err);
+    int rc = code.failed ? romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory")
+                         : romfs_repl_exec(rt->r, code.data, code.len, NULL, NULL, 0, err);
     romfs_buf_free(&code);
     return rc;
 }
@@ -354,7 +340,7 @@ static int flush_batch(struct repl_target *rt, struct romfs_error *err)
             zn = n;
         }
         if (rc == ROMFS_OK)
-            rc = serve_command(rt, 'W', (uint32_t)off, (uint32_t)n, (uint32_t)zn, err);
+            rc = serve_command(rt, SERVE_OP_WRITE, off, n, zn, err);
         if (rc == ROMFS_OK)
             rc = serve_payload(rt, z ? z : d, zn, err);
         free(z);
@@ -380,10 +366,10 @@ static int t_erase(void *ctx, uint64_t off, uint64_t len, struct romfs_error *er
         return rc;
     if (serve_mode(rt)) {
         rc = serve_start(rt, err);
-        return rc != ROMFS_OK ? rc : serve_command(rt, 'E', (uint32_t)off, (uint32_t)len,
-                                                   rt->write_size, err);
+        return rc != ROMFS_OK ? rc : serve_command(rt, SERVE_OP_ERASE, off, len, rt->write_size,
+                                                   err);
     }
-    return repl_execf(rt->ses, NULL, 30000, err, "_rf_erase(%llu,%llu,%u)",
+    return repl_execf(rt->ses, NULL, SERVE_ERASE_MS, err, "_rf_erase(%llu,%llu,%u)",
                       (unsigned long long)off, (unsigned long long)len, rt->write_size);
 }
 
@@ -411,36 +397,26 @@ static int t_sync(void *ctx, struct romfs_error *err)
     if (rc != ROMFS_OK)
         return rc;
     if (serve_mode(rt) && rt->serving)
-        return serve_command(rt, 'S', 0, 0, 0, err);
+        return serve_command(rt, SERVE_OP_SYNC, 0, 0, 0, err);
     return repl_execf(rt->ses, NULL, 0, err, "_rf_sync()");
 }
 
-static int hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t n)
+/* Serve loop: a request answered by REPLY and n bytes, which go to out. */
+static int serve_ask(struct repl_target *rt, char op, uint64_t off, uint64_t len, const char *what,
+                     void *out, size_t n, struct romfs_error *err)
 {
-    if (hex_len < 2 * n)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-            return -1;
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
-/* Read exactly n reply bytes after a serve-loop marker. */
-static int read_reply(struct repl_target *rt, uint8_t *out, size_t n, struct romfs_error *err)
-{
-    while (n) {
-        int k = romfs_repl_read(rt->r, out, n, romfs_repl_timeout_ms(rt->r), err);
-        if (k < 0)
-            return k;
-        if (k == 0)
-            return romfs_set_error(err, ROMFS_ERR_TIMEOUT, "the device stopped answering mid-reply");
-        out += k;
-        n -= (size_t)k;
-    }
-    return ROMFS_OK;
+    int timeout_ms = romfs_repl_timeout_ms(rt->r);
+    size_t got = 0;
+    int rc = serve_start(rt, err);
+    if (rc == ROMFS_OK)
+        rc = serve_command(rt, op, off, len, 0, err);
+    if (rc == ROMFS_OK)
+        rc = serve_wait(rt, SERVE_REPLY, timeout_ms, what, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_read_full(rt->r, out, n, timeout_ms, &got, err);
+    if (rc == ROMFS_OK && got < n)
+        rc = romfs_set_error(err, ROMFS_ERR_TIMEOUT, "the device stopped answering mid-reply");
+    return rc;
 }
 
 static int t_hash(void *ctx, uint64_t off, uint64_t len, uint8_t (*out)[32], struct romfs_error *err)
@@ -450,24 +426,16 @@ static int t_hash(void *ctx, uint64_t off, uint64_t len, uint8_t (*out)[32], str
     if (rc != ROMFS_OK)
         return rc;
     uint64_t nblocks = len / rt->erase_size;
-    if (serve_mode(rt)) {
-        rc = serve_start(rt, err);
-        if (rc == ROMFS_OK)
-            rc = serve_command(rt, 'H', (uint32_t)off, (uint32_t)len, 0, err);
-        if (rc == ROMFS_OK)
-            rc = serve_wait(rt, 0x02, romfs_repl_timeout_ms(rt->r), "block hashes", err);
-        if (rc == ROMFS_OK)
-            rc = read_reply(rt, (uint8_t *)out, nblocks * 32, err);
-        return rc;
-    }
+    if (serve_mode(rt))
+        return serve_ask(rt, SERVE_OP_HASH, off, len, "block hashes", out, nblocks * 32, err);
     struct romfs_buf txt = { 0 };
-    rc = repl_execf(rt->ses, &txt, HASH_TIMEOUT_MS, err, "_rf_hex(%llu,%llu,%u)",
+    rc = repl_execf(rt->ses, &txt, SERVE_HASH_MS, err, "_rf_hex(%llu,%llu,%u)",
                     (unsigned long long)off, (unsigned long long)len, rt->erase_size);
     const char *p = txt.data;
     for (uint64_t i = 0; rc == ROMFS_OK && i < nblocks; i++) {
         while (p && (*p == '\r' || *p == '\n'))
             p++;
-        if (!p || hex_decode(p, strlen(p), out[i], 32) != 0)
+        if (!p || repl_hex_decode(p, strlen(p), out[i], 32) != 0)
             rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device sent %llu block hashes, "
                                  "expected %llu", (unsigned long long)i, (unsigned long long)nblocks);
         else
@@ -483,19 +451,13 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len, struct romfs_e
     int rc = flush_batch(rt, err);
     if (rc != ROMFS_OK)
         return rc;
-    if (serve_mode(rt)) {
-        rc = serve_start(rt, err);
-        if (rc == ROMFS_OK)
-            rc = serve_command(rt, 'R', (uint32_t)off, (uint32_t)len, 0, err);
-        if (rc == ROMFS_OK)
-            rc = serve_wait(rt, 0x02, romfs_repl_timeout_ms(rt->r), "flash contents", err);
-        return rc == ROMFS_OK ? read_reply(rt, buf, len, err) : rc;
-    }
+    if (serve_mode(rt))
+        return serve_ask(rt, SERVE_OP_READ, off, len, "flash contents", buf, len, err);
     struct romfs_buf txt = { 0 };
     rc = repl_execf(rt->ses, &txt, 0, err,
                     "print(_rf_hexs(_rf_read(%llu,%zu)))",
                     (unsigned long long)off, len);
-    if (rc == ROMFS_OK && (!txt.data || hex_decode(txt.data, txt.len, buf, len) != 0))
+    if (rc == ROMFS_OK && (!txt.data || repl_hex_decode(txt.data, txt.len, buf, len) != 0))
         rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device sent an unreadable flash read");
     romfs_buf_free(&txt);
     return rc;
@@ -591,7 +553,7 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     rt->part = opt->partition;
     rt->object_api = obj != 0;
     rt->transfer = transfer;
-    rt->window = SERVE_WINDOW;
+    rt->window = LOOP_WINDOW;
     rt->erase_size = bs;
     uint32_t ws = opt->write_size ? opt->write_size : 256;
     if (ws > bs)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "flash/dfu_target.h"
 #include "flash/probe.h"
 #include "plan/check.h"
@@ -44,13 +45,6 @@ struct job_state {
     /* SWD */
     struct romfs_probe_config probe_config;
 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- REPL -------------------------------------------------------------------------- */
 
@@ -264,10 +258,10 @@ int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image,
     res->verified_on_device = st.t.hash_blocks != NULL;
     struct romfs_flash_options fo = { .full = job->full, .progress = job->progress,
                                       .progress_ctx = job->progress_ctx };
-    double t0 = now_seconds();
+    double t0 = romfs_now_s();
     if (rc == ROMFS_OK)
         rc = romfs_flash_image(&st.t, image, len, &fo, &res->write, err);
-    res->write_seconds = now_seconds() - t0;
+    res->write_seconds = romfs_now_s() - t0;
     collect_stats(&st, res);
     /* SWD confirms through the same session, so its target closes after finish; the
        REPL and DFU targets close first (the REPL's session outlives its target). */

@@ -12,11 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "boards/db.h"
 #include "base/template.h"
+#include "base/clock.h"
+#include "base/file.h"
 
 #define SIM_DEFAULT_PARTITION (128u * 1024u)
 
@@ -83,12 +84,11 @@ static void remove_flat_dir(const char *dir)
 
 static int write_program(char **dir_out, struct romfs_error *err)
 {
-    const char *tmp = getenv("TMPDIR");
     char templ[2048];
-    snprintf(templ, sizeof templ, "%s/romfs-sim.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(templ, sizeof templ, "%s/romfs-sim.XXXXXX", romfs_tmpdir());
     if (!mkdtemp(templ))
         return romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create a directory for the simulator in %s",
-                               tmp && *tmp ? tmp : "/tmp");
+                               romfs_tmpdir());
     int files = 0;
     for (const struct romfs_template_file *t = romfs_templates; t->name; t++) {
         if (strncmp(t->name, "sim/", 4) != 0 || strchr(t->name + 4, '/'))
@@ -101,20 +101,12 @@ static int write_program(char **dir_out, struct romfs_error *err)
             remove_flat_dir(templ);
             return romfs_set_errno(err, ROMFS_ERR_IO, e, "cannot write %s", path);
         }
-        size_t done = 0;
-        while (done < t->size) {
-            ssize_t w = write(fd, t->data + done, t->size - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0) {
-                int e = errno;
-                close(fd);
-                remove_flat_dir(templ);
-                return romfs_set_errno(err, ROMFS_ERR_IO, e, "cannot write %s", path);
-            }
-            done += (size_t)w;
-        }
+        int rc = romfs_write_all(fd, t->data, t->size, path, err);
         close(fd);
+        if (rc != ROMFS_OK) {
+            remove_flat_dir(templ);
+            return rc;
+        }
         files++;
     }
     if (!romfs_template("sim/main.py", NULL) || files == 0) {
@@ -257,19 +249,12 @@ void romfs_sim_command_discard(struct romfs_sim_command *cmd)
         remove_flat_dir(cmd->program_dir);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read one line (without '\n') from fd before the deadline. */
 static int read_line(int fd, char *buf, size_t cap, long long deadline)
 {
     size_t len = 0;
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - romfs_now_ms();
         if (left <= 0)
             return ROMFS_ERR_TIMEOUT;
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -332,7 +317,7 @@ int romfs_sim_spawn(int n, char *const *args, int timeout_ms, struct romfs_sim_p
         _exit(127);
     }
     close(pipefd[1]);
-    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+    long long deadline = romfs_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
     char ready[64];
     rc = read_line(pipefd[0], out->pty, sizeof out->pty, deadline);
     if (rc == ROMFS_OK)

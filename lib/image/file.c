@@ -1,5 +1,6 @@
 /* image/file.c: loading image files, extracting them safely, comparing with a directory. */
 #include "image/image.h"
+#include "base/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,18 +113,7 @@ static int write_file_at(int dirfd, const char *name, const char *shown, const u
     }
     if (fd < 0)
         return romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", shown);
-    int rc = ROMFS_OK;
-    for (uint64_t done = 0; done < size;) {
-        ssize_t w = write(fd, data + done, (size_t)(size - done));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = romfs_set_errno(err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno,
-                                 "cannot write %s", shown);
-            break;
-        }
-        done += (uint64_t)w;
-    }
+    int rc = romfs_write_all(fd, data, (size_t)size, shown, err);
     if (close(fd) != 0 && !rc)
         rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", shown);
     if (!rc && renameat(dirfd, tmp, dirfd, name) != 0)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "image/pack_mpy_internal.h"
 #include "format/format.h"
 
@@ -349,8 +350,7 @@ static int compile_sources(struct pack_state *ps)
         n += is_compiled(ps, ps->files[i]->rel_source);
     if (n == 0)
         return ROMFS_OK;
-    const char *tmp = getenv("TMPDIR");
-    char *templ = join(tmp && *tmp ? tmp : "/tmp", "romfs-mpy.XXXXXX");
+    char *templ = join(romfs_tmpdir(), "romfs-mpy.XXXXXX");
     if (!templ || !mkdtemp(templ)) {
         int e = errno;
         free(templ);
@@ -485,25 +485,9 @@ struct out_sink {
     uint64_t total;
 };
 
-static int write_all(struct out_sink *o, const uint8_t *p, size_t n, struct romfs_error *err)
-{
-    while (n > 0) {
-        ssize_t w = write(o->fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return romfs_set_errno(err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno,
-                                   "cannot write %s", o->name);
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return ROMFS_OK;
-}
-
 static int sink_flush(struct out_sink *o, struct romfs_error *err)
 {
-    int rc = o->fd >= 0 && o->len ? write_all(o, o->buf, o->len, err) : ROMFS_OK;
+    int rc = o->fd >= 0 && o->len ? romfs_write_all(o->fd, o->buf, o->len, o->name, err) : ROMFS_OK;
     if (o->fd >= 0)
         o->len = 0;
     return rc;
@@ -517,7 +501,7 @@ static int sink_write(void *ctx, const void *data, size_t len, struct romfs_erro
     o->total += len;
     if (o->fd >= 0 && len >= OUT_BUFFER / 2) {
         int rc = sink_flush(o, err);
-        return rc ? rc : write_all(o, data, len, err);
+        return rc ? rc : romfs_write_all(o->fd, data, len, o->name, err);
     }
     if (o->len + len > o->cap) {
         if (o->fd >= 0) {
@@ -641,22 +625,16 @@ static int write_output(struct pack_state *ps, const char *out_path, uint64_t im
     struct out_sink sink = { .fd = -1, .name = out_path ? out_path : "image", .digest = o->digest };
     if (o->digest)
         romfs_sha256_init(&sink.sha);
-    char *tmp = NULL;
+    struct romfs_atomic_file file = { .fd = -1 };
     int rc = ROMFS_OK;
     if (o->to_fd) {
         sink.fd = o->out_fd;
         sink.name = "output";
     } else if (out_path) {
-        tmp = malloc(strlen(out_path) + 16);
-        if (!tmp)
-            return romfs_set_error(ps->err, ROMFS_ERR_NOMEM, "out of memory");
-        sprintf(tmp, "%s.tmp-XXXXXX", out_path);
-        sink.fd = mkstemp(tmp);
-        if (sink.fd < 0) {
-            rc = romfs_set_errno(ps->err, ROMFS_ERR_IO, errno, "cannot create %s", out_path);
-            free(tmp);
+        rc = romfs_atomic_open(&file, out_path, ps->err);
+        if (rc != ROMFS_OK)
             return rc;
-        }
+        sink.fd = file.fd;
     }
     if (sink.fd >= 0 && !(sink.buf = malloc(OUT_BUFFER)))
         rc = romfs_set_error(ps->err, ROMFS_ERR_NOMEM, "out of memory");
@@ -665,21 +643,10 @@ static int write_output(struct pack_state *ps, const char *out_path, uint64_t im
         sink.cap = 0;
     if (!rc)
         rc = emit_image(ps, &sink, image_size);
-    if (tmp) {
-        mode_t mask = umask(0);
-        umask(mask);
-        if (!rc && fchmod(sink.fd, 0666 & ~mask) != 0)
-            rc = romfs_set_errno(ps->err, ROMFS_ERR_IO, errno, "cannot set mode of %s", out_path);
-        if (close(sink.fd) != 0 && !rc)
-            rc = romfs_set_errno(ps->err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno,
-                                 "cannot write %s", out_path);
-        if (!rc && rename(tmp, out_path) != 0)
-            rc = romfs_set_errno(ps->err, ROMFS_ERR_IO, errno, "cannot rename %s to %s", tmp,
-                                 out_path);
-        if (rc)
-            unlink(tmp);
-        free(tmp);
-    }
+    if (file.tmp && rc)
+        romfs_atomic_abort(&file);
+    else if (file.tmp)
+        rc = romfs_atomic_commit(&file, 0, false, ps->err);
     if (o->digest)
         romfs_sha256_final(&sink.sha, res->sha256);
     res->output_size = sink.total;

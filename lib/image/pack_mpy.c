@@ -1,6 +1,7 @@
 /* pack_mpy.c: compile .py files with the mpy-cross program, several at a time.
  * The source tree is never written: outputs go to a private work directory. */
 #include "image/pack_mpy_internal.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -155,8 +155,7 @@ int mpy_compile_all(const char *program, const char *const *args, size_t n_args,
                     break;
             }
             if (done == 0 || slot == active) {
-                struct timespec ts = { 0, 1000000 };
-                nanosleep(&ts, NULL);
+                romfs_sleep_ms(1);
                 done = 0;
             }
         }

@@ -73,57 +73,23 @@ static int read_whole_file(const char *path, const char *what, uint8_t **data, s
     return rc ? romfs_error_prefix(err, "%s", what) : ROMFS_OK;
 }
 
-/* Write data to path through "path.tmp" + rename, with the given mode. */
+/* Write data to path atomically with exactly the given mode (0600 for private keys; the
+ * temporary file is private from the start), flushed to the disk before the rename. */
 static int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode,
                              bool overwrite, struct romfs_error *err)
 {
     if (!overwrite && access(path, F_OK) == 0)
         return romfs_set_error_need(err, ROMFS_ERR_EXIST, ROMFS_NEED_FORCE, "%s already exists", path);
-    size_t n = strlen(path) + 5;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, n, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    if (fd < 0) {
-        int code = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", tmp);
-        free(tmp);
-        return code;
+    struct romfs_atomic_file f;
+    int rc = romfs_atomic_open(&f, path, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    rc = romfs_write_all(f.fd, data, size, path, err);
+    if (rc != ROMFS_OK) {
+        romfs_atomic_abort(&f);
+        return rc;
     }
-    fchmod(fd, mode); /* exact mode regardless of umask (0600 for private keys) */
-    const uint8_t *p = data;
-    size_t left = size;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int saved = errno;
-            close(fd);
-            unlink(tmp);
-            int code = romfs_set_errno(err, saved == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, saved,
-                                       "cannot write %s", tmp);
-            free(tmp);
-            return code;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0 && errno != EINVAL) {
-        int saved = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return romfs_set_errno(err, ROMFS_ERR_IO, saved, "cannot write %s", path);
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        int saved = errno;
-        unlink(tmp);
-        free(tmp);
-        return romfs_set_errno(err, ROMFS_ERR_IO, saved, "cannot write %s", path);
-    }
-    free(tmp);
-    return ROMFS_OK;
+    return romfs_atomic_commit(&f, mode, true, err);
 }
 
 /* ---- keys -------------------------------------------------------------------- */

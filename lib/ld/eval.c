@@ -154,6 +154,10 @@ static struct val sym_value(struct eval *ev, const char *name)
     return v;
 }
 
+/* The functions of two arguments share binary()'s operand checks; their codes lie above
+ * every ld_op code (ldscript_internal.h). */
+enum { FN_ALIGN = 1024, FN_MIN, FN_MAX };
+
 static struct val binary(struct eval *ev, int op, struct val a, struct val b)
 {
     if (a.st != V_OK)
@@ -185,6 +189,9 @@ static struct val binary(struct eval *ev, int op, struct val a, struct val b)
     case LD_OP_GE: return num(x >= y);
     case LD_OP_ANDAND: return num(x && y);
     case LD_OP_OROR: return num(x || y);
+    case FN_ALIGN: return y <= 1 ? a : num((x + y - 1) / y * y);
+    case FN_MIN: return num(x < y ? x : y);
+    case FN_MAX: return num(x > y ? x : y);
     default: return noteval(ev, "unknown operator%s%s", "", NULL);
     }
 }
@@ -236,26 +243,13 @@ static struct val eval_expr(struct eval *ev, const struct ld_expr *e)
         struct sym *s = sym_find(ev, e->name);
         return num(s && s->assigned_pass == ev->pass);
     }
-    case LD_E_ALIGN:
-        if (!e->b)
+    case LD_E_ALIGN: case LD_E_MIN: case LD_E_MAX:
+        if (e->kind == LD_E_ALIGN && !e->b)
             return noteval(ev, "uses ALIGN(%s), which aligns '.', the location counter%s", "x", NULL);
         a = eval_expr(ev, e->a);
         b = eval_expr(ev, e->b);
-        if (a.st != V_OK)
-            return a;
-        if (b.st != V_OK)
-            return b;
-        if (b.v <= 1)
-            return a;
-        return num((a.v + b.v - 1) / b.v * b.v);
-    case LD_E_MIN: case LD_E_MAX:
-        a = eval_expr(ev, e->a);
-        b = eval_expr(ev, e->b);
-        if (a.st != V_OK)
-            return a;
-        if (b.st != V_OK)
-            return b;
-        return num(e->kind == LD_E_MIN ? (a.v < b.v ? a.v : b.v) : (a.v > b.v ? a.v : b.v));
+        return binary(ev, e->kind == LD_E_ALIGN ? FN_ALIGN : e->kind == LD_E_MIN ? FN_MIN : FN_MAX,
+                      a, b);
     case LD_E_ABSOLUTE:
         return eval_expr(ev, e->a);
     case LD_E_LOG2CEIL: {

@@ -9,19 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "boards/db.h"
 #include "format/format.h"
 #include "image/sign.h"
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "base/clock.h"
 
 /* Record the first failure's message in err (the caller's summary line). */
 static void note_failure(struct romfs_error *err, bool *have_failure, const char *what,
@@ -46,12 +39,12 @@ static void run_pack(const char *dir, const struct romfs_ci_options *opt, struct
     const struct romfs_pack_options *popt = opt->pack ? opt->pack : &defaults;
     struct romfs_pack_result pr;
     struct romfs_error e = { 0 };
-    double t0 = now_seconds();
+    double t0 = romfs_now_s();
     memset(&pr, 0, sizeof pr);
     int code = romfs_pack_dir(dir, NULL, popt, &pr, image, &e);
     if (code != ROMFS_OK) {
         romfs_report_add_case(report, s, "pack", ROMFS_REPORT_FAIL, NULL, "%s", e.msg);
-        romfs_report_set_seconds(s, now_seconds() - t0);
+        romfs_report_set_seconds(s, romfs_now_s() - t0);
         note_failure(err, failed, "pack", &e);
         *image = NULL;
         return;
@@ -62,14 +55,14 @@ static void run_pack(const char *dir, const struct romfs_ci_options *opt, struct
                           (unsigned long long)pr.files, (unsigned long long)pr.dirs,
                           (unsigned long long)pr.data_bytes, (unsigned long long)pr.output_size,
                           pr.compiled ? ", .py compiled with mpy-cross" : "");
-    romfs_report_set_seconds(s, now_seconds() - t0);
+    romfs_report_set_seconds(s, romfs_now_s() - t0);
     romfs_pack_result_free(&pr);
 
     if (opt->check_reproducible) {
         uint8_t *again = NULL;
         struct romfs_pack_result pr2;
         memset(&pr2, 0, sizeof pr2);
-        t0 = now_seconds();
+        t0 = romfs_now_s();
         code = romfs_pack_dir(dir, NULL, popt, &pr2, &again, &e);
         if (code != ROMFS_OK) {
             romfs_report_add_case(report, s, "reproducible", ROMFS_REPORT_FAIL, NULL,
@@ -88,7 +81,7 @@ static void run_pack(const char *dir, const struct romfs_ci_options *opt, struct
             romfs_report_add_case(report, s, "reproducible", ROMFS_REPORT_PASS, NULL,
                                   "a second pack of the same tree gave the same %zu bytes", *size);
         }
-        romfs_report_set_seconds(s, now_seconds() - t0);
+        romfs_report_set_seconds(s, romfs_now_s() - t0);
         romfs_pack_result_free(&pr2);
         free(again);
     }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/template.h"
 
 #define LAYOUT_TEMPLATE "ld/romfs_memory.ld.in"
@@ -291,32 +292,6 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
 
 /* ---- rendering -------------------------------------------------------------------- */
 
-/* A growing string; `failed` sticks after the first allocation failure. */
-struct text_buf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
-
-static void text_append(struct text_buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *g = realloc(b->p, cap);
-        if (!g) {
-            b->failed = true;
-            return;
-        }
-        b->p = g;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
 /* The value of placeholder at[1..name_len], or NULL when it is not a known name. */
 static const char *const *find_placeholder(const char *at, size_t name_len,
                                            const char *const *names, const char *const *values,
@@ -331,13 +306,12 @@ static const char *const *find_placeholder(const char *at, size_t name_len,
 char *romfs_layout_fill_template(const char *template, const char *const *names,
                                  const char *const *values, size_t n)
 {
-    struct text_buf out = { 0 }, line_out = { 0 };
-    text_append(&out, "", 0);
+    struct romfs_buf out = { 0 }, line_out = { 0 };
     for (const char *line = template; *line && !out.failed;) {
         const char *eol = strchr(line, '\n');
         size_t line_len = eol ? (size_t)(eol - line) + 1 : strlen(line);
         /* Build the filled line; drop it if a placeholder's value is NULL. */
-        line_out.len = 0;
+        romfs_buf_clear(&line_out);
         bool drop = false;
         for (size_t i = 0; i < line_len && !drop;) {
             const char *at = line + i;
@@ -347,24 +321,20 @@ char *romfs_layout_fill_template(const char *template, const char *const *names,
             if (value && !*value) {
                 drop = true;
             } else if (value) {
-                text_append(&line_out, *value, strlen(*value));
+                romfs_buf_puts(&line_out, *value);
                 i += (size_t)(close - at) + 1;
             } else {
-                text_append(&line_out, at, 1);
+                romfs_buf_append(&line_out, at, 1);
                 i++;
             }
         }
         if (!drop)
-            text_append(&out, line_out.p ? line_out.p : "", line_out.len);
+            romfs_buf_append(&out, line_out.data, line_out.len);
         out.failed |= line_out.failed;
         line += line_len;
     }
-    free(line_out.p);
-    if (out.failed) {
-        free(out.p);
-        return NULL;
-    }
-    return out.p;
+    romfs_buf_free(&line_out);
+    return romfs_buf_take(&out);
 }
 
 char *romfs_layout_render_ld(const struct romfs_layout_plan *p)

@@ -1,10 +1,10 @@
 /* dfu.c: USB DFU 1.1 requests and state machine, and ST's DfuSe commands (AN3156),
  * over the control-transfer interface struct romfs_dfu_usb. */
 #include "transport/dfu.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_BUSY_LIMIT_MS 60000
@@ -23,22 +23,28 @@ static const char *const status_names[] = {
     "errUNKNOWN", "errSTALLEDPKT",
 };
 
+/* names[v], or "WHAT v" (in buf) for a value the table does not name. */
+static const char *name_of(const char *const *names, size_t n, int v, const char *what, char *buf,
+                           size_t cap)
+{
+    if (v >= 0 && (size_t)v < n)
+        return names[v];
+    snprintf(buf, cap, "%s %d", what, v);
+    return buf;
+}
+
 const char *romfs_dfu_state_name(int state)
 {
     static char buf[32];
-    if (state >= 0 && (size_t)state < sizeof state_names / sizeof state_names[0])
-        return state_names[state];
-    snprintf(buf, sizeof buf, "state %d", state);
-    return buf;
+    return name_of(state_names, sizeof state_names / sizeof *state_names, state, "state", buf,
+                   sizeof buf);
 }
 
 const char *romfs_dfu_status_name(int status)
 {
     static char buf[32];
-    if (status >= 0 && (size_t)status < sizeof status_names / sizeof status_names[0])
-        return status_names[status];
-    snprintf(buf, sizeof buf, "status %d", status);
-    return buf;
+    return name_of(status_names, sizeof status_names / sizeof *status_names, status, "status", buf,
+                   sizeof buf);
 }
 
 void romfs_dfu_init(struct romfs_dfu *d, const struct romfs_dfu_usb *usb)
@@ -81,9 +87,7 @@ static void wait_ms(struct romfs_dfu *d, uint32_t ms)
         d->usb.sleep_ms(d->usb.ctx, ms);
         return;
     }
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
+    romfs_sleep_ms(ms);
 }
 
 int romfs_dfu_get_status(struct romfs_dfu *d, struct romfs_dfu_status_reply *out,

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "transport/serial.h"
+#include "base/clock.h"
 
 #define GDB_DEFAULT_TIMEOUT_MS 5000
 #define GDB_DEFAULT_PACKET_SIZE 400  /* what GDB assumes without a PacketSize feature */
@@ -26,13 +26,6 @@
 #define GDB_MAX_RETRIES 5
 
 static const char hex_digits[] = "0123456789abcdef";
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int gdb_hex_value(int c)
 {
@@ -85,7 +78,7 @@ static int transport_fill(struct romfs_gdb *g, long long deadline, struct romfs_
 {
     if (g->rx_pos == g->rx_len)
         g->rx_pos = g->rx_len = 0;
-    long long left = deadline - now_ms();
+    long long left = deadline - romfs_now_ms();
     if (left <= 0)
         return romfs_set_error(err, ROMFS_ERR_TIMEOUT,
                                "%s: no reply from the GDB server within %d ms", g->name,
@@ -120,7 +113,7 @@ static int transport_fill(struct romfs_gdb *g, long long deadline, struct romfs_
         }
     }
     if (n == 0)
-        return now_ms() >= deadline
+        return romfs_now_ms() >= deadline
                    ? romfs_set_error(err, ROMFS_ERR_TIMEOUT,
                                      "%s: no reply from the GDB server within %d ms", g->name,
                                      g->timeout_ms)
@@ -290,7 +283,7 @@ int gdb_send_packet(struct romfs_gdb *g, const void *payload, size_t len, struct
         g->stats.packets_sent++;
         if (g->no_ack)
             return ROMFS_OK;
-        long long deadline = now_ms() + g->timeout_ms;
+        long long deadline = romfs_now_ms() + g->timeout_ms;
         for (;;) {
             int c = next_byte(g, deadline, err);
             if (c < 0)
@@ -314,7 +307,7 @@ int gdb_send_packet(struct romfs_gdb *g, const void *payload, size_t len, struct
 
 int gdb_recv_packet(struct romfs_gdb *g, long long timeout_ms, struct romfs_error *err)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = romfs_now_ms() + timeout_ms;
     for (int attempt = 0;; attempt++) {
         int c;
         do {  /* skip acks and noise until a frame starts ('%' notifications too) */

@@ -1,11 +1,11 @@
 /* rawrepl.c: the raw REPL client (protocol facts from MicroPython's docs/reference/repl.rst). */
 #include "transport/rawrepl.h"
+#include "base/clock.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define CTRL_A "\x01"
 #define CTRL_B "\x02"
@@ -25,38 +25,6 @@ struct romfs_repl {
     uint8_t rbuf[4096];       /* bytes read from the link, not yet consumed */
     size_t rpos, rlen;
 };
-
-void romfs_buf_free(struct romfs_buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-int romfs_buf_append(struct romfs_buf *b, const void *data, size_t len)
-{
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        char *nd = realloc(b->data, cap);
-        if (!nd)
-            return ROMFS_ERR_NOMEM;
-        b->data = nd;
-        b->cap = cap;
-    }
-    if (len)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = 0;
-    return ROMFS_OK;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 /* ---- buffered reading ---------------------------------------------------------- */
 
@@ -81,6 +49,21 @@ int romfs_repl_read(struct romfs_repl *r, void *buf, size_t max, int timeout_ms,
     memcpy(buf, r->rbuf + r->rpos, k);
     r->rpos += k;
     return (int)k;
+}
+
+int romfs_repl_read_full(struct romfs_repl *r, void *buf, size_t n, int timeout_ms, size_t *got,
+                         struct romfs_error *err)
+{
+    uint8_t *p = buf;
+    for (*got = 0; *got < n;) {
+        int k = romfs_repl_read(r, p + *got, n - *got, timeout_ms, err);
+        if (k < 0)
+            return k;
+        if (k == 0)
+            break;
+        *got += (size_t)k;
+    }
+    return ROMFS_OK;
 }
 
 bool romfs_repl_input_waiting(struct romfs_repl *r)
@@ -296,15 +279,10 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
         if (rc != ROMFS_OK)
             return rc;
         uint8_t ans[2];
-        size_t got = 0;
-        while (got < 2) {
-            int n = romfs_repl_read(r, ans + got, 2 - got, r->timeout_ms, err);
-            if (n < 0)
-                return n;
-            if (n == 0)
-                break;
-            got += (size_t)n;
-        }
+        size_t got;
+        rc = romfs_repl_read_full(r, ans, 2, r->timeout_ms, &got, err);
+        if (rc != ROMFS_OK)
+            return rc;
         if (got == 2 && ans[0] == 'R' && ans[1] == 0x01) {
             r->paste = PASTE_YES;
             r->last_exec_paste = true;
@@ -339,23 +317,20 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
         if (rc != ROMFS_OK)
             return rc;
         if (i + n < len)
-            sleep_ms(2);  /* plain raw mode has no flow control: pace the device */
+            romfs_sleep_ms(2);  /* plain raw mode has no flow control: pace the device */
     }
     rc = romfs_repl_write(r, CTRL_D, 1, err);
     if (rc != ROMFS_OK)
         return rc;
     uint8_t ok[2];
-    size_t got = 0;
-    while (got < 2) {
-        int n = romfs_repl_read(r, ok + got, 2 - got, r->timeout_ms, err);
-        if (n < 0)
-            return n;
-        if (n == 0)
-            return romfs_set_error(err, ROMFS_ERR_TIMEOUT,
-                                   "%s: no \"OK\" after sending code in raw REPL",
-                                   romfs_serial_path(r->s));
-        got += (size_t)n;
-    }
+    size_t got;
+    rc = romfs_repl_read_full(r, ok, 2, r->timeout_ms, &got, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    if (got < 2)
+        return romfs_set_error(err, ROMFS_ERR_TIMEOUT,
+                               "%s: no \"OK\" after sending code in raw REPL",
+                               romfs_serial_path(r->s));
     if (ok[0] != 'O' || ok[1] != 'K')
         return romfs_set_error(err, ROMFS_ERR_PROTOCOL,
                                "%s: device did not accept code (answered 0x%02x 0x%02x, not \"OK\")",

@@ -14,16 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "transport/serial.h"
-
-/* A growable byte buffer (NUL-terminated for convenience). */
-struct romfs_buf {
-    char *data;
-    size_t len, cap;
-};
-void romfs_buf_free(struct romfs_buf *b);
-int romfs_buf_append(struct romfs_buf *b, const void *data, size_t len);
 
 struct romfs_repl_options {
     int timeout_ms;      /* longest silence accepted from the device; 0 means 5000 */
@@ -60,6 +53,10 @@ int romfs_repl_write(struct romfs_repl *r, const void *data, size_t len, struct 
 int romfs_repl_read(struct romfs_repl *r, void *buf, size_t max, int timeout_ms,
                     struct romfs_error *err);
 bool romfs_repl_input_waiting(struct romfs_repl *r);
+/* Read n bytes, allowing timeout_ms of silence before each piece; *got is how many came
+ * (fewer than n when the device fell silent). ROMFS_OK or a negative error. */
+int romfs_repl_read_full(struct romfs_repl *r, void *buf, size_t n, int timeout_ms, size_t *got,
+                         struct romfs_error *err);
 
 /* Soft-reset the device from the raw REPL and wait until it is back at the raw prompt
  * (boot output in *boot_output, if non-NULL). */

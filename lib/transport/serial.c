@@ -4,6 +4,7 @@
  * have no sysfs entry), so a pty path is opened with open(2) and put in raw mode. Both
  * end up as a file descriptor, and reads/writes use poll(2) on it for timeouts. */
 #include "transport/serial.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 struct romfs_serial {
@@ -33,13 +33,6 @@ const struct romfs_usb_id romfs_micropython_usb_ids[] = {
     { 0x303a, 0x4001, "MicroPython esp32 (TinyUSB)" },
     { 0, 0, NULL },
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int sp_fail(struct romfs_error *err, const char *what, const char *path)
 {
@@ -201,9 +194,9 @@ int romfs_serial_write(struct romfs_serial *s, const void *data, size_t len, int
                        struct romfs_error *err)
 {
     const uint8_t *p = data;
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = romfs_now_ms() + timeout_ms;
     while (len) {
-        long long left = deadline - now_ms();
+        long long left = deadline - romfs_now_ms();
         if (left < 0)
             left = 0;
         int r = wait_fd(s, POLLOUT, (int)left, err);

@@ -1,30 +1,27 @@
-# serve.py: the fast write path, sent after helper.py. _rf_serve(g, wb, cap) reads
-# commands as raw bytes from sys.stdin.buffer with the keyboard interrupt disabled
-# (restored on exit). It writes b"\x05" once it listens. A command is 13 bytes: op, then
-# three 32-bit little-endian numbers a, b, c; the host may send command headers at any
-# time (they wait in the receive buffer while a command runs). Data follows only after
-# the loop asks for it with b"\x05": then the host may send 2*g bytes, and g more for
-# every b"\x01" (written after each g bytes read), so data only flows while this loop
-# reads it, and no more than a header waits while flash is being erased or written.
-#   E a b c    erase [a, a+b) (c: the host's write unit, checked against the device's)
-#   W a b c    write b bytes at a, sent as c bytes (c < b: raw deflate, window 2**wb)
-#   H a b      SHA-256 of each erase block of [a, a+b): replies b"\x02" + 32 bytes each
-#   R a b      read [a, a+b): replies b"\x02" + the bytes
-#   S          finish the write session (rom_ioctl 5)
-#   Q          stop: replies b"\x06"
-# An exception writes b"\x15" and propagates (the traceback follows on stderr).
+# serve.py: the fast write path, sent after helper.py with the _RF_* names of
+# serve_protocol.def ahead of it (that table says what each marker and op means).
+# _rf_serve(g, wb, cap) reads commands as raw bytes from sys.stdin.buffer with the keyboard
+# interrupt disabled (restored on exit). It writes READY once it listens. A command is
+# _RF_HEADER bytes: the op, then three _RF_FIELD-byte little-endian numbers a, b, c; the
+# host may send headers at any time (they wait in the receive buffer while a command runs).
+# Data follows only after the loop asks for it with READY: then the host may send 2*g
+# bytes, and g more for every GRANT (written after each g bytes read), so data only flows
+# while this loop reads it, and no more than a header waits while flash is being erased
+# or written. Deflated data uses a window of 2**wb. An exception writes FAILED and
+# propagates (the traceback follows on stderr).
 def _rf_serve(g, wb, cap):
     import micropython
     si = sys.stdin.buffer
     so = sys.stdout.buffer
     buf = bytearray(cap)
     mv = memoryview(buf)
-    out = bytearray(4096)
+    out = bytearray(_RF_CHUNK)
     om = memoryview(out)
-    hdr = bytearray(13)
+    hdr = bytearray(_RF_HEADER)
     hm = memoryview(hdr)
+    f = _RF_FIELD
     def rd(m):
-        so.write(b"\x05")
+        so.write(_RF_READY)
         k = 0
         n = len(m)
         while k < n:
@@ -32,19 +29,19 @@ def _rf_serve(g, wb, cap):
             si.readinto(m[k:k + t])
             k += t
             if k < n:
-                so.write(b"\x01")
+                so.write(_RF_GRANT)
     micropython.kbd_intr(-1)
     try:
-        so.write(b"\x05")
+        so.write(_RF_READY)
         while True:
             si.readinto(hm)
             op = hdr[0]
-            a = int.from_bytes(hdr[1:5], "little")
-            b = int.from_bytes(hdr[5:9], "little")
-            c = int.from_bytes(hdr[9:13], "little")
-            if op == 69:
+            a = int.from_bytes(hdr[1:1 + f], "little")
+            b = int.from_bytes(hdr[1 + f:1 + 2 * f], "little")
+            c = int.from_bytes(hdr[1 + 2 * f:1 + 3 * f], "little")
+            if op == _RF_OP_ERASE:
                 _rf_erase(a, b, c)
-            elif op == 87:
+            elif op == _RF_OP_WRITE:
                 rd(mv[:c])
                 if c == b:
                     _rf_w(a, mv[:b])
@@ -54,7 +51,7 @@ def _rf_serve(g, wb, cap):
                     z = DeflateIO(BytesIO(mv[:c]), RAW, wb)
                     k = 0
                     while k < b:
-                        t = min(4096, b - k)
+                        t = min(_RF_CHUNK, b - k)
                         j = 0
                         while j < t:
                             r = z.readinto(om[j:t])
@@ -63,27 +60,27 @@ def _rf_serve(g, wb, cap):
                             j += r
                         _rf_w(a + k, om[:t])
                         k += t
-            elif op == 72:
-                so.write(b"\x02")
+            elif op == _RF_OP_HASH:
+                so.write(_RF_REPLY)
                 bs = _rf["bs"]
                 for x in range(a, a + b, bs):
                     so.write(_rf_sha(x, bs))
-            elif op == 82:
-                so.write(b"\x02")
+            elif op == _RF_OP_READ:
+                so.write(_RF_REPLY)
                 k = 0
                 while k < b:
-                    t = min(4096, b - k)
+                    t = min(_RF_CHUNK, b - k)
                     so.write(bytes(_rf_read(a + k, t)))
                     k += t
-            elif op == 83:
+            elif op == _RF_OP_SYNC:
                 _rf_sync()
-            elif op == 81:
-                so.write(b"\x06")
+            elif op == _RF_OP_STOP:
+                so.write(_RF_STOPPED)
                 break
             else:
                 raise ValueError("bad command %d" % op)
     except Exception:
-        so.write(b"\x15")
+        so.write(_RF_FAILED)
         raise
     finally:
         micropython.kbd_intr(3)
