@@ -120,7 +120,19 @@ int imp_ctx_read(struct importer *imp, struct board_ctx *c, const char *port, co
 /* Evaluate c->lb, take regions and scripts, set the text region (first name that exists). */
 int imp_ctx_link(struct importer *imp, struct board_ctx *c, struct romfs_board *b, const char *const *text_names);
 
-/* Per-port importers (boards/import_ports.c). */
+/* Common tail for ports whose partitions come from _micropy_hw_romfs_partN_* symbols:
+ * link, apply the MCU geometry g (may be NULL), take partitions 0 and 1. */
+int imp_finish_ld_board(struct importer *imp, struct board_ctx *c, struct romfs_board *b,
+                        const struct mcu_geometry *g, const char *const *text_names, const char *device,
+                        bool *found);
+/* The first word after `set(NAME` in CMake text (quotes stripped), or NULL. */
+char *imp_cmake_set(const char *text, const char *name);
+/* `#define NAME number` in text; false when absent. */
+bool imp_find_number_def(const char *text, const char *name, uint64_t *out);
+/* ports/PORT/boards/BOARD's CMake and header text joined (malloc'd), or NULL. */
+char *imp_board_dir_text(struct importer *imp, const char *port, const char *board);
+
+/* Per-port importers, one file each (boards/import_PORT.c). */
 int imp_port_stm32(struct importer *imp);
 int imp_port_mimxrt(struct importer *imp);
 int imp_port_samd(struct importer *imp);
@@ -129,7 +141,7 @@ int imp_port_renesas_ra(struct importer *imp);
 int imp_port_alif(struct importer *imp);
 int imp_port_esp8266(struct importer *imp);
 int imp_port_qemu(struct importer *imp);
-int imp_port_rp2(struct importer *imp);   /* boards/import_geom.c: geometry only */
+int imp_port_rp2(struct importer *imp);
 int imp_port_esp32(struct importer *imp);
 
 #endif
