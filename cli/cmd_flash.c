@@ -42,13 +42,12 @@ static void on_progress(void *ctx, const char *phase, uint64_t done, uint64_t to
     if (!p->enabled)
         return;
     double t = romfs_now_s();
-    if (p->last_phase != phase) {
-        if (p->last_phase)
-            fputc('\n', stderr);
+    /* One line, redrawn in place: a phase that starts or comes back (the header block is
+       written and verified last) replaces the previous one instead of adding a line. */
+    if (p->last_phase != phase)
         p->last_phase = phase;
-    } else if (done < total && t - p->last_draw < 0.1) {
+    else if (done < total && t - p->last_draw < 0.1)
         return;
-    }
     p->last_draw = t;
     int width = 30, fill = total ? (int)((double)done / (double)total * width) : width;
     char bar[40];
@@ -57,7 +56,8 @@ static void on_progress(void *ctx, const char *phase, uint64_t done, uint64_t to
     bar[width] = 0;
     double el = t - phase_start(p, phase, t), rate = el > 0 ? (double)done / el : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "\r%-7s [%s] %7.1f/%.1f KiB %7.1f KiB/s ETA %d:%02d ", phase, bar,
+    /* \033[K clears what a longer previous phase left on the line */
+    fprintf(stderr, "\r%-7s [%s] %7.1f/%.1f KiB %7.1f KiB/s ETA %d:%02d\033[K", phase, bar,
             (double)done / 1024, (double)total / 1024, rate / 1024, (int)eta / 60, (int)eta % 60);
     fflush(stderr);
 }
