@@ -53,7 +53,7 @@ static void usage(FILE *out)
 "  -o FILE          write the report to FILE instead of standard output\n"
 "\n"
 "Exits 1 when a check fails.\n"
-"Example: romfs check app.romfs --board PYBD_SF2 --board NUCLEO_H743ZI --format junit\n"
+"Example: romfs check app.romfs --board PYBD_SF2 --board ARDUINO_NANO_33_BLE_SENSE --format junit\n"
 "         romfs check app.romfs --partition-table partitions-4MiB-romfs.csv --board ESP32_GENERIC\n");
 }
 

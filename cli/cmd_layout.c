@@ -39,7 +39,7 @@ static void usage(FILE *out)
 "  -o FILE              write to FILE instead of standard output\n"
 "\n"
 "Exits 1 when the layout does not fit.\n"
-"Example: romfs layout --board NUCLEO_F446RE --romfs-size 128K --elf build/firmware.elf\n");
+"Example: romfs layout --board ADAFRUIT_ITSYBITSY_M4_EXPRESS --romfs-size 128K --elf build/firmware.elf\n");
 }
 
 static bool size_arg(const char *opt, const char *text, uint64_t *out)
