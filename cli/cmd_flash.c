@@ -16,6 +16,7 @@
 #include "flash/dfu_target.h"
 #include "flash/job.h"
 #include "flash/repl.h"
+#include "flash_main.h"
 #include "flash_swd.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
@@ -379,6 +380,12 @@ static void usage(FILE *out)
 
 int cmd_flash(int argc, char **argv)
 {
+    return cli_flash_main(argc, argv, false);
+}
+
+int cli_flash_main(int argc, char **argv, bool deploy)
+{
+    const char *cmd = deploy ? "deploy" : "flash";
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
            O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_DFU_RESET, O_REQUIRE_SIGNED, O_KEY };
     static const struct option options[] = {
@@ -416,7 +423,7 @@ int cmd_flash(int argc, char **argv)
         case O_TRANSFER:
             a.transfer = romfs_transfer_parse(optarg);
             if (a.transfer < 0)
-                return cli_usage_error("flash", "unknown --transfer '%s'", optarg);
+                return cli_usage_error(cmd, "unknown --transfer '%s'", optarg);
             break;
         case O_API:
             if (strcmp(optarg, "auto") == 0)
@@ -426,7 +433,7 @@ int cmd_flash(int argc, char **argv)
             else if (strcmp(optarg, "object") == 0)
                 a.api = ROMFS_API_OBJECT;
             else
-                return cli_usage_error("flash", "unknown --api '%s'", optarg);
+                return cli_usage_error(cmd, "unknown --api '%s'", optarg);
             break;
         case O_NOPASTE: a.no_raw_paste = true; break;
         case O_TIMEOUT: a.timeout_ms = atoi(optarg); break;
@@ -436,30 +443,40 @@ int cmd_flash(int argc, char **argv)
         case O_DFU_RESET: a.dfu_reset = true; break;
         case O_REQUIRE_SIGNED: require_signed = true; break;
         case O_KEY: signed_by = optarg; break;
-        case 'h': usage(stdout); return EXIT_OK;
+        case 'h':
+            if (deploy)
+                fputs("usage: romfs deploy IMAGE|DIR [--board BOARD] [--port PORT] [options]\n"
+                      "\n"
+                      "mpremote's `romfs deploy`: `romfs flash` under mpremote's word, and like\n"
+                      "mpremote it needs neither --board nor --port: the one MicroPython board\n"
+                      "connected over USB is found, and its own report of its partitions is the\n"
+                      "reference. A DIR is packed as `romfs flash` packs it. Every `romfs flash`\n"
+                      "option is accepted:\n\n", stdout);
+            usage(stdout);
+            return EXIT_OK;
         default: {
             int swd = flash_swd_option(&a.swd, c, optarg);
             if (swd < 0)
                 return EXIT_USAGE;
             if (swd == 0)
-                return cli_usage_error("flash", "unknown option");
+                return cli_usage_error(cmd, "unknown option");
             break;
         }
         }
     }
     if (optind + 1 != argc)
-        return cli_usage_error("flash", optind == argc ? "IMAGE or DIR missing" : "too many arguments");
+        return cli_usage_error(cmd, optind == argc ? "IMAGE or DIR missing" : "too many arguments");
     a.input = argv[optind];
     const struct via *via = NULL;
     for (size_t i = 0; i < sizeof vias / sizeof *vias; i++)
         if (strcmp(vias[i].name, a.via) == 0)
             via = &vias[i];
     if (!via)
-        return cli_usage_error("flash", "unknown --via '%s' (available: repl, dfu, swd)", a.via);
+        return cli_usage_error(cmd, "unknown --via '%s' (available: repl, dfu, swd)", a.via);
     if (require_signed && !signed_by)
-        return cli_usage_error("flash", "--require-signed needs --key PUB.pem");
-    if (!a.board_name && !a.port && !(strcmp(a.via, "swd") == 0 && flash_swd_has_partition(&a.swd)))
-        return cli_usage_error("flash", "give --board BOARD, or --port PORT to use the device's "
+        return cli_usage_error(cmd, "--require-signed needs --key PUB.pem");
+    if (!deploy && !a.board_name && !a.port && !(strcmp(a.via, "swd") == 0 && flash_swd_has_partition(&a.swd)))
+        return cli_usage_error(cmd, "give --board BOARD, or --port PORT to use the device's "
                                "own report of its partitions");
 
     struct romfs_error err = { 0 };

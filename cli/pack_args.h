@@ -36,6 +36,11 @@ void cli_pack_args_free(struct cli_pack_args *a);
  * printed). May modify arg (GLOB=N is split in place). */
 int cli_pack_args_option(struct cli_pack_args *a, int c, char *arg, const char *cmd);
 
+/* `romfs pack` (build false) or mpremote's `romfs build` (build true: --align 1,
+ * --no-default-excludes, .py compiled when mpy-cross is on $PATH, --mpy/--no-mpy);
+ * both in cli/cmd_pack.c. Returns the exit code. */
+int cli_pack_main(int argc, char **argv, bool build);
+
 /* Write report r as fmt to path ("-" or NULL: standard output), atomically. */
 int cli_write_report(const struct romfs_report *r, enum romfs_report_format fmt, const char *path,
                      struct romfs_error *err);

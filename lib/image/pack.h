@@ -33,6 +33,10 @@ struct romfs_pack_options {
     size_t n_excludes;
     bool no_default_excludes;
     const char *mpy_cross;                     /* NULL: off; else the program to run */
+    bool keep_py_beside_mpy;                   /* with mpy_cross: a .py with a .mpy beside it
+                                                  is packed as that .py, uncompiled, next to
+                                                  the .mpy (mpremote's rule), instead of
+                                                  being left out */
     const char *const *mpy_cross_args;
     size_t n_mpy_cross_args;
     unsigned jobs;                             /* parallel compiles; 0 = online CPUs */
@@ -81,5 +85,9 @@ int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pac
                    struct romfs_error *err);
 
 void romfs_pack_result_free(struct romfs_pack_result *result);
+
+/* Whether `program` can be run: a path that is executable, or a name found on $PATH
+ * (as for romfs_pack_options.mpy_cross). */
+bool romfs_program_available(const char *program);
 
 #endif
