@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "pack_args.h"
+#include "boards/arch.h"
+#include "boards/db.h"
 
 CLI_COMMAND(pack, "build a ROMFS image from a directory");
 
@@ -33,7 +35,8 @@ static const char pack_help[] =
     "      --mpy-cross[=PATH]  compile each .py to .mpy with mpy-cross (PATH, or\n"
     "                          'mpy-cross' on $PATH); a .mpy beside a .py wins and the\n"
     "                          .py is left out; DIR is never written to\n"
-    "      --mpy-cross-arg ARG pass ARG to mpy-cross, e.g. -march=armv6m (repeatable)\n"
+    "      --mpy-cross-arg ARG pass ARG to mpy-cross, e.g. -march=armv6m (repeatable);\n"
+    "                          with --board, -march= is the board's CPU unless given\n"
     "  -j, --jobs N            parallel compiles (default: all cores)\n"
     "      --pad-to N          pad the output with 0xff to a multiple of N bytes\n"
     "      --size-limit N      fail if the image is larger than N bytes\n"
@@ -191,6 +194,33 @@ static uint64_t count_py_sources(const struct romfs_pack_result *r)
     return n;
 }
 
+/* With --board and mpy-cross, and no -march among the --mpy-cross-arg values, pass the
+ * board's CPU architecture: native and viper modules then import on that board. */
+static int add_board_march(struct cli_pack_args *pa, const char *board_name, const char *cmd)
+{
+    static char march[48];
+    for (size_t i = 0; i < pa->opt.n_mpy_cross_args; i++)
+        if (strncmp(pa->mpy_args[i], "-march=", 7) == 0)
+            return EXIT_OK;   /* the user's choice wins */
+    struct romfs_boards db = { 0 };
+    struct romfs_error err = { 0, "" };
+    if (romfs_boards_load(NULL, &db, &err) != ROMFS_OK)
+        return cli_fail(&err);
+    const struct romfs_board *b = romfs_boards_find(&db, board_name);
+    const char *arch = b ? romfs_board_mpy_arch(b) : NULL;
+    if (arch) {
+        snprintf(march, sizeof march, "-march=%s", arch);
+        pa->mpy_args[pa->opt.n_mpy_cross_args++] = march;
+    } else if (b) {
+        cli_warn("%s: cannot tell board %s's CPU architecture (port %s, mcu %s): .py files are "
+                 "compiled without -march, so native and viper code will not compile; give "
+                 "--mpy-cross-arg=-march=ARCH", cmd, b->name, b->port ? b->port : "?",
+                 b->mcu ? b->mcu : "?");
+    }
+    romfs_boards_free(&db);
+    return EXIT_OK;   /* an unknown board is reported by the check after packing */
+}
+
 int cli_pack_main(int argc, char **argv, bool build)
 {
     const char *cmd = build ? "build" : "pack";
@@ -272,6 +302,9 @@ int cli_pack_main(int argc, char **argv, bool build)
         else
             mpy_missing = true;
     }
+    if (pa.opt.mpy_cross && board && (status = add_board_march(&pa, board, cmd)) != EXIT_OK)
+        goto done;
+    status = EXIT_USAGE;
     char *default_out = NULL;
     if (!out) {
         size_t n = strlen(dir);
