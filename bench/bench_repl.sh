@@ -108,16 +108,21 @@ run_flash() {
 
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
+# BENCH_QUICK=1: one 32 KiB image over an unlimited link, the same steps (full write,
+# one-file re-writes, aligned re-write) in a few seconds.
+sizes="256K 1M"; big=1M; bauds=${BENCH_REPL_BAUDS:-115200 0}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then sizes="32K"; big=32K; bauds=${BENCH_REPL_BAUDS:-0}; fi
+
 echo "== bench_repl: romfs flash --via repl against romfs sim (realistic app tree)"
-for size in 256K 1M; do
-    case $size in 256K) bytes=$((230 * 1024)) ;; 1M) bytes=$((940 * 1024)) ;; esac
+for size in $sizes; do
+    case $size in 32K) bytes=$((28 * 1024)) ;; 256K) bytes=$((230 * 1024)) ;; 1M) bytes=$((940 * 1024)) ;; esac
     gen_tree "$work/app$size" "$bytes" 7
     "$ROMFS" pack "$work/app$size" -o "$work/app$size.romfs" -q
 done
 
-for baud in ${BENCH_REPL_BAUDS:-115200 0}; do
+for baud in $bauds; do
     link=$([ "$baud" = 0 ] && echo "unlimited" || echo "$baud baud")
-    for size in 256K 1M; do
+    for size in $sizes; do
         img="$work/app$size.romfs"
         isz=$(stat -c %s "$img"); dsz=$(deflated_size "$img")
         rm -f "$work/flash.bin"
@@ -134,9 +139,9 @@ for baud in ${BENCH_REPL_BAUDS:-115200 0}; do
                 "$(ratio "$isz" "$rate")" "$(ratio "$dsz" "$rate")" \
                 "$(ratio "$secs" "$(ratio "$dsz" "$rate")")" "$(ratio "$secs" "$(ratio "$isz" "$rate")")"
         fi
-        if [ "$size" = 1M ]; then
+        if [ "$size" = "$big" ]; then
             for change in same grown; do
-                cp -r "$work/app1M" "$work/edit"
+                cp -r "$work/app$big" "$work/edit"
                 python3 - "$work/edit/lib/settings.py" "$change" <<'EOF'
 import sys
 p, how = sys.argv[1], sys.argv[2]
@@ -154,12 +159,12 @@ EOF
                 rm -rf "$work/edit" "$work/edit.romfs"
             done
         fi
-        if [ "$size" = 1M ]; then
+        if [ "$size" = "$big" ]; then
             # The same growth with every .py aligned to the erase block (0xff slack after
             # each): later files no longer move. Costs flash space, hardly any wire bytes.
-            cp -r "$work/app1M" "$work/edit"
+            cp -r "$work/app$big" "$work/edit"
             printf '# grown by a hundred bytes %072d\n' 0 >> "$work/edit/lib/settings.py"
-            "$ROMFS" pack "$work/app1M" -o "$work/al1.romfs" -q --align-rule '*.py=4096'
+            "$ROMFS" pack "$work/app$big" -o "$work/al1.romfs" -q --align-rule '*.py=4096'
             "$ROMFS" pack "$work/edit" -o "$work/al2.romfs" -q --align-rule '*.py=4096'
             run_flash "$work/al1.romfs"
             run_flash "$work/al2.romfs"
