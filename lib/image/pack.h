@@ -79,7 +79,9 @@ struct romfs_pack_result {
  * the path: ROMFS_ERR_NOENT/NOTDIR for DIR, ROMFS_ERR_INVAL for bad names or OUT inside
  * DIR, ROMFS_ERR_UNSUPPORTED for FIFOs/sockets/devices, ROMFS_ERR_CORRUPT for a symlink
  * loop, ROMFS_ERR_MISMATCH for a file that changed size, ROMFS_ERR_FBIG over size_limit,
- * ROMFS_ERR_TOOL for mpy-cross failures (message has file:line), ROMFS_ERR_NOSPC. */
+ * ROMFS_ERR_TOOL for mpy-cross failures (message has file:line), ROMFS_ERR_NOSPC.
+ * *result is cleared first and must be released with romfs_pack_result_free, which is
+ * safe after a failure too. */
 int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pack_options *opt,
                    struct romfs_pack_result *result, uint8_t **out_image,
                    struct romfs_error *err);
