@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "boards/db.h"
@@ -17,6 +18,7 @@
 #include "flash/job.h"
 #include "flash/repl.h"
 #include "flash_main.h"
+#include "pack_args.h"
 #include "flash_swd.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
@@ -366,6 +368,10 @@ static void usage(FILE *out)
             "                       memory layout covers the partition)\n"
             "      --reset          (dfu) leave DFU mode afterwards and start the firmware\n"
             "      --via swd        a debug probe's GDB server; options below\n"
+            "      --align N, --exclude GLOB, --mpy-cross[=PATH], --mpy-cross-arg ARG, ...\n"
+            "                       how a DIR is packed, as for `romfs pack`; with --mpy-cross\n"
+            "                       mpy-cross gets -march= for --board's CPU or, without\n"
+            "                       --board, for the device's own sys.implementation._mpy\n"
             "      --require-signed --key PUB.pem\n"
             "                       refuse, before opening the device, an image that is not\n"
             "                       signed by this key ('romfs sign'; --key alone implies it)\n"
@@ -383,7 +389,31 @@ int cmd_flash(int argc, char **argv)
     return cli_flash_main(argc, argv, false);
 }
 
+static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *pa);
+
 int cli_flash_main(int argc, char **argv, bool deploy)
+{
+    struct cli_pack_args pa;
+    if (!cli_pack_args_init(&pa, argc)) {
+        cli_pack_args_free(&pa);
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    int status = flash_main(argc, argv, deploy, &pa);
+    cli_pack_args_free(&pa);
+    return status;
+}
+
+/* With mpy-cross and no -march given: the board's CPU; else, over the REPL, the
+ * device's own sys.implementation._mpy, which needs the device open before packing. */
+static bool wants_device_arch(const struct flash_args *a, const struct cli_pack_args *pa)
+{
+    struct stat st;
+    return pa->opt.mpy_cross && !cli_pack_args_has_march(pa) && !a->board_name &&
+           strcmp(a->via, "repl") == 0 && stat(a->input, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *pa)
 {
     const char *cmd = deploy ? "deploy" : "flash";
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
@@ -402,6 +432,7 @@ int cli_flash_main(int argc, char **argv, bool deploy)
         { "require-signed", no_argument, NULL, O_REQUIRE_SIGNED },
         { "key", required_argument, NULL, O_KEY },
         FLASH_SWD_LONG_OPTIONS,
+        CLI_PACK_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     struct flash_args a = { .via = "repl", .dfu_alt = -1 };
@@ -458,8 +489,13 @@ int cli_flash_main(int argc, char **argv, bool deploy)
             int swd = flash_swd_option(&a.swd, c, optarg);
             if (swd < 0)
                 return EXIT_USAGE;
-            if (swd == 0)
-                return cli_usage_error(cmd, "unknown option");
+            if (swd == 0) {
+                int packing = cli_pack_args_option(pa, c, optarg, cmd);
+                if (packing < 0)
+                    return EXIT_USAGE;
+                if (packing == 0)
+                    return cli_usage_error(cmd, "unknown option");
+            }
             break;
         }
         }
@@ -484,10 +520,30 @@ int cli_flash_main(int argc, char **argv, bool deploy)
     uint8_t *image = NULL;
     size_t len = 0;
     bool packed = false;
-    int rc = romfs_flash_load_input(a.input, &image, &len, &packed, &err);
-    if (rc != ROMFS_OK)
-        return cli_fail(&err);
-    int exit_code = EXIT_OK;
+    void *state = NULL;
+    struct romfs_target t = { 0 };
+    bool opened = false;
+    int rc, exit_code = EXIT_OK;
+    if (pa->opt.mpy_cross && a.board_name && (exit_code = cli_pack_args_board_march(pa, a.board_name, cmd)))
+        return exit_code;
+    if (wants_device_arch(&a, pa)) {
+        /* compile for the device in hand: ask it first */
+        if ((rc = via->open(&a, &state, &t, &err)) != ROMFS_OK) {
+            if (t.close)
+                t.close(t.ctx);
+            via->close(state);
+            return cli_fail(&err);
+        }
+        opened = true;
+        const char *arch = romfs_mpy_arch_of_device(((struct repl_state *)state)->mpy);
+        if (arch)
+            cli_pack_args_add_march(pa, arch);
+    }
+    rc = romfs_flash_load_input_with(a.input, &pa->opt, &image, &len, &packed, &err);
+    if (rc != ROMFS_OK) {
+        exit_code = cli_fail(&err);
+        goto out;
+    }
     if (signed_by && (rc = romfs_signature_check(image, len, a.input, signed_by, NULL, &err))) {
         exit_code = cli_fail(&err);   /* refused before the device is opened */
         goto out;
@@ -517,9 +573,9 @@ int cli_flash_main(int argc, char **argv, bool deploy)
         }
     }
 
-    void *state = NULL;
-    struct romfs_target t = { 0 };
-    rc = via->open(&a, &state, &t, &err);
+    if (!opened)
+        rc = via->open(&a, &state, &t, &err);
+    opened = false;   /* closed below, whatever happens */
     if (rc == ROMFS_OK)
         rc = romfs_flash_check_device(&t, a.board ? a.board->name : NULL, a.board_part, len, &err);
     if (rc == ROMFS_OK)
@@ -578,6 +634,11 @@ int cli_flash_main(int argc, char **argv, bool deploy)
             printf("  %s\n", confirm);
     }
 out:
+    if (opened) {   /* opened early for its architecture, refused before writing */
+        if (t.close)
+            t.close(t.ctx);
+        via->close(state);
+    }
     free(image);
     romfs_boards_free(&db);
     return exit_code;

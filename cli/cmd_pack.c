@@ -8,8 +8,6 @@
 
 #include "cli.h"
 #include "pack_args.h"
-#include "boards/arch.h"
-#include "boards/db.h"
 
 CLI_COMMAND(pack, "build a ROMFS image from a directory");
 
@@ -194,33 +192,6 @@ static uint64_t count_py_sources(const struct romfs_pack_result *r)
     return n;
 }
 
-/* With --board and mpy-cross, and no -march among the --mpy-cross-arg values, pass the
- * board's CPU architecture: native and viper modules then import on that board. */
-static int add_board_march(struct cli_pack_args *pa, const char *board_name, const char *cmd)
-{
-    static char march[48];
-    for (size_t i = 0; i < pa->opt.n_mpy_cross_args; i++)
-        if (strncmp(pa->mpy_args[i], "-march=", 7) == 0)
-            return EXIT_OK;   /* the user's choice wins */
-    struct romfs_boards db = { 0 };
-    struct romfs_error err = { 0, "" };
-    if (romfs_boards_load(NULL, &db, &err) != ROMFS_OK)
-        return cli_fail(&err);
-    const struct romfs_board *b = romfs_boards_find(&db, board_name);
-    const char *arch = b ? romfs_board_mpy_arch(b) : NULL;
-    if (arch) {
-        snprintf(march, sizeof march, "-march=%s", arch);
-        pa->mpy_args[pa->opt.n_mpy_cross_args++] = march;
-    } else if (b) {
-        cli_warn("%s: cannot tell board %s's CPU architecture (port %s, mcu %s): .py files are "
-                 "compiled without -march, so native and viper code will not compile; give "
-                 "--mpy-cross-arg=-march=ARCH", cmd, b->name, b->port ? b->port : "?",
-                 b->mcu ? b->mcu : "?");
-    }
-    romfs_boards_free(&db);
-    return EXIT_OK;   /* an unknown board is reported by the check after packing */
-}
-
 int cli_pack_main(int argc, char **argv, bool build)
 {
     const char *cmd = build ? "build" : "pack";
@@ -302,7 +273,7 @@ int cli_pack_main(int argc, char **argv, bool build)
         else
             mpy_missing = true;
     }
-    if (pa.opt.mpy_cross && board && (status = add_board_march(&pa, board, cmd)) != EXIT_OK)
+    if (pa.opt.mpy_cross && board && (status = cli_pack_args_board_march(&pa, board, cmd)) != EXIT_OK)
         goto done;
     status = EXIT_USAGE;
     char *default_out = NULL;

@@ -73,6 +73,16 @@ static int arch_number(const char *name)
     return -1;
 }
 
+const char *romfs_mpy_arch_of_device(long long device_mpy)
+{
+    static const char *const names[] = {
+        NULL, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
+        "xtensa", "xtensawin", "rv32imc", "rv64imc",
+    };
+    unsigned arch = (unsigned)((device_mpy >> 10) & 0x2f);
+    return device_mpy > 0 && arch < sizeof names / sizeof *names ? names[arch] : NULL;
+}
+
 bool romfs_mpy_arch_compatible(const char *code, const char *device)
 {
     int c = arch_number(code), d = arch_number(device);

@@ -11,6 +11,11 @@
  * accepts. NULL when the port/MCU pair is not known: the caller must ask the user. */
 const char *romfs_board_mpy_arch(const struct romfs_board *board);
 
+/* The architecture in a device's sys.implementation._mpy (version | feature byte << 8),
+ * as a name above; NULL when the device has no native code support (arch "none") or the
+ * number is unknown. */
+const char *romfs_mpy_arch_of_device(long long device_mpy);
+
 /* Whether a device whose own architecture is `device` (a name as above) imports native
  * code built for `code`: the same architecture, or on Thumb devices anything from
  * armv6m up to its own (MicroPython's MPY_FEATURE_ARCH_TEST). */

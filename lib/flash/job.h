@@ -11,12 +11,18 @@
 #include "boards/db.h"
 #include "base/error.h"
 #include "flash/flash.h"
+#include "image/pack.h"
 
 /* path is an image file or a directory (packed in memory with default options). On
  * success *image is malloc'd, *packed says whether a directory was packed. The image's
  * structure is verified strictly: ROMFS_ERR_CORRUPT names the offset. */
 int romfs_flash_load_input(const char *path, uint8_t **image, size_t *len, bool *packed,
                            struct romfs_error *err);
+
+/* The same, packing a directory with `opt` (NULL: the defaults), e.g. with mpy-cross. */
+int romfs_flash_load_input_with(const char *path, const struct romfs_pack_options *opt,
+                                uint8_t **image, size_t *len, bool *packed,
+                                struct romfs_error *err);
 
 /* Refuse (ROMFS_ERR_MISMATCH / ROMFS_ERR_FBIG) when the device's partition differs from
  * the board's (size, erase block: a wrong --board or a different firmware layout), or the

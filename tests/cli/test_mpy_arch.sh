@@ -79,3 +79,23 @@ t pack_passes_the_boards_march
 t explicit_march_wins
 t without_board_no_march_and_native_code_fails
 t flash_refuses_native_code_for_another_cpu
+
+flash_dir_compiles_for_the_device_or_the_board() {
+    make_app app
+    start_sim PYBD_SF2
+    # no --board: the device's own sys.implementation._mpy (armv7emsp) gives -march
+    $ROMFS flash app --port "$port" --mpy-cross="$STANDIN" -q
+    $ROMFS query --port "$port" --list > q.txt
+    grep -q 'fast.mpy' q.txt || fail "$(cat q.txt)"
+    assert_eq "$(mpy_arch flash.bin fast.mpy)" armv7emsp
+    # --board: the board's CPU (the same here); an explicit -march wins over both
+    $ROMFS flash app --port "$port" --board PYBD_SF2 --mpy-cross="$STANDIN" \
+        --mpy-cross-arg=-march=armv6m -q
+    assert_eq "$(mpy_arch flash.bin fast.mpy)" armv6m
+    # an -march the device cannot import is refused before anything is written
+    expect_exit 1 $ROMFS flash app --port "$port" --mpy-cross="$STANDIN" --mpy-cross-arg=-march=xtensawin
+    expect_stderr "holds native code for xtensawin"
+    assert_eq "$(mpy_arch flash.bin fast.mpy)" armv6m
+}
+
+t flash_dir_compiles_for_the_device_or_the_board
