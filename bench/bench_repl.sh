@@ -12,6 +12,8 @@
 # Goals (issue 4): wire bytes <= 1.15x the deflated image; full write <= 1.3x the link
 # limit of the deflated image; one-file re-write >= 20x faster than the full write.
 set -eu
+# the interpreter itself, not a version manager's shim: it is started dozens of times
+PY=$(python3 -c 'import sys; print(sys.executable)')
 build=${1:-${ROMFS_BUILD:-build}}
 ROMFS=$(cd "$build" && pwd)/romfs
 work=$(mktemp -d "${TMPDIR:-/tmp}/romfs-bench-repl.XXXXXX")
@@ -20,7 +22,7 @@ cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 gen_tree() {  # gen_tree DIR TARGET_BYTES SEED
-    python3 - "$@" <<'EOF'
+    "$PY" - "$@" <<'EOF'
 import math, os, random, sys, json
 root, target, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rnd = random.Random(seed)
@@ -82,7 +84,7 @@ write("assets/chime.pcm", pcm)
 EOF
 }
 
-deflated_size() { python3 -c "import sys,zlib; c=zlib.compressobj(9,zlib.DEFLATED,-15); d=open(sys.argv[1],'rb').read(); print(len(c.compress(d)+c.flush()))" "$1"; }
+deflated_size() { "$PY" -c "import sys,zlib; c=zlib.compressobj(9,zlib.DEFLATED,-15); d=open(sys.argv[1],'rb').read(); print(len(c.compress(d)+c.flush()))" "$1"; }
 now() { date +%s.%N; }
 
 start_sim() {  # start_sim FLASH_FILE BAUD
@@ -94,19 +96,19 @@ start_sim() {  # start_sim FLASH_FILE BAUD
     port=$(cat "$work/ready")
 }
 stop_sim() { kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=; }
-rx_bytes() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rx_bytes'])" "$work/stats.json"; }
+rx_bytes() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['rx_bytes'])" "$work/stats.json"; }
 
 # run_flash IMAGE ARGS...: sets secs, wire (host->device bytes for this run), blocks
 run_flash() {
     local before; before=$(rx_bytes 2>/dev/null || echo 0)
     local t0; t0=$(now)
     "$ROMFS" flash "$@" --port "$port" --no-reset --json --timeout 20000 > "$work/out.json"
-    secs=$(python3 -c "print('%.3f' % ($(now) - $t0))")
+    secs=$("$PY" -c "print('%.3f' % ($(now) - $t0))")
     wire=$(( $(rx_bytes) - before ))
-    blocks=$(python3 -c "import json; d=json.load(open('$work/out.json')); print('%d/%d' % (d['blocks_written'], d['blocks_in_image']))")
+    blocks=$("$PY" -c "import json; d=json.load(open('$work/out.json')); print('%d/%d' % (d['blocks_written'], d['blocks_in_image']))")
 }
 
-ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+ratio() { "$PY" -c "print('%.2f' % ($1 / $2))"; }
 
 # BENCH_QUICK=1: one 32 KiB image over an unlimited link, the same steps (full write,
 # one-file re-writes, aligned re-write) in a few seconds.
@@ -142,7 +144,7 @@ for baud in $bauds; do
         if [ "$size" = "$big" ]; then
             for change in same grown; do
                 cp -r "$work/app$big" "$work/edit"
-                python3 - "$work/edit/lib/settings.py" "$change" <<'EOF'
+                "$PY" - "$work/edit/lib/settings.py" "$change" <<'EOF'
 import sys
 p, how = sys.argv[1], sys.argv[2]
 d = bytearray(open(p, "rb").read())
@@ -170,7 +172,7 @@ EOF
             run_flash "$work/al2.romfs"
             printf '           re-write, one 2 KiB file grown, .py aligned to 4 KiB: %s s, %d B on the wire, blocks %s; %sx faster than full; image %d B (+%s%%)\n' \
                 "$secs" "$wire" "$blocks" "$(ratio "$full_secs" "$secs")" "$(stat -c %s "$work/al1.romfs")" \
-                "$(python3 -c "print('%.1f' % (100.0 * $(stat -c %s "$work/al1.romfs") / $isz - 100))")"
+                "$("$PY" -c "print('%.1f' % (100.0 * $(stat -c %s "$work/al1.romfs") / $isz - 100))")"
             rm -rf "$work/edit"
         fi
         stop_sim
