@@ -161,8 +161,10 @@ test: deps-check
 demo: deps-check all
 	@tests/tools/demo.sh $(BUILD)
 
+# BENCH_QUICK=1: small sizes, the same code paths, a few seconds (run by .ci/run).
+BENCH_QUICK ?= 0
 bench: deps-check all
-	@bench/run.sh $(BUILD)
+	@BENCH_QUICK=$(BENCH_QUICK) bench/run.sh $(BUILD)
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))

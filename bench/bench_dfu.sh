@@ -14,6 +14,8 @@ cc -std=c11 -D_DEFAULT_SOURCE -O2 -I"$root/lib" -I"$root/tests/unit" "$root/benc
    "$build/libromfs.a" $(pkg-config --libs libcjson libusb-1.0 libserialport libelf zlib) \
    -lmbedcrypto -lpthread -o "$bin"
 echo "== bench_dfu"
-for size in 262144 700000; do
+sizes="262144 700000"
+[ "${BENCH_QUICK:-0}" = 1 ] && sizes="65536"
+for size in $sizes; do
     "$bin" "$size"
 done

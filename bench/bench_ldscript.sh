@@ -26,24 +26,27 @@ for d in "$src"/tests/fixtures/ld/*/; do
     n=$((n + 1))
 done
 reps=$(( (100 + n - 1) / n ))
+quick=${BENCH_QUICK:-0}
+[ "$quick" = 1 ] && reps=1
 # shellcheck disable=SC2086
 "$out/ld_eval" -q -n "$reps" $args 2> "$out/fix.txt" || { cat "$out/fix.txt"; exit 1; }
 echo "fixtures:   $(cat "$out/fix.txt" | sed 's/^ld_eval: //')"
 
 one=$(ls -d "$src"/tests/fixtures/ld/esp8266_romfs)
-"$out/ld_eval" -q -n 2000 -C "$one" --bits 32 -T esp8266_2MiB_ROMFS.ld 2> "$out/one.txt"
+"$out/ld_eval" -q -n "$([ "$quick" = 1 ] && echo 20 || echo 2000)" -C "$one" --bits 32 -T esp8266_2MiB_ROMFS.ld 2> "$out/one.txt"
 echo "baseline:   $(sed 's/^ld_eval: //' "$out/one.txt") [esp8266 fixture]"
 
 pp=$(ls -d "$src"/tests/fixtures/ld/mimxrt_1062)
-"$out/ld_eval" -q -n 20 -C "$pp" --bits 32 $(cat "$pp/cmd") 2> "$out/pp.txt"
+"$out/ld_eval" -q -n "$([ "$quick" = 1 ] && echo 1 || echo 20)" -C "$pp" --bits 32 $(cat "$pp/cmd") 2> "$out/pp.txt"
 echo "with cpp:   $(sed 's/^ld_eval: //' "$out/pp.txt") [mimxrt fixture, one cc -E per script]"
 
 if command -v arm-none-eabi-ld >/dev/null 2>&1; then
     : > "$out/e.s"; arm-none-eabi-as "$out/e.s" -o "$out/e.o"
     t0=$(date +%s%N)
-    for i in $(seq 20); do (cd "$one" && arm-none-eabi-ld -o "$out/x.elf" "$out/e.o" -T esp8266_2MiB_ROMFS.ld); done
+    links=$([ "$quick" = 1 ] && echo 2 || echo 20)
+    for i in $(seq "$links"); do (cd "$one" && arm-none-eabi-ld -o "$out/x.elf" "$out/e.o" -T esp8266_2MiB_ROMFS.ld); done
     t1=$(date +%s%N)
-    us=$(( (t1 - t0) / 20000 ))
+    us=$(( (t1 - t0) / (links * 1000) ))
     echo "ld:         arm-none-eabi-ld on the same fixture: $us us per link"
 fi
 

@@ -12,6 +12,8 @@
 # Goals (issue 4): wire bytes <= 1.15x the deflated image; full write <= 1.3x the link
 # limit of the deflated image; one-file re-write >= 20x faster than the full write.
 set -eu
+# the interpreter itself, not a version manager's shim: it is started dozens of times
+PY=$(python3 -c 'import sys; print(sys.executable)')
 build=${1:-${ROMFS_BUILD:-build}}
 ROMFS=$(cd "$build" && pwd)/romfs
 work=$(mktemp -d "${TMPDIR:-/tmp}/romfs-bench-repl.XXXXXX")
@@ -20,7 +22,7 @@ cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 gen_tree() {  # gen_tree DIR TARGET_BYTES SEED
-    python3 - "$@" <<'EOF'
+    "$PY" - "$@" <<'EOF'
 import math, os, random, sys, json
 root, target, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rnd = random.Random(seed)
@@ -82,7 +84,7 @@ write("assets/chime.pcm", pcm)
 EOF
 }
 
-deflated_size() { python3 -c "import sys,zlib; c=zlib.compressobj(9,zlib.DEFLATED,-15); d=open(sys.argv[1],'rb').read(); print(len(c.compress(d)+c.flush()))" "$1"; }
+deflated_size() { "$PY" -c "import sys,zlib; c=zlib.compressobj(9,zlib.DEFLATED,-15); d=open(sys.argv[1],'rb').read(); print(len(c.compress(d)+c.flush()))" "$1"; }
 now() { date +%s.%N; }
 
 start_sim() {  # start_sim FLASH_FILE BAUD
@@ -94,30 +96,35 @@ start_sim() {  # start_sim FLASH_FILE BAUD
     port=$(cat "$work/ready")
 }
 stop_sim() { kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=; }
-rx_bytes() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rx_bytes'])" "$work/stats.json"; }
+rx_bytes() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['rx_bytes'])" "$work/stats.json"; }
 
 # run_flash IMAGE ARGS...: sets secs, wire (host->device bytes for this run), blocks
 run_flash() {
     local before; before=$(rx_bytes 2>/dev/null || echo 0)
     local t0; t0=$(now)
     "$ROMFS" flash "$@" --port "$port" --no-reset --json --timeout 20000 > "$work/out.json"
-    secs=$(python3 -c "print('%.3f' % ($(now) - $t0))")
+    secs=$("$PY" -c "print('%.3f' % ($(now) - $t0))")
     wire=$(( $(rx_bytes) - before ))
-    blocks=$(python3 -c "import json; d=json.load(open('$work/out.json')); print('%d/%d' % (d['blocks_written'], d['blocks_in_image']))")
+    blocks=$("$PY" -c "import json; d=json.load(open('$work/out.json')); print('%d/%d' % (d['blocks_written'], d['blocks_in_image']))")
 }
 
-ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+ratio() { "$PY" -c "print('%.2f' % ($1 / $2))"; }
+
+# BENCH_QUICK=1: one 32 KiB image over an unlimited link, the same steps (full write,
+# one-file re-writes, aligned re-write) in a few seconds.
+sizes="256K 1M"; big=1M; bauds=${BENCH_REPL_BAUDS:-115200 0}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then sizes="32K"; big=32K; bauds=${BENCH_REPL_BAUDS:-0}; fi
 
 echo "== bench_repl: romfs flash --via repl against romfs sim (realistic app tree)"
-for size in 256K 1M; do
-    case $size in 256K) bytes=$((230 * 1024)) ;; 1M) bytes=$((940 * 1024)) ;; esac
+for size in $sizes; do
+    case $size in 32K) bytes=$((28 * 1024)) ;; 256K) bytes=$((230 * 1024)) ;; 1M) bytes=$((940 * 1024)) ;; esac
     gen_tree "$work/app$size" "$bytes" 7
     "$ROMFS" pack "$work/app$size" -o "$work/app$size.romfs" -q
 done
 
-for baud in ${BENCH_REPL_BAUDS:-115200 0}; do
+for baud in $bauds; do
     link=$([ "$baud" = 0 ] && echo "unlimited" || echo "$baud baud")
-    for size in 256K 1M; do
+    for size in $sizes; do
         img="$work/app$size.romfs"
         isz=$(stat -c %s "$img"); dsz=$(deflated_size "$img")
         rm -f "$work/flash.bin"
@@ -134,10 +141,10 @@ for baud in ${BENCH_REPL_BAUDS:-115200 0}; do
                 "$(ratio "$isz" "$rate")" "$(ratio "$dsz" "$rate")" \
                 "$(ratio "$secs" "$(ratio "$dsz" "$rate")")" "$(ratio "$secs" "$(ratio "$isz" "$rate")")"
         fi
-        if [ "$size" = 1M ]; then
+        if [ "$size" = "$big" ]; then
             for change in same grown; do
-                cp -r "$work/app1M" "$work/edit"
-                python3 - "$work/edit/lib/settings.py" "$change" <<'EOF'
+                cp -r "$work/app$big" "$work/edit"
+                "$PY" - "$work/edit/lib/settings.py" "$change" <<'EOF'
 import sys
 p, how = sys.argv[1], sys.argv[2]
 d = bytearray(open(p, "rb").read())
@@ -154,18 +161,18 @@ EOF
                 rm -rf "$work/edit" "$work/edit.romfs"
             done
         fi
-        if [ "$size" = 1M ]; then
+        if [ "$size" = "$big" ]; then
             # The same growth with every .py aligned to the erase block (0xff slack after
             # each): later files no longer move. Costs flash space, hardly any wire bytes.
-            cp -r "$work/app1M" "$work/edit"
+            cp -r "$work/app$big" "$work/edit"
             printf '# grown by a hundred bytes %072d\n' 0 >> "$work/edit/lib/settings.py"
-            "$ROMFS" pack "$work/app1M" -o "$work/al1.romfs" -q --align-rule '*.py=4096'
+            "$ROMFS" pack "$work/app$big" -o "$work/al1.romfs" -q --align-rule '*.py=4096'
             "$ROMFS" pack "$work/edit" -o "$work/al2.romfs" -q --align-rule '*.py=4096'
             run_flash "$work/al1.romfs"
             run_flash "$work/al2.romfs"
             printf '           re-write, one 2 KiB file grown, .py aligned to 4 KiB: %s s, %d B on the wire, blocks %s; %sx faster than full; image %d B (+%s%%)\n' \
                 "$secs" "$wire" "$blocks" "$(ratio "$full_secs" "$secs")" "$(stat -c %s "$work/al1.romfs")" \
-                "$(python3 -c "print('%.1f' % (100.0 * $(stat -c %s "$work/al1.romfs") / $isz - 100))")"
+                "$("$PY" -c "print('%.1f' % (100.0 * $(stat -c %s "$work/al1.romfs") / $isz - 100))")"
             rm -rf "$work/edit"
         fi
         stop_sim

@@ -44,12 +44,15 @@ rerun() {
     awk "BEGIN { print $t1 - $t0 }"
 }
 echo "== bench_swd (QEMU mps2-an385 gdbstub, M writes, ack mode)"
-nagle=$(write 64 ROMFS_GDB_NAGLE=1)
-fast=$(write 64 ROMFS_GDB_NAGLE=0)
-printf 'full write  64 KiB, Nagle on (baseline): %6.3f s  %8.1f KiB/s\n' "$nagle" "$(awk "BEGIN { print 64 / $nagle }")"
-printf 'full write  64 KiB, TCP_NODELAY:         %6.3f s  %8.1f KiB/s  (%.1fx faster)\n' \
-    "$fast" "$(awk "BEGIN { print 64 / $fast }")" "$(awk "BEGIN { print $nagle / $fast }")"
-big=$(write 1024 ROMFS_GDB_NAGLE=0)
-printf 'full write 1024 KiB, TCP_NODELAY:        %6.3f s  %8.1f KiB/s\n' "$big" "$(awk "BEGIN { print 1024 / $big }")"
-same=$(rerun 1024)
-printf 're-run 1024 KiB unchanged (compare only): %6.3f s  (%.2fx the full write)\n' "$same" "$(awk "BEGIN { print $same / $big }")"
+# BENCH_QUICK=1: 8 and 32 KiB instead of 64 and 1024 KiB, the same steps.
+small=64; large=1024
+[ "${BENCH_QUICK:-0}" = 1 ] && { small=8; large=32; }
+nagle=$(write $small ROMFS_GDB_NAGLE=1)
+fast=$(write $small ROMFS_GDB_NAGLE=0)
+printf 'full write %4d KiB, Nagle on (baseline): %6.3f s  %8.1f KiB/s\n' $small "$nagle" "$(awk "BEGIN { print $small / $nagle }")"
+printf 'full write %4d KiB, TCP_NODELAY:         %6.3f s  %8.1f KiB/s  (%.1fx faster)\n' \
+    $small "$fast" "$(awk "BEGIN { print $small / $fast }")" "$(awk "BEGIN { print $nagle / $fast }")"
+big=$(write $large ROMFS_GDB_NAGLE=0)
+printf 'full write %4d KiB, TCP_NODELAY:         %6.3f s  %8.1f KiB/s\n' $large "$big" "$(awk "BEGIN { print $large / $big }")"
+same=$(rerun $large)
+printf 're-run %4d KiB unchanged (compare only):  %6.3f s  (%.2fx the full write)\n' $large "$same" "$(awk "BEGIN { print $same / $big }")"

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 #include "pack_args.h"
 
@@ -22,7 +24,8 @@ static const char ci_help[] =
     "  -b, --board B         check against board B (repeatable, or B1,B2,...)\n"
     "  -p, --partition N     partition index on every board (default 0)\n"
     "      --boards FILE     board database (default: $ROMFS_BOARDS or the built-in one)\n"
-    "  -k, --key PUB.pem     require a good signature by this key (PEM or DER)\n"
+    "  -k, --key PUB.pem     require a good signature by this key (PEM or DER); with a\n"
+    "                        DIR only together with --sign (a packed DIR is unsigned)\n"
     "      --sign KEY.pem    DIR only: sign the packed image with this private key\n"
     "  -f, --format F        report format: text (default), json, junit, github\n"
     "  -o, --output REPORT   write the report to REPORT (default: standard output)\n"
@@ -158,6 +161,14 @@ int cmd_ci(int argc, char **argv)
         goto done;
     }
     const char *input = argv[optind];
+    struct stat in_st;
+    if (opt.key_path && !opt.sign_key_path && stat(input, &in_st) == 0 && S_ISDIR(in_st.st_mode)) {
+        /* A packed directory is never signed, so the signature check could only fail. */
+        status = cli_usage_error("ci", "--key %s checks a signature, but %s is a directory and "
+                                 "ci packs it unsigned: add --sign KEY.pem to sign what it packs, "
+                                 "or give ci a signed image", opt.key_path, input);
+        goto done;
+    }
     struct romfs_report report;
     struct romfs_ci_result res;
     romfs_report_init(&report, "romfs ci");

@@ -5,9 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 #include "boards/db.h"
 #include "flash/job.h"
+#include "flash_main.h"
+#include "pack_args.h"
 #include "base/clock.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
@@ -101,6 +105,10 @@ static void usage(FILE *out)
             "                       memory layout covers the partition)\n"
             "      --reset          (dfu) leave DFU mode afterwards and start the firmware\n"
             "      --via swd        a debug probe's GDB server; options below\n"
+            "      --align N, --exclude GLOB, --mpy-cross[=PATH], --mpy-cross-arg ARG, ...\n"
+            "                       how a DIR is packed, as for `romfs pack`; with --mpy-cross\n"
+            "                       mpy-cross gets -march= for --board's CPU or, without\n"
+            "                       --board, for the device's own sys.implementation._mpy\n"
             "      --require-signed --key PUB.pem\n"
             "                       refuse, before opening the device, an image that is not\n"
             "                       signed by this key ('romfs sign'; --key alone implies it)\n"
@@ -227,8 +235,41 @@ static void print_json(const struct romfs_flash_job *job, const char *input, boo
     cJSON_Delete(j);
 }
 
+static void deploy_usage(FILE *out)
+{
+    fputs("usage: romfs deploy IMAGE|DIR [--board BOARD] [--port PORT] [options]\n"
+          "\n"
+          "mpremote's `romfs deploy`: `romfs flash` under mpremote's word, and like\n"
+          "mpremote it needs neither --board nor --port: the one MicroPython board\n"
+          "connected over USB is found, and its own report of its partitions is the\n"
+          "reference. A DIR is packed as `romfs flash` packs it. Every `romfs flash`\n"
+          "option is accepted:\n\n", out);
+    usage(out);
+}
+
 int cmd_flash(int argc, char **argv)
 {
+    return cli_flash_main(argc, argv, false);
+}
+
+static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *pa);
+
+int cli_flash_main(int argc, char **argv, bool deploy)
+{
+    struct cli_pack_args pa;
+    if (!cli_pack_args_init(&pa, argc)) {
+        cli_pack_args_free(&pa);
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    int status = flash_main(argc, argv, deploy, &pa);
+    cli_pack_args_free(&pa);
+    return status;
+}
+
+static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *pa)
+{
+    const char *cmd = deploy ? "deploy" : "flash";
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
            O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_RESET, O_REQUIRE_SIGNED, O_KEY,
            O_PROBE, O_ADDRESS, O_SIZE, O_ERASE_BLOCK, O_RESET_COMMAND, O_SWD_MODE,
@@ -255,6 +296,7 @@ int cmd_flash(int argc, char **argv)
         { "openocd-target", required_argument, NULL, O_OPENOCD_TARGET },
         { "openocd-interface", required_argument, NULL, O_OPENOCD_INTERFACE },
         { "pyocd-target", required_argument, NULL, O_PYOCD_TARGET },
+        CLI_PACK_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     struct romfs_flash_job job = { .via = ROMFS_VIA_REPL, .dfu.alt = -1 };
@@ -263,20 +305,20 @@ int cmd_flash(int argc, char **argv)
     bool require_signed = false, quiet = false, json = false;
     int c;
     uint64_t v, size;
-    struct cli_options cli = { .command = "flash", .shortopts = "b:p:qh", .longopts = options,
-                                .help = usage, .argc = argc, .argv = argv };
+    struct cli_options cli = { .command = cmd, .shortopts = "b:p:qh", .longopts = options,
+                               .help = deploy ? deploy_usage : usage, .argc = argc, .argv = argv };
     while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case 'b': board_name = optarg; break;
         case O_VIA: via = optarg; break;
         case 'p': job.repl.port = optarg; break;
         case O_BAUD:
-            if (!cli_option_number("flash", "baud", optarg, 1, 100000000, false, &v))
+            if (!cli_option_number(cmd, "baud", optarg, 1, 100000000, false, &v))
                 return EXIT_USAGE;
             job.repl.baud = (uint32_t)v;
             break;
         case O_PART:
-            if (!cli_option_number("flash", "partition", optarg, 0, 15, false, &v))
+            if (!cli_option_number(cmd, "partition", optarg, 0, 15, false, &v))
                 return EXIT_USAGE;
             job.partition = (int)v;
             break;
@@ -287,7 +329,7 @@ int cmd_flash(int argc, char **argv)
         case O_TRANSFER:
             job.repl.transfer = romfs_transfer_parse(optarg);
             if (job.repl.transfer < 0)
-                return cli_usage_error("flash", "unknown --transfer '%s'", optarg);
+                return cli_usage_error(cmd, "unknown --transfer '%s'", optarg);
             break;
         case O_API:
             if (strcmp(optarg, "auto") == 0)
@@ -297,18 +339,18 @@ int cmd_flash(int argc, char **argv)
             else if (strcmp(optarg, "object") == 0)
                 job.repl.api = ROMFS_API_OBJECT;
             else
-                return cli_usage_error("flash", "unknown --api '%s'", optarg);
+                return cli_usage_error(cmd, "unknown --api '%s'", optarg);
             break;
         case O_NOPASTE: job.repl.no_raw_paste = true; break;
         case O_TIMEOUT:
-            if (!cli_option_number("flash", "timeout", optarg, 1, 3600000, false, &v))
+            if (!cli_option_number(cmd, "timeout", optarg, 1, 3600000, false, &v))
                 return EXIT_USAGE;
             job.timeout_ms = (int)v;
             break;
         case O_DFU_DEVICE: job.dfu.device = optarg; break;
         case O_DFU_SERIAL: job.dfu.serial = optarg; break;
         case O_DFU_ALT:
-            if (!cli_option_number("flash", "alt", optarg, 0, 255, false, &v))
+            if (!cli_option_number(cmd, "alt", optarg, 0, 255, false, &v))
                 return EXIT_USAGE;
             job.dfu.alt = (int)v;
             break;
@@ -319,7 +361,7 @@ int cmd_flash(int argc, char **argv)
         case O_ADDRESS:
         case O_SIZE:
         case O_ERASE_BLOCK:
-            if (!cli_option_number("flash", c == O_ADDRESS ? "address" : c == O_SIZE ? "size" : "erase-block",
+            if (!cli_option_number(cmd, c == O_ADDRESS ? "address" : c == O_SIZE ? "size" : "erase-block",
                                    optarg, 1, c == O_ERASE_BLOCK ? UINT32_MAX : UINT64_MAX, true, &size))
                 return EXIT_USAGE;
             if (c == O_ADDRESS)
@@ -338,33 +380,40 @@ int cmd_flash(int argc, char **argv)
             else if (strcmp(optarg, "ram") == 0)
                 job.swd.mode = ROMFS_SWD_RAM;
             else
-                return cli_usage_error("flash", "--swd-mode is auto, flash or ram, not '%s'", optarg);
+                return cli_usage_error(cmd, "--swd-mode is auto, flash or ram, not '%s'", optarg);
             break;
         case O_OPENOCD_TARGET: job.swd.openocd_target = optarg; break;
         case O_OPENOCD_INTERFACE: job.swd.openocd_interface = optarg; break;
         case O_PYOCD_TARGET: job.swd.pyocd_target = optarg; break;
-        default: return cli_usage_error("flash", "unknown option or missing value: '%s'", argv[optind - 1]);
+        default: {
+            int packing = cli_pack_args_option(pa, c, optarg, cmd);   /* how a DIR is packed */
+            if (packing < 0)
+                return EXIT_USAGE;
+            if (packing == 0)
+                return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+            break;
+        }
         }
     }
     if (c == CLI_OPTIONS_EXIT)
         return cli.exit_code;
     if (optind + 1 != argc)
-        return cli_usage_error("flash", optind == argc ? "IMAGE or DIR missing" : "too many arguments");
+        return cli_usage_error(cmd, optind == argc ? "IMAGE or DIR missing" : "too many arguments");
     const char *input = argv[optind];
     int via_id = romfs_via_parse(via);
     if (via_id < 0)
-        return cli_usage_error("flash", "unknown --via '%s' (available: repl, dfu, swd)", via);
+        return cli_usage_error(cmd, "unknown --via '%s' (available: repl, dfu, swd)", via);
     job.via = (enum romfs_via)via_id;
     if (require_signed && !signed_by)
-        return cli_usage_error("flash", "--require-signed needs --key PUB.pem");
-    if (!board_name && !job.repl.port && !(job.via == ROMFS_VIA_SWD && job.swd.address && job.swd.size))
-        return cli_usage_error("flash", "give --board BOARD, or --port PORT to use the device's "
+        return cli_usage_error(cmd, "--require-signed needs --key PUB.pem");
+    if (!deploy && !board_name && !job.repl.port && !(job.via == ROMFS_VIA_SWD && job.swd.address && job.swd.size))
+        return cli_usage_error(cmd, "give --board BOARD, or --port PORT to use the device's "
                                "own report of its partitions");
     if (job.via == ROMFS_VIA_SWD && !job.swd.probe)
-        return cli_usage_error("flash", "--via swd needs --probe (gdb://HOST:PORT, serial:PATH, "
+        return cli_usage_error(cmd, "--via swd needs --probe (gdb://HOST:PORT, serial:PATH, "
                                "openocd, pyocd or openocd-program)");
     if (job.via == ROMFS_VIA_DFU && !board_name)
-        return cli_usage_error("flash", "--via dfu needs --board BOARD (the partition's address "
+        return cli_usage_error(cmd, "--via dfu needs --board BOARD (the partition's address "
                                "and the board's DFU id come from it)");
 
     struct romfs_error err = { 0 };
@@ -372,14 +421,32 @@ int cmd_flash(int argc, char **argv)
     uint8_t *image = NULL;
     size_t len = 0;
     bool packed = false;
-    int rc = romfs_flash_load_input(input, &image, &len, &packed, &err);
-    if (rc != ROMFS_OK)
-        return cli_fail(&err);
-    if (signed_by)
-        rc = romfs_signature_check(image, len, input, signed_by, NULL, &err);  /* before any device */
-    if (rc == ROMFS_OK && board_name && (rc = romfs_boards_load(NULL, &db, &err)) == ROMFS_OK &&
+    int rc = ROMFS_OK;
+    if (board_name && (rc = romfs_boards_load(NULL, &db, &err)) == ROMFS_OK &&
         !(job.board = romfs_boards_lookup(&db, board_name, &err)))
         rc = err.code;
+    if (rc != ROMFS_OK) {
+        romfs_boards_free(&db);
+        return cli_fail(&err);
+    }
+    /* mpy-cross compiles for the board's CPU or, without a board, for the device in hand */
+    struct stat st;
+    int exit_code = EXIT_OK;
+    if (pa->opt.mpy_cross && board_name && (exit_code = cli_pack_args_board_march(pa, board_name, cmd))) {
+        romfs_boards_free(&db);
+        return exit_code;
+    }
+    if (pa->opt.mpy_cross && !cli_pack_args_has_march(pa) && !board_name && job.via == ROMFS_VIA_REPL &&
+        stat(input, &st) == 0 && S_ISDIR(st.st_mode)) {
+        const char *arch = NULL;
+        rc = romfs_flash_device_mpy_arch(&job, &arch, &err);
+        if (rc == ROMFS_OK && arch)
+            cli_pack_args_add_march(pa, arch);
+    }
+    if (rc == ROMFS_OK)
+        rc = romfs_flash_load_input_with(input, &pa->opt, &image, &len, &packed, &err);
+    if (rc == ROMFS_OK && signed_by)
+        rc = romfs_signature_check(image, len, input, signed_by, NULL, &err);  /* before any device */
     struct progress prog = { .enabled = !quiet && !json && cli_stderr_is_tty() };
     job.progress = on_progress;
     job.progress_ctx = &prog;
@@ -389,7 +456,6 @@ int cmd_flash(int argc, char **argv)
     if (prog.enabled && prog.last_phase)
         fputc('\n', stderr);
 
-    int exit_code = EXIT_OK;
     if (json)
         print_json(&job, input, packed, len, &res, rc, &err);
     if (rc != ROMFS_OK) {

@@ -33,7 +33,8 @@ static const char pack_help[] =
     "      --mpy-cross[=PATH]  compile each .py to .mpy with mpy-cross (PATH, or\n"
     "                          'mpy-cross' on $PATH); a .mpy beside a .py wins and the\n"
     "                          .py is left out; DIR is never written to\n"
-    "      --mpy-cross-arg ARG pass ARG to mpy-cross, e.g. -march=armv6m (repeatable)\n"
+    "      --mpy-cross-arg ARG pass ARG to mpy-cross, e.g. -march=armv6m (repeatable);\n"
+    "                          with --board, -march= is the board's CPU unless given\n"
     "  -j, --jobs N            parallel compiles (default: all cores)\n"
     "      --pad-to N          pad the output with 0xff to a multiple of N bytes\n"
     "      --size-limit N      fail if the image is larger than N bytes\n"
@@ -58,22 +59,31 @@ enum {
     OPT_UF2, OPT_HEX, OPT_ADDRESS,
 };
 
-static const struct option pack_options[] = {
-    { "output", required_argument, NULL, 'o' },
-    CLI_PACK_LONG_OPTIONS,
-    { "jobs", required_argument, NULL, 'j' },
-    { "reproducible", no_argument, NULL, OPT_REPRODUCIBLE },
-    { "tree", no_argument, NULL, OPT_TREE },
-    { "json", no_argument, NULL, OPT_JSON },
-    { "manifest", required_argument, NULL, OPT_MANIFEST },
-    { "board", required_argument, NULL, OPT_BOARD },
-    { "partition", required_argument, NULL, OPT_PARTITION },
-    { "dfu", required_argument, NULL, OPT_DFU },
-    { "uf2", required_argument, NULL, OPT_UF2 },
-    { "hex", required_argument, NULL, OPT_HEX },
-    { "address", required_argument, NULL, OPT_ADDRESS },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
+enum { OPT_NO_MPY = 300 };
+
+#define PACK_OPTIONS \
+    { "output", required_argument, NULL, 'o' }, \
+    CLI_PACK_LONG_OPTIONS, \
+    { "jobs", required_argument, NULL, 'j' }, \
+    { "reproducible", no_argument, NULL, OPT_REPRODUCIBLE }, \
+    { "tree", no_argument, NULL, OPT_TREE }, \
+    { "json", no_argument, NULL, OPT_JSON }, \
+    { "manifest", required_argument, NULL, OPT_MANIFEST }, \
+    { "board", required_argument, NULL, OPT_BOARD }, \
+    { "partition", required_argument, NULL, OPT_PARTITION }, \
+    { "dfu", required_argument, NULL, OPT_DFU }, \
+    { "uf2", required_argument, NULL, OPT_UF2 }, \
+    { "hex", required_argument, NULL, OPT_HEX }, \
+    { "address", required_argument, NULL, OPT_ADDRESS }, \
+    { "quiet", no_argument, NULL, 'q' }, \
+    { "help", no_argument, NULL, 'h' }
+
+static const struct option pack_options[] = { PACK_OPTIONS, { NULL, 0, NULL, 0 } };
+/* `romfs build` adds mpremote's --mpy/-m and --no-mpy. */
+static const struct option build_options[] = {
+    PACK_OPTIONS,
+    { "mpy", no_argument, NULL, 'm' },
+    { "no-mpy", no_argument, NULL, OPT_NO_MPY },
     { NULL, 0, NULL, 0 },
 };
 
@@ -149,8 +159,43 @@ static void print_json_summary(FILE *out, const char *image, const struct romfs_
     cJSON_Delete(o);
 }
 
+static const char build_help[] =
+    "usage: romfs build DIR [-o OUT] [--mpy | --no-mpy] [pack options]\n"
+    "\n"
+    "mpremote's `romfs build`: `romfs pack` with mpremote's defaults. The image is\n"
+    "byte-identical to mpremote's (no alignment: --align 1; nothing left out:\n"
+    "--no-default-excludes; OUT defaults to DIR.romfs). Each .py is compiled to .mpy\n"
+    "when mpy-cross is found on $PATH (a .py with a .mpy beside it is packed as it is,\n"
+    "next to that .mpy, as mpremote does); without mpy-cross the .py files are packed\n"
+    "as source with a warning. Every `romfs pack` option is accepted too (--align 4,\n"
+    "--board B, --mpy-cross=PATH, ...).\n"
+    "\n"
+    "  -o, --output OUT     image file (default DIR.romfs)\n"
+    "  -m, --mpy            compile .py files with mpy-cross when found (the default)\n"
+    "      --no-mpy         pack .py files as they are\n"
+    "  -q, --quiet          print nothing on success (the mpy-cross warning still shows)\n"
+    "\n"
+    "Exits 1 on a write failure or when the image passes a size limit.\n";
+
 int cmd_pack(int argc, char **argv)
 {
+    return cli_pack_main(argc, argv, false);
+}
+
+static uint64_t count_py_sources(const struct romfs_pack_result *r)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->n_files; i++) {
+        size_t len = strlen(r->file_list[i].path);
+        n += len > 3 && strcmp(r->file_list[i].path + len - 3, ".py") == 0;
+    }
+    return n;
+}
+
+int cli_pack_main(int argc, char **argv, bool build)
+{
+    const char *cmd = build ? "build" : "pack";
+    bool mpy = build, mpy_missing = false;
     struct cli_pack_args pa;
     const char *out = NULL, *manifest = NULL, *board = NULL;
     struct romfs_outfile_paths outfiles = { NULL, NULL, NULL, NULL };
@@ -162,15 +207,21 @@ int cmd_pack(int argc, char **argv)
         cli_error("out of memory");
         goto done;
     }
-    struct cli_options cli = { .command = "pack", .shortopts = "o:j:qh", .longopts = pack_options,
-                               .help_text = pack_help, .argc = argc, .argv = argv };
+    if (build) {
+        pa.opt.align = 1;
+        pa.opt.no_default_excludes = true;
+        pa.opt.keep_py_beside_mpy = true;
+    }
+    struct cli_options cli = { .command = build ? "build" : "pack", .shortopts = build ? "o:j:qhm" : "o:j:qh",
+                               .longopts = build ? build_options : pack_options,
+                               .help_text = build ? build_help : pack_help, .argc = argc, .argv = argv };
     while ((c = cli_next_option(&cli)) > 0) {
         uint64_t v;
         switch (c) {
         case 'o': out = optarg; break;
         case 'j':
             if (!cli_parse_size(optarg, &v) || v == 0 || v > 1024) {
-                status = cli_usage_error("pack", "--jobs %s: expected 1 to 1024", optarg);
+                status = cli_usage_error(cmd, "--jobs %s: expected 1 to 1024", optarg);
                 goto done;
             }
             pa.opt.jobs = (unsigned)v;
@@ -182,7 +233,7 @@ int cmd_pack(int argc, char **argv)
         case OPT_BOARD: board = optarg; break;
         case OPT_PARTITION:
             if (!cli_parse_size(optarg, &partition) || partition > 7) {
-                status = cli_usage_error("pack", "--partition %s: expected 0 to 7", optarg);
+                status = cli_usage_error(cmd, "--partition %s: expected 0 to 7", optarg);
                 goto done;
             }
             break;
@@ -191,18 +242,20 @@ int cmd_pack(int argc, char **argv)
         case OPT_HEX: outfiles.hex = optarg; break;
         case OPT_ADDRESS:
             if (!cli_parse_size(optarg, &address)) {
-                status = cli_usage_error("pack", "--address %s: not an address", optarg);
+                status = cli_usage_error(cmd, "--address %s: not an address", optarg);
                 goto done;
             }
             have_address = true;
             break;
         case 'q': quiet = true; break;
+        case 'm': mpy = true; break;
+        case OPT_NO_MPY: mpy = false; break;
         default: {
-            int handled = cli_pack_args_option(&pa, c, optarg, "pack");
+            int handled = cli_pack_args_option(&pa, c, optarg, cmd);
             if (handled == 1)
                 break;
             if (handled == 0)
-                status = cli_usage_error("pack", "unknown option");
+                status = cli_usage_error(cmd, "unknown option");
             goto done;
         }
         }
@@ -212,10 +265,21 @@ int cmd_pack(int argc, char **argv)
         goto done;
     }
     if (optind != argc - 1) {
-        status = cli_usage_error("pack", optind >= argc ? "DIR is missing" : "one DIR expected");
+        status = cli_usage_error(cmd, optind >= argc ? "DIR is missing" : "one DIR expected");
         goto done;
     }
     const char *dir = argv[optind];
+    if (build && !mpy)
+        pa.opt.mpy_cross = NULL;
+    else if (build && !pa.opt.mpy_cross) {
+        if (romfs_program_available("mpy-cross"))
+            pa.opt.mpy_cross = "mpy-cross";
+        else
+            mpy_missing = true;
+    }
+    if (pa.opt.mpy_cross && board && (status = cli_pack_args_board_march(&pa, board, cmd)) != EXIT_OK)
+        goto done;
+    status = EXIT_USAGE;
     char *default_out = NULL;
     if (!out) {
         size_t n = strlen(dir);
@@ -232,7 +296,7 @@ int cmd_pack(int argc, char **argv)
     }
     bool to_stdout = strcmp(out, "-") == 0;
     if (to_stdout && isatty(STDOUT_FILENO)) {
-        status = cli_usage_error("pack", "refusing to write an image to a terminal");
+        status = cli_usage_error(cmd, "refusing to write an image to a terminal");
         free(default_out);
         goto done;
     }
@@ -245,7 +309,7 @@ int cmd_pack(int argc, char **argv)
     }
     bool want_outfiles = outfiles.dfu || outfiles.uf2 || outfiles.hex;
     if (want_outfiles && !board && !have_address) {
-        status = cli_usage_error("pack", "--dfu/--uf2/--hex need --board or --address");
+        status = cli_usage_error(cmd, "--dfu/--uf2/--hex need --board or --address");
         free(default_out);
         goto done;
     }
@@ -288,6 +352,11 @@ int cmd_pack(int argc, char **argv)
         goto done;
     }
     status = EXIT_OK;
+    uint64_t uncompiled = mpy_missing ? count_py_sources(&res) : 0;
+    if (uncompiled)
+        cli_warn("mpy-cross not found on $PATH: %llu .py file%s packed as source, not "
+                 "precompiled (--no-mpy says that is intended)", (unsigned long long)uncompiled,
+                 uncompiled == 1 ? "" : "s");
     if (manifest && (rc = write_manifest(manifest, out, &res, &err)))
         status = cli_fail(&err);
     if (json)

@@ -1,8 +1,13 @@
-/* pack_args.c: packing options shared by pack and ci; report output shared by check and ci. */
+/* pack_args.c: packing options shared by pack, build, flash and ci (with the board's
+ * -march for mpy-cross); report output shared by check and ci. */
 #include "pack_args.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "boards/arch.h"
+#include "boards/db.h"
 
 bool cli_pack_args_init(struct cli_pack_args *a, int argc)
 {
@@ -68,6 +73,44 @@ int cli_pack_args_option(struct cli_pack_args *a, int c, char *arg, const char *
     default:
         return 0;
     }
+}
+
+bool cli_pack_args_has_march(const struct cli_pack_args *a)
+{
+    for (size_t i = 0; i < a->opt.n_mpy_cross_args; i++)
+        if (strncmp(a->mpy_args[i], "-march=", 7) == 0)
+            return true;
+    return false;
+}
+
+void cli_pack_args_add_march(struct cli_pack_args *a, const char *arch)
+{
+    snprintf(a->march, sizeof a->march, "-march=%s", arch);
+    a->mpy_args[a->opt.n_mpy_cross_args++] = a->march;
+}
+
+/* With --board and mpy-cross, and no -march among the --mpy-cross-arg values, pass the
+ * board's CPU architecture: native and viper modules then import on that board. */
+int cli_pack_args_board_march(struct cli_pack_args *pa, const char *board_name, const char *cmd)
+{
+    if (cli_pack_args_has_march(pa))
+        return EXIT_OK;   /* the user's choice wins */
+    struct romfs_boards db = { 0 };
+    struct romfs_error err = { 0 };
+    if (romfs_boards_load(NULL, &db, &err) != ROMFS_OK)
+        return cli_fail(&err);
+    const struct romfs_board *b = romfs_boards_find(&db, board_name);
+    const char *arch = b ? romfs_board_mpy_arch(b) : NULL;
+    if (arch) {
+        cli_pack_args_add_march(pa, arch);
+    } else if (b) {
+        cli_warn("%s: cannot tell board %s's CPU architecture (port %s, mcu %s): .py files are "
+                 "compiled without -march, so native and viper code will not compile; give "
+                 "--mpy-cross-arg=-march=ARCH", cmd, b->name, b->port ? b->port : "?",
+                 b->mcu ? b->mcu : "?");
+    }
+    romfs_boards_free(&db);
+    return EXIT_OK;   /* an unknown board is reported by the check after packing */
 }
 
 int cli_write_report(const struct romfs_report *r, enum romfs_report_format fmt, const char *path,

@@ -25,6 +25,7 @@ struct cli_pack_args {
     struct romfs_pack_options opt;
     struct romfs_align_rule *rules;
     const char **excludes, **mpy_args;
+    char march[48];     /* "-march=ARCH" when one was added */
 };
 
 /* Room for up to argc repeated options; opt.align starts at 4. false without memory. */
@@ -35,6 +36,20 @@ void cli_pack_args_free(struct cli_pack_args *a);
  * handled, 0 when c is not one, -1 on a bad value (a usage message for `romfs cmd` was
  * printed). May modify arg (GLOB=N is split in place). */
 int cli_pack_args_option(struct cli_pack_args *a, int c, char *arg, const char *cmd);
+
+/* `romfs pack` (build false) or mpremote's `romfs build` (build true: --align 1,
+ * --no-default-excludes, .py compiled when mpy-cross is on $PATH, --mpy/--no-mpy);
+ * both in cli/cmd_pack.c. Returns the exit code. */
+int cli_pack_main(int argc, char **argv, bool build);
+
+/* Whether a --mpy-cross-arg=-march=... was given. */
+bool cli_pack_args_has_march(const struct cli_pack_args *a);
+/* Pass -march=ARCH to mpy-cross (room for it was made by cli_pack_args_init). */
+void cli_pack_args_add_march(struct cli_pack_args *a, const char *arch);
+/* Unless a -march was given, add board_name's CPU architecture (boards/arch.h), or warn
+ * that it is unknown. Returns an exit code (EXIT_OK, or a failure loading boards.json;
+ * an unknown board is left to the caller's own check). */
+int cli_pack_args_board_march(struct cli_pack_args *a, const char *board_name, const char *cmd);
 
 /* Write report r as fmt to path ("-" or NULL: standard output), atomically. */
 int cli_write_report(const struct romfs_report *r, enum romfs_report_format fmt, const char *path,

@@ -21,6 +21,7 @@
 #include "out/outfile.h"
 /* boards: the board database, its importer, lint, esp32 partition tables */
 #include "boards/db.h"
+#include "boards/arch.h"
 #include "boards/import.h"
 #include "boards/lint.h"
 #include "boards/esp32.h"

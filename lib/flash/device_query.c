@@ -11,6 +11,7 @@
 #include "base/digest.h"
 #include "format/format.h"
 #include "base/template.h"
+#include "boards/arch.h"
 
 static const char *const transfer_names[] = {
     "auto", "raw-deflate", "raw", "deflate-base64", "base64", "hex", "repr",
@@ -417,8 +418,10 @@ static int check_one_mpy(void *ctx, const char *path, const struct romfs_entry *
         return romfs_set_error(c->err, ROMFS_ERR_MISMATCH,
                                "%s is .mpy version %u, the device imports version %u: rebuild "
                                "it with the mpy-cross of the device's MicroPython", path, ver, dev_ver);
-    /* native code must match the architecture and the sub-version (docs/reference/mpyfiles.rst) */
-    if (arch != 0 && (arch != dev_arch || sub != dev_sub))
+    /* native code must suit the architecture (the same, or on Thumb devices armv6m up to
+       the device's own) and match the sub-version (docs/reference/mpyfiles.rst) */
+    if (arch != 0 && (!romfs_mpy_arch_compatible(mpy_arch_names[arch], mpy_arch_names[dev_arch])
+                      || sub != dev_sub))
         return romfs_set_error(c->err, ROMFS_ERR_MISMATCH,
                                "%s holds native code for %s (.mpy %u.%u), the device runs %s "
                                "(.mpy %u.%u): rebuild it with mpy-cross -march=%s",

@@ -14,6 +14,13 @@
 int romfs_flash_load_input(const char *path, uint8_t **image, size_t *len, bool *packed,
                            struct romfs_error *err)
 {
+    return romfs_flash_load_input_with(path, NULL, image, len, packed, err);
+}
+
+int romfs_flash_load_input_with(const char *path, const struct romfs_pack_options *popt,
+                                uint8_t **image, size_t *len, bool *packed,
+                                struct romfs_error *err)
+{
     struct stat st;
     *image = NULL;
     *len = 0;
@@ -23,10 +30,10 @@ int romfs_flash_load_input(const char *path, uint8_t **image, size_t *len, bool 
                                "cannot open %s", path);
     int rc;
     if (S_ISDIR(st.st_mode)) {
-        struct romfs_pack_options opt = { 0 };
+        static const struct romfs_pack_options defaults = { 0 };
         struct romfs_pack_result res;
         memset(&res, 0, sizeof res);
-        rc = romfs_pack_dir(path, NULL, &opt, &res, image, err);
+        rc = romfs_pack_dir(path, NULL, popt ? popt : &defaults, &res, image, err);
         if (rc == ROMFS_OK)
             *len = (size_t)res.output_size;
         romfs_pack_result_free(&res);

@@ -15,12 +15,18 @@
 #include "flash/flash.h"
 #include "flash/repl.h"
 #include "flash/swd.h"
+#include "image/pack.h"
 
 /* path is an image file or a directory (packed in memory with default options). On
  * success *image is malloc'd, *packed says whether a directory was packed. The image's
  * structure is verified strictly: ROMFS_ERR_CORRUPT names the offset. */
 int romfs_flash_load_input(const char *path, uint8_t **image, size_t *len, bool *packed,
                            struct romfs_error *err);
+
+/* The same, packing a directory with `opt` (NULL: the defaults), e.g. with mpy-cross. */
+int romfs_flash_load_input_with(const char *path, const struct romfs_pack_options *opt,
+                                uint8_t **image, size_t *len, bool *packed,
+                                struct romfs_error *err);
 
 /* Refuse (ROMFS_ERR_MISMATCH / ROMFS_ERR_FBIG) when the device's partition differs from
  * the board's (size, erase block: a wrong --board or a different firmware layout), or the
@@ -112,6 +118,13 @@ struct romfs_flash_job_result {
     bool swd_crc_checked;              /* SWD: the server's qCRC matched the image */
     const char *openocd_target;        /* SWD program: the target script used */
 };
+
+/* Over the REPL: the .mpy architecture the device's firmware runs (from its
+ * sys.implementation._mpy), to compile a tree for the device in hand before a job writes
+ * it. The device is reached as job->repl and job->board say and closed again. *arch is
+ * NULL when the device reports no architecture. */
+int romfs_flash_device_mpy_arch(const struct romfs_flash_job *job, const char **arch,
+                                struct romfs_error *err);
 
 /* Run one job on image[0..len): check it against job->board's partition (when a board is
  * given), open the device, refuse a device whose partition disagrees with the board or

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "boards/arch.h"
 #include "flash/dfu_target.h"
 #include "flash/probe.h"
 #include "plan/check.h"
@@ -94,6 +95,34 @@ static int repl_finish(struct job_state *st, const uint8_t *image, size_t len,
         res->image_root_empty = rom.n == 0;
     }
     romfs_rom_listing_free(&rom);
+    return rc;
+}
+
+int romfs_flash_device_mpy_arch(const struct romfs_flash_job *job, const char **arch,
+                                struct romfs_error *err)
+{
+    *arch = NULL;
+    struct romfs_flash_job_result res;
+    memset(&res, 0, sizeof res);
+    struct job_state st = { .job = job };
+    int rc = ROMFS_OK;
+    if (job->repl.port)
+        snprintf(res.port, sizeof res.port, "%s", job->repl.port);
+    else
+        rc = romfs_repl_find_port(job->board ? job->board->repl_usb : NULL, res.port,
+                                  sizeof res.port, err);
+    struct romfs_repl_options ro = { .timeout_ms = job->timeout_ms, .no_raw_paste = job->repl.no_raw_paste };
+    struct romfs_device_info info;
+    if (rc == ROMFS_OK)
+        rc = romfs_serial_open(res.port, job->repl.baud, &st.serial, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_session_open(st.serial, &ro, &st.ses, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_query(st.ses, false, &info, err);
+    if (rc == ROMFS_OK)
+        *arch = romfs_mpy_arch_of_device(info.mpy);
+    romfs_repl_session_close(st.ses);
+    romfs_serial_close(st.serial);
     return rc;
 }
 

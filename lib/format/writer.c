@@ -7,6 +7,9 @@
  * widths and inserts the padding each file needs; then each record's needed width is
  * computed from its payload; widths that are too small grow and the pass repeats. Widths
  * never shrink (a wider varuint is legal: leading 0x80 bytes), so the loop terminates.
+ * The one exception is the image's own length without alignment: nothing depends on
+ * absolute offsets then, so it is recomputed from each pass's payload (see below), and
+ * it settles once the nested widths have.
  * Padding of one byte is a padded data-length varuint; of two or more, a padding record.
  *
  * Without alignment no padding is inserted and every varuint is minimal, giving the
@@ -300,13 +303,20 @@ int romfs_tree_layout(struct romfs_tree *tree, uint64_t *image_size, struct romf
             tree->trailing_pad = 3;   /* 01 01 00: keeps every offset before it */
         payload += tree->trailing_pad;
         size_t needed = romfs_varuint_size(payload);
-        if (needed > root->len_width) {
+        if (!tree->aligned) {
+            /* Offsets do not move any width here, so the root's width is set afresh
+             * from this pass's payload: minimal, plus mpremote's one 0x80 when the
+             * total would be odd. Growing it monotonically instead would keep a 0x80
+             * added while nested widths were still growing (2 bytes too many). */
+            if ((3 + needed + payload) % 2)
+                needed++;
+            if (needed != root->len_width) {
+                root->len_width = needed;
+                grew = true;
+            }
+        } else if (needed > root->len_width) {
             root->len_width = needed;
             grew = true;
-        }
-        if (!tree->aligned && (3 + root->len_width + payload) % 2) {
-            root->len_width++;        /* mpremote: one 0x80 before the length; re-place */
-            continue;
         }
         if (grew)
             continue;

@@ -2,6 +2,7 @@
 #ifndef ROMFS_IMAGE_H
 #define ROMFS_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,15 +25,25 @@ void romfs_image_file_close(struct romfs_image_file *file);
 
 struct romfs_extract_stats {
     uint64_t dirs, files, bytes;
+    uint64_t unchanged;     /* files already in dest with the image's bytes (not rewritten) */
 };
 
-/* Write the tree below `dir` (NULL: the whole image) into dest (created if missing).
- * Safe on hostile images: names that are empty, ".", "..", or contain '/' or NUL are
- * refused; nothing is written outside dest; symlinks already in dest are never followed
- * (a symlink where a file or directory would go is an error); each file is written to a
- * temporary name and renamed into place. */
+struct romfs_extract_options {
+    bool force;             /* replace existing regular files whose bytes differ */
+};
+
+/* Write the tree below `dir` (NULL: the whole image) into dest (created if missing);
+ * opt may be NULL (no force). Everything is checked before anything is written, so a
+ * refused image leaves dest as it was: names that are empty, ".", "..", or contain '/'
+ * or NUL, and a name twice in one directory, are ROMFS_ERR_CORRUPT naming the path; an
+ * existing file whose bytes differ is ROMFS_ERR_EXIST unless opt->force (an identical
+ * one is left alone); a symlink, or a non-directory where a directory goes, is
+ * ROMFS_ERR_EXIST even with force (symlinks are never followed, nothing is written
+ * outside dest). Each file is written to a temporary name and renamed into place; if a
+ * write fails (disk full), the files and directories this call created are removed. */
 int romfs_extract(const struct romfs_image *img, const struct romfs_entry *dir, const char *dest,
-                  struct romfs_extract_stats *stats, struct romfs_error *err);
+                  const struct romfs_extract_options *opt, struct romfs_extract_stats *stats,
+                  struct romfs_error *err);
 
 /* Whether the image holds exactly the tree of `dir` as pack would read it with `opt`
  * (excludes; mpy-cross is not applied): the same directories, files and bytes. On a

@@ -211,6 +211,12 @@ static bool is_compiled(const struct pack_state *ps, const char *name)
     return ps->opt->mpy_cross && n > 3 && strcmp(name + n - 3, ".py") == 0;
 }
 
+/* A file that goes through mpy-cross: its image path is its .py name made .mpy. */
+static bool will_compile(const struct pack_state *ps, const struct pack_file *f)
+{
+    return is_compiled(ps, f->rel_source) && strcmp(f->image_path, f->rel_source) != 0;
+}
+
 static int walk(struct pack_state *ps, struct romfs_node *node, const char *rel_dir);
 
 /* One directory entry: validate, classify, add. Takes ownership of nothing. */
@@ -284,7 +290,8 @@ static int walk_entry(struct pack_state *ps, struct romfs_node *node, const char
             goto out;
         }
         if (is_compiled(ps, name)) {
-            /* A .mpy beside the .py wins: the .py is left out and the .mpy packed as is. */
+            /* A .mpy beside the .py wins: the .py is left out and the .mpy packed as is
+               (or, with keep_py_beside_mpy, the .py is packed as it is, not compiled). */
             size_t n = strlen(full);
             char *mpy = malloc(n + 2);
             struct stat mst;
@@ -295,11 +302,12 @@ static int walk_entry(struct pack_state *ps, struct romfs_node *node, const char
                 have_mpy = stat(mpy, &mst) == 0 && S_ISREG(mst.st_mode);
                 free(mpy);
             }
-            if (have_mpy) {
+            if (have_mpy && !ps->opt->keep_py_beside_mpy) {
                 free(image_path);
                 goto out;
             }
-            strcpy(image_path + strlen(image_path) - 3, ".mpy");
+            if (!have_mpy)
+                strcpy(image_path + strlen(image_path) - 3, ".mpy");
         }
         rc = add_pack_file(ps, node, full, rel, image_path, (uint64_t)st.st_size);
         full = rel = NULL;   /* owned by the pack_file now */
@@ -347,7 +355,7 @@ static int compile_sources(struct pack_state *ps)
     const struct romfs_pack_options *o = ps->opt;
     size_t n = 0;
     for (size_t i = 0; i < ps->n_files; i++)
-        n += is_compiled(ps, ps->files[i]->rel_source);
+        n += will_compile(ps, ps->files[i]);
     if (n == 0)
         return ROMFS_OK;
     char *templ = join(romfs_tmpdir(), "romfs-mpy.XXXXXX");
@@ -367,7 +375,7 @@ static int compile_sources(struct pack_state *ps)
     size_t k = 0;
     for (size_t i = 0; i < ps->n_files; i++) {
         struct pack_file *f = ps->files[i];
-        if (is_compiled(ps, f->rel_source)) {
+        if (will_compile(ps, f)) {
             jobs[k].source = f->source;
             jobs[k].source_name = f->rel_source;
             which[k++] = f;

@@ -33,6 +33,10 @@ struct romfs_pack_options {
     size_t n_excludes;
     bool no_default_excludes;
     const char *mpy_cross;                     /* NULL: off; else the program to run */
+    bool keep_py_beside_mpy;                   /* with mpy_cross: a .py with a .mpy beside it
+                                                  is packed as that .py, uncompiled, next to
+                                                  the .mpy (mpremote's rule), instead of
+                                                  being left out */
     const char *const *mpy_cross_args;
     size_t n_mpy_cross_args;
     unsigned jobs;                             /* parallel compiles; 0 = online CPUs */
@@ -75,11 +79,17 @@ struct romfs_pack_result {
  * the path: ROMFS_ERR_NOENT/NOTDIR for DIR, ROMFS_ERR_INVAL for bad names or OUT inside
  * DIR, ROMFS_ERR_UNSUPPORTED for FIFOs/sockets/devices, ROMFS_ERR_CORRUPT for a symlink
  * loop, ROMFS_ERR_MISMATCH for a file that changed size, ROMFS_ERR_FBIG over size_limit,
- * ROMFS_ERR_TOOL for mpy-cross failures (message has file:line), ROMFS_ERR_NOSPC. */
+ * ROMFS_ERR_TOOL for mpy-cross failures (message has file:line), ROMFS_ERR_NOSPC.
+ * *result is cleared first and must be released with romfs_pack_result_free, which is
+ * safe after a failure too. */
 int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pack_options *opt,
                    struct romfs_pack_result *result, uint8_t **out_image,
                    struct romfs_error *err);
 
 void romfs_pack_result_free(struct romfs_pack_result *result);
+
+/* Whether `program` can be run: a path that is executable, or a name found on $PATH
+ * (as for romfs_pack_options.mpy_cross). */
+bool romfs_program_available(const char *program);
 
 #endif

@@ -2,6 +2,7 @@
  * The source tree is never written: outputs go to a private work directory. */
 #include "image/pack_mpy_internal.h"
 #include "base/clock.h"
+#include "image/pack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +39,11 @@ static int program_exists(const char *program)
         path += n + (path[n] == ':');
     }
     return 0;
+}
+
+bool romfs_program_available(const char *program)
+{
+    return program && *program && program_exists(program);
 }
 
 static char *job_log_path(const char *work_dir, size_t i)

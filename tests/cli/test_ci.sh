@@ -182,7 +182,50 @@ EOF
     expect_exit 0 "$ROMFS" verify app.romfs --key keys/release.pub.pem
 }
 
+# A packed directory is never signed: --key without --sign could only fail.
+test_ci_key_with_a_dir_needs_sign() {
+    write_boards; make_tree
+    "$ROMFS" keygen dev >/dev/null
+    expect_exit 2 "$ROMFS" ci --boards boards.json -b CI_ROOMY --key dev.pub.pem -o r.xml app
+    expect_stderr "is a directory"
+    expect_stderr "--sign"
+    assert_file_absent r.xml
+    expect_exit 0 "$ROMFS" ci --boards boards.json -b CI_ROOMY --sign dev.pem --key dev.pub.pem app
+    expect_stdout "PASS signature"
+}
+
+# README's `romfs ci` example, run as written (the built-in boards.json, examples/app).
+test_readme_ci_example_passes() {
+    cp -r "$ROMFS_SOURCE_DIR/examples/app" app
+    line=$(grep -E '^romfs ci --board' "$ROMFS_SOURCE_DIR/README.md")
+    [ -n "$line" ] || fail "no 'romfs ci --board' example in README.md"
+    "$ROMFS" keygen release >/dev/null
+    read -r -a words <<< "${line%%#*}"
+    [ "${words[0]}" = romfs ] || fail "$line"
+    (unset ROMFS_BOARDS; expect_exit 0 "$ROMFS" "${words[@]:1}")
+    python3 -c 'import sys, xml.etree.ElementTree as E; r = E.parse("report.xml").getroot(); assert r.get("failures") in ("0", None), r.attrib'
+}
+
+# Every board the printed workflow names by default has a ROMFS partition that holds an app.
+test_workflow_default_boards_check() {
+    cp -r "$ROMFS_SOURCE_DIR/examples/app" app
+    "$ROMFS" ci --print-workflow > wf.yml
+    boards=$(sed -n 's/^  BOARDS: *\([^ #]*\).*/\1/p' wf.yml)
+    opts=$(sed -n 's/^  PACK_OPTIONS: *\([^#]*\)#.*/\1/p' wf.yml)
+    [ -n "$boards" ] || fail "no BOARDS in the workflow"
+    "$ROMFS" pack $opts app -o app.romfs -q
+    IFS=, read -r -a list <<< "$boards"
+    for b in "${list[@]}"; do
+        (unset ROMFS_BOARDS; "$ROMFS" check app.romfs --board "$b") > "check-$b.txt" 2>&1 ||
+            fail "default workflow board $b: $(cat "check-$b.txt")"
+    done
+    [ "${#list[@]}" -ge 2 ] || fail "only ${#list[@]} default board"
+}
+
 t test_ci_dir_passes
+t test_ci_key_with_a_dir_needs_sign
+t test_readme_ci_example_passes
+t test_workflow_default_boards_check
 t test_ci_failing_board_fails_with_report
 t test_ci_formats_parse
 t test_ci_signature

@@ -34,4 +34,27 @@ C
     ./prog tree | grep -qx 'sub/a.txt 5'
 }
 
+# README's "Building against libromfs" program compiles as written against the
+# installed library and runs without leaking (LeakSanitizer), success and failure.
+readme_library_example_builds_and_does_not_leak() {
+    dest="$PWD/root"
+    make -s -C "$ROMFS_SOURCE_DIR" BUILD="$ROMFS_BUILD" PREFIX=/usr DESTDIR="$dest" install >/dev/null
+    sed -n '/^## Building against libromfs/,/^## /p' "$ROMFS_SOURCE_DIR/README.md" |
+        sed -n '/^```c$/,/^```$/p' | sed '1d;$d' > app.c
+    grep -q 'romfs_pack_dir' app.c || fail "no romfs_pack_dir example in README.md"
+    export PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
+    cc -std=c11 -Wall -Wextra -Werror -g -fsanitize=address app.c \
+        $(pkg-config --cflags romfs) $(pkg-config --libs romfs) -o app
+    mkdir -p app.d/app/lib; printf 'print(1)\n' > app.d/app/main.py; printf 'x' > app.d/app/lib/a.txt
+    (cd app.d && ASAN_OPTIONS=detect_leaks=1:exitcode=86 ../app) > out.txt 2> err.txt ||
+        fail "README example failed: $(cat err.txt)"
+    grep -q '^2 files in ' out.txt || fail "$(cat out.txt)"
+    "$ROMFS" verify app.d/app.romfs --against app.d/app -q
+    # failure path: no app/ here
+    rc=0; (cd app.d/app/lib && ASAN_OPTIONS=detect_leaks=1:exitcode=86 ../../../app) 2> err2.txt || rc=$?
+    assert_eq "$rc" 1 "$(cat err2.txt)"
+    grep -q 'app' err2.txt || fail "$(cat err2.txt)"
+}
+
 t install_and_build_against_libromfs
+t readme_library_example_builds_and_does_not_leak

@@ -128,10 +128,74 @@ extract_never_follows_symlinks() {
 extract_subdir_and_overwrite() {
     mk_app
     mkdir out; printf old > out/blob.bin
-    $ROMFS extract app.romfs out lib -q
+    expect_exit 2 $ROMFS extract app.romfs out lib
+    expect_stderr "out/blob.bin exists and differs"
+    [ "$(cat out/blob.bin)" = old ] || fail "replaced without --force"
+    assert_file_absent out/pkg
+    $ROMFS extract app.romfs out lib --force -q
     same_bytes out/blob.bin app/lib/blob.bin
     same_bytes out/pkg/__init__.py app/lib/pkg/__init__.py
     ! ls out/.romfs-extract.* >/dev/null 2>&1 || fail "temporary left behind"
+}
+
+extract_keeps_local_edits_and_reruns() {
+    mk_app
+    $ROMFS extract app.romfs out -q
+    # the same image again: every file is already there, nothing to refuse
+    expect_exit 0 $ROMFS extract app.romfs out
+    expect_stdout "(3 already there)"
+    printf 'print("local edit")\n' > out/main.py
+    expect_exit 2 $ROMFS extract app.romfs out
+    expect_stderr "out/main.py exists and differs"
+    expect_stderr "--force"
+    grep -q 'local edit' out/main.py || fail "local edit overwritten"
+    expect_exit 0 $ROMFS extract -f app.romfs out
+    same_bytes out/main.py app/main.py
+}
+
+extract_refused_midway_leaves_nothing() {
+    # good entries first, a hostile one last: nothing may be written at all
+    craft h.romfs 'd(b"a", f(b"x", b"1"), f(b"y", b"2")) + f(b"b", b"3") + f(b"..", b"pwned")'
+    expect_exit 2 $ROMFS extract h.romfs out
+    expect_stderr "refusing"
+    assert_file_absent out
+    mkdir keep; printf mine > keep/b
+    expect_exit 2 $ROMFS extract h.romfs keep
+    assert_eq "$(ls -A keep)" b
+    assert_eq "$(cat keep/b)" mine
+    # a conflict deep in the tree, found before the first file is written
+    mk_app
+    mkdir -p dest/lib/pkg; printf 'mine\n' > dest/lib/pkg/__init__.py
+    expect_exit 2 $ROMFS extract app.romfs dest
+    expect_stderr "dest/lib/pkg/__init__.py exists and differs"
+    assert_file_absent dest/main.py
+    assert_file_absent dest/lib/blob.bin
+}
+
+extract_duplicate_names_are_an_error() {
+    craft dup.romfs 'f(b"a", b"1") + f(b"a", b"2")'
+    expect_exit 2 $ROMFS extract dup.romfs out
+    expect_stderr "'a' twice"
+    assert_file_absent out
+    craft dup2.romfs 'f(b"top", b"0") + d(b"lib", f(b"x", b"1"), d(b"x", f(b"y", b"2")))'
+    expect_exit 2 $ROMFS extract dup2.romfs out
+    expect_stderr "'lib/x' twice"
+    expect_stderr "offsets"
+    assert_file_absent out
+}
+
+extract_write_failure_removes_what_it_made() {
+    head -c 20000 /dev/urandom > big.bin
+    craft w.romfs "f(b\"a\", b\"small\") + d(b\"d\", f(b\"b\", b\"small\")) + f(b\"z\", open(\"big.bin\", \"rb\").read())"
+    mkdir dest; printf mine > dest/keep
+    # a file size limit makes the write of z fail half way (EFBIG instead of SIGXFSZ)
+    rc=0
+    (trap '' XFSZ; ulimit -f 8; exec $ROMFS extract w.romfs dest) > out.txt 2> err.txt || rc=$?
+    assert_eq "$rc" 1 "$(cat err.txt)"
+    grep -q "cannot write dest/z" err.txt || fail "$(cat err.txt)"
+    assert_eq "$(ls -A dest)" keep
+    (trap '' XFSZ; ulimit -f 8; exec $ROMFS extract w.romfs new) > out.txt 2> err.txt || rc=$?
+    assert_file_absent new
 }
 
 t ls_variants
@@ -142,3 +206,7 @@ t verify_strict_and_against
 t extract_refuses_hostile_names
 t extract_never_follows_symlinks
 t extract_subdir_and_overwrite
+t extract_keeps_local_edits_and_reruns
+t extract_refused_midway_leaves_nothing
+t extract_duplicate_names_are_an_error
+t extract_write_failure_removes_what_it_made

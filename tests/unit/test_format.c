@@ -119,6 +119,32 @@ static void golden_odd_image_pads_length_varuint(void)
     CHECK_MEM(out.data, "\xd2\xcd\x31\x80\x07\x05\x05\x01" "a" "\x02\x01" "x", 12);
 }
 
+static void unaligned_length_is_minimal_plus_one_pad_at_most(void)
+{
+    /* mpremote's rule for every size of a file inside a directory, across the 127/128
+     * and 16383/16384 widths of the nested records: the image length is the minimal
+     * varuint, with exactly one leading 0x80 when the image would otherwise be odd. */
+    static const uint8_t zeros[17000];
+    for (uint64_t size = 0; size < sizeof zeros; size += size < 400 || size > 16200 ? 1 : 97) {
+        struct romfs_tree *t = romfs_tree_new();
+        struct content c = { zeros, size };
+        struct romfs_node *d = romfs_tree_add_dir(t, romfs_tree_root(t), "d", 1, NULL);
+        CHECK(d && romfs_tree_add_file(t, d, "f", 1, size, 1, &c, NULL));
+        CHECK(build(t) == 0);
+        romfs_tree_free(t);
+        uint64_t payload;
+        size_t width;
+        CHECK(romfs_varuint_decode(out.data + 3, out.len - 3, &payload, &width) == ROMFS_OK);
+        size_t minimal = romfs_varuint_size(payload);
+        size_t want = minimal + (3 + minimal + payload) % 2;
+        if (width != want)
+            printf("    file of %llu bytes: length varuint of %zu bytes, expected %zu\n",
+                   (unsigned long long)size, width, want);
+        CHECK_EQ_U(width, want);
+        CHECK_EQ_U(out.len, 3 + width + payload);
+    }
+}
+
 static void golden_aligned_padding_record_and_trailer(void)
 {
     /* Unpadded data would sit at 10; a 2-byte padding record (01 00) moves it to 12.
@@ -369,6 +395,7 @@ int main(void)
     RUN(varuint_padding_and_errors);
     RUN(golden_single_file_unaligned);
     RUN(golden_odd_image_pads_length_varuint);
+    RUN(unaligned_length_is_minimal_plus_one_pad_at_most);
     RUN(golden_aligned_padding_record_and_trailer);
     RUN(golden_aligned_one_byte_via_padded_varuint);
     RUN(golden_nested_dirs_sorted_by_bytes);
