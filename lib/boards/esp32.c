@@ -102,9 +102,11 @@ int romfs_esp32_table_parse_bin(const uint8_t *data, size_t len, const char *wha
             out->has_md5 = true;
             continue;
         }
-        if (e[0] != 0x50 || e[1] != 0xAA)
-            return romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s: entry %zu: bad magic 0x%02x%02x (expected 0xAA50)",
-                                   what, pos / ENTRY_SIZE, e[1], e[0]);
+        /* ESP-IDF's magic 0x50AA is stored little-endian: an entry starts AA 50. */
+        if (e[0] != 0xAA || e[1] != 0x50)
+            return romfs_set_error(err, ROMFS_ERR_CORRUPT,
+                                   "%s: entry %zu: bad magic bytes %02x %02x (expected aa 50, ESP-IDF's 0x50AA)",
+                                   what, pos / ENTRY_SIZE, e[0], e[1]);
         if (out->has_md5)
             return romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s: entry %zu: partition after the MD5 entry", what,
                                    pos / ENTRY_SIZE);
@@ -290,7 +292,7 @@ int romfs_esp32_table_load(const char *path, struct romfs_esp32_table *out, stru
     if (!buf)
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
     int rc;
-    if (n >= 2 && buf[0] == 0x50 && buf[1] == 0xAA)
+    if (n >= 2 && ((buf[0] == 0xAA && buf[1] == 0x50) || (buf[0] == 0xEB && buf[1] == 0xEB)))
         rc = romfs_esp32_table_parse_bin(buf, n, path, out, err);
     else if (more)
         rc = romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s: neither a binary partition table nor a CSV one", path);
