@@ -1,6 +1,7 @@
 /* outfile.c: where an image goes (board partition or explicit address), writing every
  * requested output format at once, and atomic file output. */
 #include "out/outfile.h"
+#include "base/range.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -75,7 +76,7 @@ int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_pl
         return romfs_set_error(err, ROMFS_ERR_FBIG,
                                "image of %zu bytes does not fit %s (%llu bytes)", len, p->what,
                                (unsigned long long)p->size);
-    if (p->address + len > 0x100000000ull)
+    if (!romfs_range_fits_bits(p->address, len, ROMFS_ADDRESS_BITS))
         return romfs_set_error(err, ROMFS_ERR_RANGE, "%zu bytes at %s pass the 4 GiB address "
                                "space of .dfu/.uf2/.hex files", len, p->what);
     if (paths->uf2 && !p->has_uf2_family)

@@ -54,5 +54,60 @@ import sys; open(sys.argv[1], 'a').write('_long = 1' + ' + 1' * 30000 + ';\n')" 
     assert_file_absent boards.json
 }
 
+ld_region_that_wraps_64_bits_is_refused() {
+    cat > wrap.ld <<'LD'
+MEMORY
+{
+    FLASH_ROMFS (r) : ORIGIN = 0xFFFFFFFFFFFFFFF0, LENGTH = 0x100
+}
+_micropy_hw_romfs_part0_start = ORIGIN(FLASH_ROMFS);
+_micropy_hw_romfs_part0_size = LENGTH(FLASH_ROMFS);
+LD
+    small_image a.romfs
+    expect_exit 2 "$ROMFS" check a.romfs --ld wrap.ld
+    expect_stderr "wrap.ld:3: MEMORY region FLASH_ROMFS: ORIGIN 0xfffffffffffffff0 + LENGTH 0x100 runs past the end"
+    [ ! -s out.txt ] || fail "a report was printed: $(cat out.txt)"
+    # Symbols whose partition fits 64 bits but not a 32-bit MCU's address space.
+    cat > high.ld <<'LD'
+_micropy_hw_romfs_part0_start = 0xFFFFF000;
+_micropy_hw_romfs_part0_size = 1M;
+LD
+    expect_exit 2 "$ROMFS" check a.romfs --ld high.ld
+    expect_stderr "high.ld:1: _micropy_hw_romfs_part0_start: 0xfffff000 + 0x100000 (1048576 bytes) ends past the 32-bit address space"
+}
+
+ld_number_over_64_bits_is_refused() {
+    printf '_micropy_hw_romfs_part0_start = 0x800000000000000000;\n_micropy_hw_romfs_part0_size = 0x1000;\n' > big.ld
+    small_image a.romfs
+    expect_exit 2 "$ROMFS" check a.romfs --ld big.ld
+    expect_stderr "big.ld:1: number '0x800000000000000000' does not fit in 64 bits"
+    # A K suffix that carries a 64-bit number over the edge, too.
+    printf 'x = 0x40000000000000K;\n' > bigk.ld
+    expect_exit 2 "$ROMFS" boards lint bigk.ld
+    expect_stderr "bigk.ld:1: number '0x40000000000000K' does not fit in 64 bits"
+    # The largest 64-bit number is still a number.
+    printf 'x = 0xFFFFFFFFFFFFFFFF;\n' > max.ld
+    expect_exit 0 "$ROMFS" boards lint max.ld
+}
+
+boards_json_partition_past_4gib_is_refused() {
+    python3 - "$ROMFS_SOURCE_DIR/tests/fixtures/check/boards.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = next(b for b in d["boards"] if b["board"] == "FIX_STM32F4")
+b["romfs"] = [{"index": 0, "start": "0xfffff000", "size": "0x100000", "erase_block": 4096,
+               "write_block": 4, "mmap": True, "source": "hostile"}]
+json.dump(d, open("high.json", "w"), indent=1)
+PY
+    small_image a.romfs
+    expect_exit 2 env ROMFS_BOARDS=high.json "$ROMFS" check a.romfs --board FIX_STM32F4
+    expect_stderr "FIX_STM32F4"
+    expect_stderr "partition 0: 0xfffff000 + 0x100000 ends past the 32-bit address space"
+    [ ! -s out.txt ] || fail "a report was printed: $(cat out.txt)"
+}
+
 t long_expression_chain_is_refused_with_file_and_line
 t long_expression_in_an_imported_tree
+t ld_region_that_wraps_64_bits_is_refused
+t ld_number_over_64_bits_is_refused
+t boards_json_partition_past_4gib_is_refused
