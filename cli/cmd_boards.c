@@ -270,28 +270,7 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
 
 static int write_atomically(const char *path, const char *text, struct romfs_error *err)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp)
-        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, len + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", tmp);
-        free(tmp);
-        return rc;
-    }
-    FILE *f = fdopen(fd, "wb");
-    bool ok = f && fputs(text, f) >= 0;
-    ok = f && fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot write %s", path);
-        unlink(tmp);
-        free(tmp);
-        return rc;
-    }
-    free(tmp);
-    return ROMFS_OK;
+    return romfs_write_file_atomic(path, (const uint8_t *)text, strlen(text), err);
 }
 
 static int do_import(const struct opts *o)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "ld/elf.h"
 #include "plan/layout.h"
 
@@ -56,21 +57,10 @@ static int write_out(const char *path, const char *text)
         fputs(text, stdout);
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
     }
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return EXIT_FAIL;
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && fputs(text, f) >= 0;
-    ok = f && fclose(f) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        remove(tmp);
-        cli_error("cannot write %s", path);
-    }
-    free(tmp);
-    return ok ? EXIT_OK : EXIT_USAGE;
+    struct romfs_error err = { 0, "" };
+    if (romfs_write_file_atomic(path, (const uint8_t *)text, strlen(text), &err) != ROMFS_OK)
+        return cli_fail(&err);
+    return EXIT_OK;
 }
 
 int cmd_layout(int argc, char **argv)

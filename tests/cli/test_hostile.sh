@@ -106,8 +106,78 @@ PY
     [ ! -s out.txt ] || fail "a report was printed: $(cat out.txt)"
 }
 
+# no_outputs_left FILE...: none of FILE exists, nor any temporary beside them.
+no_outputs_left() {
+    for f in "$@"; do
+        assert_file_absent "$f"
+        ! ls -A "$(dirname "$f")" | grep -qF "$(basename "$f").tmp" || fail "a temporary of $f was left behind"
+    done
+}
+
+failed_manifest_leaves_no_image() {
+    small_image ref.romfs
+    expect_exit 2 "$ROMFS" pack tree -o x.romfs --manifest /nonexistent/m.json
+    expect_stderr "/nonexistent/m.json"
+    no_outputs_left x.romfs
+    # a full disk (here /dev/full) for the manifest: neither file replaced
+    echo old > x.romfs
+    rc=0; "$ROMFS" pack tree -o x.romfs --manifest /dev/full 2> err.txt || rc=$?
+    [ "$rc" != 0 ] || fail "pack exited 0 with the manifest on /dev/full"
+    grep -q "/dev/full" err.txt || fail "the error does not name /dev/full: $(cat err.txt)"
+    [ "$(cat x.romfs)" = old ] || fail "x.romfs was replaced by a failed pack"
+    no_outputs_left x.romfs.tmp
+    # and all succeed together
+    expect_exit 0 "$ROMFS" pack tree -o x.romfs --manifest m.json -q
+    same_bytes ref.romfs x.romfs
+    python3 -c "import json; assert json.load(open('m.json'))['files'][0]['path'] == 'main.py'"
+}
+
+failed_dfu_or_hex_leaves_nothing() {
+    small_image ref.romfs
+    rc=0; "$ROMFS" pack tree -o x.romfs --address 0x08020000 --dfu /dev/full 2> err.txt || rc=$?
+    [ "$rc" != 0 ] || fail "pack exited 0 with the .dfu on /dev/full"
+    grep -q "/dev/full" err.txt || fail "the error does not name /dev/full: $(cat err.txt)"
+    no_outputs_left x.romfs
+    expect_exit 2 "$ROMFS" pack tree -o x.romfs --address 0x08020000 --dfu x.dfu --hex /nonexistent/x.hex \
+        --manifest m.json
+    expect_stderr "/nonexistent/x.hex"
+    no_outputs_left x.romfs x.dfu m.json
+    # convert: --bin, --hex and --dfu together, one of them impossible
+    expect_exit 2 "$ROMFS" convert ref.romfs --address 0x08020000 --bin y.bin --hex y.hex --dfu /nonexistent/y.dfu
+    no_outputs_left y.bin y.hex
+}
+
+# A device or FIFO named as output is written in place, never replaced by a rename
+# (renaming over /dev/null would replace the device for the whole machine).
+fifo_output_is_written_in_place() {
+    small_image ref.romfs
+    for how in stream manifest; do
+        rm -f out.fifo got.romfs; mkfifo out.fifo
+        timeout 20 cat out.fifo > got.romfs &
+        reader=$!
+        if [ $how = stream ]; then
+            "$ROMFS" pack tree -o out.fifo -q
+        else
+            "$ROMFS" pack tree -o out.fifo --manifest m.json -q
+        fi
+        wait $reader || fail "$how: nothing was written to the FIFO"
+        [ -p out.fifo ] || fail "$how: the FIFO was replaced"
+        same_bytes ref.romfs got.romfs
+    done
+    rm -f out.fifo; mkfifo out.fifo
+    timeout 20 cat out.fifo > got.ld &
+    reader=$!
+    "$ROMFS" layout --board ADAFRUIT_METRO_M7 --romfs-size 64K --fs-size 0 -o out.fifo
+    wait $reader || fail "layout: nothing was written to the FIFO"
+    [ -p out.fifo ] || fail "layout: the FIFO was replaced"
+    grep -q _micropy_hw_romfs_part0_start got.ld || fail "layout wrote no fragment"
+}
+
 t long_expression_chain_is_refused_with_file_and_line
 t long_expression_in_an_imported_tree
 t ld_region_that_wraps_64_bits_is_refused
 t ld_number_over_64_bits_is_refused
 t boards_json_partition_past_4gib_is_refused
+t failed_manifest_leaves_no_image
+t failed_dfu_or_hex_leaves_nothing
+t fifo_output_is_written_in_place
