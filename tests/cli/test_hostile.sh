@@ -173,6 +173,58 @@ fifo_output_is_written_in_place() {
     grep -q _micropy_hw_romfs_part0_start got.ld || fail "layout wrote no fragment"
 }
 
+# Every command that writes to standard output fails (exit 1, "cannot write standard
+# output") when that output cannot be written, instead of exiting 0.
+stdout_write_errors_fail() {
+    small_image a.romfs
+    mkdir -p tree2 && echo 'print(2)' > tree2/main.py
+    "$ROMFS" pack tree2 -o b.romfs -q
+    cp "$FIXTURES/boards/vk_ra6m5_bug.ld" lint.ld
+    n=0
+    while IFS= read -r cmd; do
+        [ -n "$cmd" ] || continue
+        # the command works when its output can be written ...
+        rc=0; eval "\"\$ROMFS\" $cmd" > ok.out 2> ok.err || rc=$?
+        [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "romfs $cmd: exit $rc: $(cat ok.err)"
+        [ -s ok.out ] || fail "romfs $cmd printed nothing"
+        # ... and fails when it cannot
+        rc=0; eval "\"\$ROMFS\" $cmd" > /dev/full 2> full.err || rc=$?
+        [ "$rc" = 1 ] || fail "romfs $cmd > /dev/full: exit $rc, not 1: $(cat full.err)"
+        grep -qE "cannot write (to )?(standard output|the report|output)" full.err ||
+            fail "romfs $cmd > /dev/full: $(cat full.err)"
+        n=$((n + 1))
+    done <<'CMDS'
+--help
+--version
+ls a.romfs
+ls -R a.romfs
+ls -l a.romfs
+ls --json -R a.romfs
+cat a.romfs main.py
+info a.romfs
+info --json a.romfs
+verify a.romfs
+diff a.romfs b.romfs
+diff --json a.romfs b.romfs
+boards list
+boards list --json
+boards show PYBD_SF2
+boards show PYBD_SF2 --json
+boards lint lint.ld
+boards import "$FIXTURES/mptree"
+check a.romfs --board PYBD_SF2
+check a.romfs --board PYBD_SF2 --format json
+check a.romfs --board PYBD_SF2 --format junit
+check a.romfs --board PYBD_SF2 --format github
+layout --board ADAFRUIT_METRO_M7 --romfs-size 64K --fs-size 0
+ci tree --board PYBD_SF2
+pack tree -o -
+convert a.romfs --address 0x08020000 --hex -
+CMDS
+    echo "commands checked: $n"
+    [ "$n" -ge 25 ] || fail "only $n commands checked"
+}
+
 t long_expression_chain_is_refused_with_file_and_line
 t long_expression_in_an_imported_tree
 t ld_region_that_wraps_64_bits_is_refused
@@ -181,3 +233,4 @@ t boards_json_partition_past_4gib_is_refused
 t failed_manifest_leaves_no_image
 t failed_dfu_or_hex_leaves_nothing
 t fifo_output_is_written_in_place
+t stdout_write_errors_fail
