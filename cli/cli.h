@@ -29,6 +29,8 @@ struct cli_command {
 
 /* Print "romfs: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Set by cli_error: the command has told the user why it failed. */
+extern bool cli_error_printed;
 /* Print "romfs: warning: " + message to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print err's message, then the tool's advice for err->need ("romfs: hint: ..."). */

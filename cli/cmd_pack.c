@@ -108,8 +108,8 @@ static void print_tree_entry(void *ctx, const char *path, const char *name, int 
         tp->last[depth] = is_last;
 }
 
-static int write_manifest(const char *path, const char *image, const struct romfs_pack_result *r,
-                          struct romfs_error *err)
+static int stage_manifest(struct romfs_output_set *outs, const char *path, const char *image,
+                          const struct romfs_pack_result *r, struct romfs_error *err)
 {
     cJSON *root = cJSON_CreateObject();
     char hex[2 * ROMFS_SHA256_SIZE + 1];
@@ -134,7 +134,7 @@ static int write_manifest(const char *path, const char *image, const struct romf
     cJSON_Delete(root);
     if (!text)
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    int rc = romfs_write_file_atomic(path, (const uint8_t *)text, strlen(text), err);
+    int rc = romfs_output_stage(outs, path, (const uint8_t *)text, strlen(text), err);
     free(text);
     return rc;
 }
@@ -313,9 +313,10 @@ int cli_pack_main(int argc, char **argv, bool build)
         free(default_out);
         goto done;
     }
-    /* Checked or converted images are built in memory (they fit a partition), checked,
-       and only then written; otherwise the image streams straight to OUT. */
-    bool in_memory = board || want_outfiles;
+    /* Checked or converted images, and images with a manifest, are built in memory,
+       checked, and then written together with every other output, all or nothing;
+       otherwise the image streams straight to OUT (a temporary renamed at the end). */
+    bool in_memory = board || want_outfiles || manifest;
     pa.opt.digest = json || manifest;
     pa.opt.file_digests = manifest != NULL;
     pa.opt.to_fd = to_stdout && !in_memory;
@@ -328,13 +329,10 @@ int cli_pack_main(int argc, char **argv, bool build)
     if (!rc && board)
         rc = romfs_check_image_for_board(image, (size_t)res.output_size, NULL, board,
                                          (int)partition, &err);
-    if (!rc && in_memory) {
-        if (to_stdout)
-            rc = fwrite(image, 1, (size_t)res.output_size, stdout) == res.output_size
-                     ? ROMFS_OK : romfs_set_error(&err, ROMFS_ERR_IO, "cannot write standard output");
-        else
-            rc = romfs_write_file_atomic(out, image, (size_t)res.output_size, &err);
-    }
+    struct romfs_output_set outs;
+    romfs_output_set_init(&outs);
+    if (!rc && in_memory)
+        rc = romfs_output_stage(&outs, out, image, (size_t)res.output_size, &err);
     if (!rc && want_outfiles) {
         struct romfs_placement where;
         if (board)
@@ -342,8 +340,14 @@ int cli_pack_main(int argc, char **argv, bool build)
         else
             romfs_placement_at(address, &where);
         if (!rc)
-            rc = romfs_write_outfiles(image, (size_t)res.output_size, &where, &outfiles, &err);
+            rc = romfs_stage_outfiles(image, (size_t)res.output_size, &where, &outfiles, &outs, &err);
     }
+    if (!rc && manifest)
+        rc = stage_manifest(&outs, manifest, out, &res, &err);
+    if (!rc)
+        rc = romfs_output_commit(&outs, &err);
+    else
+        romfs_output_abort(&outs);
     free(image);
     if (rc) {
         status = cli_fail(&err);
@@ -357,8 +361,6 @@ int cli_pack_main(int argc, char **argv, bool build)
         cli_warn("mpy-cross not found on $PATH: %llu .py file%s packed as source, not "
                  "precompiled (--no-mpy says that is intended)", (unsigned long long)uncompiled,
                  uncompiled == 1 ? "" : "s");
-    if (manifest && (rc = write_manifest(manifest, out, &res, &err)))
-        status = cli_fail(&err);
     if (json)
         print_json_summary(report, out, &res);
     else if (!quiet) {

@@ -1,4 +1,6 @@
 /* main.c: `romfs COMMAND ...` dispatches to cli/cmd_COMMAND.c. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +26,32 @@ static void print_help(FILE *out)
     fputs(cli_exit_status_help, out);
 }
 
-int main(int argc, char **argv)
+/* Output that never reached standard output is a failure whatever the command did:
+ * `romfs ls -R img > /dev/full` must not exit 0. A command that already failed keeps
+ * its own status (and its own message, if it printed one). */
+static int check_stdout(int status)
+{
+    errno = 0;
+    bool bad = fflush(stdout) != 0;
+    int e = errno;
+    if (ferror(stdout))
+        bad = true;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = true;
+        e = errno;
+    }
+    if (!bad)
+        return status;
+    if (!cli_error_printed) {
+        if (e)
+            cli_error("cannot write standard output: %s", strerror(e));
+        else
+            cli_error("cannot write standard output");
+    }
+    return status == EXIT_OK ? EXIT_FAIL : status;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         print_help(stderr);
@@ -57,4 +84,9 @@ int main(int argc, char **argv)
     else
         cli_error("'%s' is not a romfs command; see 'romfs --help'", name);
     return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    return check_stdout(dispatch(argc, argv));
 }

@@ -8,8 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+bool cli_error_printed;
+
 void cli_error(const char *fmt, ...)
 {
+    cli_error_printed = true;
     va_list ap;
     va_start(ap, fmt);
     fputs("romfs: ", stderr);

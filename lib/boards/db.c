@@ -2,6 +2,7 @@
 #include "boards/db.h"
 #include "base/buf.h"
 #include "base/suggest.h"
+#include "base/range.h"
 #include "base/file.h"
 #include "base/template.h"
 
@@ -273,8 +274,11 @@ static int parse_partition(struct parse_ctx *c, const cJSON *j, struct romfs_par
     p->index = (int)index;
     if (!is_pow2(p->erase_block) || !is_pow2(p->write_block))
         return schema_error(c, "partition %d: erase_block and write_block must be powers of two", p->index);
-    if (p->size == 0 || p->start + p->size < p->start)
-        return schema_error(c, "partition %d: empty or wrapping extent", p->index);
+    if (p->size == 0)
+        return schema_error(c, "partition %d: empty extent", p->index);
+    if (!romfs_range_fits_bits(p->start, p->size, ROMFS_ADDRESS_BITS))
+        return schema_error(c, "partition %d: 0x%08" PRIx64 " + 0x%" PRIx64 " ends past the %d-bit address space",
+                            p->index, p->start, p->size, ROMFS_ADDRESS_BITS);
     return ROMFS_OK;
 }
 
@@ -301,6 +305,9 @@ static int parse_board(struct parse_ctx *c, const cJSON *j, struct romfs_board *
             (rc = get_u32(c, flash, "erase_block", false, &b->erase_block)) ||
             (rc = get_u32(c, flash, "write_block", false, &b->write_block)))
             return rc;
+        if (!romfs_range_fits_bits(b->flash_base, b->flash_size, ROMFS_ADDRESS_BITS))
+            return schema_error(c, "flash 0x%08" PRIx64 " + 0x%" PRIx64 " ends past the %d-bit address space",
+                                b->flash_base, b->flash_size, ROMFS_ADDRESS_BITS);
         if ((rc = array_of(c, flash, "erase_map", &arr, &n)))
             return rc;
         if (n) {
@@ -316,6 +323,9 @@ static int parse_board(struct parse_ctx *c, const cJSON *j, struct romfs_board *
                     (rc = get_u64(c, e, "size", true, &b->erase_map[i].size)) ||
                     (rc = get_u32(c, e, "block", true, &b->erase_map[i].block)))
                     return rc;
+                if (!romfs_range_fits_bits(b->erase_map[i].start, b->erase_map[i].size, ROMFS_ADDRESS_BITS))
+                    return schema_error(c, "erase_map entry %zu ends past the %d-bit address space", i,
+                                        ROMFS_ADDRESS_BITS);
             }
         }
     }
@@ -335,6 +345,9 @@ static int parse_board(struct parse_ctx *c, const cJSON *j, struct romfs_board *
                 (rc = get_u64(c, e, "length", true, &b->flash[i].length)) ||
                 (rc = get_str(c, e, "attrs", false, &b->flash[i].attrs)))
                 return rc;
+            if (!romfs_range_fits_bits(b->flash[i].origin, b->flash[i].length, ROMFS_ADDRESS_BITS))
+                return schema_error(c, "region %s ends past the %d-bit address space", b->flash[i].name,
+                                    ROMFS_ADDRESS_BITS);
         }
     }
     const cJSON *text = get_obj(j, "text");
@@ -347,6 +360,9 @@ static int parse_board(struct parse_ctx *c, const cJSON *j, struct romfs_board *
                (rc = get_u64(c, fs, "start", false, &b->fs_start)) ||
                (rc = get_u64(c, fs, "size", false, &b->fs_size))))
         return rc;
+    if (!romfs_range_fits_bits(b->text_start, b->text_size, ROMFS_ADDRESS_BITS) ||
+        !romfs_range_fits_bits(b->fs_start, b->fs_size, ROMFS_ADDRESS_BITS))
+        return schema_error(c, "text or fs extent ends past the %d-bit address space", ROMFS_ADDRESS_BITS);
     if ((rc = array_of(c, j, "romfs", &arr, &n)))
         return rc;
     if (n) {

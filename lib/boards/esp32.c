@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "boards/esp32.h"
 
+#include "base/range.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -50,16 +52,16 @@ static int check_layout(const struct romfs_esp32_table *t, const char *what, str
 {
     for (size_t i = 0; i < t->n; i++) {
         const struct romfs_esp32_part *a = &t->parts[i];
-        if ((uint64_t)a->offset + a->size > 0x100000000ull)
+        if (!romfs_range_fits_bits(a->offset, a->size, ROMFS_ADDRESS_BITS))
             return romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s:%d: partition '%s' runs past 4 GiB", what, a->line,
                                    a->label);
-        if (a->offset < TABLE_OFFSET + 0x1000u && a->offset + a->size > TABLE_OFFSET)
+        if (romfs_ranges_overlap(a->offset, a->size, TABLE_OFFSET, 0x1000))
             return romfs_set_error(err, ROMFS_ERR_CORRUPT,
                                    "%s:%d: partition '%s' at 0x%x overlaps the partition table at 0x%x", what,
                                    a->line, a->label, (unsigned)a->offset, TABLE_OFFSET);
         for (size_t j = 0; j < i; j++) {
             const struct romfs_esp32_part *b = &t->parts[j];
-            if (a->offset < (uint64_t)b->offset + b->size && b->offset < (uint64_t)a->offset + a->size)
+            if (romfs_ranges_overlap(a->offset, a->size, b->offset, b->size))
                 return romfs_set_error(err, ROMFS_ERR_CORRUPT,
                                        "%s:%d: partition '%s' (0x%x+0x%x) overlaps '%s' (0x%x+0x%x)", what, a->line,
                                        a->label, (unsigned)a->offset, (unsigned)a->size, b->label,
@@ -102,9 +104,11 @@ int romfs_esp32_table_parse_bin(const uint8_t *data, size_t len, const char *wha
             out->has_md5 = true;
             continue;
         }
-        if (e[0] != 0x50 || e[1] != 0xAA)
-            return romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s: entry %zu: bad magic 0x%02x%02x (expected 0xAA50)",
-                                   what, pos / ENTRY_SIZE, e[1], e[0]);
+        /* ESP-IDF's magic 0x50AA is stored little-endian: an entry starts AA 50. */
+        if (e[0] != 0xAA || e[1] != 0x50)
+            return romfs_set_error(err, ROMFS_ERR_CORRUPT,
+                                   "%s: entry %zu: bad magic bytes %02x %02x (expected aa 50, ESP-IDF's 0x50AA)",
+                                   what, pos / ENTRY_SIZE, e[0], e[1]);
         if (out->has_md5)
             return romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s: entry %zu: partition after the MD5 entry", what,
                                    pos / ENTRY_SIZE);
@@ -142,13 +146,19 @@ static bool csv_number(const char *s, uint64_t *out)
     unsigned long long v = strtoull(s, &end, 0);
     if (errno || end == s || *s == '-')
         return false;
-    if (*end == 'k' || *end == 'K')
-        v *= 1024, end++;
-    else if (*end == 'm' || *end == 'M')
-        v *= 1024 * 1024, end++;
-    if (*end || v > 0xffffffffull)
+    uint64_t scaled = v;
+    if (*end == 'k' || *end == 'K') {
+        if (!romfs_mul_u64(v, 1024, &scaled))
+            return false;
+        end++;
+    } else if (*end == 'm' || *end == 'M') {
+        if (!romfs_mul_u64(v, 1024 * 1024, &scaled))
+            return false;
+        end++;
+    }
+    if (*end || scaled > 0xffffffffull)
         return false;
-    *out = v;
+    *out = scaled;
     return true;
 }
 
@@ -250,8 +260,9 @@ int romfs_esp32_table_parse_csv(const char *text, size_t len, const char *what, 
             if (v % align)
                 return romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s:%d: offset 0x%llx of '%s' not aligned to 0x%x",
                                        what, line, (unsigned long long)v, p->label, (unsigned)align);
-        } else {
-            v = (next + align - 1) / align * align;
+        } else if (!romfs_align_up(next, align, &v) || v > 0xffffffffull) {
+            return romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s:%d: partition '%s' would start past 4 GiB", what,
+                                   line, p->label);
         }
         p->offset = (uint32_t)v;
         uint64_t size;
@@ -290,7 +301,7 @@ int romfs_esp32_table_load(const char *path, struct romfs_esp32_table *out, stru
     if (!buf)
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
     int rc;
-    if (n >= 2 && buf[0] == 0x50 && buf[1] == 0xAA)
+    if (n >= 2 && ((buf[0] == 0xAA && buf[1] == 0x50) || (buf[0] == 0xEB && buf[1] == 0xEB)))
         rc = romfs_esp32_table_parse_bin(buf, n, path, out, err);
     else if (more)
         rc = romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s: neither a binary partition table nor a CSV one", path);

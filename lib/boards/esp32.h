@@ -6,7 +6,7 @@
  * (partitions-4MiB-romfs.csv) use subtype 0x8f. An image is written at that
  * partition's flash offset; the port reads it through esp_partition_mmap().
  *
- * Binary format (ESP-IDF): 32-byte little-endian entries {u16 magic 0xAA50, u8 type,
+ * Binary format (ESP-IDF): 32-byte little-endian entries {u16 magic 0x50AA (bytes AA 50), u8 type,
  * u8 subtype, u32 offset, u32 size, char label[16], u32 flags}; an optional MD5 entry
  * (0xEB 0xEB, 14 bytes 0xFF, the MD5 of every byte before it); an entry of all 0xFF ends
  * the table (at most 0xC00 bytes).
@@ -55,7 +55,8 @@ int romfs_esp32_table_parse_csv(const char *text, size_t len, const char *what,
 int romfs_esp32_table_parse_bin(const uint8_t *data, size_t len, const char *what,
                                 struct romfs_esp32_table *out, struct romfs_error *err);
 
-/* Read FILE and parse it as binary (first bytes 0x50 0xAA) or CSV. */
+/* Read FILE and parse it as binary (first bytes AA 50, or EB EB for an
+ * empty table's MD5 entry) or CSV. */
 int romfs_esp32_table_load(const char *path, struct romfs_esp32_table *out, struct romfs_error *err);
 
 /* The partition MicroPython mounts as ROMFS: type data, label "romfs". Fills *out

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "boards/lint.h"
 #include "ld/ldscript.h"
+#include "base/range.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -62,9 +63,12 @@ static int add(struct romfs_lint_report *r, struct romfs_error *err, const struc
     return ROMFS_OK;
 }
 
+/* The exclusive end of a range, saturating at 2^64 - 1 (a range past that reports
+ * as running to the very end). */
 static uint64_t end_of(uint64_t origin, uint64_t length)
 {
-    return origin + length < origin ? UINT64_MAX : origin + length;
+    uint64_t end;
+    return romfs_range_end(origin, length, &end) ? end : UINT64_MAX;
 }
 
 static bool contains(const struct romfs_region *outer, const struct romfs_region *inner)

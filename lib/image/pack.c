@@ -626,6 +626,12 @@ static int emit_image(struct pack_state *ps, struct out_sink *sink, uint64_t ima
     return rc ? rc : sink_flush(sink, ps->err);
 }
 
+static bool is_special_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 static int write_output(struct pack_state *ps, const char *out_path, uint64_t image_size,
                         struct romfs_pack_result *res, uint8_t **out_image)
 {
@@ -634,10 +640,16 @@ static int write_output(struct pack_state *ps, const char *out_path, uint64_t im
     if (o->digest)
         romfs_sha256_init(&sink.sha);
     struct romfs_atomic_file file = { .fd = -1 };
-    int rc = ROMFS_OK;
+    int rc = ROMFS_OK, direct_fd = -1;
     if (o->to_fd) {
         sink.fd = o->out_fd;
         sink.name = "output";
+    } else if (out_path && is_special_file(out_path)) {
+        /* a device or FIFO (/dev/null): written in place; a rename would replace it */
+        sink.fd = open(out_path, O_WRONLY | O_CLOEXEC);
+        if (sink.fd < 0)
+            return romfs_set_errno(ps->err, ROMFS_ERR_IO, errno, "cannot open %s", out_path);
+        direct_fd = sink.fd;
     } else if (out_path) {
         rc = romfs_atomic_open(&file, out_path, ps->err);
         if (rc != ROMFS_OK)
@@ -655,6 +667,9 @@ static int write_output(struct pack_state *ps, const char *out_path, uint64_t im
         romfs_atomic_abort(&file);
     else if (file.tmp)
         rc = romfs_atomic_commit(&file, 0, false, ps->err);
+    if (direct_fd >= 0 && close(direct_fd) != 0 && !rc)
+        rc = romfs_set_errno(ps->err, errno == ENOSPC ? ROMFS_ERR_NOSPC : ROMFS_ERR_IO, errno, "cannot write %s",
+                             out_path);
     if (o->digest)
         romfs_sha256_final(&sink.sha, res->sha256);
     res->output_size = sink.total;

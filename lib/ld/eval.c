@@ -16,9 +16,12 @@
  *   friends need a real link: such symbols are "not evaluable", with the reason. */
 #include "ld/ldscript_internal.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/range.h"
 
 #define LD_MAX_PASSES 12
 
@@ -370,6 +373,11 @@ static int collect(struct eval *ev, unsigned address_bits, struct romfs_ld_resul
         r->length = ev->regions[i].length.v & mask;
         if (!r->name || !r->attrs || !r->file)
             return romfs_set_error(ev->err, ROMFS_ERR_NOMEM, "out of memory");
+        if (!romfs_range_fits_bits(r->origin, r->length, address_bits ? address_bits : 64))
+            return romfs_set_error(ev->err, ROMFS_ERR_RANGE,
+                                   "%s:%d: MEMORY region %s: ORIGIN 0x%" PRIx64 " + LENGTH 0x%" PRIx64
+                                   " runs past the end of the %u-bit address space", s->file, s->line, s->name,
+                                   r->origin, r->length, address_bits ? address_bits : 64);
     }
     for (size_t i = 0; i < ev->n_syms; i++) {
         const struct sym *s = &ev->syms[i];

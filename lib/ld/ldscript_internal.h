@@ -31,6 +31,7 @@ struct ld_expr {
     uint64_t num;
     const char *name;             /* symbol, region or function name */
     struct ld_expr *a, *b, *c;    /* operands (ALIGN(x) has only a) */
+    int height;                   /* operator levels: 0 for a leaf, else 1 + the tallest operand's */
 };
 
 enum ld_stmt_kind {

@@ -7,6 +7,8 @@
  * script is refused with file:line instead of guessing. */
 #include "ld/ldscript_internal.h"
 
+#include "base/range.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,7 +154,9 @@ static int digit_value(int c)
     return 99;
 }
 
-static bool parse_digits(const char *s, size_t n, unsigned base, uint64_t *out)
+/* Digits in base; *too_big set (and false returned) for a number over 64 bits, which
+ * ld would wrap silently: here it is an input error. */
+static bool parse_digits(const char *s, size_t n, unsigned base, uint64_t *out, bool *too_big)
 {
     uint64_t v = 0;
     if (n == 0)
@@ -161,7 +165,10 @@ static bool parse_digits(const char *s, size_t n, unsigned base, uint64_t *out)
         int d = digit_value((unsigned char)s[i]);
         if (d >= (int)base)
             return false;
-        v = v * base + (uint64_t)d;   /* wraps modulo 2^64 like ld's bfd_vma */
+        if (!romfs_mul_u64(v, base, &v) || !romfs_add_u64(v, (uint64_t)d, &v)) {
+            *too_big = true;
+            return false;
+        }
     }
     *out = v;
     return true;
@@ -183,14 +190,14 @@ static int lex_number(struct ld_reader *r, struct lexer *lx, struct token *t)
     lx->pos += n;
     uint64_t v = 0, scale = 1;
     size_t digits = n;
-    bool ok;
+    bool ok, too_big = false;
     char last = s[n - 1];
     if (s[0] == '$') {
-        ok = parse_digits(s + 1, n - 1, 16, &v);
+        ok = parse_digits(s + 1, n - 1, 16, &v, &too_big);
     } else if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         if (last == 'K' || last == 'k') { scale = 1024; digits--; }
         else if (last == 'M' || last == 'm') { scale = 1024 * 1024; digits--; }
-        ok = parse_digits(s + 2, digits - 2, 16, &v);
+        ok = parse_digits(s + 2, digits - 2, 16, &v, &too_big);
     } else {
         unsigned base = 0;
         switch (last) {
@@ -204,11 +211,15 @@ static int lex_number(struct ld_reader *r, struct lexer *lx, struct token *t)
         }
         if (base == 0)
             base = (digits > 1 && s[0] == '0') ? 8 : 10;
-        ok = parse_digits(s, digits, base, &v);
+        ok = parse_digits(s, digits, base, &v, &too_big);
     }
+    if (ok && !romfs_mul_u64(v, scale, &v))
+        too_big = true;
+    if (too_big)
+        return lex_error(r, lx, lx->line, ROMFS_ERR_RANGE, "number '%.*s' does not fit in 64 bits", s, n);
     if (!ok)
         return lex_error(r, lx, lx->line, ROMFS_ERR_CORRUPT, "invalid number '%.*s'", s, n);
-    t->num = v * scale;
+    t->num = v;
     return ROMFS_OK;
 }
 

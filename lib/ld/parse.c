@@ -23,6 +23,10 @@
 #define expect_op ld_expect_op
 
 #define LD_MAX_EXPR_DEPTH 200
+/* The evaluator recurses once per level of the expression tree, and a flat chain
+ * `a + b + c ...` is as tall as it is long: cap the height so that no script can
+ * exhaust the stack. MicroPython's scripts use fewer than 10 levels. */
+#define LD_MAX_EXPR_HEIGHT 1000
 
 /* ---- expressions ---- */
 
@@ -45,6 +49,25 @@ static const char *tok_str(struct ld_reader *r, const struct token *t)
 }
 
 static int parse_expr(struct ld_reader *r, struct lexer *lx, struct ld_expr **out);
+
+/* Record e's height (operator levels; leaves are 0) from its operands;
+ * refuse a tree taller than LD_MAX_EXPR_HEIGHT. */
+static int set_height(struct ld_reader *r, struct lexer *lx, int line, struct ld_expr *e)
+{
+    int h = 0;
+    if (e->a && e->a->height > h)
+        h = e->a->height;
+    if (e->b && e->b->height > h)
+        h = e->b->height;
+    if (e->c && e->c->height > h)
+        h = e->c->height;
+    e->height = h + 1;
+    if (e->height > LD_MAX_EXPR_HEIGHT)
+        return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED,
+                               "%s:%d: expression too long: more than %d operators in a chain or nested",
+                               lx->file, line, LD_MAX_EXPR_HEIGHT);
+    return ROMFS_OK;
+}
 
 static int binary_prec(const struct token *t)
 {
@@ -156,6 +179,8 @@ static int parse_function(struct ld_reader *r, struct lexer *lx, const struct to
         }
     }
     *out = e;
+    if ((rc = set_height(r, lx, name->line, e)))
+        return rc;
     return expect_op(r, lx, ')', "expected ')'");
 }
 
@@ -175,7 +200,7 @@ static int parse_unary(struct ld_reader *r, struct lexer *lx, struct ld_expr **o
         rc = parse_unary(r, lx, &e->a);
         r->expr_depth--;
         *out = e;
-        return rc;
+        return rc ? rc : set_height(r, lx, t.line, e);
     }
     if (t.type == T_NUM) {
         struct ld_expr *e = new_expr(r, LD_E_NUM);
@@ -242,7 +267,7 @@ static int parse_binary(struct ld_reader *r, struct lexer *lx, int min_prec, str
             return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED, "%s:%d: expression nested too deeply", lx->file, t.line);
         rc = parse_binary(r, lx, prec + 1, &e->b);
         r->expr_depth--;
-        if (rc)
+        if (rc || (rc = set_height(r, lx, t.line, e)))
             return rc;
         *out = e;
     }
@@ -266,7 +291,7 @@ static int parse_expr(struct ld_reader *r, struct lexer *lx, struct ld_expr **ou
         return ROMFS_ERR_NOMEM;
     e->a = *out;
     if ((rc = parse_expr(r, lx, &e->b)) || (rc = expect_op(r, lx, ':', "expected ':' in '?:'")) ||
-        (rc = parse_expr(r, lx, &e->c)))
+        (rc = parse_expr(r, lx, &e->c)) || (rc = set_height(r, lx, t.line, e)))
         return rc;
     r->expr_depth--;
     *out = e;

@@ -1,5 +1,6 @@
 /* dfufile.c: DfuSe .dfu files (ST UM0391) with the DFU 1.1 suffix, and atomic output. */
 #include "out/outfile.h"
+#include "base/range.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ uint32_t romfs_dfu_crc(const uint8_t *data, size_t len)
 int romfs_dfu_file_build(const uint8_t *image, size_t len, const struct romfs_dfu_file_options *o,
                          uint8_t **out, size_t *out_len, struct romfs_error *err)
 {
-    if ((uint64_t)o->address + len > 0x100000000ull)
+    if (!romfs_range_fits_bits(o->address, len, ROMFS_ADDRESS_BITS))
         return romfs_set_error(err, ROMFS_ERR_RANGE,
                                "DfuSe file: %zu bytes at 0x%08x pass the 4 GiB address space",
                                len, (unsigned)o->address);

@@ -1,5 +1,6 @@
 /* ihex.c: Intel HEX output with extended linear address (type 04) records. */
 #include "out/outfile.h"
+#include "base/range.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ static size_t record(char *out, uint8_t type, uint16_t addr, const uint8_t *data
 int romfs_ihex_build(const uint8_t *image, size_t len, uint32_t address, uint8_t **out,
                      size_t *out_len, struct romfs_error *err)
 {
-    if ((uint64_t)address + len > 0x100000000ull)
+    if (!romfs_range_fits_bits(address, len, ROMFS_ADDRESS_BITS))
         return romfs_set_error(err, ROMFS_ERR_RANGE,
                                "Intel HEX: %zu bytes at 0x%08x pass the 4 GiB address space",
                                len, (unsigned)address);

@@ -1,6 +1,7 @@
 /* outfile.c: where an image goes (board partition or explicit address), writing every
  * requested output format at once, and atomic file output. */
 #include "out/outfile.h"
+#include "base/range.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -66,14 +67,25 @@ int romfs_placement_for_board_name(const char *db_path, const char *board, int p
     return rc;
 }
 
-int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_placement *p,
-                         const struct romfs_outfile_paths *paths, struct romfs_error *err)
+/* Stage a built buffer (when rc is ROMFS_OK) and free it. */
+static int stage_built(struct romfs_output_set *set, const char *path, int rc, uint8_t *buf, size_t n,
+                       struct romfs_error *err)
+{
+    if (rc == ROMFS_OK)
+        rc = romfs_output_stage(set, path, buf, n, err);
+    free(buf);
+    return rc;
+}
+
+int romfs_stage_outfiles(const uint8_t *image, size_t len, const struct romfs_placement *p,
+                         const struct romfs_outfile_paths *paths, struct romfs_output_set *set,
+                         struct romfs_error *err)
 {
     if (p->size && len > p->size)
         return romfs_set_error(err, ROMFS_ERR_FBIG,
                                "image of %zu bytes does not fit %s (%llu bytes)", len, p->what,
                                (unsigned long long)p->size);
-    if (p->address + len > 0x100000000ull)
+    if (!romfs_range_fits_bits(p->address, len, ROMFS_ADDRESS_BITS))
         return romfs_set_error(err, ROMFS_ERR_RANGE, "%zu bytes at %s pass the 4 GiB address "
                                "space of .dfu/.uf2/.hex files", len, p->what);
     if (paths->uf2 && !p->has_uf2_family)
@@ -84,16 +96,36 @@ int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_pl
                                p->what);
     int rc = ROMFS_OK;
     uint32_t a = (uint32_t)p->address;
+    uint8_t *buf = NULL;
+    size_t n = 0;
     if (paths->dfu) {
         struct romfs_dfu_file_options o = { a, p->vid, p->pid, p->alt, NULL };
-        rc = romfs_write_dfu_file(image, len, &o, paths->dfu, err);
+        rc = romfs_dfu_file_build(image, len, &o, &buf, &n, err);
+        rc = stage_built(set, paths->dfu, rc, rc ? NULL : buf, n, err);
     }
-    if (rc == ROMFS_OK && paths->uf2)
-        rc = romfs_write_uf2_file(image, len, a, p->uf2_family, paths->uf2, err);
-    if (rc == ROMFS_OK && paths->hex)
-        rc = romfs_write_ihex_file(image, len, a, paths->hex, err);
+    if (rc == ROMFS_OK && paths->uf2) {
+        rc = romfs_uf2_build(image, len, a, p->uf2_family, &buf, &n, err);
+        rc = stage_built(set, paths->uf2, rc, rc ? NULL : buf, n, err);
+    }
+    if (rc == ROMFS_OK && paths->hex) {
+        rc = romfs_ihex_build(image, len, a, &buf, &n, err);
+        rc = stage_built(set, paths->hex, rc, rc ? NULL : buf, n, err);
+    }
     if (rc == ROMFS_OK && paths->bin)
-        rc = romfs_write_file_atomic(paths->bin, image, len, err);
+        rc = romfs_output_stage(set, paths->bin, image, len, err);
     return rc;
+}
+
+int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_placement *p,
+                         const struct romfs_outfile_paths *paths, struct romfs_error *err)
+{
+    struct romfs_output_set set;
+    romfs_output_set_init(&set);
+    int rc = romfs_stage_outfiles(image, len, p, paths, &set, err);
+    if (rc) {
+        romfs_output_abort(&set);
+        return rc;
+    }
+    return romfs_output_commit(&set, err);
 }
 

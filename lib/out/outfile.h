@@ -99,11 +99,18 @@ struct romfs_outfile_paths {
     const char *dfu, *uf2, *hex, *bin;
 };
 
-/* Write every requested output of image[0..len) placed at p. Checks first (image fits
- * the partition, address fits 32 bits, a UF2 family is known when .uf2 is asked for),
- * so a bad request writes nothing. */
+/* Write every requested output of image[0..len) placed at p, all or nothing. Checks
+ * first (image fits the partition, address fits 32 bits, a UF2 family is known when
+ * .uf2 is asked for), so a bad request writes nothing, and a failed write (a full
+ * disk) replaces none of the files. */
 int romfs_write_outfiles(const uint8_t *image, size_t len, const struct romfs_placement *p,
                          const struct romfs_outfile_paths *paths, struct romfs_error *err);
+
+/* The same checks and files, staged into set (base/file.h) for the caller to commit
+ * together with its own outputs (pack: the image and its manifest). */
+int romfs_stage_outfiles(const uint8_t *image, size_t len, const struct romfs_placement *p,
+                         const struct romfs_outfile_paths *paths, struct romfs_output_set *set,
+                         struct romfs_error *err);
 
 
 #endif

@@ -1,5 +1,6 @@
 /* uf2.c: UF2 files (github.com/microsoft/uf2): 512-byte blocks of 256-byte payloads. */
 #include "out/outfile.h"
+#include "base/range.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ int romfs_uf2_build(const uint8_t *image, size_t len, uint32_t address, uint32_t
         return romfs_set_error(err, ROMFS_ERR_INVAL,
                                "UF2: address 0x%08x is not a multiple of %d", (unsigned)address,
                                ROMFS_UF2_PAYLOAD);
-    if ((uint64_t)address + len > 0x100000000ull)
+    if (!romfs_range_fits_bits(address, len, ROMFS_ADDRESS_BITS))
         return romfs_set_error(err, ROMFS_ERR_RANGE,
                                "UF2: %zu bytes at 0x%08x pass the 4 GiB address space", len,
                                (unsigned)address);

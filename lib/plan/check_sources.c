@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/file.h"
+#include "base/range.h"
 #include "boards/esp32.h"
 #include "ld/elf.h"
 
@@ -65,6 +66,7 @@ int romfs_check_target_from_elf(const char *elf_path, int index, const struct ro
         t->start = info.part[index].start;
         t->size = info.part[index].size;
         snprintf(t->source, sizeof t->source, "%s: _micropy_hw_romfs_part%d_start/_size", elf_path, index);
+        rc = romfs_range_check(t->start, t->size, ROMFS_ADDRESS_BITS, t->source, err);
         target_geometry_from_board(t, b, index);
     }
     romfs_elf_info_free(&info);
@@ -96,6 +98,7 @@ int romfs_check_target_from_ld(const struct romfs_ld_input *in, int index,
         const struct romfs_ld_symbol *rec = romfs_ld_symbol_record(&r, sym_start);
         snprintf(t->source, sizeof t->source, "%s:%d: %s", rec && rec->file ? rec->file : script,
                  rec ? rec->line : 0, sym_start);
+        rc = romfs_range_check(t->start, t->size, ROMFS_ADDRESS_BITS, t->source, err);
         target_geometry_from_board(t, b, index);
     } else if (rc == ROMFS_ERR_NOENT && err && strstr(err->msg, "symbol")) {
         romfs_error_prefix(err, "linker scripts define no ROMFS partition %d", index);
@@ -119,7 +122,7 @@ int romfs_check_target_from_partition_table(const char *path, const struct romfs
     int rc = romfs_esp32_table_load(path, &table, err);
     if (rc == ROMFS_OK)
         rc = romfs_esp32_table_romfs(&table, path, &p, err);
-    if (rc == ROMFS_OK && b && b->flash_size && p.start + p.size > b->flash_size)
+    if (rc == ROMFS_OK && b && b->flash_size && !romfs_range_within(p.start, p.size, 0, b->flash_size))
         rc = romfs_set_error(err, ROMFS_ERR_RANGE,
                              "%s: romfs partition 0x%08" PRIx64 "+0x%" PRIx64 " ends past the %" PRIu64
                              "-byte flash of board %s", path, p.start, p.size, b->flash_size, b->name);

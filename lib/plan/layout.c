@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/range.h"
 #include "base/template.h"
 
 #define LAYOUT_TEMPLATE "ld/romfs_memory.ld.in"
@@ -113,7 +114,9 @@ static int plan_external(const struct romfs_board *b, const struct romfs_partiti
         }
     }
     uint64_t eb = p0->erase_block ? p0->erase_block : 1;
-    uint64_t size = (req->romfs_size + eb - 1) / eb * eb;
+    uint64_t size;
+    if (!romfs_align_up(req->romfs_size, eb, &size))
+        return romfs_set_error(err, ROMFS_ERR_RANGE, "board %s: ROMFS size too large", b->name);
     plan->romfs_external = true;
     plan->romfs.name = region ? region : "FLASH_ROMFS";
     plan->romfs.start = p0->start;
@@ -174,6 +177,11 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
         return romfs_set_error(err, ROMFS_ERR_INVAL, "ROMFS size must be more than 0");
     if (req->align & (req->align - 1))
         return romfs_set_error(err, ROMFS_ERR_INVAL, "alignment %u is not a power of two", req->align);
+    /* Every sum below stays far from wrapping when each term fits the address space. */
+    if (!romfs_range_fits_bits(0, req->romfs_size, ROMFS_ADDRESS_BITS) ||
+        !romfs_range_fits_bits(0, req->headroom, ROMFS_ADDRESS_BITS))
+        return romfs_set_error(err, ROMFS_ERR_RANGE, "board %s: ROMFS size or headroom passes the %d-bit address space",
+                               b->name, ROMFS_ADDRESS_BITS);
 
     const struct romfs_partition *p0 = romfs_board_partition(b, 0);
     if (p0 && (p0->start < b->flash_base || p0->start - b->flash_base >= b->flash_size))

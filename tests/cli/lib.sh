@@ -1,14 +1,20 @@
 # lib.sh: sourced by tests/cli/test_*.sh. Each test is a shell function run in a
-# subshell with `set -e`; `t NAME` runs it and prints "PASS NAME" or "FAIL NAME".
-# Any failing command fails the test, except a bare `! cmd` (bash never exits on a
-# negated command): write `! cmd || fail "why"`.
+# subshell with `set -e -o pipefail`; `t NAME` runs it and prints "PASS NAME",
+# "FAIL NAME" or "SKIP NAME: reason". Any failing command fails the test, also one
+# left of a pipe, except a bare `! cmd` (bash never exits on a negated command):
+# write `! cmd || fail "why"`. A command inside `[ "$(cmd)" = ... ]` or `local x=$(cmd)`
+# is not checked by set -e: assign first (`x=$(cmd)`), then compare.
+# A test that cannot run here calls `skip "reason"`: it is reported and counted as a
+# skip, never as a pass. The script exits non-zero if any test failed.
 #
 # Environment from tests/run.sh: ROMFS (binary under test), ROMFS_SOURCE_DIR (repo).
 set -u
+set -o pipefail
 : "${ROMFS:?ROMFS must name the romfs binary}"
 : "${ROMFS_SOURCE_DIR:?}"
 TESTS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/romfs-test.XXXXXX")
-trap 'rm -rf "$TESTS_TMP"' EXIT
+TESTS_FAILED=0
+trap 'rm -rf "$TESTS_TMP"; [ "$TESTS_FAILED" = 0 ] || exit 1' EXIT
 FIXTURES="$ROMFS_SOURCE_DIR/tests/fixtures"
 PY_READER="$ROMFS_SOURCE_DIR/tests/tools/romfs_reader.py"
 
@@ -17,21 +23,30 @@ t() {
     local name=$1 log="$TESTS_TMP/$1.log"
     local dir="$TESTS_TMP/$1.d"
     mkdir -p "$dir"
+    export TESTS_SKIP_FILE="$TESTS_TMP/$1.skip"
     # Not inside `if` or `&&`: bash ignores set -e there, and every assertion but the
     # last would go unnoticed.
-    (set -e; cd "$dir"; "$name") >"$log" 2>&1
+    (set -e -o pipefail; cd "$dir"; "$name") >"$log" 2>&1
     local rc=$?
     if [ "$rc" = 0 ]; then
         echo "PASS $name"
+    elif [ "$rc" = 77 ] && [ -s "$TESTS_SKIP_FILE" ]; then
+        echo "SKIP $name: $(head -n 1 "$TESTS_SKIP_FILE")"
     else
-        echo "FAIL $name"
+        TESTS_FAILED=$((TESTS_FAILED + 1))
+        echo "FAIL $name (exit status $rc)"
         sed 's/^/    /' "$log" | tail -n 40
     fi
 }
 
 fail() { echo "assertion failed: $*" >&2; return 1; }
 
-# expect_exit CODE CMD...: run CMD, require exit status CODE; its stderr is in $TESTS_ERR.
+# skip REASON: end the current test as skipped (it cannot run here: a tool or module
+# is missing). Counted and shown with its reason by tests/run.sh, never as a pass.
+skip() { echo "$*" > "$TESTS_SKIP_FILE"; exit 77; }
+
+# expect_exit CODE CMD...: run CMD, require exit status CODE; its stdout is in out.txt,
+# its stderr in err.txt.
 expect_exit() {
     local want=$1; shift
     local got=0

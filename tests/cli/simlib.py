@@ -195,6 +195,16 @@ def make_image(tree):
 
 # -- test runner ----------------------------------------------------------------------------
 
+class Skip(Exception):
+    """Raised by skip(): the test cannot run here (a tool or module is missing)."""
+
+
+def skip(reason):
+    """End the current test as skipped, with its reason: reported and counted by
+    tests/run.sh as a skip, never as a pass."""
+    raise Skip(reason)
+
+
 def run(tests):
     failed = 0
     only = sys.argv[1:]
@@ -204,6 +214,8 @@ def run(tests):
         try:
             fn()
             print("PASS %s" % fn.__name__, flush=True)
+        except Skip as e:
+            print("SKIP %s: %s" % (fn.__name__, e), flush=True)
         except Exception:
             failed += 1
             print("FAIL %s" % fn.__name__, flush=True)

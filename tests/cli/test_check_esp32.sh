@@ -1,8 +1,10 @@
 #!/bin/bash
 # romfs check --partition-table: esp32 boards get ROMFS from a partition table's
 # `romfs` data partition. The CSV follows MicroPython's ports/esp32/partitions-4MiB-romfs.csv;
-# the binary table is built here by an independent writer (python3: ESP-IDF's 32-byte
-# entries, MD5 entry, 0xff fill) from the same CSV.
+# the binary table is built here byte by byte by an independent writer (python3) from
+# ESP-IDF's documented layout (gen_esp32part.py): 32-byte entries starting with
+# MAGIC_BYTES = AA 50, then type, subtype, offset, size (u32 little-endian), a 16-byte
+# label and u32 flags; an MD5 entry EB EB FF*14 + MD5 of the entries; 0xff fill.
 . "$(dirname "$0")/lib.sh"
 
 ROMFS_OFFSET=0x1E0000
@@ -33,8 +35,8 @@ for line in open(sys.argv[1]):
     f = [x.strip() for x in line.split(",")]
     t = types[f[1]]
     st = subtypes[(t, f[2])] if (t, f[2]) in subtypes else int(f[2], 0)
-    out += struct.pack("<HBBII16sI", 0xAA50, t, st, int(f[3], 0), int(f[4], 0),
-                       f[0].encode(), 0)
+    out += b"\xaa\x50" + struct.pack("<BBII16sI", t, st, int(f[3], 0), int(f[4], 0),
+                                      f[0].encode(), 0)
 md5 = bytearray(hashlib.md5(out).digest())
 if len(sys.argv) > 3:
     md5[0] ^= 0x01
@@ -79,7 +81,7 @@ csv_image_one_byte_too_big() {
 binary_table_same_result_as_csv() {
     write_csv t.csv
     csv_to_bin t.csv t.bin
-    [ "$(head -c 2 t.bin | od -An -tx1 | tr -d ' ')" = 50aa ] || fail "t.bin does not start with the magic"
+    [ "$(head -c 2 t.bin | od -An -tx1 | tr -d ' ')" = aa50 ] || fail "t.bin does not start with the magic"
     pack_image fits.romfs 0x20000
     pack_image big.romfs 0x20001
     for img in fits big; do
@@ -92,6 +94,21 @@ binary_table_same_result_as_csv() {
         diff csv.txt bin.txt || fail "$img: CSV and binary tables give different results"
         grep -qF "0x001e0000..0x00200000 (131072 bytes)" bin.txt || fail "binary table: wrong partition"
     done
+}
+
+swapped_magic_refused() {
+    # Entries whose magic bytes are 50 AA (0x50AA written big-endian) are not ESP-IDF's:
+    # the table is refused naming the entry, and never read as a CSV.
+    write_csv t.csv
+    csv_to_bin t.csv t.bin
+    python3 - <<'PY'
+b = bytearray(open("t.bin", "rb").read())
+b[32:34] = b"\x50\xaa"
+open("swapped.bin", "wb").write(b)
+PY
+    pack_image fits.romfs 0x1000 2000
+    expect_exit 2 "$ROMFS" check fits.romfs --partition-table swapped.bin
+    expect_stderr "swapped.bin: entry 1: bad magic bytes 50 aa (expected aa 50"
 }
 
 no_romfs_partition() {
@@ -171,6 +188,7 @@ assert (p['start'], p['size'], p['erase_block']) == ('0x001e0000', 131072, 4096)
 t csv_image_fits
 t csv_image_one_byte_too_big
 t binary_table_same_result_as_csv
+t swapped_magic_refused
 t no_romfs_partition
 t corrupted_md5_refused
 t misaligned_romfs_in_binary_table

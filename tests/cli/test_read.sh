@@ -35,7 +35,7 @@ ls_variants() {
     $ROMFS ls -R app.romfs > o
     printf 'e/\nlib/\nlib/blob.bin\nlib/pkg/\nlib/pkg/__init__.py\nmain.py\n' | diff - o
     $ROMFS ls -R app.romfs lib/pkg > o; printf 'lib/pkg/__init__.py\n' | diff - o
-    $ROMFS ls -l app.romfs lib | grep -E '^- +5000 0x[0-9a-f]{8}  blob.bin$'
+    $ROMFS ls -l app.romfs lib > o; grep -E '^- +5000 0x[0-9a-f]{8}  blob.bin$' o
     $ROMFS ls --json -R app.romfs | python3 -c '
 import json,sys; e = json.load(sys.stdin)
 assert [x["path"] for x in e if x["type"] == "file"] == ["lib/blob.bin", "lib/pkg/__init__.py", "main.py"], e
@@ -65,7 +65,7 @@ assert i['overhead'] == len(img) - i['data_bytes']
 assert i['sha256'] == hashlib.sha256(img).hexdigest()
 assert i['min_data_alignment'] >= 4 and i['valid'] is True
 PY
-    $ROMFS info app.romfs | grep -q '^files: *3$'
+    $ROMFS info app.romfs > o; grep -q '^files: *3$' o
 }
 
 not_an_image_errors() {
@@ -83,7 +83,7 @@ not_an_image_errors() {
 
 verify_strict_and_against() {
     mk_app
-    $ROMFS verify app.romfs | grep -q 'valid ROMFS image'
+    $ROMFS verify app.romfs > o; grep -q 'valid ROMFS image' o
     $ROMFS verify app.romfs --against app -q
     printf 'changed' > app/main.py
     expect_exit 1 $ROMFS verify app.romfs --against app

@@ -163,7 +163,7 @@ EOF
 }
 
 test_openssl_verifies_our_signature() {
-    [ $HAVE_OPENSSL = 1 ] || { echo "openssl not installed: skipped"; return 0; }
+    [ $HAVE_OPENSSL = 1 ] || skip "openssl not installed"
     make_tree
     "$ROMFS" keygen dev >/dev/null
     "$ROMFS" sign app.romfs --key dev.pem -o signed.romfs >/dev/null
@@ -175,7 +175,7 @@ test_openssl_verifies_our_signature() {
 }
 
 test_openssl_keys_pem_and_der() {
-    [ $HAVE_OPENSSL = 1 ] || { echo "openssl not installed: skipped"; return 0; }
+    [ $HAVE_OPENSSL = 1 ] || skip "openssl not installed"
     make_tree
     openssl ecparam -name prime256v1 -genkey -noout -out sec1.pem 2>/dev/null
     openssl ec -in sec1.pem -pubout -out sec1.pub.pem 2>/dev/null

@@ -26,7 +26,8 @@ static void put_entry(uint8_t *e, uint8_t type, uint8_t subtype, uint32_t off, u
                       uint32_t flags)
 {
     memset(e, 0, 32);
-    e[0] = 0x50; e[1] = 0xAA; e[2] = type; e[3] = subtype;
+    e[0] = 0xAA; e[1] = 0x50; /* ESP-IDF's MAGIC_BYTES: 0x50AA little-endian */
+    e[2] = type; e[3] = subtype;
     for (int i = 0; i < 4; i++) {
         e[4 + i] = (uint8_t)(off >> (8 * i));
         e[8 + i] = (uint8_t)(size >> (8 * i));

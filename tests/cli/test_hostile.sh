@@ -1,0 +1,236 @@
+#!/bin/bash
+# test_hostile.sh: hostile and broken input across commands. Each case is one that
+# once crashed, gave a wrong answer, reached the terminal raw or left output behind:
+# it must end in a clear message naming the file (and line or offset) and a non-zero
+# exit, and never in a crash, a sanitizer report or partial output.
+. "$(dirname "$0")/lib.sh"
+
+# long_chain FILE TERMS [LAST]: a MicroPython-shaped script whose ROMFS start is a flat
+# chain `0x08020000 + 1 + 1 ... + LAST` of TERMS terms after the first.
+long_chain() {
+    python3 - "$1" "$2" "${3:-1}" <<'PY'
+import sys
+n, last = int(sys.argv[2]), sys.argv[3]
+with open(sys.argv[1], "w") as f:
+    f.write("MEMORY\n{\n    FLASH (rx) : ORIGIN = 0x08000000, LENGTH = 1M\n}\n")
+    f.write("_micropy_hw_romfs_part0_start = 0x08020000" + " + 1" * (n - 1) + " + " + last + ";\n")
+    f.write("_micropy_hw_romfs_part0_size = 0x20000;\n")
+PY
+}
+
+small_image() {
+    mkdir -p tree && echo 'print(1)' > tree/main.py
+    "$ROMFS" pack tree -o "$1" -q
+}
+
+long_expression_chain_is_refused_with_file_and_line() {
+    long_chain long.ld 30000
+    [ "$(stat -c %s long.ld)" -gt 100000 ] || fail "long.ld is too short to test anything"
+    small_image a.romfs
+    expect_exit 2 "$ROMFS" check a.romfs --ld long.ld
+    expect_stderr "long.ld:5: expression too long"
+    expect_exit 2 "$ROMFS" boards lint long.ld
+    expect_stderr "long.ld:5: expression too long"
+    # A chain under the limit still evaluates: 0x08020000 + 1024 (an aligned start).
+    long_chain over.ld 1001
+    expect_exit 2 "$ROMFS" check a.romfs --ld over.ld
+    expect_stderr "over.ld:5: expression too long"
+    long_chain ok.ld 1000 25
+    expect_exit 0 "$ROMFS" check a.romfs --ld ok.ld --format json
+    python3 -c "
+import json; p = json.load(open('out.txt'))['suites'][0]['properties']
+assert p['start'] == 0x08020000 + 1024, p
+"
+}
+
+long_expression_in_an_imported_tree() {
+    cp -r "$FIXTURES/mptree" mp
+    ld=mp/ports/renesas-ra/boards/FIXTURE_RA6M1/fixture_ra6m1.ld
+    python3 -c "
+import sys; open(sys.argv[1], 'a').write('_long = 1' + ' + 1' * 30000 + ';\n')" "$ld"
+    n=$(wc -l < "$ld")
+    expect_exit 2 "$ROMFS" boards import mp -o boards.json
+    expect_stderr "fixture_ra6m1.ld:$n: expression too long"
+    assert_file_absent boards.json
+}
+
+ld_region_that_wraps_64_bits_is_refused() {
+    cat > wrap.ld <<'LD'
+MEMORY
+{
+    FLASH_ROMFS (r) : ORIGIN = 0xFFFFFFFFFFFFFFF0, LENGTH = 0x100
+}
+_micropy_hw_romfs_part0_start = ORIGIN(FLASH_ROMFS);
+_micropy_hw_romfs_part0_size = LENGTH(FLASH_ROMFS);
+LD
+    small_image a.romfs
+    expect_exit 2 "$ROMFS" check a.romfs --ld wrap.ld
+    expect_stderr "wrap.ld:3: MEMORY region FLASH_ROMFS: ORIGIN 0xfffffffffffffff0 + LENGTH 0x100 runs past the end"
+    [ ! -s out.txt ] || fail "a report was printed: $(cat out.txt)"
+    # Symbols whose partition fits 64 bits but not a 32-bit MCU's address space.
+    cat > high.ld <<'LD'
+_micropy_hw_romfs_part0_start = 0xFFFFF000;
+_micropy_hw_romfs_part0_size = 1M;
+LD
+    expect_exit 2 "$ROMFS" check a.romfs --ld high.ld
+    expect_stderr "high.ld:1: _micropy_hw_romfs_part0_start: 0xfffff000 + 0x100000 (1048576 bytes) ends past the 32-bit address space"
+}
+
+ld_number_over_64_bits_is_refused() {
+    printf '_micropy_hw_romfs_part0_start = 0x800000000000000000;\n_micropy_hw_romfs_part0_size = 0x1000;\n' > big.ld
+    small_image a.romfs
+    expect_exit 2 "$ROMFS" check a.romfs --ld big.ld
+    expect_stderr "big.ld:1: number '0x800000000000000000' does not fit in 64 bits"
+    # A K suffix that carries a 64-bit number over the edge, too.
+    printf 'x = 0x40000000000000K;\n' > bigk.ld
+    expect_exit 2 "$ROMFS" boards lint bigk.ld
+    expect_stderr "bigk.ld:1: number '0x40000000000000K' does not fit in 64 bits"
+    # The largest 64-bit number is still a number.
+    printf 'x = 0xFFFFFFFFFFFFFFFF;\n' > max.ld
+    expect_exit 0 "$ROMFS" boards lint max.ld
+}
+
+boards_json_partition_past_4gib_is_refused() {
+    python3 - "$ROMFS_SOURCE_DIR/tests/fixtures/check/boards.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = next(b for b in d["boards"] if b["board"] == "FIX_STM32F4")
+b["romfs"] = [{"index": 0, "start": "0xfffff000", "size": "0x100000", "erase_block": 4096,
+               "write_block": 4, "mmap": True, "source": "hostile"}]
+json.dump(d, open("high.json", "w"), indent=1)
+PY
+    small_image a.romfs
+    expect_exit 2 env ROMFS_BOARDS=high.json "$ROMFS" check a.romfs --board FIX_STM32F4
+    expect_stderr "FIX_STM32F4"
+    expect_stderr "partition 0: 0xfffff000 + 0x100000 ends past the 32-bit address space"
+    [ ! -s out.txt ] || fail "a report was printed: $(cat out.txt)"
+}
+
+# no_outputs_left FILE...: none of FILE exists, nor any temporary beside them.
+no_outputs_left() {
+    for f in "$@"; do
+        assert_file_absent "$f"
+        ! ls -A "$(dirname "$f")" | grep -qF "$(basename "$f").tmp" || fail "a temporary of $f was left behind"
+    done
+}
+
+failed_manifest_leaves_no_image() {
+    small_image ref.romfs
+    expect_exit 2 "$ROMFS" pack tree -o x.romfs --manifest /nonexistent/m.json
+    expect_stderr "/nonexistent/m.json"
+    no_outputs_left x.romfs
+    # a full disk (here /dev/full) for the manifest: neither file replaced
+    echo old > x.romfs
+    rc=0; "$ROMFS" pack tree -o x.romfs --manifest /dev/full 2> err.txt || rc=$?
+    [ "$rc" != 0 ] || fail "pack exited 0 with the manifest on /dev/full"
+    grep -q "/dev/full" err.txt || fail "the error does not name /dev/full: $(cat err.txt)"
+    [ "$(cat x.romfs)" = old ] || fail "x.romfs was replaced by a failed pack"
+    no_outputs_left x.romfs.tmp
+    # and all succeed together
+    expect_exit 0 "$ROMFS" pack tree -o x.romfs --manifest m.json -q
+    same_bytes ref.romfs x.romfs
+    python3 -c "import json; assert json.load(open('m.json'))['files'][0]['path'] == 'main.py'"
+}
+
+failed_dfu_or_hex_leaves_nothing() {
+    small_image ref.romfs
+    rc=0; "$ROMFS" pack tree -o x.romfs --address 0x08020000 --dfu /dev/full 2> err.txt || rc=$?
+    [ "$rc" != 0 ] || fail "pack exited 0 with the .dfu on /dev/full"
+    grep -q "/dev/full" err.txt || fail "the error does not name /dev/full: $(cat err.txt)"
+    no_outputs_left x.romfs
+    expect_exit 2 "$ROMFS" pack tree -o x.romfs --address 0x08020000 --dfu x.dfu --hex /nonexistent/x.hex \
+        --manifest m.json
+    expect_stderr "/nonexistent/x.hex"
+    no_outputs_left x.romfs x.dfu m.json
+    # convert: --bin, --hex and --dfu together, one of them impossible
+    expect_exit 2 "$ROMFS" convert ref.romfs --address 0x08020000 --bin y.bin --hex y.hex --dfu /nonexistent/y.dfu
+    no_outputs_left y.bin y.hex
+}
+
+# A device or FIFO named as output is written in place, never replaced by a rename
+# (renaming over /dev/null would replace the device for the whole machine).
+fifo_output_is_written_in_place() {
+    small_image ref.romfs
+    for how in stream manifest; do
+        rm -f out.fifo got.romfs; mkfifo out.fifo
+        timeout 20 cat out.fifo > got.romfs &
+        reader=$!
+        if [ $how = stream ]; then
+            "$ROMFS" pack tree -o out.fifo -q
+        else
+            "$ROMFS" pack tree -o out.fifo --manifest m.json -q
+        fi
+        wait $reader || fail "$how: nothing was written to the FIFO"
+        [ -p out.fifo ] || fail "$how: the FIFO was replaced"
+        same_bytes ref.romfs got.romfs
+    done
+    rm -f out.fifo; mkfifo out.fifo
+    timeout 20 cat out.fifo > got.ld &
+    reader=$!
+    "$ROMFS" layout --board ADAFRUIT_METRO_M7 --romfs-size 64K --fs-size 0 -o out.fifo
+    wait $reader || fail "layout: nothing was written to the FIFO"
+    [ -p out.fifo ] || fail "layout: the FIFO was replaced"
+    grep -q _micropy_hw_romfs_part0_start got.ld || fail "layout wrote no fragment"
+}
+
+# Every command that writes to standard output fails (exit 1, "cannot write standard
+# output") when that output cannot be written, instead of exiting 0.
+stdout_write_errors_fail() {
+    small_image a.romfs
+    mkdir -p tree2 && echo 'print(2)' > tree2/main.py
+    "$ROMFS" pack tree2 -o b.romfs -q
+    cp "$FIXTURES/boards/vk_ra6m5_bug.ld" lint.ld
+    n=0
+    while IFS= read -r cmd; do
+        [ -n "$cmd" ] || continue
+        # the command works when its output can be written ...
+        rc=0; eval "\"\$ROMFS\" $cmd" > ok.out 2> ok.err || rc=$?
+        [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "romfs $cmd: exit $rc: $(cat ok.err)"
+        [ -s ok.out ] || fail "romfs $cmd printed nothing"
+        # ... and fails when it cannot
+        rc=0; eval "\"\$ROMFS\" $cmd" > /dev/full 2> full.err || rc=$?
+        [ "$rc" = 1 ] || fail "romfs $cmd > /dev/full: exit $rc, not 1: $(cat full.err)"
+        grep -qE "cannot write (to )?(standard output|the report|output)" full.err ||
+            fail "romfs $cmd > /dev/full: $(cat full.err)"
+        n=$((n + 1))
+    done <<'CMDS'
+--help
+--version
+ls a.romfs
+ls -R a.romfs
+ls -l a.romfs
+ls --json -R a.romfs
+cat a.romfs main.py
+info a.romfs
+info --json a.romfs
+verify a.romfs
+diff a.romfs b.romfs
+diff --json a.romfs b.romfs
+boards list
+boards list --json
+boards show PYBD_SF2
+boards show PYBD_SF2 --json
+boards lint lint.ld
+boards import "$FIXTURES/mptree"
+check a.romfs --board PYBD_SF2
+check a.romfs --board PYBD_SF2 --format json
+check a.romfs --board PYBD_SF2 --format junit
+check a.romfs --board PYBD_SF2 --format github
+layout --board ADAFRUIT_METRO_M7 --romfs-size 64K --fs-size 0
+ci tree --board PYBD_SF2
+pack tree -o -
+convert a.romfs --address 0x08020000 --hex -
+CMDS
+    echo "commands checked: $n"
+    [ "$n" -ge 25 ] || fail "only $n commands checked"
+}
+
+t long_expression_chain_is_refused_with_file_and_line
+t long_expression_in_an_imported_tree
+t ld_region_that_wraps_64_bits_is_refused
+t ld_number_over_64_bits_is_refused
+t boards_json_partition_past_4gib_is_refused
+t failed_manifest_leaves_no_image
+t failed_dfu_or_hex_leaves_nothing
+t fifo_output_is_written_in_place
+t stdout_write_errors_fail
