@@ -211,6 +211,7 @@ int cli_pack_main(int argc, char **argv, bool build)
         pa.opt.align = 1;
         pa.opt.no_default_excludes = true;
         pa.opt.keep_py_beside_mpy = true;
+        pa.opt.mpy_name_is_path = true;
     }
     optind = 1;
     while ((c = getopt_long(argc, argv, build ? "o:j:qhm" : "o:j:qh",
