@@ -211,6 +211,7 @@ int cli_pack_main(int argc, char **argv, bool build)
         pa.opt.align = 1;
         pa.opt.no_default_excludes = true;
         pa.opt.keep_py_beside_mpy = true;
+        pa.opt.mpy_name_is_path = true;
     }
     struct cli_options cli = { .command = build ? "build" : "pack", .shortopts = build ? "o:j:qhm" : "o:j:qh",
                                .longopts = build ? build_options : pack_options,

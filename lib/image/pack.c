@@ -377,7 +377,7 @@ static int compile_sources(struct pack_state *ps)
         struct pack_file *f = ps->files[i];
         if (will_compile(ps, f)) {
             jobs[k].source = f->source;
-            jobs[k].source_name = f->rel_source;
+            jobs[k].source_name = o->mpy_name_is_path ? f->source : f->rel_source;
             which[k++] = f;
         }
     }

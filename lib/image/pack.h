@@ -37,6 +37,10 @@ struct romfs_pack_options {
                                                   is packed as that .py, uncompiled, next to
                                                   the .mpy (mpremote's rule), instead of
                                                   being left out */
+    bool mpy_name_is_path;                     /* with mpy_cross: the source name recorded
+                                                  in each .mpy (-s) is the path mpy-cross
+                                                  reads, DIR/lib/x.py, as in mpremote's
+                                                  call, not the path below DIR (lib/x.py) */
     const char *const *mpy_cross_args;
     size_t n_mpy_cross_args;
     unsigned jobs;                             /* parallel compiles; 0 = online CPUs */
