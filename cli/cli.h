@@ -37,6 +37,12 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_print_error(const struct romfs_error *err);
 /* cli_print_error, and return the exit code that fits err->code. */
 int cli_fail(const struct romfs_error *err);
+/* SIGINT and SIGTERM ask libromfs to give up (romfs_cancel) instead of ending the
+ * process, so a device operation can leave the board at its REPL; the command then exits
+ * 130 or 143. A second signal ends the process at once. For commands that talk to a
+ * device. */
+void cli_catch_interrupts(void);
+
 /* Exit code for a libromfs error code: usage/input errors are 2, others 1. */
 int cli_exit_code(int romfs_code);
 /* Print "romfs CMD: usage..." hint to stderr and return EXIT_USAGE. */

@@ -451,6 +451,7 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
     job.progress = on_progress;
     job.progress_ctx = &prog;
     struct romfs_flash_job_result res = { 0 };
+    cli_catch_interrupts();
     if (rc == ROMFS_OK)
         rc = romfs_flash_job_run(&job, image, len, &res, &err);
     if (prog.enabled && prog.last_phase)

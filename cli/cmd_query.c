@@ -167,6 +167,7 @@ int cmd_query(int argc, char **argv)
             return cli_fail(&err);
         port = found;
     }
+    cli_catch_interrupts();
     struct romfs_serial *s = NULL;
     struct romfs_repl_session *ses = NULL;
     struct romfs_repl_options ropt = { .timeout_ms = timeout_ms };

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,29 @@ void cli_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+static void on_interrupt(int sig)
+{
+    romfs_cancel(sig);
+    signal(sig, SIG_DFL);   /* a second one ends the process at once */
+}
+
+void cli_catch_interrupts(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;   /* no SA_RESTART: waits return, and look at the request */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 int cli_exit_code(int code)
 {
     switch (code) {
     case ROMFS_OK:
         return EXIT_OK;
+    case ROMFS_ERR_CANCELED:
+        return romfs_cancelled() ? 128 + romfs_cancelled() : 130;
     case ROMFS_ERR_MISMATCH:
     case ROMFS_ERR_FBIG:
     case ROMFS_ERR_DEVICE:

@@ -46,5 +46,6 @@
 #include "base/digest.h"
 #include "base/template.h"
 #include "base/suggest.h"
+#include "base/cancel.h"
 
 #endif

@@ -29,6 +29,10 @@ int repl_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t n);
  * numbers (templates/device/serve_protocol.def). */
 void repl_serve_header(uint8_t h[SERVE_HEADER], char op, uint64_t a, uint64_t b, uint64_t c);
 
+/* Escape in[0..len) for the serve loop into out (room for 2*len bytes): 0x01..0x05 and
+ * SERVE_ESCAPE become SERVE_ESCAPE, byte ^ 0x40. Returns the length written. */
+size_t repl_serve_escape(const uint8_t *in, size_t len, uint8_t *out);
+
 /* exec code given printf-style; stdout into out (may be NULL). */
 int repl_execf(struct romfs_repl_session *ses, struct romfs_buf *out, int timeout_ms,
                struct romfs_error *err, const char *fmt, ...) __attribute__((format(printf, 5, 6)));

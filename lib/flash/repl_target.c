@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "flash/serve_protocol.h"
+#include "base/cancel.h"
 
 #define BATCH_MAX (32u * 1024u)      /* serve loop: bytes per write request */
 #define EXEC_CHUNK (4u * 1024u)      /* exec path: bytes per exec (as mpremote) */
@@ -128,6 +129,26 @@ static int serve_send(struct repl_target *rt, const void *data, size_t len, stru
     return ROMFS_OK;
 }
 
+/* Whether byte c travels escaped (serve_protocol.def: 0x01..0x05 and ESCAPE). */
+static bool must_escape(uint8_t c)
+{
+    return (c >= 0x01 && c <= 0x05) || c == SERVE_ESCAPE;
+}
+
+size_t repl_serve_escape(const uint8_t *in, size_t len, uint8_t *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (must_escape(in[i])) {
+            out[o++] = SERVE_ESCAPE;
+            out[o++] = in[i] ^ 0x40;
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    return o;
+}
+
 void repl_serve_header(uint8_t h[SERVE_HEADER], char op, uint64_t a, uint64_t b, uint64_t c)
 {
     const uint64_t v[3] = { a, b, c };
@@ -142,10 +163,11 @@ void repl_serve_header(uint8_t h[SERVE_HEADER], char op, uint64_t a, uint64_t b,
 static int serve_command(struct repl_target *rt, char op, uint64_t a, uint64_t b, uint64_t c,
                          struct romfs_error *err)
 {
-    uint8_t h[SERVE_HEADER];
+    uint8_t h[SERVE_HEADER], wire[2 * SERVE_HEADER];
     repl_serve_header(h, op, a, b, c);
+    size_t n = repl_serve_escape(h, sizeof h, wire);
     int rc = serve_poll(rt, err);
-    return rc != ROMFS_OK ? rc : romfs_repl_write(rt->r, h, sizeof h, err);
+    return rc != ROMFS_OK ? rc : romfs_repl_write(rt->r, wire, n, err);
 }
 
 /* Wait for the reply marker `mark` (handling grants meanwhile). */
@@ -339,10 +361,18 @@ static int flush_batch(struct repl_target *rt, struct romfs_error *err)
             z = NULL;
             zn = n;
         }
+        /* on the wire escaped: the header gives the escaped length */
+        uint8_t *wire = rc == ROMFS_OK ? malloc(2 * zn + 1) : NULL;
+        size_t wn = 0;
+        if (rc == ROMFS_OK && !wire)
+            rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
         if (rc == ROMFS_OK)
-            rc = serve_command(rt, SERVE_OP_WRITE, off, n, zn, err);
+            wn = repl_serve_escape(z ? z : d, zn, wire);
         if (rc == ROMFS_OK)
-            rc = serve_payload(rt, z ? z : d, zn, err);
+            rc = serve_command(rt, SERVE_OP_WRITE, off, n, wn, err);
+        if (rc == ROMFS_OK)
+            rc = serve_payload(rt, wire, wn, err);
+        free(wire);
         free(z);
     } else {
         for (size_t k = 0; rc == ROMFS_OK && k < n; k += EXEC_CHUNK)
@@ -467,7 +497,13 @@ static void t_close(void *ctx)
 {
     struct repl_target *rt = ctx;
     struct romfs_error e = { 0 };
-    if (rt->serving && serve_stop(rt, &e) != ROMFS_OK) {
+    if (rt->serving && romfs_cancelled()) {
+        /* interrupted, perhaps in the middle of a command: Ctrl-C stops the loop wherever
+           it is (it never occurs in the escaped stream), and the rest of the command is
+           never written */
+        rt->serving = false;
+        romfs_repl_interrupt(rt->r);
+    } else if (rt->serving && serve_stop(rt, &e) != ROMFS_OK) {
         rt->serving = false;
         romfs_repl_recover(rt->r, NULL);
     }

@@ -384,6 +384,12 @@ int romfs_repl_soft_reset(struct romfs_repl *r, struct romfs_buf *boot_output, i
     return rc;
 }
 
+void romfs_repl_interrupt(struct romfs_repl *r)
+{
+    romfs_repl_write(r, CTRL_C, 1, NULL);
+    r->rpos = r->rlen = 0;
+}
+
 int romfs_repl_recover(struct romfs_repl *r, struct romfs_error *err)
 {
     return enter_raw(r, err);

@@ -63,6 +63,10 @@ int romfs_repl_read_full(struct romfs_repl *r, void *buf, size_t n, int timeout_
 int romfs_repl_soft_reset(struct romfs_repl *r, struct romfs_buf *boot_output, int timeout_ms,
                           struct romfs_error *err);
 
+/* Send Ctrl-C: whatever runs on the device stops (KeyboardInterrupt), and it returns to
+ * the raw REPL; for giving up, so nothing is waited for. */
+void romfs_repl_interrupt(struct romfs_repl *r);
+
 /* Interrupt a program that still runs (after an error mid-transfer) and get back to the raw
  * prompt, discarding what arrives meanwhile. */
 int romfs_repl_recover(struct romfs_repl *r, struct romfs_error *err);

@@ -4,6 +4,7 @@
  * have no sysfs entry), so a pty path is opened with open(2) and put in raw mode. Both
  * end up as a file descriptor, and reads/writes use poll(2) on it for timeouts. */
 #include "transport/serial.h"
+#include "base/cancel.h"
 #include "base/clock.h"
 
 #include <errno.h>
@@ -174,6 +175,10 @@ static int wait_fd(struct romfs_serial *s, short events, int timeout_ms, struct 
 {
     struct pollfd p = { .fd = s->fd, .events = events };
     for (;;) {
+        /* a cancelled caller stops waiting for the device, but may still write to it
+           (Ctrl-C to stop what runs there) */
+        if ((events & POLLIN) && romfs_cancelled())
+            return romfs_set_error(err, ROMFS_ERR_CANCELED, "interrupted while waiting for %s", s->path);
         int n = poll(&p, 1, timeout_ms);
         if (n < 0 && errno == EINTR)
             continue;

@@ -1,40 +1,79 @@
 # serve.py: the fast write path, sent after helper.py with the _RF_* names of
 # serve_protocol.def ahead of it (that table says what each marker and op means).
-# _rf_serve(g, wb, cap) reads commands as raw bytes from sys.stdin.buffer with the keyboard
-# interrupt disabled (restored on exit). It writes READY once it listens. A command is
-# _RF_HEADER bytes: the op, then three _RF_FIELD-byte little-endian numbers a, b, c; the
-# host may send headers at any time (they wait in the receive buffer while a command runs).
-# Data follows only after the loop asks for it with READY: then the host may send 2*g
-# bytes, and g more for every GRANT (written after each g bytes read), so data only flows
-# while this loop reads it, and no more than a header waits while flash is being erased
-# or written. Deflated data uses a window of 2**wb. An exception writes FAILED and
-# propagates (the traceback follows on stderr).
+# _rf_serve(g, wb, cap) reads commands as raw bytes from sys.stdin.buffer. It writes
+# READY once it listens. A command is _RF_HEADER bytes: the op, then three
+# _RF_FIELD-byte little-endian numbers a, b, c. Data follows only after the loop asks
+# for it with READY: then the host may send 2*g bytes, and g more for every GRANT
+# (written after each g bytes read). Everything the host sends is escaped (0x01..0x05
+# and _RF_ESCAPE travel as _RF_ESCAPE, byte ^ 0x40), so the keyboard interrupt stays
+# enabled: Ctrl-C from any client ends the loop at once, and nothing of a command that
+# did not arrive whole is written. A host silent for _RF_IDLE_MS while the loop waits
+# for it has gone: the loop ends by itself and the REPL is back. Deflated data uses a
+# window of 2**wb. An exception writes FAILED and propagates.
 def _rf_serve(g, wb, cap):
-    import micropython
     si = sys.stdin.buffer
     so = sys.stdout.buffer
+    try:
+        import select
+        p = select.poll()
+        p.register(sys.stdin, select.POLLIN)
+    except Exception:
+        p = None
+    E = _RF_ESCAPE
+    pairs = [(bytes((E, c ^ 0x40)), bytes((c,))) for c in (1, 2, 3, 4, 5, E)]
     buf = bytearray(cap)
     mv = memoryview(buf)
+    win = bytearray(g + 1)
+    wm = memoryview(win)
     out = bytearray(_RF_CHUNK)
     om = memoryview(out)
-    hdr = bytearray(_RF_HEADER)
-    hm = memoryview(hdr)
-    f = _RF_FIELD
-    def rd(m):
+    one = bytearray(1)
+    class Gone(Exception):
+        pass
+    def wait():
+        if p is not None and not p.poll(_RF_IDLE_MS):
+            raise Gone()
+    def byte():
+        si.readinto(one)
+        if one[0] != E:
+            return one[0]
+        si.readinto(one)
+        return one[0] ^ 0x40
+    def rd(n):
+        # n wire bytes in windows of g, unescaped into buf; returns the decoded length
         so.write(_RF_READY)
         k = 0
-        n = len(m)
+        d = 0
+        carry = 0
         while k < n:
             t = min(n - k, g)
-            si.readinto(m[k:k + t])
+            wait()
+            si.readinto(wm[carry:carry + t])
             k += t
             if k < n:
                 so.write(_RF_GRANT)
-    micropython.kbd_intr(-1)
+            t += carry
+            carry = 0
+            if win[t - 1] == E and k < n:
+                carry = 1
+                t -= 1
+            piece = bytes(wm[:t])
+            if E in piece:
+                for a, b in pairs:
+                    piece = piece.replace(a, b)
+            buf[d:d + len(piece)] = piece
+            d += len(piece)
+            if carry:
+                win[0] = E
+        return d
+    hdr = bytearray(_RF_HEADER)
+    f = _RF_FIELD
     try:
         so.write(_RF_READY)
         while True:
-            si.readinto(hm)
+            wait()
+            for i in range(_RF_HEADER):
+                hdr[i] = byte()
             op = hdr[0]
             a = int.from_bytes(hdr[1:1 + f], "little")
             b = int.from_bytes(hdr[1 + f:1 + 2 * f], "little")
@@ -42,13 +81,13 @@ def _rf_serve(g, wb, cap):
             if op == _RF_OP_ERASE:
                 _rf_erase(a, b, c)
             elif op == _RF_OP_WRITE:
-                rd(mv[:c])
-                if c == b:
+                n = rd(c)
+                if n == b:
                     _rf_w(a, mv[:b])
                 else:
                     from deflate import DeflateIO, RAW
                     from io import BytesIO
-                    z = DeflateIO(BytesIO(mv[:c]), RAW, wb)
+                    z = DeflateIO(BytesIO(mv[:n]), RAW, wb)
                     k = 0
                     while k < b:
                         t = min(_RF_CHUNK, b - k)
@@ -79,8 +118,8 @@ def _rf_serve(g, wb, cap):
                 break
             else:
                 raise ValueError("bad command %d" % op)
+    except Gone:
+        pass
     except Exception:
         so.write(_RF_FAILED)
         raise
-    finally:
-        micropython.kbd_intr(3)

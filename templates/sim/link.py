@@ -183,6 +183,24 @@ class Link:
         with self.cond:
             return len(self.buf)
 
+    def wait_readable(self, seconds):
+        """Wait up to `seconds` (None: for ever) for received bytes; True when some are
+        there. Raises KeyboardInterrupt if the interrupt char arrives (select.poll on
+        MicroPython runs the event hook, which raises pending exceptions)."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        with self.cond:
+            while not self.buf:
+                if self.pending_interrupt:
+                    self.pending_interrupt = False
+                    raise KeyboardInterrupt()
+                if self.dying:
+                    raise LinkClosed()
+                left = 0.5 if deadline is None else deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(min(left, 0.5))
+            return True
+
     def wait_interruptible(self, seconds):
         """Sleep up to `seconds`; raise KeyboardInterrupt if the interrupt char arrives."""
         deadline = time.monotonic() + seconds

@@ -328,6 +328,44 @@ def make_gc():
                    isenabled=lambda: state["enabled"], threshold=lambda *a: -1)
 
 
+def make_select(device):
+    """select.poll over the device's stdin (the only stream the simulator can poll):
+    readable when the link holds received bytes."""
+    POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
+
+    class Poll:
+        def __init__(self):
+            self._objs = []
+
+        def register(self, obj, mask=POLLIN | POLLOUT):
+            self.unregister(obj)
+            self._objs.append((obj, mask))
+
+        def modify(self, obj, mask):
+            self.register(obj, mask)
+
+        def unregister(self, obj):
+            self._objs = [(o, m) for o, m in self._objs if o is not obj]
+
+        def poll(self, timeout=-1):
+            want = [(o, m) for o, m in self._objs if isinstance(o, (Stdin, StdinBuffer))]
+            out = [(o, POLLOUT) for o, m in self._objs if m & POLLOUT]
+            if out:
+                return out
+            if not want:
+                return []
+            seconds = None if timeout is None or timeout < 0 else timeout / 1000.0
+            if device.link.wait_readable(seconds):
+                return [(o, POLLIN) for o, m in want if m & POLLIN]
+            return []
+
+        def ipoll(self, timeout=-1, flags=0):
+            return iter(self.poll(timeout))
+
+    return _module("select", poll=Poll, POLLIN=POLLIN, POLLOUT=POLLOUT, POLLERR=POLLERR,
+                   POLLHUP=POLLHUP)
+
+
 def make_time(device):
     t0 = _time.monotonic()
 
@@ -554,6 +592,7 @@ def factories(device):
         "micropython": lambda: make_micropython(device),
         "gc": make_gc,
         "time": lambda: make_time(device),
+        "select": lambda: make_select(device),
         "binascii": make_binascii,
         "hashlib": make_hashlib,
         "deflate": make_deflate,

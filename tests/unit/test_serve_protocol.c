@@ -41,7 +41,10 @@ static void test_markers_and_ops_are_distinct(void)
     CHECK(strstr(SERVE_PROTOCOL_PY, "_RF_OP_WRITE=87\n") != NULL);
     CHECK(strstr(SERVE_PROTOCOL_PY, "_RF_READY=b'\\x05'\n") != NULL);
     CHECK(strstr(SERVE_PROTOCOL_PY, "_RF_HEADER=25\n") != NULL);
-    CHECK(strstr(SERVE_PROTOCOL_PY, "MS=") == NULL);   /* host-only numbers stay home */
+    /* host-only numbers stay home; the shared idle time goes */
+    CHECK(strstr(SERVE_PROTOCOL_PY, "_RF_ERROR_MS=") == NULL);
+    CHECK(strstr(SERVE_PROTOCOL_PY, "_RF_HASH_MS=") == NULL);
+    CHECK(strstr(SERVE_PROTOCOL_PY, "_RF_IDLE_MS=") != NULL);
 }
 
 /* Stand-ins for helper.py's flash functions and the micropython module: every call the
@@ -94,20 +97,34 @@ static void test_device_side_decodes_offsets_past_4_GiB(void)
     fclose(f);
 
     const uint64_t high = 0x100000000ull + 0x2000;    /* 4 GiB + 8 KiB */
-    uint8_t h[SERVE_HEADER];
+    uint8_t h[SERVE_HEADER], wire[2 * 64];
     f = fopen(in, "wb");
     CHECK(f != NULL);
+    /* everything goes escaped, as the host sends it */
+#define SEND(data, len) fwrite(wire, 1, repl_serve_escape((const uint8_t *)(data), (len), wire), f)
     repl_serve_header(h, SERVE_OP_ERASE, high, 0x100001000ull, 256);
-    fwrite(h, 1, sizeof h, f);
-    repl_serve_header(h, SERVE_OP_WRITE, high + 16, 4, 4);   /* 4 bytes, sent as they are */
-    fwrite(h, 1, sizeof h, f);
-    fwrite("\x01\x02\xfe\xff", 1, 4, f);
+    SEND(h, sizeof h);
+    /* 4 bytes, sent as they are: two of them escaped, so 6 on the wire */
+    repl_serve_header(h, SERVE_OP_WRITE, high + 16, 4, 6);
+    SEND(h, sizeof h);
+    SEND("\x01\x02\xfe\xff", 4);
+    /* every escaped value, with an escape pair cut by the 16-byte window: 15 plain
+       bytes, then 0x10 (its escape starts the 16th wire byte), then 0x01..0x05 */
+    static const uint8_t tricky[] = { 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l',
+                                      'm', 'n', 'o', 0x10, 0x01, 0x02, 0x03, 0x04, 0x05, 0x10 };
+    uint8_t tw[2 * sizeof tricky];
+    size_t twn = repl_serve_escape(tricky, sizeof tricky, tw);
+    CHECK_EQ_U(twn, sizeof tricky + 7);
+    repl_serve_header(h, SERVE_OP_WRITE, 32, sizeof tricky, twn);
+    SEND(h, sizeof h);
+    fwrite(tw, 1, twn, f);
     repl_serve_header(h, SERVE_OP_READ, high + 0x1000, 3, 0);
-    fwrite(h, 1, sizeof h, f);
+    SEND(h, sizeof h);
     repl_serve_header(h, SERVE_OP_SYNC, 0, 0, 0);
-    fwrite(h, 1, sizeof h, f);
+    SEND(h, sizeof h);
     repl_serve_header(h, SERVE_OP_STOP, 0, 0, 0);
-    fwrite(h, 1, sizeof h, f);
+    SEND(h, sizeof h);
+#undef SEND
     CHECK(fclose(f) == 0);
 
     snprintf(cmd, sizeof cmd, "python3 '%s' < '%s' > '%s' 2> '%s'", script, in, out, log);
@@ -119,11 +136,13 @@ static void test_device_side_decodes_offsets_past_4_GiB(void)
     int rc_log = romfs_read_file(log, &calls, &calls_len, &err);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
-    /* READY (listening), READY (send the write's data), REPLY + 3 bytes, STOPPED */
-    static const uint8_t want_out[] = { SERVE_READY, SERVE_READY, SERVE_REPLY, 0, 1, 2,
-                                        SERVE_STOPPED };
+    /* READY (listening), READY (send the write's data), READY + GRANT (29 wire bytes in
+       windows of 16), REPLY + 3 bytes, STOPPED */
+    static const uint8_t want_out[] = { SERVE_READY, SERVE_READY, SERVE_READY, SERVE_GRANT,
+                                        SERVE_REPLY, 0, 1, 2, SERVE_STOPPED };
     const char *want_calls = "erase 4294975488 4294971392 256\n"
                              "write 4294975504 0102feff\n"
+                             "write 32 6162636465666768696a6b6c6d6e6f10010203040510\n"
                              "read 4294979584 3\n"
                              "sync\n";
     bool out_ok = rc_out == ROMFS_OK && got_len == sizeof want_out &&
