@@ -46,6 +46,9 @@ static void usage(FILE *out)
 "  --mpy-version N       .mpy version in sys.implementation._mpy (default 6)\n"
 "  --no-romfs            firmware without vfs.rom_ioctl\n"
 "  --start-raw           boot into the raw REPL\n"
+"  --polled-uart         Ctrl-C never interrupts running code: the UART is polled, as on\n"
+"                        MicroPython's qemu port (real boards interrupt from the UART/USB\n"
+"                        receive interrupt)\n"
 "\n"
 "Protocol variants (to test a client's fallbacks):\n"
 "  --raw-paste on|off|absent   off: answer \"R\\x00\" (raw-paste refused); absent: firmware\n"
@@ -152,6 +155,7 @@ static const struct option sim_options[] = {
     { "mpy-version", required_argument, NULL, SIM_PASS + 20 }, { "mpy-sub-version", required_argument, NULL, SIM_PASS + 21 },
     { "start-raw", no_argument, NULL, SIM_PASS + 22 }, { "ready-file", required_argument, NULL, SIM_PASS + 23 },
     { "log", required_argument, NULL, SIM_PASS + 24 }, { "stats", required_argument, NULL, SIM_PASS + 25 },
+    { "polled-uart", no_argument, NULL, SIM_PASS + 26 },
     { "background", no_argument, NULL, SIM_BACKGROUND }, { "pid-file", required_argument, NULL, SIM_PID_FILE },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };

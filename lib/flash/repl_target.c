@@ -24,6 +24,10 @@
 #define LOOP_WINDOW 1024             /* serve loop: data grant size (2 in flight) */
 
 _Static_assert(SERVE_HEADER == 1 + 3 * SERVE_FIELD, "serve_protocol.def: HEADER is 1 + 3 * FIELD");
+/* a client's break-in must complete any read the loop is in, and outwait its idle limit */
+_Static_assert(ROMFS_REPL_BREAK_BYTES > 2 * SERVE_HEADER,
+               "rawrepl.h: the break-in burst must outlast an escaped header");
+_Static_assert(ROMFS_REPL_BUSY_WAIT_MS > SERVE_IDLE_MS, "rawrepl.h: wait longer than the loop's idle limit");
 _Static_assert(SERVE_FIELD == sizeof(uint64_t), "serve_protocol.def: numbers travel as 64-bit");
 
 struct repl_target {
@@ -215,8 +219,11 @@ static int serve_start(struct repl_target *rt, struct romfs_error *err)
             return rc;
         rt->ses->serve_loaded = true;
     }
+    /* the qemu port never interrupts running code on Ctrl-C: 1-byte pieces there */
+    unsigned piece = strcmp(rt->ses->platform, "qemu") == 0 ? SERVE_POLLED_PIECE : SERVE_PIECE;
     char code[96];
-    int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u)", rt->window, DEFLATE_WBITS, LOOP_BUFFER);
+    int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u,%u)", rt->window, DEFLATE_WBITS,
+                     LOOP_BUFFER, piece);
     rc = romfs_repl_exec_start(rt->r, code, (size_t)n, err);
     if (rc != ROMFS_OK)
         return rc;

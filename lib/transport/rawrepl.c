@@ -158,17 +158,40 @@ static void excerpt(const struct romfs_buf *b, char *out, size_t cap)
     out[o < cap ? o : cap - 1] = 0;
 }
 
-static int enter_raw(struct romfs_repl *r, struct romfs_error *err)
+/* One try: break in, then Ctrl-A and wait up to timeout_ms for the raw REPL prompt. */
+static int try_enter_raw(struct romfs_repl *r, int timeout_ms, struct romfs_buf *seen,
+                         struct romfs_error *err)
 {
-    struct romfs_buf seen = { 0 };
-    int rc = romfs_repl_write(r, "\r" CTRL_C CTRL_C, 3, err);
+    char brk[1 + ROMFS_REPL_BREAK_BYTES];
+    brk[0] = '\r';
+    memset(brk + 1, CTRL_C[0], ROMFS_REPL_BREAK_BYTES);
+    int rc = romfs_repl_write(r, brk, sizeof brk, err);
     if (rc == ROMFS_OK)
-        rc = drain(r, 100, 2000, &seen, err);
+        rc = drain(r, 100, 2000, seen, err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_write(r, "\r" CTRL_A, 2, err);
     if (rc == ROMFS_OK)
-        rc = read_until(r, BANNER ">", strlen(BANNER ">"), &seen, r->timeout_ms,
+        rc = read_until(r, BANNER ">", strlen(BANNER ">"), seen, timeout_ms,
                         "the raw REPL prompt", err);
+    return rc;
+}
+
+static int enter_raw(struct romfs_repl *r, struct romfs_error *err)
+{
+    struct romfs_buf seen = { 0 };
+    int first = r->timeout_ms < 1000 ? r->timeout_ms : 1000;
+    int rc = try_enter_raw(r, first, &seen, err);
+    bool text = false;   /* a device that answers in words is not busy: no second try */
+    for (size_t i = 0; i < seen.len && !text; i++)
+        text = (unsigned char)seen.data[i] >= 0x20;
+    if (rc == ROMFS_ERR_TIMEOUT && !text) {
+        /* busy (a program that reads stdin, e.g. a write loop left by a host that went
+           away): let it notice the silence and end, then try again */
+        romfs_buf_clear(&seen);
+        rc = drain(r, ROMFS_REPL_BUSY_WAIT_MS, 4 * ROMFS_REPL_BUSY_WAIT_MS, &seen, err);
+        if (rc == ROMFS_OK)
+            rc = try_enter_raw(r, r->timeout_ms, &seen, err);
+    }
     if (rc == ROMFS_ERR_TIMEOUT) {
         if (seen.len == 0) {
             rc = romfs_set_error(err, ROMFS_ERR_TIMEOUT,

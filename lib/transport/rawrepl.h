@@ -79,3 +79,10 @@ struct romfs_serial *romfs_repl_serial(struct romfs_repl *r);
 int romfs_repl_timeout_ms(const struct romfs_repl *r);
 
 #endif
+/* How a client gets a busy board back: Ctrl-C BREAK_BYTES times (more than any program
+ * romfs runs there reads at once, so a read that swallows them completes), then, when
+ * Ctrl-A does not give the raw REPL at once, BUSY_WAIT_MS of waiting for it to go quiet
+ * (longer than that program waits for a silent host) and one more try. */
+#define ROMFS_REPL_BREAK_BYTES 100
+#define ROMFS_REPL_BUSY_WAIT_MS 3000
+

@@ -1,6 +1,6 @@
 # serve.py: the fast write path, sent after helper.py with the _RF_* names of
 # serve_protocol.def ahead of it (that table says what each marker and op means).
-# _rf_serve(g, wb, cap) reads commands as raw bytes from sys.stdin.buffer. It writes
+# _rf_serve(g, wb, cap, pc) reads commands as raw bytes from sys.stdin.buffer. It writes
 # READY once it listens. A command is _RF_HEADER bytes: the op, then three
 # _RF_FIELD-byte little-endian numbers a, b, c. Data follows only after the loop asks
 # for it with READY: then the host may send 2*g bytes, and g more for every GRANT
@@ -9,8 +9,9 @@
 # enabled: Ctrl-C from any client ends the loop at once, and nothing of a command that
 # did not arrive whole is written. A host silent for _RF_IDLE_MS while the loop waits
 # for it has gone: the loop ends by itself and the REPL is back. Deflated data uses a
-# window of 2**wb. An exception writes FAILED and propagates.
-def _rf_serve(g, wb, cap):
+# window of 2**wb; data is read in pieces of pc bytes. An exception writes FAILED and
+# propagates.
+def _rf_serve(g, wb, cap, pc):
     si = sys.stdin.buffer
     so = sys.stdout.buffer
     try:
@@ -47,8 +48,14 @@ def _rf_serve(g, wb, cap):
         carry = 0
         while k < n:
             t = min(n - k, g)
-            wait()
-            si.readinto(wm[carry:carry + t])
+            j = 0
+            while j < t:
+                # a piece at a time, once bytes are there: a host that stops sending
+                # mid-window can only leave a piece unfinished
+                wait()
+                u = min(pc, t - j)
+                si.readinto(wm[carry + j:carry + j + u])
+                j += u
             k += t
             if k < n:
                 so.write(_RF_GRANT)

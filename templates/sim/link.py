@@ -22,7 +22,7 @@ class LinkClosed(Exception):
 
 
 class Link:
-    def __init__(self, baud=0, faults=None, log_path=None):
+    def __init__(self, baud=0, faults=None, log_path=None, polled=False):
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.path = os.ttyname(self.slave)
@@ -33,6 +33,7 @@ class Link:
         self.rx_count = 0
         self.tx_count = 0
         self.interrupt_char = -1
+        self.polled = polled        # a port that polls its UART: Ctrl-C never interrupts code
         self.on_interrupt = None    # called with the lock held when the interrupt char arrives
         self.pending_interrupt = False
         self.dying = False          # a disconnect fault fired: exit once the input is consumed
@@ -124,7 +125,7 @@ class Link:
         self._log("host>", data)
         with self.cond:
             self.rx_count += len(data)
-            ic = self.interrupt_char
+            ic = -1 if self.polled else self.interrupt_char
             if ic >= 0 and ic in data:
                 parts = bytes(data).split(bytes([ic]))
                 for i, part in enumerate(parts):

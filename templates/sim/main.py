@@ -114,6 +114,8 @@ def build_parser():
     p.add_argument("--mpy-version", type=int, default=modules.MPY_VERSION)
     p.add_argument("--mpy-sub-version", type=int, default=modules.MPY_SUB_VERSION)
     p.add_argument("--start-raw", action="store_true", help="boot into the raw REPL")
+    p.add_argument("--polled-uart", action="store_true",
+                   help="Ctrl-C never interrupts running code (as on the qemu port)")
     p.add_argument("--ready-file", metavar="FILE")
     p.add_argument("--log", metavar="FILE")
     p.add_argument("--stats", metavar="FILE")
@@ -201,7 +203,7 @@ def main(argv):
         sys.stderr.write("romfs sim: %s\n" % e)
         return 2
 
-    link = link_mod.Link(a.baud, faults, a.log)
+    link = link_mod.Link(a.baud, faults, a.log, polled=a.polled_uart)
     link_ref.append(link)
     dev = device_mod.Device(cfg, link, partitions)
     dev.stats = stats

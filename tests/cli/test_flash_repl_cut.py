@@ -59,7 +59,7 @@ def flash(port, image, **kw):
 
 
 class Setup:
-    def __init__(self):
+    def __init__(self, *sim_args):
         self.dir = tempfile.mkdtemp(prefix="romfs-cut.")
         make_tree(os.path.join(self.dir, "a"), 1)
         make_tree(os.path.join(self.dir, "b"), 2)
@@ -67,15 +67,15 @@ class Setup:
         self.b = os.path.join(self.dir, "b.romfs")
         self.sha_a = pack(os.path.join(self.dir, "a"), self.a)
         self.sha_b = pack(os.path.join(self.dir, "b"), self.b)
-        self.sim = simlib.Sim("--baud", BAUD, "--partition-size", "128K", connect=False)
+        self.sim = simlib.Sim("--baud", BAUD, "--partition-size", "128K", *sim_args, connect=False)
 
     def close(self):
         self.sim.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def cut_writes_leave_a_reachable_board_and_no_torn_image():
-    s = Setup()
+def cuts(*sim_args):
+    s = Setup(*sim_args)
     try:
         port = s.sim.path
         p = flash(port, s.a)
@@ -90,7 +90,7 @@ def cut_writes_leave_a_reachable_board_and_no_torn_image():
             p.wait(10)
             rc, text, took = query(port)
             assert rc == 0, "cut %d: the board is not reachable after the cut:\n%s" % (cut, text)
-            assert took < 8, "cut %d: reaching the board took %.1f s" % (cut, took)
+            assert took < 10, "cut %d: reaching the board took %.1f s" % (cut, took)
             sha = image_sha(text)
             # the old image whole, or no valid image: never a torn one that mounts
             assert sha in (None, sha_of[current], sha_of[other]), (cut, text)
@@ -101,6 +101,16 @@ def cut_writes_leave_a_reachable_board_and_no_torn_image():
             current = other
     finally:
         s.close()
+
+
+def cut_writes_leave_a_reachable_board_and_no_torn_image():
+    cuts()
+
+
+def cut_writes_on_a_board_where_ctrl_c_does_not_interrupt():
+    # MicroPython's qemu port polls its UART: the next romfs breaks in by completing the
+    # loop's read and outwaiting its idle limit
+    cuts("--polled-uart", "--mp-port", "qemu")
 
 
 def interrupted_romfs_stops_the_device_first(sig, want_rc):
@@ -168,6 +178,7 @@ def a_board_left_alone_returns_to_its_repl():
 
 if __name__ == "__main__":
     sys.exit(simlib.run([cut_writes_leave_a_reachable_board_and_no_torn_image,
+                         cut_writes_on_a_board_where_ctrl_c_does_not_interrupt,
                          sigint_stops_the_device_then_exits_130,
                          sigterm_stops_the_device_then_exits_143,
                          a_board_left_alone_returns_to_its_repl]))

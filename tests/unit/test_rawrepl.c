@@ -106,8 +106,12 @@ static void harness_stop(struct harness *h)
     close(h->fds[1]);
 }
 
+/* the break-in: CR, then ROMFS_REPL_BREAK_BYTES Ctrl-C */
+#define C3x10 "\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03"
+#define BREAK_IN "\r" C3x10 C3x10 C3x10 C3x10 C3x10 C3x10 C3x10 C3x10 C3x10 C3x10
+_Static_assert(sizeof BREAK_IN - 1 == 1 + ROMFS_REPL_BREAK_BYTES, "BREAK_IN is the tool's break-in");
 #define ENTER                                                                            \
-    S("\r\x03\x03", "\r\n>>> \r\n>>> "), S("\r\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
+    S(BREAK_IN, "\r\n>>> \r\n>>> "), S("\r\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
 
 static const struct romfs_repl_options fast = { .timeout_ms = 500 };
 
@@ -271,7 +275,7 @@ static void test_no_answer(void)
 static void test_not_micropython(void)
 {
     static const struct step steps[] = {
-        S("\r\x03\x03", "ERROR\r\n"),
+        S(BREAK_IN, "ERROR\r\n"),
         S("\r\x01", "ERROR\r\n"),
         END,
     };

@@ -93,7 +93,7 @@ static void test_device_side_decodes_offsets_past_4_GiB(void)
     CHECK(write_text(script, harness, SERVE_PROTOCOL_PY, serve) == 0);
     FILE *f = fopen(script, "a");
     CHECK(f != NULL);
-    fputs("_rf_serve(16, 12, 64)\n", f);
+    fputs("_rf_serve(16, 12, 64, 5)\n", f);
     fclose(f);
 
     const uint64_t high = 0x100000000ull + 0x2000;    /* 4 GiB + 8 KiB */
