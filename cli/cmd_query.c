@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+
+#include "base/text.h"
 #include "flash/repl.h"
 
 CLI_COMMAND(query, "show a connected board's ROMFS partitions and the images in them");
@@ -101,7 +103,9 @@ static void print_json(const struct romfs_device_info *info, const char *port,
 
 static void print_text(const struct romfs_device_info *info, const char *port)
 {
-    printf("%s: MicroPython on %s", port, info->platform[0] ? info->platform : "?");
+    const char *platform = info->platform[0] ? info->platform : "?";   /* from the device */
+    printf("%s: MicroPython on ", port);
+    romfs_fputs_escaped(stdout, platform, strlen(platform), ROMFS_ESCAPE_NAME);
     if (info->mpy)
         printf(", .mpy version %lld", info->mpy & 0xff);
     printf("\n");
@@ -188,8 +192,10 @@ int cmd_query(int argc, char **argv)
         print_json(&info, port, list ? &files : NULL);
     else
         print_text(&info, port);
-    if (list && files.len && !json)
-        printf("/rom:\n%.*s", (int)files.len, (const char *)files.data);
+    if (list && files.len && !json) {   /* names from the device, one per line */
+        fputs("/rom:\n", stdout);
+        romfs_fputs_escaped(stdout, (const char *)files.data, files.len, ROMFS_ESCAPE_MESSAGE);
+    }
     free(files.data);
     return EXIT_OK;
 }

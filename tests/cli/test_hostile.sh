@@ -114,16 +114,26 @@ no_outputs_left() {
     done
 }
 
+# full_device: ./full, a private "disk full" device (the same device as /dev/full) for
+# outputs named on the command line: a regression that renames over its output then
+# replaces only this node, never the machine's /dev/full. Skips without mknod rights.
+full_device() {
+    mknod full c 1 7 2>/dev/null || skip "cannot create a device node (mknod needs root)"
+    ! echo x > full 2>/dev/null || fail "test setup: ./full accepted a write"
+}
+
 failed_manifest_leaves_no_image() {
     small_image ref.romfs
     expect_exit 2 "$ROMFS" pack tree -o x.romfs --manifest /nonexistent/m.json
     expect_stderr "/nonexistent/m.json"
     no_outputs_left x.romfs
-    # a full disk (here /dev/full) for the manifest: neither file replaced
+    # a full disk for the manifest: neither file replaced
+    full_device
     echo old > x.romfs
-    rc=0; "$ROMFS" pack tree -o x.romfs --manifest /dev/full 2> err.txt || rc=$?
-    [ "$rc" != 0 ] || fail "pack exited 0 with the manifest on /dev/full"
-    grep -q "/dev/full" err.txt || fail "the error does not name /dev/full: $(cat err.txt)"
+    rc=0; "$ROMFS" pack tree -o x.romfs --manifest full 2> err.txt || rc=$?
+    [ "$rc" != 0 ] || fail "pack exited 0 with the manifest on a full device"
+    grep -q "cannot write full" err.txt || fail "the error does not name the file: $(cat err.txt)"
+    [ -c full ] || fail "the device was replaced"
     [ "$(cat x.romfs)" = old ] || fail "x.romfs was replaced by a failed pack"
     no_outputs_left x.romfs.tmp
     # and all succeed together
@@ -134,9 +144,11 @@ failed_manifest_leaves_no_image() {
 
 failed_dfu_or_hex_leaves_nothing() {
     small_image ref.romfs
-    rc=0; "$ROMFS" pack tree -o x.romfs --address 0x08020000 --dfu /dev/full 2> err.txt || rc=$?
-    [ "$rc" != 0 ] || fail "pack exited 0 with the .dfu on /dev/full"
-    grep -q "/dev/full" err.txt || fail "the error does not name /dev/full: $(cat err.txt)"
+    full_device
+    rc=0; "$ROMFS" pack tree -o x.romfs --address 0x08020000 --dfu full 2> err.txt || rc=$?
+    [ "$rc" != 0 ] || fail "pack exited 0 with the .dfu on a full device"
+    grep -q "cannot write full" err.txt || fail "the error does not name the file: $(cat err.txt)"
+    [ -c full ] || fail "the device was replaced"
     no_outputs_left x.romfs
     expect_exit 2 "$ROMFS" pack tree -o x.romfs --address 0x08020000 --dfu x.dfu --hex /nonexistent/x.hex \
         --manifest m.json
@@ -225,6 +237,95 @@ CMDS
     [ "$n" -ge 25 ] || fail "only $n commands checked"
 }
 
+# hostile_image OUT [dup]: an image (built here from the format rules, as mpremote
+# lays it out) whose names carry ESC sequences, BEL, a newline, a C1 control and bytes
+# that are not UTF-8; with "dup", a directory holding the same hostile name twice.
+hostile_image() {
+    python3 - "$@" <<'PY'
+import sys
+def varuint(n):
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.append(0x80 | (n & 0x7F)); n >>= 7
+    return bytes(reversed(out))
+def record(kind, payload):
+    return varuint(kind) + varuint(len(payload)) + payload
+def entries(items):
+    out = b""
+    for name, value in items:
+        if isinstance(value, list):
+            out += record(4, varuint(len(name)) + name + entries(value))
+        else:
+            out += record(5, varuint(len(name)) + name + record(2, value))
+    return out
+items = [(b"bad\xff\xfe.bin", b"1"), (b"c1\xc2\x9b31m.txt", b"2"),
+         (b"d\x1b[2J", [(b"f", b"3")]), (b"evil\x1b]0;pwned\x07.py", b"4"),
+         (b"two\nFAIL lines.txt", b"5")]
+if len(sys.argv) > 2:
+    items = [(b"\x1b[2Jdup", b"a"), (b"\x1b[2Jdup", b"b")]
+payload = entries(sorted(items))
+img = b"\xd2\xcd\x31" + varuint(len(payload)) + payload
+if len(img) % 2:
+    img = b"\xd2\xcd\x31\x80" + varuint(len(payload)) + payload
+open(sys.argv[1], "wb").write(img)
+PY
+}
+
+# assert_clean FILE WHAT: FILE is valid UTF-8 with no control byte but newline and
+# tab, no C1 control, and no line starting "FAIL" that a name forged.
+assert_clean() {
+    python3 - "$1" "$2" <<'PY' || fail "$2 is not clean: $(od -c "$1" | head -20)"
+import sys
+data = open(sys.argv[1], "rb").read()
+text = data.decode("utf-8")          # raises on invalid UTF-8
+bad = [c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f]
+assert not bad, (sys.argv[2], bad)
+assert not any(l.startswith("FAIL lines") for l in text.splitlines()), sys.argv[2]
+PY
+}
+
+hostile_names_are_escaped_everywhere() {
+    hostile_image evil.romfs
+    small_image evil2.romfs
+    n=0
+    while IFS= read -r cmd; do
+        [ -n "$cmd" ] || continue
+        rc=0; eval "\"\$ROMFS\" $cmd" > out.txt 2> err.txt || rc=$?
+        [ "$rc" -le 2 ] || fail "romfs $cmd: exit $rc: $(cat err.txt)"
+        [ -s out.txt ] || [ -s err.txt ] || fail "romfs $cmd printed nothing"
+        assert_clean out.txt "stdout of romfs $cmd"
+        assert_clean err.txt "stderr of romfs $cmd"
+        n=$((n + 1))
+    done <<'CMDS'
+ls evil.romfs
+ls -R evil.romfs
+ls -l -R evil.romfs
+info evil.romfs
+verify evil.romfs
+diff evil.romfs evil2.romfs
+check evil.romfs --board PYBD_SF2
+check evil.romfs --board PYBD_SF2 --format github
+cat evil.romfs $'two\nFAIL lines.txt/x'
+cat evil.romfs $'d\e[2J/nope'
+ls evil.romfs $'evil\e]0;pwned\a.py/x'
+extract evil.romfs out
+CMDS
+    echo "commands checked: $n"
+    # the names are shown, escaped, not dropped
+    "$ROMFS" ls evil.romfs > ls.txt
+    grep -qF 'evil\x1b]0;pwned\x07.py' ls.txt || fail "ls: $(cat ls.txt)"
+    grep -qF 'two\x0aFAIL lines.txt' ls.txt || fail "ls: $(cat ls.txt)"
+    grep -qF 'bad\xff\xfe.bin' ls.txt || fail "ls: $(cat ls.txt)"
+    grep -qF 'c1\xc2\x9b31m.txt' ls.txt || fail "ls: $(cat ls.txt)"
+    [ "$(wc -l < ls.txt)" = 5 ] || fail "ls printed $(wc -l < ls.txt) lines for 5 names"
+    # an error naming a hostile name (duplicate entries) is escaped too
+    hostile_image dup.romfs dup
+    expect_exit 2 "$ROMFS" verify dup.romfs
+    expect_stderr "duplicate name '\x1b[2Jdup'"
+    assert_clean err.txt "verify dup.romfs"
+}
+
 t long_expression_chain_is_refused_with_file_and_line
 t long_expression_in_an_imported_tree
 t ld_region_that_wraps_64_bits_is_refused
@@ -234,3 +335,4 @@ t failed_manifest_leaves_no_image
 t failed_dfu_or_hex_leaves_nothing
 t fifo_output_is_written_in_place
 t stdout_write_errors_fail
+t hostile_names_are_escaped_everywhere
