@@ -56,13 +56,15 @@ static int read_record(const struct romfs_image *img, size_t *pos, size_t end, u
 {
     size_t start = *pos, used;
     uint64_t len;
-    if (romfs_varuint_decode(img->data + *pos, end - *pos, kind, &used))
-        return romfs_set_error(err, ROMFS_ERR_CORRUPT,
-                               "truncated record kind at offset %zu", start);
+    int rc = romfs_varuint_decode(img->data + *pos, end - *pos, kind, &used);
+    if (rc)
+        return romfs_set_error(err, ROMFS_ERR_CORRUPT, rc == ROMFS_ERR_RANGE ? "record kind at offset %zu is over 64 bits"
+                               : "truncated record kind at offset %zu", start);
     *pos += used;
-    if (romfs_varuint_decode(img->data + *pos, end - *pos, &len, &used))
-        return romfs_set_error(err, ROMFS_ERR_CORRUPT,
-                               "truncated record length at offset %zu", start);
+    rc = romfs_varuint_decode(img->data + *pos, end - *pos, &len, &used);
+    if (rc)
+        return romfs_set_error(err, ROMFS_ERR_CORRUPT, rc == ROMFS_ERR_RANGE ? "record length at offset %zu is over 64 bits"
+                               : "truncated record length at offset %zu", start);
     *pos += used;
     if (len > end - *pos)
         return romfs_set_error(err, ROMFS_ERR_CORRUPT,

@@ -36,9 +36,11 @@ static int compare_name_refs(const void *a, const void *b)
 static int decode_counted(struct verify_state *st, size_t pos, size_t end, uint64_t *v,
                           size_t *used, const char *what)
 {
-    if (romfs_varuint_decode(st->img->data + pos, end - pos, v, used))
-        return romfs_set_error(st->err, ROMFS_ERR_CORRUPT, "%s at offset %zu is truncated%s%s",
-                               what, pos, st->path[0] ? " in " : "", st->path);
+    int rc = romfs_varuint_decode(st->img->data + pos, end - pos, v, used);
+    if (rc)
+        return romfs_set_error(st->err, ROMFS_ERR_CORRUPT, "%s at offset %zu %s%s%s", what, pos,
+                               rc == ROMFS_ERR_RANGE ? "is over 64 bits" : "is truncated",
+                               st->path[0] ? " in " : "", st->path);
     st->stats->padding_bytes += *used - romfs_varuint_size(*v);
     return ROMFS_OK;
 }

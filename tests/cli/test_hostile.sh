@@ -326,6 +326,20 @@ CMDS
     assert_clean err.txt "verify dup.romfs"
 }
 
+kind_over_64_bits_is_not_called_truncated() {
+    # payload: a record kind of ten varuint bytes (70 bits), then a length
+    printf '\xd2\xcd\x31\x80\x0b\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f\x00' > kind.romfs
+    [ "$(stat -c %s kind.romfs)" = 16 ] || fail "test setup: kind.romfs is $(stat -c %s kind.romfs) bytes"
+    expect_exit 2 "$ROMFS" verify kind.romfs
+    expect_stderr "kind.romfs: record kind at offset 5 is over 64 bits"
+    expect_exit 2 "$ROMFS" ls kind.romfs
+    expect_stderr "record kind at offset 5 is over 64 bits"
+    # while a kind that stops short is truncated
+    printf '\xd2\xcd\x31\x01\x85\x00' > trunc.romfs
+    expect_exit 2 "$ROMFS" verify trunc.romfs
+    expect_stderr "record kind at offset 4 is truncated"
+}
+
 t long_expression_chain_is_refused_with_file_and_line
 t long_expression_in_an_imported_tree
 t ld_region_that_wraps_64_bits_is_refused
@@ -336,3 +350,4 @@ t failed_dfu_or_hex_leaves_nothing
 t fifo_output_is_written_in_place
 t stdout_write_errors_fail
 t hostile_names_are_escaped_everywhere
+t kind_over_64_bits_is_not_called_truncated
