@@ -340,6 +340,21 @@ kind_over_64_bits_is_not_called_truncated() {
     expect_stderr "record kind at offset 4 is truncated"
 }
 
+include_loop_names_the_looping_line() {
+    printf '/* a */\nx = 1;\nINCLUDE b.ld\n' > a.ld
+    printf '/* b */\n\n\ny = 2;\nINCLUDE a.ld\n' > b.ld
+    expect_exit 2 "$ROMFS" boards lint a.ld
+    expect_stderr "b.ld:5: INCLUDE a.ld: an INCLUDE loop"
+    printf 'z = 1;\nINCLUDE self.ld\n' > self.ld
+    expect_exit 2 "$ROMFS" boards lint self.ld
+    expect_stderr "self.ld:2: INCLUDE self.ld: an INCLUDE loop"
+    # deep but not looping nesting still works up to the limit
+    for i in $(seq 1 10); do printf 'v%d = %d;\nINCLUDE n%d.ld\n' $i $i $((i + 1)) > n$i.ld; done
+    printf '_micropy_hw_romfs_part0_start = 0x08020000;\n_micropy_hw_romfs_part0_size = 0x20000;\n' > n11.ld
+    small_image a.romfs
+    expect_exit 0 "$ROMFS" check a.romfs --ld n1.ld --format json
+}
+
 t long_expression_chain_is_refused_with_file_and_line
 t long_expression_in_an_imported_tree
 t ld_region_that_wraps_64_bits_is_refused
@@ -351,3 +366,4 @@ t fifo_output_is_written_in_place
 t stdout_write_errors_fail
 t hostile_names_are_escaped_everywhere
 t kind_over_64_bits_is_not_called_truncated
+t include_loop_names_the_looping_line
