@@ -293,7 +293,7 @@ static int load_and_parse(struct ld_reader *r, const char *path, enum ld_parse_m
     } else {
         int fd = open(path, O_RDONLY);
         if (fd < 0)
-            return romfs_set_errno(r->err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
+            return romfs_set_errno(r->err, romfs_input_errno_code(errno), errno,
                                    "%s", path);
         rc = read_fd(fd, &data, &size);
         close(fd);

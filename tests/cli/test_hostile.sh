@@ -355,6 +355,34 @@ include_loop_names_the_looping_line() {
     expect_exit 0 "$ROMFS" check a.romfs --ld n1.ld --format json
 }
 
+# unprivileged CMD...: run CMD as a user that file permissions apply to (root reads
+# everything: then the nobody user, through setpriv).
+unprivileged() {
+    if [ "$(id -u)" = 0 ]; then
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+    else
+        "$@"
+    fi
+}
+
+unreadable_input_is_an_input_error() {
+    if [ "$(id -u)" = 0 ]; then
+        command -v setpriv >/dev/null || skip "running as root without setpriv: permissions do not apply"
+    fi
+    chmod a+rx .. .
+    small_image a.romfs
+    cp a.romfs locked.romfs; chmod 000 locked.romfs
+    mkdir -p src && echo x > src/a.txt && echo y > src/secret.txt && chmod 000 src/secret.txt
+    chmod a+rwx .
+    for cmd in "extract locked.romfs out" "ls locked.romfs" "info locked.romfs" "verify locked.romfs" \
+               "cat locked.romfs main.py" "pack src -o x.romfs" "check locked.romfs --board PYBD_SF2"; do
+        rc=0; unprivileged "$ROMFS" $cmd > out.txt 2> err.txt || rc=$?
+        [ "$rc" = 2 ] || fail "romfs $cmd: exit $rc, not 2: $(cat err.txt)"
+        grep -q "Permission denied" err.txt || fail "romfs $cmd: $(cat err.txt)"
+    done
+    assert_file_absent x.romfs
+}
+
 t long_expression_chain_is_refused_with_file_and_line
 t long_expression_in_an_imported_tree
 t ld_region_that_wraps_64_bits_is_refused
@@ -367,3 +395,4 @@ t stdout_write_errors_fail
 t hostile_names_are_escaped_everywhere
 t kind_over_64_bits_is_not_called_truncated
 t include_loop_names_the_looping_line
+t unreadable_input_is_an_input_error
