@@ -43,6 +43,34 @@ assert p['start'] == 0x08020000 + 1024, p
 "
 }
 
+# Nesting of every kind (brackets, ?:, function calls, blocks) ends in a message or a
+# result, never in a stack overflow: ALIGN(ALIGN(... once crashed like the long chain.
+deep_nesting_never_overflows_the_stack() {
+    python3 - <<'PY'
+n = 50000
+shapes = {
+    "brackets.ld": "x = " + "(" * n + "1" + ")" * n + ";\n",
+    "unary.ld": "x = " + "-" * n + "1;\n",
+    "cond.ld": "x = " + "1 ? " * n + "1" + " : 2" * n + ";\n",
+    "align.ld": "x = " + "ALIGN(" * n + "1" + ")" * n + ";\n",
+    "min.ld": "x = " + "MIN(1, " * n + "1" + ")" * n + ";\n",
+    "absolute.ld": "x = " + "ABSOLUTE(" * n + "1" + ")" * n + ";\n",
+    "sections.ld": "SECTIONS { " * n + "}" * n + "\n",
+    "outsec.ld": "SECTIONS { .a : { " * n + "} }" * n + "\n",
+}
+for name, text in shapes.items():
+    open(name, "w").write(text)
+PY
+    for f in brackets unary cond align min absolute sections outsec; do
+        rc=0; "$ROMFS" boards lint $f.ld > out.txt 2> err.txt || rc=$?
+        [ "$rc" -le 2 ] || fail "$f.ld: exit $rc: $(tail -3 err.txt)"
+        case $f in
+            sections|outsec) ;;
+            *) grep -q "$f.ld:1: expression nested too deeply" err.txt || fail "$f.ld: $(cat err.txt)" ;;
+        esac
+    done
+}
+
 long_expression_in_an_imported_tree() {
     cp -r "$FIXTURES/mptree" mp
     ld=mp/ports/renesas-ra/boards/FIXTURE_RA6M1/fixture_ra6m1.ld
@@ -385,6 +413,7 @@ unreadable_input_is_an_input_error() {
 
 t long_expression_chain_is_refused_with_file_and_line
 t long_expression_in_an_imported_tree
+t deep_nesting_never_overflows_the_stack
 t ld_region_that_wraps_64_bits_is_refused
 t ld_number_over_64_bits_is_refused
 t boards_json_partition_past_4gib_is_refused
