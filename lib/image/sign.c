@@ -73,18 +73,24 @@ static int read_whole_file(const char *path, const char *what, uint8_t **data, s
     return rc ? romfs_error_prefix(err, "%s", what) : ROMFS_OK;
 }
 
-/* Write data to path through "path.tmp" + rename, with the given mode. */
+/* Write data to path through a new temporary file beside it (mkstemp: never an existing
+ * file or symlink, which a predictable name would follow) + rename, with the given mode.
+ * An existing device or FIFO is written in place: a rename would replace it. */
 static int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode,
                              bool overwrite, struct romfs_error *err)
 {
-    if (!overwrite && access(path, F_OK) == 0)
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return romfs_write_file_atomic(path, data, size, err);
+    if (!overwrite && (exists || access(path, F_OK) == 0))
         return romfs_set_error(err, ROMFS_ERR_EXIST, "%s already exists (use --force to replace it)", path);
-    size_t n = strlen(path) + 5;
+    size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
     if (!tmp)
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, n, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    snprintf(tmp, n, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
     if (fd < 0) {
         int code = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot create %s", tmp);
         free(tmp);

@@ -368,6 +368,26 @@ kind_over_64_bits_is_not_called_truncated() {
     expect_stderr "record kind at offset 4 is truncated"
 }
 
+# A private key is never written through a file planted where its temporary used to
+# go (dev.pem.tmp), and sign -o to a FIFO writes the FIFO instead of replacing it.
+keys_and_signatures_write_safely() {
+    echo "not a key" > victim.txt
+    ln -s victim.txt dev.pem.tmp
+    ln -s victim.txt dev.pub.pem.tmp
+    expect_exit 0 "$ROMFS" keygen dev
+    [ "$(cat victim.txt)" = "not a key" ] || fail "keygen wrote through dev.pem.tmp"
+    grep -q "PRIVATE KEY" dev.pem || fail "no private key in dev.pem"
+    [ "$(stat -c %a dev.pem)" = 600 ] || fail "dev.pem has mode $(stat -c %a dev.pem)"
+    small_image a.romfs
+    mkfifo signed.fifo
+    timeout 20 cat signed.fifo > got.romfs &
+    reader=$!
+    expect_exit 0 "$ROMFS" sign a.romfs --key dev.pem -o signed.fifo
+    wait $reader || fail "nothing was written to the FIFO"
+    [ -p signed.fifo ] || fail "the FIFO was replaced"
+    expect_exit 0 "$ROMFS" verify got.romfs --key dev.pub.pem
+}
+
 include_loop_names_the_looping_line() {
     printf '/* a */\nx = 1;\nINCLUDE b.ld\n' > a.ld
     printf '/* b */\n\n\ny = 2;\nINCLUDE a.ld\n' > b.ld
@@ -424,4 +444,5 @@ t stdout_write_errors_fail
 t hostile_names_are_escaped_everywhere
 t kind_over_64_bits_is_not_called_truncated
 t include_loop_names_the_looping_line
+t keys_and_signatures_write_safely
 t unreadable_input_is_an_input_error
