@@ -78,8 +78,36 @@ long_expression_in_an_imported_tree() {
 import sys; open(sys.argv[1], 'a').write('_long = 1' + ' + 1' * 30000 + ';\n')" "$ld"
     n=$(wc -l < "$ld")
     expect_exit 2 "$ROMFS" boards import mp -o boards.json
-    expect_stderr "fixture_ra6m1.ld:$n: expression too long"
-    assert_file_absent boards.json
+    expect_stderr "renesas-ra board FIXTURE_RA6M1: mp/ports/renesas-ra/boards/FIXTURE_RA6M1/fixture_ra6m1.ld:$n: expression too long"
+    # the other boards are imported all the same
+    python3 -c "
+import json; b = [x['board'] for x in json.load(open('boards.json'))['boards']]
+assert b == ['FIXTURE_D51', 'FIXTURE_F412'], b"
+}
+
+# One bad board is reported and left out; the others are imported; exit 2. Each bad
+# board is named with its file:line.
+import_reports_every_bad_board_and_imports_the_rest() {
+    cp -r "$FIXTURES/mptree" mp
+    echo "x = 1 +;" >> mp/ports/renesas-ra/boards/FIXTURE_RA6M1/fixture_ra6m1.ld
+    ra=$(wc -l < mp/ports/renesas-ra/boards/FIXTURE_RA6M1/fixture_ra6m1.ld)
+    echo "y = 2 *;" >> mp/ports/samd/boards/fixture_d51.ld
+    d51=$(wc -l < mp/ports/samd/boards/fixture_d51.ld)
+    expect_exit 2 "$ROMFS" boards import mp
+    expect_stderr "2 boards not imported:"
+    expect_stderr "renesas-ra board FIXTURE_RA6M1: mp/ports/renesas-ra/boards/FIXTURE_RA6M1/fixture_ra6m1.ld:$ra: syntax error"
+    expect_stderr "samd board FIXTURE_D51: mp/ports/samd/boards/fixture_d51.ld:$d51: syntax error"
+    python3 -c "
+import json; d = json.load(open('out.txt')); b = [x['board'] for x in d['boards']]
+assert b == ['FIXTURE_F412'], b
+assert d['boards'][0]['romfs'], d['boards'][0]"
+    # and the good board's entry is the one a clean import gives
+    "$ROMFS" boards import "$FIXTURES/mptree" > clean.json
+    python3 -c "
+import json
+a = next(b for b in json.load(open('out.txt'))['boards'] if b['board'] == 'FIXTURE_F412')
+b = next(b for b in json.load(open('clean.json'))['boards'] if b['board'] == 'FIXTURE_F412')
+assert a == b, (a, b)"
 }
 
 ld_region_that_wraps_64_bits_is_refused() {
@@ -434,6 +462,7 @@ unreadable_input_is_an_input_error() {
 t long_expression_chain_is_refused_with_file_and_line
 t long_expression_in_an_imported_tree
 t deep_nesting_never_overflows_the_stack
+t import_reports_every_bad_board_and_imports_the_rest
 t ld_region_that_wraps_64_bits_is_refused
 t ld_number_over_64_bits_is_refused
 t boards_json_partition_past_4gib_is_refused
