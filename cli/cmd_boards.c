@@ -32,7 +32,8 @@ static const char boards_usage[] =
     "  show     everything known about one board (name is case-insensitive)\n"
     "  import   regenerate boards.json from a MicroPython source tree by evaluating each\n"
     "           board's linker scripts as its port's Makefile passes them; writes FILE\n"
-    "           (default: stdout) atomically\n"
+    "           (default: stdout) atomically; a board whose scripts fail is reported\n"
+    "           with file:line and left out, the rest imported, and the exit status is 2\n"
     "  lint     check flash layouts: overlapping regions, ROMFS running into the next\n"
     "           region, firmware on top of a bootloader, ROMFS not aligned to or not a\n"
     "           whole number of erase blocks, ROMFS outside memory-mapped flash, regions\n"
@@ -281,8 +282,14 @@ static int do_import(const struct opts *o)
     struct romfs_boards db;
     struct romfs_error err = { 0 };
     int rc = romfs_boards_import(o->args[0], &io, &db, &err);
-    if (rc)
+    if (rc && db.n == 0) {
+        romfs_boards_free(&db);
         return cli_fail(&err);
+    }
+    /* Boards left out are reported (after the output) and make the exit status 2;
+       the others are written. */
+    int left_out = rc;
+    struct romfs_error left_out_err = err;
     char *text = romfs_boards_to_json(&db);
     size_t n = db.n;
     romfs_boards_free(&db);
@@ -294,11 +301,11 @@ static int do_import(const struct opts *o)
         if (rc)
             return cli_fail(&err);
         fprintf(stderr, "romfs: wrote %zu boards to %s\n", n, o->out);
-        return EXIT_OK;
+        return left_out ? cli_fail(&left_out_err) : EXIT_OK;
     }
     fputs(text, stdout);
     free(text);
-    return EXIT_OK;
+    return left_out ? cli_fail(&left_out_err) : EXIT_OK;
 }
 
 static int cmd_boards_lint(const struct opts *o);

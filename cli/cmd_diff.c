@@ -1,8 +1,11 @@
 /* cmd_diff.c: `romfs diff A.romfs B.romfs [--json]`: files added, removed, changed. */
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+
+#include "base/text.h"
 
 CLI_COMMAND(diff, "list the files that differ between two images");
 
@@ -33,25 +36,30 @@ static void print_text(const struct romfs_diff *d, const char *a, const char *b)
     for (size_t i = 0; i < d->n_entries; i++) {
         const struct romfs_diff_entry *e = &d->entries[i];
         const char *slash = e->is_dir ? "/" : "";
+        /* paths come from the images: escaped (base/text.h) */
+        char *path = romfs_escape_text(e->path, strlen(e->path), ROMFS_ESCAPE_NAME);
+        if (!path)
+            continue;
         switch (e->change) {
         case ROMFS_DIFF_ADDED:
             if (e->is_dir)
-                printf("+ %s/\n", e->path);
+                printf("+ %s/\n", path);
             else
-                printf("+ %s (%s)\n", e->path, cli_short_size(e->new_size, s1, sizeof s1));
+                printf("+ %s (%s)\n", path, cli_short_size(e->new_size, s1, sizeof s1));
             break;
         case ROMFS_DIFF_REMOVED:
             if (e->is_dir)
-                printf("- %s/\n", e->path);
+                printf("- %s/\n", path);
             else
-                printf("- %s (%s)\n", e->path, cli_short_size(e->old_size, s1, sizeof s1));
+                printf("- %s (%s)\n", path, cli_short_size(e->old_size, s1, sizeof s1));
             break;
         case ROMFS_DIFF_CHANGED:
-            printf("M %s%s (%s -> %s, %+lld)\n", e->path, slash,
+            printf("M %s%s (%s -> %s, %+lld)\n", path, slash,
                    cli_short_size(e->old_size, s1, sizeof s1), cli_short_size(e->new_size, s2, sizeof s2),
                    (long long)e->new_size - (long long)e->old_size);
             break;
         }
+        free(path);
     }
     if (!romfs_diff_has_changes(d))
         printf("no file differs between %s and %s (%zu files)\n", a, b, d->unchanged_files);

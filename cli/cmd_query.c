@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+
+#include "base/text.h"
 #include "flash/repl.h"
 
 CLI_COMMAND(query, "show a connected board's ROMFS partitions and the images in them");
@@ -91,7 +93,9 @@ static void print_json(const struct romfs_device_info *info, const char *port,
 
 static void print_text(const struct romfs_device_info *info, const char *port)
 {
-    printf("%s: MicroPython on %s", port, info->platform[0] ? info->platform : "?");
+    const char *platform = info->platform[0] ? info->platform : "?";   /* from the device */
+    printf("%s: MicroPython on ", port);
+    romfs_fputs_escaped(stdout, platform, strlen(platform), ROMFS_ESCAPE_NAME);
     if (info->mpy)
         printf(", .mpy version %lld", info->mpy & 0xff);
     printf("\n");
@@ -192,10 +196,12 @@ int cmd_query(int argc, char **argv)
         print_text(&info, port);
         if (files.n)
             printf("/rom:\n");
-        for (size_t i = 0; i < files.n; i++) {   /* directories end in '/' */
+        for (size_t i = 0; i < files.n; i++) {   /* names from the device, escaped; dirs end in '/' */
             const struct romfs_rom_entry *e = &files.entries[i];
-            printf("%c %llu %s%s\n", e->is_dir ? 'd' : '-', (unsigned long long)e->size, e->path,
-                   e->is_dir ? "/" : "");
+            char *shown = romfs_escape_text(e->path, strlen(e->path), ROMFS_ESCAPE_MESSAGE);
+            printf("%c %llu %s%s\n", e->is_dir ? 'd' : '-', (unsigned long long)e->size,
+                   shown ? shown : "?", e->is_dir ? "/" : "");
+            free(shown);
         }
     }
     romfs_rom_listing_free(&files);

@@ -1,6 +1,8 @@
 /* image_args.c: shared IMAGE handling for ls, cat, extract, info, verify. */
 #include "image_args.h"
 
+#include "base/text.h"
+
 int cli_load_image(const char *path, struct romfs_image_file *file, struct romfs_image *img)
 {
     struct romfs_error err = { 0 };
@@ -10,11 +12,5 @@ int cli_load_image(const char *path, struct romfs_image_file *file, struct romfs
 
 void cli_print_name(FILE *out, const uint8_t *name, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = name[i];
-        if (c < 0x20 || c == 0x7f || c == '\\')
-            fprintf(out, "\\x%02x", c);
-        else
-            fputc(c, out);
-    }
+    romfs_fputs_escaped(out, (const char *)name, len, ROMFS_ESCAPE_NAME);
 }

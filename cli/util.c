@@ -9,16 +9,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/text.h"
+
 bool cli_error_printed;
+
+/* prefix + the message, through the one escaping rule for untrusted text (messages
+ * carry names from images, devices and files): control bytes and invalid UTF-8 are
+ * shown escaped, and the lines after the first (a device's traceback, a tool's output)
+ * are indented, so nothing in a message can pass for a line of its own. */
+static void print_message(const char *prefix, const char *fmt, va_list ap)
+{
+    char buf[ROMFS_ERROR_MSG_MAX * 4];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+    char *text = romfs_escape_text(buf, len, ROMFS_ESCAPE_MESSAGE);
+    fputs(prefix, stderr);
+    for (const char *p = text ? text : "(out of memory)"; *p; p++) {
+        fputc(*p, stderr);
+        if (*p == '\n' && p[1])
+            fputs("    ", stderr);
+    }
+    fputc('\n', stderr);
+    free(text);
+}
 
 void cli_error(const char *fmt, ...)
 {
     cli_error_printed = true;
     va_list ap;
     va_start(ap, fmt);
-    fputs("romfs: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_message("romfs: ", fmt, ap);
     va_end(ap);
 }
 
@@ -26,9 +46,7 @@ void cli_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("romfs: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_message("romfs: warning: ", fmt, ap);
     va_end(ap);
 }
 

@@ -82,6 +82,7 @@ const char *romfs_strerror(int code)
     case ROMFS_OK: return "ok";
     case ROMFS_ERR_NOENT: return "not found";
     case ROMFS_ERR_IO: return "i/o error";
+    case ROMFS_ERR_ACCESS: return "permission denied";
     case ROMFS_ERR_NOMEM: return "out of memory";
     case ROMFS_ERR_EXIST: return "exists";
     case ROMFS_ERR_NOTDIR: return "not a directory";
@@ -99,5 +100,16 @@ const char *romfs_strerror(int code)
     case ROMFS_ERR_TOOL: return "external tool failed";
     case ROMFS_ERR_CANCELED: return "canceled";
     default: return "error";
+    }
+}
+
+int romfs_input_errno_code(int e)
+{
+    switch (e) {
+    case ENOENT: return ROMFS_ERR_NOENT;
+    case EACCES: case EPERM: return ROMFS_ERR_ACCESS;
+    case EISDIR: return ROMFS_ERR_ISDIR;
+    case ENOTDIR: return ROMFS_ERR_NOTDIR;
+    default: return ROMFS_ERR_IO;
     }
 }

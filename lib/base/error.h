@@ -12,6 +12,7 @@ enum romfs_err {
     ROMFS_OK = 0,
     ROMFS_ERR_NOENT = -2,      /* no such file, path, board or partition */
     ROMFS_ERR_IO = -5,         /* an operating-system read/write failed */
+    ROMFS_ERR_ACCESS = -13,    /* an input file or directory may not be read (permissions) */
     ROMFS_ERR_NOMEM = -12,     /* out of memory */
     ROMFS_ERR_EXIST = -17,     /* already exists */
     ROMFS_ERR_NOTDIR = -20,    /* a path component is not a directory */
@@ -80,6 +81,10 @@ int romfs_error_need(struct romfs_error *err, enum romfs_need need);
 /* Prefix err->msg with "prefix: " (used to add context while unwinding); returns err->code. */
 int romfs_error_prefix(struct romfs_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The code for an errno from opening or reading an input: ENOENT -> NOENT, EACCES and
+ * EPERM -> ACCESS, EISDIR -> ISDIR, ENOTDIR -> NOTDIR, anything else -> IO. */
+int romfs_input_errno_code(int errno_value);
 
 /* A short constant name for a code, e.g. "corrupt" for ROMFS_ERR_CORRUPT. */
 const char *romfs_strerror(int code);

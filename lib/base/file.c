@@ -14,7 +14,7 @@ int romfs_read_file(const char *path, uint8_t **data, size_t *size, struct romfs
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f)
-        return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
+        return romfs_set_errno(err, romfs_input_errno_code(errno), errno,
                                "cannot open %s", path);
     size_t cap = 1 << 16, len = 0;
     uint8_t *buf = malloc(cap + 1);
@@ -44,7 +44,7 @@ int romfs_read_file(const char *path, uint8_t **data, size_t *size, struct romfs
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory reading %s", path);
     if (failed) {
         free(buf);
-        return romfs_set_errno(err, saved == EISDIR ? ROMFS_ERR_ISDIR : ROMFS_ERR_IO, saved,
+        return romfs_set_errno(err, romfs_input_errno_code(saved), saved,
                                "cannot read %s", path);
     }
     buf[len] = '\0';

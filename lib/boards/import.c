@@ -180,8 +180,10 @@ int imp_evaluate(struct importer *imp, const struct ld_build *b, const char *boa
         .cpp_cache = imp->cpp_cache,
     };
     int rc = romfs_ld_evaluate(&in, res, imp->err);
-    if (rc)
+    if (rc) {
         romfs_error_prefix(imp->err, "%s board %s", b->port, board);
+        imp_board_failed(imp, board);
+    }
     free(imp->link);
     imp->link = rc ? NULL : link_args(b);
     if (!rc && !imp->link)
@@ -193,6 +195,23 @@ int imp_evaluate(struct importer *imp, const struct ld_build *b, const char *boa
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Remember which board the error just set belongs to (romfs_boards_import leaves it out
+ * and imports the rest). */
+void imp_board_failed(struct importer *imp, const char *board)
+{
+    free(imp->failed_board);
+    imp->failed_board = strdup(board);
+}
+
+static bool skipped(const struct importer *imp, const char *port, const char *board)
+{
+    size_t pl = strlen(port);
+    for (size_t i = 0; i < imp->n_skip; i++)
+        if (strncmp(imp->skip[i], port, pl) == 0 && imp->skip[i][pl] == '/' && strcmp(imp->skip[i] + pl + 1, board) == 0)
+            return true;
+    return false;
 }
 
 int imp_list_boards(struct importer *imp, const char *port, const char *marker, char ***names, size_t *n)
@@ -212,7 +231,7 @@ int imp_list_boards(struct importer *imp, const char *port, const char *marker, 
     struct dirent *e;
     int rc = ROMFS_OK;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
+        if (e->d_name[0] == '.' || skipped(imp, port, e->d_name))
             continue;
         char *m = imp_printf("%s/%s/%s", dir, e->d_name, marker);
         struct stat st;
@@ -340,8 +359,10 @@ int imp_partition_from_ld(struct importer *imp, struct romfs_board *b, const str
     int rc = romfs_ld_lookup_symbol(res, sname, &start, imp->err);
     if (!rc)
         rc = romfs_ld_lookup_symbol(res, zname, &size, imp->err);
-    if (rc)
+    if (rc) {
+        imp_board_failed(imp, b->name);
         return romfs_error_prefix(imp->err, "%s board %s", b->port, b->name);
+    }
     if (size == 0)
         return ROMFS_OK;
     /* the MEMORY region holding the partition, if one starts there */
@@ -492,11 +513,49 @@ static const struct {
     { "samd", imp_port_samd },       { "stm32", imp_port_stm32 },
 };
 
+/* The messages of the boards left out, one per line. */
+struct failure_text {
+    char *text;
+};
+
+static int note_failure(struct importer *imp, struct failure_text *f, const char *port)
+{
+    char **skip = realloc(imp->skip, (imp->n_skip + 1) * sizeof *skip);
+    if (!skip)
+        return romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
+    imp->skip = skip;
+    char *entry = imp_printf("%s/%s", port, imp->failed_board);
+    char *text = imp_printf("%s%s%s", f->text ? f->text : "", f->text ? "\n" : "", imp->err->msg);
+    if (!entry || !text) {
+        free(entry);
+        free(text);
+        return romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
+    }
+    imp->skip[imp->n_skip++] = entry;
+    free(f->text);
+    f->text = text;
+    free(imp->failed_board);
+    imp->failed_board = NULL;
+    return ROMFS_OK;
+}
+
+static void import_cleanup(struct importer *imp, struct failure_text *f)
+{
+    imp_free_list(imp->skip, imp->n_skip);
+    imp->skip = NULL;
+    imp->n_skip = 0;
+    free(imp->failed_board);
+    imp->failed_board = NULL;
+    free(f->text);
+    f->text = NULL;
+}
+
 int romfs_boards_import(const char *tree, const struct romfs_import_options *opt, struct romfs_boards *out,
                         struct romfs_error *err)
 {
     memset(out, 0, sizeof *out);
     struct importer imp = { .tree = tree, .db = out, .err = err };
+    struct failure_text failures = { NULL };
     char *ports = imp_path(&imp, "ports");
     int rc = ROMFS_OK;
     struct stat st;
@@ -515,24 +574,52 @@ int romfs_boards_import(const char *tree, const struct romfs_import_options *opt
         free(dir);
         if (!present)
             continue; /* a partial tree (e.g. a fixture) need not hold every port */
-        imp.cpp_cache = romfs_ld_cpp_cache_new();   /* NULL only means no reuse */
-        rc = port_importers[i].fn(&imp);
-        romfs_ld_cpp_cache_free(imp.cpp_cache);
-        imp.cpp_cache = NULL;
-        free(imp.link);
-        imp.link = NULL;
-        if (rc) {
-            romfs_boards_free(out);
-            return rc;
+        for (;;) {
+            size_t before = out->n;
+            imp.cpp_cache = romfs_ld_cpp_cache_new();   /* NULL only means no reuse */
+            rc = port_importers[i].fn(&imp);
+            romfs_ld_cpp_cache_free(imp.cpp_cache);
+            imp.cpp_cache = NULL;
+            free(imp.link);
+            imp.link = NULL;
+            /* One board's scripts failed: report it, leave it out, import the port's
+               other boards again without it. */
+            if (rc && rc != ROMFS_ERR_NOMEM && imp.failed_board &&
+                !skipped(&imp, port_importers[i].port, imp.failed_board) &&
+                (rc = note_failure(&imp, &failures, port_importers[i].port)) == ROMFS_OK) {
+                for (size_t k = before; k < out->n; k++)
+                    romfs_board_free(&out->boards[k]);
+                out->n = before;
+                continue;
+            }
+            break;
         }
+        free(imp.failed_board);
+        imp.failed_board = NULL;
+        if (rc)
+            break;
+    }
+    if (rc) {
+        romfs_boards_free(out);
+        import_cleanup(&imp, &failures);
+        return rc;
     }
     if (opt && opt->only_port && !matched) {
         romfs_boards_free(out);
+        import_cleanup(&imp, &failures);
         return romfs_set_error(err, ROMFS_ERR_INVAL, "unknown port '%s'", opt->only_port);
     }
     if (out->n > 1)
         qsort(out->boards, out->n, sizeof *out->boards, cmp_board);
     out->micropython_version = opt && opt->version ? strdup(opt->version) : tree_version(&imp);
     out->micropython_commit = opt && opt->commit ? strdup(opt->commit) : NULL;
-    return ROMFS_OK;
+    rc = ROMFS_OK;
+    if (imp.n_skip) {
+        if (imp.n_skip == 1)
+            rc = romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s", failures.text);
+        else
+            rc = romfs_set_error(err, ROMFS_ERR_CORRUPT, "%zu boards not imported:\n%s", imp.n_skip, failures.text);
+    }
+    import_cleanup(&imp, &failures);
+    return rc;
 }

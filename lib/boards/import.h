@@ -24,7 +24,10 @@ struct romfs_import_options {
 
 /* Import every ROMFS board from the MicroPython tree at `tree` into *out (zeroed first;
  * free with romfs_boards_free, also after an error). Errors: ROMFS_ERR_NOENT (not a
- * MicroPython tree), any linker-script evaluation error (prefixed with the board). */
+ * MicroPython tree), any linker-script evaluation error (prefixed with the board).
+ * A board whose scripts fail is left out and the others are imported: then the result
+ * is ROMFS_ERR_CORRUPT, err names every board left out (one per line, file:line), and
+ * *out holds the rest (out->n may be 0). */
 int romfs_boards_import(const char *tree, const struct romfs_import_options *opt, struct romfs_boards *out,
                         struct romfs_error *err);
 

@@ -19,6 +19,9 @@ struct importer {
     struct romfs_error *err;
     char *link;                   /* link arguments of the last evaluated build (for partitions) */
     struct romfs_ld_cpp_cache *cpp_cache; /* preprocessor output shared by the boards of a port */
+    char *failed_board;           /* the board whose scripts failed (set with the error) */
+    char **skip;                  /* boards left out after failing, as "port/board" */
+    size_t n_skip;
 };
 
 /* What a port's Makefile gives the linker for one board build. */
@@ -45,7 +48,10 @@ int imp_evaluate(struct importer *imp, const struct ld_build *b, const char *boa
 char *imp_path(const struct importer *imp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Whole file as text (malloc'd) or NULL if unreadable. */
 char *imp_read_text(const char *path);
-/* Sorted board directory names under TREE/ports/PORT/boards that contain `marker`. */
+/* Record that the error just set belongs to board (import leaves it out, imports the rest). */
+void imp_board_failed(struct importer *imp, const char *board);
+/* Sorted board directory names under TREE/ports/PORT/boards that contain `marker`
+ * (less the boards left out after failing). */
 int imp_list_boards(struct importer *imp, const char *port, const char *marker, char ***names, size_t *n);
 void imp_free_list(char **names, size_t n);
 

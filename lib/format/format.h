@@ -39,7 +39,8 @@ size_t romfs_varuint_size(uint64_t v);
 size_t romfs_varuint_encode(uint64_t v, size_t width, uint8_t *out);
 
 /* Decode a varuint from p[0..avail). On success stores the value and the bytes consumed
- * and returns ROMFS_OK; ROMFS_ERR_CORRUPT if it runs past avail or exceeds 64 bits. */
+ * and returns ROMFS_OK; ROMFS_ERR_CORRUPT if it runs past avail (truncated),
+ * ROMFS_ERR_RANGE if its value exceeds 64 bits. */
 int romfs_varuint_decode(const uint8_t *p, size_t avail, uint64_t *value, size_t *used);
 
 /* ---- writer: describe a tree, lay it out, stream it ------------------------ */

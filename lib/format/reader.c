@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "format/format.h"
+#include "base/text.h"
 
 #define MAX_DEPTH 256
 
@@ -55,13 +56,15 @@ static int read_record(const struct romfs_image *img, size_t *pos, size_t end, u
 {
     size_t start = *pos, used;
     uint64_t len;
-    if (romfs_varuint_decode(img->data + *pos, end - *pos, kind, &used))
-        return romfs_set_error(err, ROMFS_ERR_CORRUPT,
-                               "truncated record kind at offset %zu", start);
+    int rc = romfs_varuint_decode(img->data + *pos, end - *pos, kind, &used);
+    if (rc)
+        return romfs_set_error(err, ROMFS_ERR_CORRUPT, rc == ROMFS_ERR_RANGE ? "record kind at offset %zu is over 64 bits"
+                               : "truncated record kind at offset %zu", start);
     *pos += used;
-    if (romfs_varuint_decode(img->data + *pos, end - *pos, &len, &used))
-        return romfs_set_error(err, ROMFS_ERR_CORRUPT,
-                               "truncated record length at offset %zu", start);
+    rc = romfs_varuint_decode(img->data + *pos, end - *pos, &len, &used);
+    if (rc)
+        return romfs_set_error(err, ROMFS_ERR_CORRUPT, rc == ROMFS_ERR_RANGE ? "record length at offset %zu is over 64 bits"
+                               : "truncated record length at offset %zu", start);
     *pos += used;
     if (len > end - *pos)
         return romfs_set_error(err, ROMFS_ERR_CORRUPT,
@@ -112,8 +115,11 @@ static int find_file_data(const struct romfs_image *img, struct romfs_entry *e,
         }
         pos = next;
     }
-    return romfs_set_error(err, ROMFS_ERR_CORRUPT, "file '%.*s' at offset %zu has no data record",
-                           (int)e->name_len, (const char *)e->name, e->record_offset);
+    char shown[256];
+    return romfs_set_error(err, ROMFS_ERR_CORRUPT, "file '%s' at offset %zu has no data record",
+                           romfs_escape_to(shown, sizeof shown, (const char *)e->name, e->name_len,
+                                           ROMFS_ESCAPE_NAME),
+                           e->record_offset);
 }
 
 int romfs_dir_next(struct romfs_dir_iter *it, struct romfs_entry *out, struct romfs_error *err)
@@ -165,9 +171,12 @@ int romfs_lookup(const struct romfs_image *img, const char *path, struct romfs_e
         if (!*p)
             break;
         size_t n = strcspn(p, "/");
-        if (cur.type != ROMFS_ENTRY_DIR)
-            return romfs_set_error(err, ROMFS_ERR_NOTDIR, "%s: '%.*s' is not a directory", path,
-                                   (int)cur.name_len, (const char *)cur.name);
+        if (cur.type != ROMFS_ENTRY_DIR) {
+            char shown[256];
+            return romfs_set_error(err, ROMFS_ERR_NOTDIR, "%s: '%s' is not a directory", path,
+                                   romfs_escape_to(shown, sizeof shown, (const char *)cur.name, cur.name_len,
+                                                   ROMFS_ESCAPE_NAME));
+        }
         struct romfs_dir_iter it;
         struct romfs_entry e;
         romfs_dir_begin(img, &cur, &it);

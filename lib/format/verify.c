@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "format/format.h"
+#include "base/text.h"
 
 #define MAX_DEPTH 256
 
@@ -35,9 +36,11 @@ static int compare_name_refs(const void *a, const void *b)
 static int decode_counted(struct verify_state *st, size_t pos, size_t end, uint64_t *v,
                           size_t *used, const char *what)
 {
-    if (romfs_varuint_decode(st->img->data + pos, end - pos, v, used))
-        return romfs_set_error(st->err, ROMFS_ERR_CORRUPT, "%s at offset %zu is truncated%s%s",
-                               what, pos, st->path[0] ? " in " : "", st->path);
+    int rc = romfs_varuint_decode(st->img->data + pos, end - pos, v, used);
+    if (rc)
+        return romfs_set_error(st->err, ROMFS_ERR_CORRUPT, "%s at offset %zu %s%s%s", what, pos,
+                               rc == ROMFS_ERR_RANGE ? "is over 64 bits" : "is truncated",
+                               st->path[0] ? " in " : "", st->path);
     st->stats->padding_bytes += *used - romfs_varuint_size(*v);
     return ROMFS_OK;
 }
@@ -80,8 +83,9 @@ static int verify_entry(struct verify_state *st, uint64_t kind, size_t rec_start
     ref->name = name;
     ref->len = (size_t)name_len;
     size_t saved = strlen(st->path);
-    snprintf(st->path + saved, sizeof st->path - saved, "%s%.*s", saved ? "/" : "",
-             (int)name_len, (const char *)name);
+    char shown[256];   /* st->path is for messages: names escaped (base/text.h) */
+    snprintf(st->path + saved, sizeof st->path - saved, "%s%s", saved ? "/" : "",
+             romfs_escape_to(shown, sizeof shown, (const char *)name, (size_t)name_len, ROMFS_ESCAPE_NAME));
     size_t content = pos + used + (size_t)name_len;
     if (kind == ROMFS_KIND_DIRECTORY) {
         st->stats->dirs++;
@@ -177,9 +181,11 @@ static int verify_records(struct verify_state *st, size_t pos, size_t end, int d
         qsort(names, n_names, sizeof *names, compare_name_refs);
         for (size_t i = 1; i < n_names; i++)
             if (compare_name_refs(&names[i - 1], &names[i]) == 0) {
-                rc = romfs_set_error(st->err, ROMFS_ERR_CORRUPT,
-                                     "duplicate name '%.*s' in directory '/%s'", (int)names[i].len,
-                                     (const char *)names[i].name, st->path);
+                char shown[256];
+                rc = romfs_set_error(st->err, ROMFS_ERR_CORRUPT, "duplicate name '%s' in directory '/%s'",
+                                     romfs_escape_to(shown, sizeof shown, (const char *)names[i].name,
+                                                     names[i].len, ROMFS_ESCAPE_NAME),
+                                     st->path);
                 break;
             }
     }

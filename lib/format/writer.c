@@ -74,7 +74,7 @@ int romfs_varuint_decode(const uint8_t *p, size_t avail, uint64_t *value, size_t
     uint64_t v = 0;
     for (size_t i = 0; i < avail; i++) {
         if (v >> 57)
-            return ROMFS_ERR_CORRUPT;   /* another 7 bits would overflow 64 */
+            return ROMFS_ERR_RANGE;     /* another 7 bits would overflow 64 */
         v = (v << 7) | (p[i] & 0x7f);
         if (!(p[i] & 0x80)) {
             *value = v;

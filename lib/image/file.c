@@ -17,13 +17,13 @@ int romfs_image_load(const char *path, struct romfs_image_file *file, struct rom
     memset(file, 0, sizeof *file);
     int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
+        return romfs_set_errno(err, romfs_input_errno_code(errno), errno,
                                "cannot open %s", path);
     struct stat st;
     if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
         close(fd);
-        return romfs_set_errno(err, e == EISDIR ? ROMFS_ERR_ISDIR : ROMFS_ERR_IO, e,
+        return romfs_set_errno(err, romfs_input_errno_code(e), e,
                                "cannot read %s", path);
     }
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -56,7 +56,7 @@ int romfs_image_load(const char *path, struct romfs_image_file *file, struct rom
                 int e = errno;
                 free(buf);
                 close(fd);
-                return romfs_set_errno(err, ROMFS_ERR_IO, e, "cannot read %s", path);
+                return romfs_set_errno(err, romfs_input_errno_code(e), e, "cannot read %s", path);
             }
             if (r == 0)
                 break;

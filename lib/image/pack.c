@@ -168,7 +168,7 @@ static int read_dir_names(const char *path, char ***names_out, size_t *n_out,
 {
     DIR *d = opendir(path);
     if (!d)
-        return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
+        return romfs_set_errno(err, romfs_input_errno_code(errno), errno,
                                "cannot read directory %s", path);
     char **names = NULL;
     size_t n = 0, cap = 0;
@@ -188,7 +188,7 @@ static int read_dir_names(const char *path, char ***names_out, size_t *n_out,
         n++;
     }
     if (!rc && errno)
-        rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot read directory %s", path);
+        rc = romfs_set_errno(err, romfs_input_errno_code(errno), errno, "cannot read directory %s", path);
     else if (rc == ROMFS_ERR_NOMEM)
         romfs_set_error(err, rc, "out of memory reading %s", path);
     closedir(d);
@@ -278,7 +278,7 @@ static int walk_entry(struct pack_state *ps, struct romfs_node *node, const char
         ps->depth--;
     } else if (S_ISREG(st.st_mode)) {
         if (access(full, R_OK) != 0) {
-            rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot read %s", full);
+            rc = romfs_set_errno(err, romfs_input_errno_code(errno), errno, "cannot read %s", full);
             goto out;
         }
         size_t rel_len = strlen(rel);
@@ -545,7 +545,7 @@ static int file_content(void *ctx, const struct romfs_node *node, romfs_sink_fn 
     struct pack_file *f = romfs_node_user(node);
     int fd = open(f->source, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot open %s", f->source);
+        return romfs_set_errno(err, romfs_input_errno_code(errno), errno, "cannot open %s", f->source);
     struct romfs_sha256 sha;
     bool digest = cc->ps->opt->file_digests;
     if (digest)
@@ -559,7 +559,7 @@ static int file_content(void *ctx, const struct romfs_node *node, romfs_sink_fn 
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            rc = romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot read %s", f->source);
+            rc = romfs_set_errno(err, romfs_input_errno_code(errno), errno, "cannot read %s", f->source);
             break;
         }
         if (r == 0 || (uint64_t)r > left) {

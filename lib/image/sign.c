@@ -74,11 +74,17 @@ static int read_whole_file(const char *path, const char *what, uint8_t **data, s
 }
 
 /* Write data to path atomically with exactly the given mode (0600 for private keys; the
- * temporary file is private from the start), flushed to the disk before the rename. */
+ * temporary file is private from the start, made by mkstemp: never an existing file or
+ * symlink), flushed to the disk before the rename. An existing device or FIFO is written
+ * in place: a rename would replace it. */
 static int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode,
                              bool overwrite, struct romfs_error *err)
 {
-    if (!overwrite && access(path, F_OK) == 0)
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return romfs_write_file_atomic(path, data, size, err);
+    if (!overwrite && (exists || access(path, F_OK) == 0))
         return romfs_set_error_need(err, ROMFS_ERR_EXIST, ROMFS_NEED_FORCE, "%s already exists", path);
     struct romfs_atomic_file f;
     int rc = romfs_atomic_open(&f, path, err);

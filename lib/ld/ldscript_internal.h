@@ -78,6 +78,8 @@ struct ld_reader {
     const char **extra_dirs;     /* SEARCH_DIR() entries (arena strings) */
     size_t n_extra_dirs, cap_extra_dirs;
     int depth;                   /* INCLUDE nesting */
+    char *open_scripts[17];      /* the files being read, outermost first (realpath or as
+                                    given; malloc'd): an INCLUDE of one of them is a loop */
     /* Called by the parser for INCLUDE: find, read (and preprocess if asked) the file and
        parse it in mode. The loader (load.c) sets it, so the parser never calls upward. */
     int (*include)(struct ld_reader *r, const char *from_file, int line, const char *name,

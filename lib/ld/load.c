@@ -293,16 +293,32 @@ static int load_and_parse(struct ld_reader *r, const char *path, enum ld_parse_m
     } else {
         int fd = open(path, O_RDONLY);
         if (fd < 0)
-            return romfs_set_errno(r->err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
+            return romfs_set_errno(r->err, romfs_input_errno_code(errno), errno,
                                    "%s", path);
         rc = read_fd(fd, &data, &size);
         close(fd);
         if (rc)
             return romfs_set_error(r->err, rc, "%s: cannot read the script", path);
     }
+    char *real = realpath(path, NULL);
+    if (!real)
+        real = strdup(path);
+    if (!real) {
+        free(data);
+        return romfs_set_error(r->err, ROMFS_ERR_NOMEM, "out of memory");
+    }
+    int slot = r->depth;
+    if (slot < (int)(sizeof r->open_scripts / sizeof r->open_scripts[0]))
+        r->open_scripts[slot] = real;
+    else
+        free(real);
     r->depth++;
     rc = ld_parse_text(r, path, data, size, cpp, mode, section);
     r->depth--;
+    if (slot < (int)(sizeof r->open_scripts / sizeof r->open_scripts[0])) {
+        free(r->open_scripts[slot]);
+        r->open_scripts[slot] = NULL;
+    }
     free(data);
     return rc;
 }
@@ -321,6 +337,17 @@ static int include_file(struct ld_reader *r, const char *from_file, int line, co
         return romfs_set_error(r->err, ROMFS_ERR_NOENT,
                                "%s:%d: INCLUDE %s: not found in the working directory or any -L directory",
                                from_file, line, name);
+    /* A file that is still being read, included again: the loop is this line. */
+    char *real = realpath(path, NULL);
+    for (int i = 0; real && i < r->depth && i < (int)(sizeof r->open_scripts / sizeof r->open_scripts[0]); i++) {
+        if (r->open_scripts[i] && strcmp(r->open_scripts[i], real) == 0) {
+            free(real);
+            return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED,
+                                   "%s:%d: INCLUDE %s: an INCLUDE loop (%s is already being read)", from_file,
+                                   line, name, path);
+        }
+    }
+    free(real);
     return load_and_parse(r, path, mode, section);
 }
 

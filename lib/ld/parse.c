@@ -111,8 +111,23 @@ static const char *const layout_functions[] = {
     "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_END", "DATA_SEGMENT_RELRO_END", NULL,
 };
 
+static int parse_function_call(struct ld_reader *r, struct lexer *lx, const struct token *name,
+                               struct ld_expr **out);
+
+/* A function call nests like a bracket: ALIGN(ALIGN(ALIGN(... counts toward the limit. */
 static int parse_function(struct ld_reader *r, struct lexer *lx, const struct token *name,
                           struct ld_expr **out)
+{
+    if (++r->expr_depth > LD_MAX_EXPR_DEPTH)
+        return romfs_set_error(r->err, ROMFS_ERR_UNSUPPORTED, "%s:%d: expression nested too deeply", lx->file,
+                               name->line);
+    int rc = parse_function_call(r, lx, name, out);
+    r->expr_depth--;
+    return rc;
+}
+
+static int parse_function_call(struct ld_reader *r, struct lexer *lx, const struct token *name,
+                               struct ld_expr **out)
 {
     struct token t;
     int rc;

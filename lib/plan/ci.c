@@ -125,7 +125,7 @@ int romfs_ci_run(const char *input, const struct romfs_ci_options *opt,
     memset(result, 0, sizeof *result);
     struct stat st;
     if (stat(input, &st) != 0)
-        return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
+        return romfs_set_errno(err, romfs_input_errno_code(errno), errno,
                                "cannot open %s", input);
     /* Boards first: a misspelt board is a usage error, found before any work. */
     struct romfs_boards db;

@@ -8,53 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copy s, replacing every byte that is not part of a valid UTF-8 sequence (and every
- * control character other than newline and tab) by "\xNN". */
-static char *clean_utf8(const char *s)
+#include "base/text.h"
+
+/* Report text comes from images, boards and devices: every string goes through the
+ * one escaping rule (base/text.h) when it enters the report, so no writer can print a
+ * control byte or invalid UTF-8. Names, messages and properties stay on one line (a
+ * newline in a file name cannot forge a PASS line); details may span lines. */
+static char *clean_line(const char *s)
 {
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    char *out = malloc(n * 4 + 1), *o = out;
-    if (!out)
-        return NULL;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        size_t seq = 0;
-        if (c < 0x80)
-            seq = (c >= 0x20 || c == '\n' || c == '\t') && c != 0x7f ? 1 : 0;
-        else if (c >= 0xc2 && c <= 0xdf)
-            seq = 2;
-        else if (c >= 0xe0 && c <= 0xef)
-            seq = 3;
-        else if (c >= 0xf0 && c <= 0xf4)
-            seq = 4;
-        bool ok = seq > 0;
-        for (size_t i = 1; ok && i < seq; i++)
-            ok = (p[i] & 0xc0) == 0x80;
-        if (ok && seq == 3) {  /* overlongs and surrogates */
-            ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
-        } else if (ok && seq == 4) {
-            ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
-        }
-        if (ok) {
-            memcpy(o, p, seq);
-            o += seq;
-            p += seq;
-        } else {
-            o += sprintf(o, "\\x%02x", c);
-            p++;
-        }
-    }
-    *o = '\0';
-    return out;
+    return s ? romfs_escape_text(s, strlen(s), ROMFS_ESCAPE_LINE) : NULL;
+}
+
+static char *clean_lines(const char *s)
+{
+    return s ? romfs_escape_text(s, strlen(s), ROMFS_ESCAPE_MESSAGE) : NULL;
 }
 
 void romfs_report_init(struct romfs_report *r, const char *title)
 {
     memset(r, 0, sizeof *r);
-    r->title = clean_utf8(title ? title : "romfs");
+    r->title = clean_line(title ? title : "romfs");
     if (!r->title)
         r->out_of_memory = true;
 }
@@ -99,8 +72,8 @@ struct romfs_report_suite *romfs_report_add_suite(struct romfs_report *r, const 
     if (grown)
         r->suites = grown;
     if (s && grown) {
-        s->name = clean_utf8(name ? name : "");
-        s->file = clean_utf8(file);
+        s->name = clean_line(name ? name : "");
+        s->file = clean_line(file);
         if (s->name && (!file || s->file)) {
             r->suites[r->n_suites++] = s;
             return s;
@@ -129,8 +102,8 @@ int romfs_report_add_case(struct romfs_report *r, struct romfs_report_suite *s, 
         vsnprintf(raw, (size_t)n + 1, fmt, ap);
         va_end(ap);
     }
-    struct romfs_report_case c = { clean_utf8(name), status, clean_utf8(raw ? raw : ""),
-                                   clean_utf8(detail), -1.0 };
+    struct romfs_report_case c = { clean_line(name), status, clean_line(raw ? raw : ""),
+                                   clean_lines(detail), -1.0 };
     free(raw);
     struct romfs_report_case *grown = realloc(s->cases, (s->n_cases + 1) * sizeof *grown);
     if (grown)
@@ -149,7 +122,7 @@ int romfs_report_add_case(struct romfs_report *r, struct romfs_report_suite *s, 
 int romfs_report_set_description(struct romfs_report *r, struct romfs_report_suite *s,
                                  const char *text)
 {
-    char *copy = s ? clean_utf8(text ? text : "") : NULL;
+    char *copy = s ? clean_line(text ? text : "") : NULL;
     if (!copy) {
         r->out_of_memory = true;
         return ROMFS_ERR_NOMEM;
@@ -172,7 +145,7 @@ static int add_prop(struct romfs_report *r, struct romfs_report_suite *s, const 
         r->out_of_memory = true;
         return ROMFS_ERR_NOMEM;
     }
-    struct romfs_report_property p = { clean_utf8(key), clean_utf8(value ? value : ""), is_number };
+    struct romfs_report_property p = { clean_line(key), clean_line(value ? value : ""), is_number };
     struct romfs_report_property *grown = realloc(s->props, (s->n_props + 1) * sizeof *grown);
     if (grown)
         s->props = grown;

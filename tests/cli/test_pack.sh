@@ -223,11 +223,11 @@ unreadable_file_and_dir() {
     run=( )
     [ "$(id -u)" = 0 ] && run=(setpriv --reuid=65534 --regid=65534 --clear-groups)
     mkdir -m 777 out
-    expect_exit 1 "${run[@]}" $ROMFS pack app -o out/x.romfs
+    expect_exit 2 "${run[@]}" $ROMFS pack app -o out/x.romfs
     expect_stderr "app/assets/logo.bin"
     no_partial_output out/x.romfs
     chmod 644 app/assets/logo.bin; chmod 000 app/lib
-    expect_exit 1 "${run[@]}" $ROMFS pack app -o out/x.romfs
+    expect_exit 2 "${run[@]}" $ROMFS pack app -o out/x.romfs
     expect_stderr "app/lib"
     no_partial_output out/x.romfs
     chmod 755 app/lib

@@ -1,5 +1,8 @@
 /* fuzz_ldscript.c: libFuzzer target for the linker-script evaluator on text
- * (no INCLUDE from disk, no preprocessor). Results must be self-consistent. */
+ * (no INCLUDE from disk, no preprocessor). Results must be self-consistent.
+ * tests/tools/fuzz.sh lets inputs grow to 1 MiB; the seeds in
+ * tests/fuzz/corpus/fuzz_ldscript have the shapes MicroPython's ports use (MEMORY,
+ * INCLUDE, PROVIDE, ASSERT, REGION_ALIAS, long expression chains, a 200 KB script). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
