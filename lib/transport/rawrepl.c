@@ -297,7 +297,10 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
 {
     int rc;
     r->last_exec_paste = false;
-    if (r->paste != PASTE_NO) {
+    /* A device that answered nothing sensible may have been finishing what a client
+       before us left running (its answer arrives late): back to a clean prompt, and ask
+       once more before settling for plain raw mode. */
+    for (int attempt = 0; r->paste != PASTE_NO && attempt < 2; attempt++) {
         rc = romfs_repl_write(r, "\x05" "A" "\x01", 3, err);
         if (rc != ROMFS_OK)
             return rc;
@@ -328,11 +331,16 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
             if (rc != ROMFS_OK)
                 return rc;
         } else {
-            /* no (sensible) answer: get back to a clean raw prompt and go plain */
+            /* no (sensible) answer: get back to a clean raw prompt; ask again, or go plain */
             rc = enter_raw(r, err);
             if (rc != ROMFS_OK)
                 return rc;
+            if (attempt == 0) {
+                r->paste = PASTE_UNKNOWN;
+                continue;
+            }
         }
+        break;
     }
     for (size_t i = 0; i < len; i += PLAIN_RAW_CHUNK) {
         size_t n = len - i < PLAIN_RAW_CHUNK ? len - i : PLAIN_RAW_CHUNK;
