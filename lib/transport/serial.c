@@ -3,12 +3,11 @@
  * libserialport opens, configures and enumerates real ports (it refuses ptys, which
  * have no sysfs entry), so a pty path is opened with open(2) and put in raw mode. Both
  * end up as a file descriptor, and reads/writes use poll(2) on it for timeouts. */
-#include "transport/serial.h"
+#include "transport/serial_internal.h"
 #include "base/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libserialport.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +15,6 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
-
-struct romfs_serial {
-    struct sp_port *port;   /* NULL for pty / wrapped fd */
-    int fd;
-    bool own_fd;
-    char path[256];
-    uint64_t written, read;
-};
 
 const struct romfs_usb_id romfs_micropython_usb_ids[] = {
     { 0xf055, 0x9800, "MicroPython (CDC+MSC)" },
@@ -118,6 +109,20 @@ int romfs_serial_open(const char *path, uint32_t baud, struct romfs_serial **out
                       struct romfs_error *err)
 {
     *out = NULL;
+    if (net_serial_is_url(path)) {
+        struct romfs_serial *s = calloc(1, sizeof *s);
+        if (!s)
+            return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+        s->fd = -1;
+        snprintf(s->path, sizeof s->path, "%s", path);
+        int rc = net_serial_open(s, baud ? baud : 115200, err);
+        if (rc != ROMFS_OK) {
+            free(s);
+            return rc;
+        }
+        *out = s;
+        return ROMFS_OK;
+    }
     struct stat st;
     if (stat(path, &st) != 0)
         return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
@@ -160,7 +165,9 @@ void romfs_serial_close(struct romfs_serial *s)
 {
     if (!s)
         return;
-    if (s->port) {
+    if (s->net) {
+        net_serial_close(s);
+    } else if (s->port) {
         sp_close(s->port);
         sp_free_port(s->port);
     } else if (s->own_fd && s->fd >= 0) {
@@ -170,7 +177,7 @@ void romfs_serial_close(struct romfs_serial *s)
 }
 
 /* Wait for fd to become readable/writable; 1 ready, 0 timeout, <0 error/hangup. */
-static int wait_fd(struct romfs_serial *s, short events, int timeout_ms, struct romfs_error *err)
+int serial_wait_fd(struct romfs_serial *s, short events, int timeout_ms, struct romfs_error *err)
 {
     struct pollfd p = { .fd = s->fd, .events = events };
     for (;;) {
@@ -193,13 +200,15 @@ static int wait_fd(struct romfs_serial *s, short events, int timeout_ms, struct 
 int romfs_serial_write(struct romfs_serial *s, const void *data, size_t len, int timeout_ms,
                        struct romfs_error *err)
 {
+    if (s->net)
+        return net_serial_write(s, data, len, timeout_ms, err);
     const uint8_t *p = data;
     long long deadline = romfs_now_ms() + timeout_ms;
     while (len) {
         long long left = deadline - romfs_now_ms();
         if (left < 0)
             left = 0;
-        int r = wait_fd(s, POLLOUT, (int)left, err);
+        int r = serial_wait_fd(s, POLLOUT, (int)left, err);
         if (r < 0)
             return r;
         if (r == 0)
@@ -223,7 +232,9 @@ int romfs_serial_read(struct romfs_serial *s, void *buf, size_t max, int timeout
 {
     if (max == 0)
         return 0;
-    int r = wait_fd(s, POLLIN, timeout_ms, err);
+    if (s->net)
+        return net_serial_read(s, buf, max, timeout_ms, err);
+    int r = serial_wait_fd(s, POLLIN, timeout_ms, err);
     if (r <= 0)
         return r;
     for (;;) {
@@ -260,6 +271,8 @@ int romfs_serial_read_exact(struct romfs_serial *s, void *buf, size_t len, int t
 
 bool romfs_serial_input_waiting(struct romfs_serial *s)
 {
+    if (s->net)
+        return net_serial_input_waiting(s);
     struct pollfd p = { .fd = s->fd, .events = POLLIN };
     return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
