@@ -37,7 +37,7 @@ enum {
 
 enum tn_state { TN_DATA, TN_IAC, TN_OPTION, TN_SB, TN_SB_IAC };
 
-#define NET_CONNECT_MS 5000
+#define NET_CONNECT_MS 5000   /* default; net_serial_reachable gives its own */
 #define NET_NEGOTIATE_MS 3000
 
 struct net_serial {
@@ -374,7 +374,7 @@ bad:
 
 /* Connect a TCP socket to host:port within NET_CONNECT_MS; the fd is non-blocking. */
 static int tcp_connect(struct romfs_serial *s, const char *host, const char *port,
-                       struct romfs_error *err)
+                       int timeout_ms, struct romfs_error *err)
 {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
     struct addrinfo *res = NULL;
@@ -394,7 +394,7 @@ static int tcp_connect(struct romfs_serial *s, const char *host, const char *por
         if (r != 0 && errno == EINPROGRESS) {
             struct pollfd p = { .fd = fd, .events = POLLOUT };
             int w;
-            while ((w = poll(&p, 1, NET_CONNECT_MS)) < 0 && errno == EINTR)
+            while ((w = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
                 ;
             int so = 0;
             socklen_t sl = sizeof so;
@@ -432,7 +432,7 @@ int net_serial_open(struct romfs_serial *s, uint32_t baud, struct romfs_error *e
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
     s->net->telnet = strncmp(s->path, "rfc2217://", 10) == 0;
     s->own_fd = true;
-    rc = tcp_connect(s, host, port, err);
+    rc = tcp_connect(s, host, port, NET_CONNECT_MS, err);
     if (rc == ROMFS_OK && s->net->telnet)
         rc = rfc2217_negotiate(s, baud, err);
     if (rc != ROMFS_OK) {
@@ -443,6 +443,18 @@ int net_serial_open(struct romfs_serial *s, uint32_t baud, struct romfs_error *e
         s->net = NULL;
     }
     return rc;
+}
+
+bool net_serial_reachable(const char *url, int timeout_ms)
+{
+    struct romfs_serial s = { .fd = -1 };
+    char host[256], port[8];
+    snprintf(s.path, sizeof s.path, "%s", url);
+    if (parse_url(url, host, sizeof host, port, sizeof port, NULL) != ROMFS_OK ||
+        tcp_connect(&s, host, port, timeout_ms, NULL) != ROMFS_OK)
+        return false;
+    close(s.fd);
+    return true;
 }
 
 int net_serial_write(struct romfs_serial *s, const uint8_t *data, size_t len, int timeout_ms,

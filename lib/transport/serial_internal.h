@@ -31,6 +31,8 @@ int net_serial_write(struct romfs_serial *s, const uint8_t *data, size_t len, in
                      struct romfs_error *err);
 int net_serial_read(struct romfs_serial *s, uint8_t *buf, size_t max, int timeout_ms,
                     struct romfs_error *err);
+/* Whether the URL's server accepts a TCP connection within timeout_ms. */
+bool net_serial_reachable(const char *url, int timeout_ms);
 bool net_serial_input_waiting(struct romfs_serial *s);
 void net_serial_close(struct romfs_serial *s);
 
