@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plan/check.h"
 #include "transport/serial.h"
 
 static double now_seconds(void)
@@ -83,6 +84,55 @@ int romfs_fleet_find(const struct romfs_board *board, struct romfs_fleet_board *
     return rc;
 }
 
+int romfs_fleet_boards_for_ports(const char *const *ports, size_t n,
+                                 struct romfs_fleet_board **boards, struct romfs_error *err)
+{
+    *boards = calloc(n ? n : 1, sizeof **boards);
+    if (!*boards)
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    struct romfs_port_info *usb = NULL;
+    size_t n_usb = 0;
+    struct romfs_error ignored = { 0 };
+    romfs_serial_list(NULL, 0, &usb, &n_usb, &ignored);  /* no USB list: no serial numbers */
+    for (size_t i = 0; i < n; i++) {
+        struct romfs_fleet_board *b = &(*boards)[i];
+        b->index = i;
+        snprintf(b->port, sizeof b->port, "%s", ports[i]);
+        for (size_t k = 0; k < n_usb; k++)
+            if (strcmp(usb[k].path, ports[i]) == 0)
+                snprintf(b->serial_number, sizeof b->serial_number, "%s", usb[k].serial_number);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp((*boards)[k].port, b->port) == 0) {
+                free(usb);
+                free(*boards);
+                *boards = NULL;
+                return romfs_set_error(err, ROMFS_ERR_INVAL, "port %s is given twice", b->port);
+            }
+    }
+    free(usb);
+    return ROMFS_OK;
+}
+
+/* The image against the board's partition, once before any board is opened (each job
+   checks again, which costs nothing next to a write, and keeps the job self-contained). */
+static int check_board_once(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
+                            struct romfs_error *err)
+{
+    if (job->via != ROMFS_VIA_REPL)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "several boards at once are written over "
+                               "the REPL only, not over %s", romfs_via_name(job->via));
+    if (!job->board)
+        return ROMFS_OK;
+    struct romfs_check_target target;
+    struct romfs_check_result check;
+    int rc = romfs_check_target_from_board(job->board, job->partition, &target, err);
+    if (rc == ROMFS_OK) {
+        rc = romfs_check_image(image, len, &target, NULL, &check, err);
+        romfs_check_result_free(&check);
+    }
+    return rc;
+}
+
 /* ---- one board's thread -------------------------------------------------------------- */
 
 struct shared {
@@ -148,19 +198,11 @@ static void worker_join(struct worker *w)
     w->running = false;
 }
 
-static int require_repl(const struct romfs_flash_job *job, struct romfs_error *err)
-{
-    if (job->via != ROMFS_VIA_REPL)
-        return romfs_set_error(err, ROMFS_ERR_INVAL, "several boards at once are written over "
-                               "the REPL only, not over %s", romfs_via_name(job->via));
-    return ROMFS_OK;
-}
-
 int romfs_fleet_run(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
                     struct romfs_fleet_board *boards, size_t n, romfs_fleet_progress_fn progress,
                     void *ctx, struct romfs_error *err)
 {
-    int rc = require_repl(job, err);
+    int rc = check_board_once(job, image, len, err);
     if (rc != ROMFS_OK)
         return rc;
     struct shared sh = { .job = job, .image = image, .len = len, .progress = progress, .ctx = ctx };
@@ -286,7 +328,7 @@ int romfs_flash_loop(const struct romfs_flash_job *job, const uint8_t *image, si
                      struct romfs_error *err)
 {
     memset(stats, 0, sizeof *stats);
-    int rc = require_repl(job, err);
+    int rc = check_board_once(job, image, len, err);
     if (rc != ROMFS_OK)
         return rc;
     int poll_ms = o->poll_ms > 0 ? o->poll_ms : o->n_ports ? 1000 : 250;

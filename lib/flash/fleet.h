@@ -46,11 +46,18 @@ int romfs_fleet_usb_ids(const struct romfs_board *board, struct romfs_usb_id **i
 int romfs_fleet_find(const struct romfs_board *board, struct romfs_fleet_board **boards,
                      size_t *n, struct romfs_error *err);
 
+/* Boards for the given ports (paths or URLs), with the USB serial number of each local
+ * port the USB scan knows. ROMFS_ERR_INVAL when a port is given twice. *boards is
+ * malloc'd. */
+int romfs_fleet_boards_for_ports(const char *const *ports, size_t n,
+                                 struct romfs_fleet_board **boards, struct romfs_error *err);
+
 /* Write image[0..len) to boards[0..n) in parallel: job is copied per board with
  * repl.port = boards[i].port (job->progress is ignored; progress gets the board index).
- * Fills every board's rc, err, result and seconds. Returns ROMFS_OK when all passed,
- * ROMFS_ERR_DEVICE naming each failed port otherwise, ROMFS_ERR_INVAL for a job that is
- * not over the REPL, ROMFS_ERR_NOMEM/IO if a thread cannot start (boards not started
+ * The image is checked against job->board's partition once first; if it fails no board
+ * is opened and that error is returned. Then fills every board's rc, err, result and
+ * seconds. Returns ROMFS_OK when all passed, ROMFS_ERR_DEVICE naming each failed port
+ * otherwise, ROMFS_ERR_INVAL for a job that is not over the REPL, ROMFS_ERR_NOMEM/IO if a thread cannot start (boards not started
  * then fail with that error). */
 int romfs_fleet_run(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
                     struct romfs_fleet_board *boards, size_t n, romfs_fleet_progress_fn progress,
@@ -78,7 +85,8 @@ struct romfs_loop_stats {
  * come back (a board is known by port and USB serial number). A board unplugged
  * mid-write is a failed job like any other. When *o->stop becomes non-zero no new job
  * starts, the running ones are finished and reported, and the loop returns ROMFS_OK.
- * Errors: ROMFS_ERR_INVAL for a job not over the REPL, a port scan that fails. */
+ * Errors (before any board, or from a port scan): the image does not suit job->board,
+ * ROMFS_ERR_INVAL for a job not over the REPL, a port scan that fails. */
 int romfs_flash_loop(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
                      const struct romfs_loop_options *o, struct romfs_loop_stats *stats,
                      struct romfs_error *err);
