@@ -21,6 +21,27 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
+/* msg on one line (a device's traceback has several): line breaks become " / ". */
+static const char *one_line(const char *msg, char *buf, size_t cap)
+{
+    size_t k = 0;
+    bool brk = false;
+    for (const char *p = msg; *p && k + 4 < cap; p++) {
+        if (*p == '\r' || *p == '\n') {
+            brk = k > 0;
+            continue;
+        }
+        if (brk) {
+            memcpy(buf + k, " / ", 3);
+            k += 3;
+            brk = false;
+        }
+        buf[k++] = *p;
+    }
+    buf[k] = 0;
+    return buf;
+}
+
 /* ---- live progress: one line per board, redrawn in place ----------------------------- */
 
 struct live {
@@ -76,9 +97,10 @@ static void print_table(const struct romfs_fleet_board *b, size_t n)
         snprintf(blocks, sizeof blocks, "%llu/%llu",
                  (unsigned long long)b[i].result.write.blocks_written,
                  (unsigned long long)b[i].result.write.blocks_in_image);
+        char msg[sizeof b[i].err.msg];
         printf("%-28s %-20s %-9s %7.2fs  %s%s\n", b[i].port, or_dash(b[i].serial_number), blocks,
                b[i].seconds, b[i].rc == ROMFS_OK ? "ok" : "FAIL: ",
-               b[i].rc == ROMFS_OK ? "" : b[i].err.msg);
+               b[i].rc == ROMFS_OK ? "" : one_line(b[i].err.msg, msg, sizeof msg));
     }
 }
 
@@ -237,8 +259,11 @@ static void loop_finished(void *ctx, const struct romfs_fleet_board *b)
         printf("PASS %s serial %s: %llu of %llu erase blocks written, verified, %.2f s\n", b->port,
                or_dash(b->serial_number), (unsigned long long)b->result.write.blocks_written,
                (unsigned long long)b->result.write.blocks_in_image, b->seconds);
-    else
-        printf("FAIL %s serial %s: %s\n", b->port, or_dash(b->serial_number), b->err.msg);
+    else {
+        char msg[sizeof b->err.msg];
+        printf("FAIL %s serial %s: %s\n", b->port, or_dash(b->serial_number),
+               one_line(b->err.msg, msg, sizeof msg));
+    }
     fflush(stdout);
     if (!lc->log)
         return;

@@ -103,10 +103,11 @@ int romfs_fleet_boards_for_ports(const char *const *ports, size_t n,
                 snprintf(b->serial_number, sizeof b->serial_number, "%s", usb[k].serial_number);
         for (size_t k = 0; k < i; k++)
             if (strcmp((*boards)[k].port, b->port) == 0) {
+                int rc = romfs_set_error(err, ROMFS_ERR_INVAL, "port %s is given twice", b->port);
                 free(usb);
                 free(*boards);
                 *boards = NULL;
-                return romfs_set_error(err, ROMFS_ERR_INVAL, "port %s is given twice", b->port);
+                return rc;
             }
     }
     free(usb);
