@@ -197,8 +197,11 @@ int flash_many_run(const struct romfs_flash_job *job, const char *input, const u
     double t0 = now_s();
     int rc = romfs_fleet_run(job, image, len, boards, n, live_progress, &lv, &err);
     double total_s = now_s() - t0;
-    if (lv.enabled)
+    if (lv.enabled) {   /* the last picture: each board's outcome */
+        for (size_t i = 0; i < n; i++)
+            lv.phase[i] = boards[i].rc == ROMFS_OK ? "done" : "FAILED";
         live_draw(&lv);
+    }
     free(lv.phase);
     free(lv.done);
     free(lv.total);
