@@ -8,13 +8,7 @@
 #include <time.h>
 
 #include "flash_many.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "base/clock.h"
 
 static const char *or_dash(const char *s)
 {
@@ -71,7 +65,7 @@ static void live_draw(struct live *lv)
     }
     fflush(stderr);
     lv->drawn = true;
-    lv->last_draw = now_s();
+    lv->last_draw = romfs_now_s();
 }
 
 static void live_progress(void *ctx, size_t index, const char *phase, uint64_t done,
@@ -83,7 +77,7 @@ static void live_progress(void *ctx, size_t index, const char *phase, uint64_t d
     lv->phase[index] = phase;
     lv->done[index] = done;
     lv->total[index] = total;
-    if (now_s() - lv->last_draw >= 0.1)
+    if (romfs_now_s() - lv->last_draw >= 0.1)
         live_draw(lv);
 }
 
@@ -194,9 +188,9 @@ int flash_many_run(const struct romfs_flash_job *job, const char *input, const u
     if (lv.enabled)
         live_draw(&lv);
     struct romfs_error err = { 0 };
-    double t0 = now_s();
+    double t0 = romfs_now_s();
     int rc = romfs_fleet_run(job, image, len, boards, n, live_progress, &lv, &err);
-    double total_s = now_s() - t0;
+    double total_s = romfs_now_s() - t0;
     if (lv.enabled) {   /* the last picture: each board's outcome */
         for (size_t i = 0; i < n; i++)
             lv.phase[i] = boards[i].rc == ROMFS_OK ? "done" : "FAILED";

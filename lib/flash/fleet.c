@@ -11,17 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "plan/check.h"
 #include "transport/serial.h"
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int romfs_fleet_usb_ids(const struct romfs_board *board, struct romfs_usb_id **ids, size_t *n,
                         struct romfs_error *err)
@@ -170,9 +163,9 @@ static void *worker_main(void *arg)
     job.progress = w->sh->progress ? worker_progress : NULL;
     job.progress_ctx = w;
     memset(&b->err, 0, sizeof b->err);
-    double t0 = now_seconds();
+    double t0 = romfs_now_s();
     b->rc = romfs_flash_job_run(&job, w->sh->image, w->sh->len, &b->result, &b->err);
-    b->seconds = now_seconds() - t0;
+    b->seconds = romfs_now_s() - t0;
     atomic_store(&w->done, true);
     return NULL;
 }
@@ -262,8 +255,20 @@ struct seen {
     char serial_number[128];
 };
 
-static int scan(const struct romfs_loop_options *o, struct seen **out, size_t *n,
-                struct romfs_error *err)
+/* Whether a job is writing on port now. */
+static bool busy(struct slot *const *slots, size_t n_slots, const char *port)
+{
+    for (size_t i = 0; i < n_slots; i++)
+        if (!slots[i]->finished && strcmp(slots[i]->board.port, port) == 0)
+            return true;
+    return false;
+}
+
+/* The boards present now: the USB scan, or those of the fixed ports that are reachable
+   (a port being written is present without a look: a second connection to a network
+   server would disturb it). */
+static int scan(const struct romfs_loop_options *o, struct slot *const *slots, size_t n_slots,
+                struct seen **out, size_t *n, struct romfs_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -272,7 +277,7 @@ static int scan(const struct romfs_loop_options *o, struct seen **out, size_t *n
         if (!*out)
             return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < o->n_ports; i++) {
-            if (!romfs_serial_reachable(o->ports[i], 500))
+            if (!busy(slots, n_slots, o->ports[i]) && !romfs_serial_reachable(o->ports[i], 500))
                 continue;
             snprintf((*out)[*n].port, sizeof (*out)[*n].port, "%s", o->ports[i]);
             (*n)++;
@@ -318,17 +323,13 @@ static void reap(struct slot *s, const struct romfs_loop_options *o, struct romf
         o->finished(o->ctx, &s->board);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);   /* a signal ends it early: the stop flag is looked at next */
-}
-
 int romfs_flash_loop(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
                      const struct romfs_loop_options *o, struct romfs_loop_stats *stats,
                      struct romfs_error *err)
 {
     memset(stats, 0, sizeof *stats);
+    if (!o->stop)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "the production loop needs a stop flag");
     int rc = check_board_once(job, image, len, err);
     if (rc != ROMFS_OK)
         return rc;
@@ -341,7 +342,7 @@ int romfs_flash_loop(const struct romfs_flash_job *job, const uint8_t *image, si
     while (rc == ROMFS_OK && !*o->stop) {
         struct seen *present;
         size_t n_present;
-        rc = scan(o, &present, &n_present, err);
+        rc = scan(o, slots, n_slots, &present, &n_present, err);
         if (rc != ROMFS_OK)
             break;
         for (size_t i = 0; i < n_slots; i++) {
@@ -389,7 +390,7 @@ int romfs_flash_loop(const struct romfs_flash_job *job, const uint8_t *image, si
         }
         free(present);
         if (rc == ROMFS_OK && !*o->stop)
-            sleep_ms(poll_ms);
+            romfs_sleep_ms(poll_ms);
     }
     /* stopping: running jobs are finished (cutting one short would leave a board
        half-written) and reported */

@@ -69,7 +69,7 @@ struct romfs_loop_options {
     const char *const *ports;            /* ... or, when n_ports > 0, on these fixed ports */
     size_t n_ports;                      /*     (paths or URLs: present when reachable) */
     int poll_ms;                         /* how often to look; 0: 250 ms (network: 1 s) */
-    volatile sig_atomic_t *stop;         /* set non-zero (a signal handler) to stop */
+    volatile sig_atomic_t *stop;         /* set non-zero (a signal handler) to stop; required */
     romfs_fleet_progress_fn progress;    /* may be NULL */
     void (*started)(void *ctx, const struct romfs_fleet_board *b);   /* may be NULL */
     void (*finished)(void *ctx, const struct romfs_fleet_board *b);  /* may be NULL */

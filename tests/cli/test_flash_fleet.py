@@ -185,7 +185,8 @@ def refusals_before_any_board():
                           (["--via", "dfu", "--board", "TEST_F4", "--port", "a", "--port", "b"],
                            b"--via repl only"),
                           (["--port", bs[0].path, "--port", bs[0].path], b"given twice"),
-                          (["--format", "xml", "--port", bs[0].path], b"--format")]:
+                          (["--format", "xml", "--port", bs[0].path], b"--format"),
+                          (["--format", "junit", "--board", "TEST_F4"], b"--port (repeatable) or --all")]:
             p = flash(*args)
             assert p.returncode == 2 and msg in p.stderr, (args, p.returncode, p.stderr)
         assert bs[0].erased()
