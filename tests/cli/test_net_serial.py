@@ -165,6 +165,24 @@ def timeouts_as_for_a_local_port():
     assert took < 10, "the stalled board held the tool for %.1f s" % took
 
 
+def break_in_to_a_running_program():
+    # another client leaves the board running a program that never ends and prints
+    # nothing; romfs must interrupt it (Ctrl-C) through the server, as on a local port
+    for url in (RAW_URL, RFC_URL):
+        port = int(url.rsplit(":", 1)[1])
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if url.startswith("rfc2217"):
+            c.sendall(b"\xff\xfb\x00\xff\xfd\x00")   # binary, so the bytes pass untouched
+        c.sendall(b"\r\x03\x03\r\x01")             # raw REPL
+        time.sleep(0.3)
+        c.sendall(b"import time\nwhile True:\n  time.sleep(1)\x04")
+        time.sleep(0.5)
+        c.close()
+        time.sleep(1.5)   # ser2net releases the device a moment after a client leaves
+        p = romfs("query", "--port", url, "--timeout", "3000", timeout=60)
+        assert p.returncode == 0 and b"partition 0" in p.stdout, (url, p.stdout, p.stderr)
+
+
 def loop_over_fixed_network_ports():
     app, img = make_app("loop", 11)
     log = os.path.join(TMP, "loop.jsonl")
@@ -231,6 +249,7 @@ def unreachable_and_wrong_servers():
 try:
     rc = run([socket_url_query_and_flash, rfc2217_url_query_and_flash,
               several_network_boards_at_once, timeouts_as_for_a_local_port,
+              break_in_to_a_running_program,
               loop_over_fixed_network_ports, unreachable_and_wrong_servers])
 finally:
     SERVER.close()
