@@ -229,9 +229,16 @@ int flash_many_run(const struct romfs_flash_job *job, const char *input, const u
 
 static volatile sig_atomic_t stop_signal;
 
+/* The first SIGINT/SIGTERM stops the loop once the running writes have finished; the
+   handler then steps aside, so a second one ends the process at once (a write cut
+   short leaves the partition unmountable, never a half image, until it is re-run). */
 static void on_stop_signal(int sig)
 {
     stop_signal = sig;
+    struct sigaction dfl = { 0 };
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGINT, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
 }
 
 struct loop_ctx {

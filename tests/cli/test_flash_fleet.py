@@ -302,11 +302,34 @@ def loop_finishes_a_running_write_on_sigint():
         close_all(bs)
 
 
+def loop_second_sigint_abandons_the_write():
+    bs = boards(("--baud", "115200"),)
+    ports = os.path.join(TMP, "ports-int2.txt")
+    write_ports(ports, [(bs[0].path, "SLOW")])
+    loop = Loop(ports_file=ports)
+    try:
+        time.sleep(1.0)
+        loop.proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        rc, err, lines = loop.stop(signal.SIGINT)
+        assert rc == -signal.SIGINT and lines == [], (rc, lines, err)
+        # cut short: the header block was erased first, so no half image mounts
+        with open(bs[0].flash, "rb") as f:
+            head, rest = f.read(4096), f.read()
+        assert rest.strip(b"\xff"), "nothing was written before the second SIGINT"
+        assert head[:3] != IMG[:3], "a cut write left a mountable header"
+    finally:
+        if loop.proc.poll() is None:
+            loop.proc.kill()
+            loop.proc.wait()
+        close_all(bs)
+
+
 try:
     rc = run([several_ports_write_every_board, one_failing_board_never_stops_the_others,
               junit_has_one_testcase_per_board, all_finds_boards_by_usb_id,
               refusals_before_any_board, loop_writes_each_new_board_once,
-              loop_finishes_a_running_write_on_sigint])
+              loop_finishes_a_running_write_on_sigint, loop_second_sigint_abandons_the_write])
 finally:
     shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(rc)
