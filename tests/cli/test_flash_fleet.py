@@ -288,7 +288,9 @@ def loop_finishes_a_running_write_on_sigint():
     write_ports(ports, [(bs[0].path, "SLOW")])
     loop = Loop(ports_file=ports)
     try:
-        time.sleep(1.0)   # the loop finds the board within 0.1 s; the write takes seconds
+        while not loop.proc.stderr.readline().startswith(b"romfs: writing /dev"):
+            assert loop.proc.poll() is None, "the loop ended before it found the board"
+        time.sleep(0.5)   # the job is under way; the whole write takes seconds
         assert loop.lines() == [], "finished too fast to test an interrupted write"
         rc, err, lines = loop.stop(signal.SIGINT)
         assert rc == 130, (rc, err)
