@@ -260,7 +260,7 @@ def loop_writes_each_new_board_once():
         assert loop.wait_lines(4)[3].startswith("PASS %s serial SN3" % bs[3].path)
         # SN0 goes away and comes back: written again (up to date: nothing to write)
         write_ports(ports, [(bs[3].path, "SN3")])
-        time.sleep(0.5)
+        time.sleep(1.0)   # ten looks at the ports: the loop has seen SN0 go
         write_ports(ports, [(bs[3].path, "SN3"), (bs[0].path, "SN0")])
         again = loop.wait_lines(5)[4]
         assert again.startswith("PASS %s serial SN0: 0 of " % bs[0].path), again
