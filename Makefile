@@ -143,7 +143,7 @@ test-build: $(BUILD)/romfs $(UNIT_BIN)
 DEB_PACKAGES := build-essential pkg-config python3 clang libclang-rt-14-dev \
   libmbedtls-dev libcjson-dev libusb-1.0-0-dev libserialport-dev libelf-dev zlib1g-dev \
   binutils-arm-none-eabi gcc-arm-none-eabi dfu-util qemu-system-arm openocd python3-pyocd \
-  bc time openssl python3-yaml zsh
+  bc time openssl python3-yaml zsh ser2net
 
 deps:
 	@tests/tools/deps.sh install $(DEB_PACKAGES)

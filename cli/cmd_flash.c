@@ -13,6 +13,7 @@
 #include "flash_main.h"
 #include "pack_args.h"
 #include "base/clock.h"
+#include "flash_many.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
 
@@ -86,7 +87,17 @@ static void usage(FILE *out)
             "  -b, --board BOARD    board from the database (`romfs boards`); may be left out\n"
             "                       with --port: the device's own report is then the reference\n"
             "      --via repl       how to reach the board (default: repl, the USB/UART REPL)\n"
-            "  -p, --port PORT      serial port (or pty); default: found by USB VID:PID\n"
+            "  -p, --port PORT      serial port (or pty), or socket://HOST:PORT (raw TCP) or\n"
+            "                       rfc2217://HOST:PORT (telnet RFC 2217), e.g. ser2net;\n"
+            "                       default: found by USB VID:PID. Repeat it to write several\n"
+            "                       boards at once\n"
+            "      --all            every connected board (by USB VID:PID: the board's with\n"
+            "                       --board, else MicroPython's), written at once\n"
+            "      --loop           production loop: write each board that is plugged in (or,\n"
+            "                       with --port, each port when it becomes reachable), print\n"
+            "                       PASS/FAIL with its USB serial number, until Ctrl-C/SIGTERM\n"
+            "      --log FILE       (--loop) append a JSON line per board: time, port,\n"
+            "                       serial_number, image_sha256, blocks_written, result, error\n"
             "      --baud N         baud rate for UART boards (default 115200)\n"
             "      --partition N    ROMFS partition index (default 0)\n"
             "      --full           write every block, not only those that differ\n"
@@ -113,9 +124,13 @@ static void usage(FILE *out)
             "                       refuse, before opening the device, an image that is not\n"
             "                       signed by this key ('romfs sign'; --key alone implies it)\n"
             "  -q, --quiet          no progress bar, no summary\n"
-            "      --json           summary as JSON on stdout\n"
+            "      --json           summary as JSON on stdout (several boards: an array)\n"
+            "      --format F       text (default), json, or junit (several boards: one\n"
+            "                       testcase per board)\n"
             "  -h, --help           this help\n"
-            "\n");
+            "\n"
+            "Several boards: exit status 1 if any of them failed. --loop: 130 after SIGINT,\n"
+            "143 after SIGTERM (running writes are finished first; a second signal cuts them).\n");
     fprintf(out,
             "\n"
             "--via swd: through a debug probe's GDB server (romfs speaks the GDB remote protocol).\n"
@@ -273,7 +288,7 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
            O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_RESET, O_REQUIRE_SIGNED, O_KEY,
            O_PROBE, O_ADDRESS, O_SIZE, O_ERASE_BLOCK, O_RESET_COMMAND, O_SWD_MODE,
-           O_OPENOCD_TARGET, O_OPENOCD_INTERFACE, O_PYOCD_TARGET };
+           O_OPENOCD_TARGET, O_OPENOCD_INTERFACE, O_PYOCD_TARGET, O_ALL, O_LOOP, O_LOG, O_FORMAT };
     static const struct option options[] = {
         { "board", required_argument, NULL, 'b' }, { "via", required_argument, NULL, O_VIA },
         { "port", required_argument, NULL, 'p' }, { "baud", required_argument, NULL, O_BAUD },
@@ -296,13 +311,18 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         { "openocd-target", required_argument, NULL, O_OPENOCD_TARGET },
         { "openocd-interface", required_argument, NULL, O_OPENOCD_INTERFACE },
         { "pyocd-target", required_argument, NULL, O_PYOCD_TARGET },
+        { "all", no_argument, NULL, O_ALL }, { "loop", no_argument, NULL, O_LOOP },
+        { "log", required_argument, NULL, O_LOG }, { "format", required_argument, NULL, O_FORMAT },
         CLI_PACK_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     struct romfs_flash_job job = { .via = ROMFS_VIA_REPL, .dfu.alt = -1 };
     const char *board_name = NULL, *via = "repl";
     const char *signed_by = NULL;   /* --key: the public key the image must be signed by */
-    bool require_signed = false, quiet = false, json = false;
+    bool require_signed = false, quiet = false, json = false, all = false, loop = false;
+    const char *log_path = NULL, *format = NULL;
+    const char *ports[256];   /* every --port, in order */
+    size_t n_ports = 0;
     int c;
     uint64_t v, size;
     struct cli_options cli = { .command = cmd, .shortopts = "b:p:qh", .longopts = options,
@@ -311,7 +331,16 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         switch (c) {
         case 'b': board_name = optarg; break;
         case O_VIA: via = optarg; break;
-        case 'p': job.repl.port = optarg; break;
+        case 'p':
+            if (n_ports == sizeof ports / sizeof *ports)
+                return cli_usage_error(cmd, "more than %zu --port options", n_ports);
+            ports[n_ports++] = optarg;
+            job.repl.port = optarg;
+            break;
+        case O_ALL: all = true; break;
+        case O_LOOP: loop = true; break;
+        case O_LOG: log_path = optarg; break;
+        case O_FORMAT: format = optarg; break;
         case O_BAUD:
             if (!cli_option_number(cmd, "baud", optarg, 1, 100000000, false, &v))
                 return EXIT_USAGE;
@@ -406,7 +435,34 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
     job.via = (enum romfs_via)via_id;
     if (require_signed && !signed_by)
         return cli_usage_error(cmd, "--require-signed needs --key PUB.pem");
-    if (!deploy && !board_name && !job.repl.port && !(job.via == ROMFS_VIA_SWD && job.swd.address && job.swd.size))
+    enum flash_many_format fmt = json ? FLASH_MANY_JSON : FLASH_MANY_TEXT;
+    if (format) {
+        enum flash_many_format f = strcmp(format, "text") == 0 ? FLASH_MANY_TEXT
+                                   : strcmp(format, "json") == 0 ? FLASH_MANY_JSON
+                                   : strcmp(format, "junit") == 0 ? FLASH_MANY_JUNIT : (enum flash_many_format)-1;
+        if ((int)f < 0 || (json && f != FLASH_MANY_JSON))
+            return cli_usage_error(cmd, "--format is text, json or junit%s, not '%s'",
+                                   json ? " (json with --json)" : "", format);
+        fmt = f;
+        json = f == FLASH_MANY_JSON;
+    }
+    bool many = all || n_ports > 1 || fmt == FLASH_MANY_JUNIT;
+    if ((many || loop) && job.via != ROMFS_VIA_REPL)
+        return cli_usage_error(cmd, "several boards (--all, --loop, more than one --port, "
+                               "--format junit) are written over --via repl only");
+    if (all && n_ports)
+        return cli_usage_error(cmd, "give --all or --port, not both");
+    if (fmt == FLASH_MANY_JUNIT && !all && !n_ports && !loop)
+        return cli_usage_error(cmd, "--format junit writes a testcase per board: give "
+                               "--port (repeatable) or --all");
+    if (loop && (all || fmt != FLASH_MANY_TEXT))
+        return cli_usage_error(cmd, "--loop writes every board that appears and prints a "
+                               "PASS/FAIL line each (--log FILE for JSON lines); leave out %s",
+                               all ? "--all" : "--json/--format");
+    if (log_path && !loop)
+        return cli_usage_error(cmd, "--log FILE is for --loop");
+    if (!deploy && !board_name && !job.repl.port && !all && !loop &&
+        !(job.via == ROMFS_VIA_SWD && job.swd.address && job.swd.size))
         return cli_usage_error(cmd, "give --board BOARD, or --port PORT to use the device's "
                                "own report of its partitions");
     if (job.via == ROMFS_VIA_SWD && !job.swd.probe)
@@ -447,6 +503,24 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         rc = romfs_flash_load_input_with(input, &pa->opt, &image, &len, &packed, &err);
     if (rc == ROMFS_OK && signed_by)
         rc = romfs_signature_check(image, len, input, signed_by, NULL, &err);  /* before any device */
+    if (rc == ROMFS_OK && (many || loop)) {
+        int code;
+        struct romfs_fleet_board *boards = NULL;
+        size_t n = n_ports;
+        if (loop) {
+            code = flash_many_loop(&job, input, image, len, ports, n_ports, log_path, quiet);
+        } else {
+            cli_catch_interrupts();   /* every board's write loop is stopped, then exit */
+            rc = all ? romfs_fleet_find(job.board, &boards, &n, &err)
+                     : romfs_fleet_boards_for_ports(ports, n_ports, &boards, &err);
+            code = rc != ROMFS_OK ? cli_fail(&err)
+                                  : flash_many_run(&job, input, image, len, boards, n, fmt, quiet);
+        }
+        free(boards);
+        free(image);
+        romfs_boards_free(&db);
+        return code;
+    }
     struct progress prog = { .enabled = !quiet && !json && cli_stderr_is_tty() };
     job.progress = on_progress;
     job.progress_ctx = &prog;

@@ -7,6 +7,7 @@
 /* flash: the target interface, the one writer, and the REPL / DFU / SWD / simulated targets */
 #include "flash/flash.h"
 #include "flash/job.h"
+#include "flash/fleet.h"
 #include "flash/repl.h"
 #include "flash/dfu_target.h"
 #include "flash/swd.h"

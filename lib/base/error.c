@@ -48,7 +48,13 @@ int romfs_set_errno(struct romfs_error *err, int code, int errno_value, const ch
         int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         if (n >= 0 && (size_t)n < sizeof err->msg)
-            snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errno_value));
+        {
+            /* strerror_r (XSI): strerror may share one buffer between threads */
+            char text[128];
+            if (strerror_r(errno_value, text, sizeof text) != 0)
+                snprintf(text, sizeof text, "error %d", errno_value);
+            snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", text);
+        }
         err->code = code;
         err->need = ROMFS_NEED_NOTHING;
     }

@@ -271,7 +271,8 @@ int romfs_esp32_table_parse_csv(const char *text, size_t len, const char *what, 
         p->size = (uint32_t)size;
         next = (uint64_t)p->offset + size;
         if (nf == 6 && field[5][0]) {
-            for (char *f = strtok(field[5], ":"); f; f = strtok(NULL, ":")) {
+            char *save = NULL;
+            for (char *f = strtok_r(field[5], ":", &save); f; f = strtok_r(NULL, ":", &save)) {
                 trim(f);
                 if (!strcasecmp(f, "encrypted"))
                     p->flags |= 1;

@@ -130,7 +130,9 @@ int romfs_repl_session_open(struct romfs_serial *s, const struct romfs_repl_opti
         romfs_repl_session_close(ses);
         return rc;
     }
-    for (char *line = strtok(caps.data, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+    char *save = NULL;  /* strtok_r: sessions run in parallel threads (flash/fleet.c) */
+    for (char *line = strtok_r(caps.data, "\r\n", &save); line;
+         line = strtok_r(NULL, "\r\n", &save)) {
         if (strncmp(line, "caps ", 5) == 0)
             ses->caps = parse_caps(line + 5);
         else if (strncmp(line, "mpy ", 4) == 0)

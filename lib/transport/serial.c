@@ -3,13 +3,12 @@
  * libserialport opens, configures and enumerates real ports (it refuses ptys, which
  * have no sysfs entry), so a pty path is opened with open(2) and put in raw mode. Both
  * end up as a file descriptor, and reads/writes use poll(2) on it for timeouts. */
-#include "transport/serial.h"
+#include "transport/serial_internal.h"
 #include "base/cancel.h"
 #include "base/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libserialport.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +16,6 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
-
-struct romfs_serial {
-    struct sp_port *port;   /* NULL for pty / wrapped fd */
-    int fd;
-    bool own_fd;
-    char path[256];
-    uint64_t written, read;
-};
 
 const struct romfs_usb_id romfs_micropython_usb_ids[] = {
     { 0xf055, 0x9800, "MicroPython (CDC+MSC)" },
@@ -119,6 +110,20 @@ int romfs_serial_open(const char *path, uint32_t baud, struct romfs_serial **out
                       struct romfs_error *err)
 {
     *out = NULL;
+    if (net_serial_is_url(path)) {
+        struct romfs_serial *s = calloc(1, sizeof *s);
+        if (!s)
+            return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+        s->fd = -1;
+        snprintf(s->path, sizeof s->path, "%s", path);
+        int rc = net_serial_open(s, baud ? baud : 115200, err);
+        if (rc != ROMFS_OK) {
+            free(s);
+            return rc;
+        }
+        *out = s;
+        return ROMFS_OK;
+    }
     struct stat st;
     if (stat(path, &st) != 0)
         return romfs_set_errno(err, errno == ENOENT ? ROMFS_ERR_NOENT : ROMFS_ERR_IO, errno,
@@ -161,7 +166,9 @@ void romfs_serial_close(struct romfs_serial *s)
 {
     if (!s)
         return;
-    if (s->port) {
+    if (s->net) {
+        net_serial_close(s);
+    } else if (s->port) {
         sp_close(s->port);
         sp_free_port(s->port);
     } else if (s->own_fd && s->fd >= 0) {
@@ -171,7 +178,7 @@ void romfs_serial_close(struct romfs_serial *s)
 }
 
 /* Wait for fd to become readable/writable; 1 ready, 0 timeout, <0 error/hangup. */
-static int wait_fd(struct romfs_serial *s, short events, int timeout_ms, struct romfs_error *err)
+int serial_wait_fd(struct romfs_serial *s, short events, int timeout_ms, struct romfs_error *err)
 {
     struct pollfd p = { .fd = s->fd, .events = events };
     for (;;) {
@@ -198,13 +205,15 @@ static int wait_fd(struct romfs_serial *s, short events, int timeout_ms, struct 
 int romfs_serial_write(struct romfs_serial *s, const void *data, size_t len, int timeout_ms,
                        struct romfs_error *err)
 {
+    if (s->net)
+        return net_serial_write(s, data, len, timeout_ms, err);
     const uint8_t *p = data;
     long long deadline = romfs_now_ms() + timeout_ms;
     while (len) {
         long long left = deadline - romfs_now_ms();
         if (left < 0)
             left = 0;
-        int r = wait_fd(s, POLLOUT, (int)left, err);
+        int r = serial_wait_fd(s, POLLOUT, (int)left, err);
         if (r < 0)
             return r;
         if (r == 0)
@@ -228,7 +237,9 @@ int romfs_serial_read(struct romfs_serial *s, void *buf, size_t max, int timeout
 {
     if (max == 0)
         return 0;
-    int r = wait_fd(s, POLLIN, timeout_ms, err);
+    if (s->net)
+        return net_serial_read(s, buf, max, timeout_ms, err);
+    int r = serial_wait_fd(s, POLLIN, timeout_ms, err);
     if (r <= 0)
         return r;
     for (;;) {
@@ -265,6 +276,8 @@ int romfs_serial_read_exact(struct romfs_serial *s, void *buf, size_t len, int t
 
 bool romfs_serial_input_waiting(struct romfs_serial *s)
 {
+    if (s->net)
+        return net_serial_input_waiting(s);
     struct pollfd p = { .fd = s->fd, .events = POLLIN };
     return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
@@ -284,6 +297,19 @@ const char *romfs_serial_path(const struct romfs_serial *s)
     return s->path;
 }
 
+bool romfs_serial_is_url(const char *path)
+{
+    return net_serial_is_url(path);
+}
+
+bool romfs_serial_reachable(const char *path, int timeout_ms)
+{
+    if (net_serial_is_url(path))
+        return net_serial_reachable(path, timeout_ms);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
 bool romfs_usb_id_parse(const char *text, struct romfs_usb_id *id)
 {
     unsigned vid, pid;
@@ -296,39 +322,125 @@ bool romfs_usb_id_parse(const char *text, struct romfs_usb_id *id)
     return true;
 }
 
+static bool id_wanted(const struct romfs_usb_id *ids, size_t n_ids, unsigned vid, unsigned pid)
+{
+    if (n_ids == 0)
+        return true;
+    for (size_t k = 0; k < n_ids; k++)
+        if (ids[k].vid == vid && ids[k].pid == pid)
+            return true;
+    return false;
+}
+
+static int add_port(struct romfs_port_info **out, size_t *n, size_t *cap, const char *path,
+                    unsigned vid, unsigned pid, const char *serial, struct romfs_error *err)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        struct romfs_port_info *p = realloc(*out, c * sizeof *p);
+        if (!p)
+            return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+        *out = p;
+        *cap = c;
+    }
+    struct romfs_port_info *p = &(*out)[(*n)++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->path, sizeof p->path, "%s", path);
+    p->vid = (uint16_t)vid;
+    p->pid = (uint16_t)pid;
+    snprintf(p->serial_number, sizeof p->serial_number, "%s", serial ? serial : "");
+    return ROMFS_OK;
+}
+
+/* ROMFS_SERIAL_PORTS_FILE: "PATH VID:PID [SERIAL]" lines instead of the USB scan. */
+static int list_from_file(const char *file, const struct romfs_usb_id *ids, size_t n_ids,
+                          struct romfs_port_info **out, size_t *n, struct romfs_error *err)
+{
+    FILE *f = fopen(file, "re");
+    if (!f)   /* a missing file is "no boards connected" (a test removed it) */
+        return errno == ENOENT ? ROMFS_OK
+                               : romfs_set_errno(err, ROMFS_ERR_IO, errno, "cannot read %s", file);
+    char line[512];
+    size_t cap = 0;
+    int rc = ROMFS_OK, lineno = 0;
+    while (rc == ROMFS_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        char path[256], idtext[32], serial[128] = "";
+        int k = sscanf(line, "%255s %31s %127s", path, idtext, serial);
+        if (k <= 0)
+            continue;
+        struct romfs_usb_id id;
+        if (k < 2 || !romfs_usb_id_parse(idtext, &id)) {
+            rc = romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s:%d: expected 'PATH VID:PID [SERIAL]'",
+                                 file, lineno);
+            break;
+        }
+        if (id_wanted(ids, n_ids, id.vid, id.pid))
+            rc = add_port(out, n, &cap, path, id.vid, id.pid, serial, err);
+    }
+    fclose(f);
+    return rc;
+}
+
+int romfs_serial_list(const struct romfs_usb_id *ids, size_t n_ids, struct romfs_port_info **out,
+                      size_t *n, struct romfs_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    const char *file = getenv("ROMFS_SERIAL_PORTS_FILE");
+    int rc;
+    if (file && *file) {
+        rc = list_from_file(file, ids, n_ids, out, n, err);
+    } else {
+        struct sp_port **ports = NULL;
+        if (sp_list_ports(&ports) != SP_OK)
+            return sp_fail(err, "list", "ports");
+        size_t cap = 0;
+        rc = ROMFS_OK;
+        for (size_t i = 0; rc == ROMFS_OK && ports[i]; i++) {
+            int vid, pid;
+            if (sp_get_port_transport(ports[i]) != SP_TRANSPORT_USB ||
+                sp_get_port_usb_vid_pid(ports[i], &vid, &pid) != SP_OK ||
+                !id_wanted(ids, n_ids, (unsigned)vid, (unsigned)pid))
+                continue;
+            rc = add_port(out, n, &cap, sp_get_port_name(ports[i]), (unsigned)vid, (unsigned)pid,
+                          sp_get_port_usb_serial(ports[i]), err);
+        }
+        sp_free_port_list(ports);
+    }
+    if (rc != ROMFS_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 int romfs_serial_find(const struct romfs_usb_id *ids, size_t n_ids, char *path, size_t path_cap,
                       size_t *n_found, char *found_list, size_t list_cap, struct romfs_error *err)
 {
-    struct sp_port **ports = NULL;
+    struct romfs_port_info *ports = NULL;
     *n_found = 0;
     if (found_list && list_cap)
         found_list[0] = 0;
-    if (sp_list_ports(&ports) != SP_OK)
-        return sp_fail(err, "list", "ports");
+    int rc = romfs_serial_list(ids, n_ids, &ports, n_found, err);
+    if (rc != ROMFS_OK)
+        return rc;
     size_t used = 0;
-    for (size_t i = 0; ports[i]; i++) {
-        if (sp_get_port_transport(ports[i]) != SP_TRANSPORT_USB)
-            continue;
-        int vid, pid;
-        if (sp_get_port_usb_vid_pid(ports[i], &vid, &pid) != SP_OK)
-            continue;
-        for (size_t k = 0; k < n_ids; k++) {
-            if (ids[k].vid != vid || ids[k].pid != pid)
-                continue;
-            const char *name = sp_get_port_name(ports[i]);
-            if (*n_found == 0)
-                snprintf(path, path_cap, "%s", name);
-            if (found_list && used < list_cap) {
-                int w = snprintf(found_list + used, list_cap - used, "%s%s (%04x:%04x)",
-                                 used ? ", " : "", name, vid, pid);
-                if (w > 0)
-                    used += (size_t)w;
-            }
-            (*n_found)++;
-            break;
+    for (size_t i = 0; i < *n_found; i++) {
+        if (i == 0)
+            snprintf(path, path_cap, "%s", ports[i].path);
+        if (found_list && used < list_cap) {
+            int w = snprintf(found_list + used, list_cap - used, "%s%s (%04x:%04x)",
+                             used ? ", " : "", ports[i].path, ports[i].vid, ports[i].pid);
+            if (w > 0)
+                used += (size_t)w;
         }
     }
-    sp_free_port_list(ports);
+    free(ports);
     if (*n_found == 0)
         return romfs_set_error_need(err, ROMFS_ERR_DEVICE, ROMFS_NEED_PORT,
                                     "no MicroPython board found on USB (looked for %zu VID:PID "

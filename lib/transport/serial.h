@@ -61,11 +61,36 @@ struct romfs_usb_id {
  * {0,0,NULL}-terminated list. */
 extern const struct romfs_usb_id romfs_micropython_usb_ids[];
 
+/* A serial port found on USB. */
+struct romfs_port_info {
+    char path[256];          /* e.g. /dev/ttyACM0 */
+    uint16_t vid, pid;
+    char serial_number[128]; /* the USB serial number ("" if the device has none) */
+};
+
+/* Every serial port whose USB VID:PID is one of ids[0..n_ids) (n_ids 0: every USB serial
+ * port), in the order the system lists them, into a malloc'd *out (*n may be 0: not an
+ * error). Thread-safe.
+ *
+ * Test seam: when the environment variable ROMFS_SERIAL_PORTS_FILE names a file, its
+ * lines "PATH VID:PID [SERIAL]" ('#' starts a comment) replace the USB scan, so a test
+ * can make simulated boards appear and disappear by rewriting the file. */
+int romfs_serial_list(const struct romfs_usb_id *ids, size_t n_ids, struct romfs_port_info **out,
+                      size_t *n, struct romfs_error *err);
+
 /* Find serial ports whose USB VID:PID is one of ids[0..n_ids). On success path receives the
  * first match and *n_found how many matched (more than one: the caller should ask for
  * --port; `found_list` then lists them, comma separated). ROMFS_ERR_DEVICE if none. */
 int romfs_serial_find(const struct romfs_usb_id *ids, size_t n_ids, char *path, size_t path_cap,
                       size_t *n_found, char *found_list, size_t list_cap, struct romfs_error *err);
+
+/* Whether a port is there to be opened, without opening it: a local path exists, or a
+ * socket:// / rfc2217:// server accepts a TCP connection within timeout_ms (which is
+ * closed again at once). */
+bool romfs_serial_reachable(const char *path, int timeout_ms);
+
+/* Whether path is a network port URL (socket://HOST:PORT or rfc2217://HOST:PORT). */
+bool romfs_serial_is_url(const char *path);
 
 /* Parse "VID:PID" (hex) into id; false on junk. */
 bool romfs_usb_id_parse(const char *text, struct romfs_usb_id *id);
