@@ -292,8 +292,8 @@ static int paste_write(struct romfs_repl *r, const char *code, size_t len, struc
     return ROMFS_OK;
 }
 
-int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
-                          struct romfs_error *err)
+static int exec_start_once(struct romfs_repl *r, const char *code, size_t len,
+                           struct romfs_error *err)
 {
     int rc;
     r->last_exec_paste = false;
@@ -367,6 +367,23 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
                                "%s: device did not accept code (answered 0x%02x 0x%02x, not \"OK\")",
                                romfs_serial_path(r->s), ok[0], ok[1]);
     return ROMFS_OK;
+}
+
+int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
+                          struct romfs_error *err)
+{
+    int rc = exec_start_once(r, code, len, err);
+    if (rc == ROMFS_ERR_PROTOCOL && err) {
+        /* an answer out of turn (what a client cut off before us left behind): back to a
+           clean prompt and send the code once more; it had not started */
+        struct romfs_error first = *err;
+        rc = enter_raw(r, err);
+        if (rc == ROMFS_OK)
+            rc = exec_start_once(r, code, len, err);
+        if (rc != ROMFS_OK)
+            *err = first;
+    }
+    return rc;
 }
 
 int romfs_repl_finish(struct romfs_repl *r, struct romfs_buf *out, struct romfs_buf *errout,
