@@ -6,29 +6,32 @@
 #include <stdio.h>
 #include <string.h>
 
-int romfs_set_error(struct romfs_error *err, int code, const char *fmt, ...)
+static int set_error(struct romfs_error *err, int code, enum romfs_need need, const char *fmt,
+                     va_list ap)
 {
     if (err) {
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
         err->code = code;
-        err->need = ROMFS_NEED_NOTHING;
+        err->need = need;
     }
+    return code;
+}
+
+int romfs_set_error(struct romfs_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(err, code, ROMFS_NEED_NOTHING, fmt, ap);
+    va_end(ap);
     return code;
 }
 
 int romfs_set_error_need(struct romfs_error *err, int code, enum romfs_need need, const char *fmt, ...)
 {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->code = code;
-        err->need = need;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(err, code, need, fmt, ap);
+    va_end(ap);
     return code;
 }
 

@@ -77,6 +77,17 @@ const struct romfs_board *romfs_boards_find(const struct romfs_boards *db, const
     return NULL;
 }
 
+struct romfs_partition *romfs_board_add_partition(struct romfs_board *b)
+{
+    struct romfs_partition *np = realloc(b->partitions, (b->n_partitions + 1) * sizeof *np);
+    if (!np)
+        return NULL;
+    b->partitions = np;
+    struct romfs_partition *p = &np[b->n_partitions++];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
 const char *romfs_boards_suggest(const struct romfs_boards *db, const char *name)
 {
     struct romfs_suggest s;

@@ -158,6 +158,10 @@ uint32_t romfs_board_erase_block_at(const struct romfs_board *b, uint64_t addr);
 /* Free everything db owns and zero it. Safe on a zeroed struct. */
 void romfs_boards_free(struct romfs_boards *db);
 
+/* Append a zeroed partition to b (for builders: the importer, lint); NULL when out of
+ * memory. The pointer is valid until the next append. */
+struct romfs_partition *romfs_board_add_partition(struct romfs_board *b);
+
 /* Free one board's contents (used by builders; romfs_boards_free calls it). */
 void romfs_board_free(struct romfs_board *b);
 

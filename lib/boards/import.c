@@ -310,14 +310,11 @@ struct romfs_partition *imp_add_partition(struct importer *imp, struct romfs_boa
                                           uint64_t size, uint32_t erase, uint32_t write, bool mmap,
                                           const char *device, const char *region, const char *source)
 {
-    struct romfs_partition *np = realloc(b->partitions, (b->n_partitions + 1) * sizeof *np);
-    if (!np) {
+    struct romfs_partition *p = romfs_board_add_partition(b);
+    if (!p) {
         romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    b->partitions = np;
-    struct romfs_partition *p = &np[b->n_partitions++];
-    memset(p, 0, sizeof *p);
     p->index = index;
     p->start = start;
     p->size = size;

@@ -308,12 +308,9 @@ int romfs_lint_board_from_scripts(const char *name, const char *const *scripts, 
         snprintf(zn, sizeof zn, "_micropy_hw_romfs_part%d_size", idx);
         if (romfs_ld_find_symbol(&res, sn, &start) || romfs_ld_find_symbol(&res, zn, &size) || !size)
             continue;
-        struct romfs_partition *np = realloc(b->partitions, (b->n_partitions + 1) * sizeof *np);
-        if (!np)
+        struct romfs_partition *p = romfs_board_add_partition(b);
+        if (!p)
             break;
-        b->partitions = np;
-        struct romfs_partition *p = &np[b->n_partitions++];
-        memset(p, 0, sizeof *p);
         p->index = idx;
         p->start = start;
         p->size = size;
