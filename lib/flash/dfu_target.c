@@ -208,18 +208,20 @@ int romfs_dfu_target_init(const struct romfs_dfu_usb *usb,
     rc = romfs_dfu_make_idle(&dt->dfu, err);
     if (rc)
         goto fail;
-    t->name = "dfu";
-    t->ctx = dt;
-    t->base_address = o->address;
-    t->size = o->size;
-    t->erase_size = erase_size;
-    t->write_size = write_size;
-    t->max_transfer = erase_size;
-    t->read = target_read;
-    t->erase = target_erase;
-    t->prog = target_prog;
-    t->sync = target_sync;
-    t->close = target_close;
+    *t = (struct romfs_target){
+        .name = "dfu",
+        .ctx = dt,
+        .base_address = o->address,
+        .size = o->size,
+        .erase_size = erase_size,
+        .write_size = write_size,
+        .max_transfer = erase_size,
+        .read = target_read,
+        .erase = target_erase,
+        .prog = target_prog,
+        .sync = target_sync,
+        .close = target_close,
+    };
     return ROMFS_OK;
 fail:
     target_close(dt);

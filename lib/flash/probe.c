@@ -546,17 +546,18 @@ int romfs_probe_openocd_program_target(const struct romfs_probe_config *cfg, uin
     p->address = address;
     p->size = size;
     p->reset = reset;
-    memset(t, 0, sizeof *t);
-    t->name = "openocd-program";
-    t->ctx = p;
-    t->base_address = address;
-    t->size = size;
-    t->erase_size = erase_block ? erase_block : 4096;
-    t->write_size = 4;
-    t->read = program_read;
-    t->erase = program_erase;
-    t->prog = program_prog;
-    t->sync = program_sync;
-    t->close = program_close;
+    *t = (struct romfs_target){
+        .name = "openocd-program",
+        .ctx = p,
+        .base_address = address,
+        .size = size,
+        .erase_size = erase_block ? erase_block : 4096,
+        .write_size = 4,
+        .read = program_read,
+        .erase = program_erase,
+        .prog = program_prog,
+        .sync = program_sync,
+        .close = program_close,
+    };
     return ROMFS_OK;
 }

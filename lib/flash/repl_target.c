@@ -606,16 +606,18 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     rt->wire_in0 = romfs_serial_bytes_read(ses->serial);
     ses->target_busy = true;
 
-    t->name = "repl";
-    t->ctx = rt;
-    t->size = size;
-    t->erase_size = bs;
-    t->write_size = ws;
-    t->max_transfer = bs < BATCH_MAX ? bs : BATCH_MAX;
-    t->erase = t_erase;
-    t->prog = t_prog;
-    t->sync = t_sync;
-    t->read = t_read;
+    *t = (struct romfs_target){
+        .name = "repl",
+        .ctx = rt,
+        .size = size,
+        .erase_size = bs,
+        .write_size = ws,
+        .max_transfer = bs < BATCH_MAX ? bs : BATCH_MAX,
+        .erase = t_erase,
+        .prog = t_prog,
+        .sync = t_sync,
+        .read = t_read,
+    };
     if (ses->caps & ROMFS_CAP_HASHLIB)
         t->hash_blocks = t_hash;
     t->close = t_close;

@@ -172,19 +172,20 @@ int romfs_swd_target_open_gdb(struct romfs_gdb *g, const struct romfs_swd_option
         goto fail;
     }
     memset(s->fill, 0xff, s->fill_len);
-    memset(t, 0, sizeof *t);
-    t->name = "swd";
-    t->ctx = s;
-    t->base_address = opt->address;
-    t->size = opt->size;
-    t->erase_size = erase_size;
-    t->write_size = write_size;
-    t->max_transfer = erase_size < 65536 ? erase_size : 65536;
-    t->read = swd_read;
-    t->erase = swd_erase;
-    t->prog = swd_prog;
-    t->sync = swd_sync;
-    t->close = swd_close;
+    *t = (struct romfs_target){
+        .name = "swd",
+        .ctx = s,
+        .base_address = opt->address,
+        .size = opt->size,
+        .erase_size = erase_size,
+        .write_size = write_size,
+        .max_transfer = erase_size < 65536 ? erase_size : 65536,
+        .read = swd_read,
+        .erase = swd_erase,
+        .prog = swd_prog,
+        .sync = swd_sync,
+        .close = swd_close,
+    };
     if (info) {
         memset(info, 0, sizeof *info);
         strncpy(info->server, romfs_gdb_name(g), sizeof info->server - 1);
