@@ -48,6 +48,9 @@ int cmd_info(int argc, char **argv)
     char hex[2 * ROMFS_SHA256_SIZE + 1];
     romfs_sha256(img.data, img.payload_end, digest);
     romfs_sha256_hex(digest, hex);
+    struct romfs_signature_info sig;   /* whether a signature record ends the image */
+    if (romfs_signature_find(file.data, file.size, &sig, NULL) != ROMFS_OK)
+        sig.present = false;
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "image", argv[optind]);
@@ -62,6 +65,12 @@ int cmd_info(int argc, char **argv)
         cJSON_AddNumberToObject(o, "min_data_alignment", (double)s.min_data_alignment);
         cJSON_AddNumberToObject(o, "indirect_files", (double)s.indirect_files);
         cJSON_AddStringToObject(o, "sha256", hex);
+        cJSON_AddBoolToObject(o, "signed", sig.present);
+        if (sig.present) {
+            char id[2 * ROMFS_SIG_KEY_ID_SIZE + 1];
+            romfs_key_id_hex(sig.key_id, id);
+            cJSON_AddStringToObject(o, "signed_by", id);
+        }
         cJSON_AddBoolToObject(o, "valid", rc == ROMFS_OK);
         if (rc)
             cJSON_AddStringToObject(o, "error", err.msg);
@@ -76,16 +85,24 @@ int cmd_info(int argc, char **argv)
         if (img.size != s.image_size)
             printf("file size:      %s (bytes after the image are not part of it)\n",
                    cli_human_size(img.size, b, sizeof b));
-        printf("payload size:   %llu\n", (unsigned long long)s.payload_size);
+        printf("payload size:   %s\n", cli_human_size(s.payload_size, b, sizeof b));
         printf("directories:    %llu\n", (unsigned long long)s.dirs);
         printf("files:          %llu\n", (unsigned long long)s.files);
         printf("data bytes:     %s\n", cli_human_size(s.data_bytes, d, sizeof d));
-        printf("overhead:       %s, of which padding %llu\n",
-               cli_human_size(s.overhead_bytes, e, sizeof e), (unsigned long long)s.padding_bytes);
+        printf("overhead:       %s, of which padding ", cli_human_size(s.overhead_bytes, e, sizeof e));
+        printf("%s\n", cli_human_size(s.padding_bytes, e, sizeof e));
         if (s.min_data_alignment)
             printf("data alignment: %llu (smallest power of two dividing every file's offset)\n",
                    (unsigned long long)s.min_data_alignment);
         printf("sha256:         %s\n", hex);
+        if (sig.present) {
+            char id[2 * ROMFS_SIG_KEY_ID_SIZE + 1];
+            romfs_key_id_hex(sig.key_id, id);
+            printf("signature:      %s by key %s, over %zu bytes ('romfs verify --key' checks it)\n",
+                   romfs_sig_alg_name(sig.algorithm), id, sig.signed_size);
+        } else {
+            printf("signature:      none\n");
+        }
     }
     romfs_image_file_close(&file);
     return rc ? cli_fail(&err) : EXIT_OK;

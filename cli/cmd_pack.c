@@ -366,8 +366,9 @@ int cli_pack_main(int argc, char **argv, bool build)
         print_json_summary(report, out, &res);
     else if (!quiet) {
         char size[64];
-        fprintf(report, "packed %llu files, %llu dirs into %s: %s\n",
-                (unsigned long long)res.files, (unsigned long long)res.dirs,
+        fprintf(report, "packed %llu file%s, %llu director%s into %s: %s\n",
+                (unsigned long long)res.files, res.files == 1 ? "" : "s",
+                (unsigned long long)res.dirs, res.dirs == 1 ? "y" : "ies",
                 to_stdout ? "standard output" : out, cli_human_size(res.output_size, size, sizeof size));
     }
     romfs_pack_result_free(&res);

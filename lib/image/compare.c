@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "image/image.h"
+#include "base/buf.h"
 
 struct listed {
     char *path;
@@ -89,37 +90,55 @@ int romfs_image_compare_dir(const struct romfs_image *img, const char *dir,
         rc = list_image(&want_img, &want, err);
     if (!rc)
         rc = list_image(img, &have, err);
+    /* every difference, one per line (the first few dozen), so one run shows them all */
+    const char *sep = dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/";
+    struct romfs_buf f = { 0 };
+    size_t differences = 0;
     size_t i = 0, k = 0;
     while (!rc && (i < want.n || k < have.n)) {
         int c = i == want.n ? 1 : k == have.n ? -1 : strcmp(want.items[i].path, have.items[k].path);
-        if (c < 0)
-            rc = romfs_set_error(err, ROMFS_ERR_MISMATCH, "%s/%s is missing from the image", dir,
-                                 want.items[i].path);
-        else if (c > 0)
-            rc = romfs_set_error(err, ROMFS_ERR_MISMATCH, "/%s is in the image but not in %s",
-                                 have.items[k].path, dir);
-        else if (want.items[i].type != have.items[k].type)
-            rc = romfs_set_error(err, ROMFS_ERR_MISMATCH, "/%s is a %s in the image but a %s in %s",
-                                 have.items[k].path,
-                                 have.items[k].type == ROMFS_ENTRY_DIR ? "directory" : "file",
-                                 want.items[i].type == ROMFS_ENTRY_DIR ? "directory" : "file", dir);
-        else if (want.items[i].size != have.items[k].size)
-            rc = romfs_set_error(err, ROMFS_ERR_MISMATCH,
-                                 "/%s has %llu bytes in the image, %llu in %s", have.items[k].path,
-                                 (unsigned long long)have.items[k].size,
-                                 (unsigned long long)want.items[i].size, dir);
-        else if (want.items[i].size &&
-                 memcmp(want.items[i].data, have.items[k].data, (size_t)want.items[i].size) != 0) {
+        bool same = false;
+        if (++differences > 32) {
+            /* counted below, not listed */
+        } else if (c < 0) {
+            romfs_buf_printf(&f, "%s%s%s is missing from the image\n", dir, sep, want.items[i].path);
+        } else if (c > 0) {
+            romfs_buf_printf(&f, "/%s is in the image but not in %s\n", have.items[k].path, dir);
+        } else if (want.items[i].type != have.items[k].type) {
+            romfs_buf_printf(&f, "/%s is a %s in the image but a %s in %s\n", have.items[k].path,
+                    have.items[k].type == ROMFS_ENTRY_DIR ? "directory" : "file",
+                    want.items[i].type == ROMFS_ENTRY_DIR ? "directory" : "file", dir);
+        } else if (want.items[i].size != have.items[k].size) {
+            romfs_buf_printf(&f, "/%s has %llu bytes in the image, %llu in %s\n", have.items[k].path,
+                    (unsigned long long)have.items[k].size, (unsigned long long)want.items[i].size, dir);
+        } else if (want.items[i].size &&
+                   memcmp(want.items[i].data, have.items[k].data, (size_t)want.items[i].size) != 0) {
             size_t at = 0;
             while (want.items[i].data[at] == have.items[k].data[at])
                 at++;
-            rc = romfs_set_error(err, ROMFS_ERR_MISMATCH,
-                                 "/%s differs from %s/%s at byte %zu", have.items[k].path, dir,
-                                 want.items[i].path, at);
+            romfs_buf_printf(&f, "/%s differs from %s%s%s at byte %zu\n", have.items[k].path, dir, sep,
+                    want.items[i].path, at);
+        } else {
+            same = true;
         }
-        i++;
-        k++;
+        if (same)
+            differences--;
+        if (c <= 0)
+            i++;
+        if (c >= 0)
+            k++;
     }
+    if (!rc && differences) {
+        if (differences > 32)
+            romfs_buf_printf(&f, "... and %zu more differences\n", differences - 32);
+        while (f.len && f.data[f.len - 1] == '\n')
+            f.data[--f.len] = 0;
+        rc = f.failed ? romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory")
+                      : romfs_set_error(err, ROMFS_ERR_MISMATCH, "%zu difference%s between the image "
+                                        "and %s:\n%s", differences, differences == 1 ? "" : "s", dir,
+                                        f.data);
+    }
+    romfs_buf_free(&f);
     free_listing(&want);
     free_listing(&have);
     free(packed);

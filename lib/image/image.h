@@ -47,7 +47,8 @@ int romfs_extract(const struct romfs_image *img, const struct romfs_entry *dir, 
 
 /* Whether the image holds exactly the tree of `dir` as pack would read it with `opt`
  * (excludes; mpy-cross is not applied): the same directories, files and bytes. On a
- * difference returns ROMFS_ERR_MISMATCH naming the first differing path and what differs. */
+ * difference returns ROMFS_ERR_MISMATCH: a count, then one line per differing path (up
+ * to 32) saying what differs. */
 int romfs_image_compare_dir(const struct romfs_image *img, const char *dir,
                             const struct romfs_pack_options *opt, struct romfs_error *err);
 

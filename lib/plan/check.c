@@ -365,10 +365,14 @@ int romfs_check_add_to_report(const struct romfs_check_result *res, const char *
     struct romfs_report_suite *s = romfs_report_add_suite(report, name, image_name);
     if (!s)
         return ROMFS_ERR_NOMEM;
-    char desc[900];
-    snprintf(desc, sizeof desc, "0x%08" PRIx64 "..0x%08" PRIx64 " (%" PRIu64 " bytes), erase block %"
-             PRIu32 ", write unit %" PRIu32 ", %s; from %s",
-             t->start, t->start + t->size, t->size, t->erase_block, t->write_block,
+    char desc[900], eb[24] = "unknown", wu[24] = "unknown";
+    if (t->erase_block)
+        snprintf(eb, sizeof eb, "%" PRIu32, t->erase_block);
+    if (t->write_block)
+        snprintf(wu, sizeof wu, "%" PRIu32, t->write_block);
+    snprintf(desc, sizeof desc, "0x%08" PRIx64 "..0x%08" PRIx64 " (%" PRIu64 " bytes), erase block %s"
+             ", write unit %s, %s; from %s",
+             t->start, t->start + t->size, t->size, eb, wu,
              t->mmap < 0 ? "mapping unknown" : t->mmap == 2 ? "mapped at run time"
                  : t->mmap ? "memory-mapped" : "not memory-mapped",
              t->source);

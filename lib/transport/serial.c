@@ -89,7 +89,7 @@ static int open_tty(const char *path, uint32_t baud, struct romfs_serial *s, str
     if (tcgetattr(fd, &tio) != 0) {
         int e = errno;
         close(fd);
-        return romfs_set_errno(err, ROMFS_ERR_IO, e, "%s is not a serial port", path);
+        return romfs_set_errno(err, ROMFS_ERR_INVAL, e, "%s is not a serial port", path);
     }
     cfmakeraw(&tio);
     cfsetispeed(&tio, baud_constant(baud));
