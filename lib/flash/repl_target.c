@@ -25,8 +25,8 @@
 
 _Static_assert(SERVE_HEADER == 1 + 3 * SERVE_FIELD, "serve_protocol.def: HEADER is 1 + 3 * FIELD");
 /* a client's break-in must complete any read the loop is in, and outwait its idle limit */
-_Static_assert(ROMFS_REPL_BREAK_BYTES > 2 * SERVE_HEADER,
-               "rawrepl.h: the break-in burst must outlast an escaped header");
+_Static_assert(ROMFS_REPL_BREAK_BYTES > SERVE_PIECE,
+               "rawrepl.h: the break-in burst must complete any piece the loop is reading");
 _Static_assert(ROMFS_REPL_BUSY_WAIT_MS > SERVE_IDLE_MS, "rawrepl.h: wait longer than the loop's idle limit");
 _Static_assert(SERVE_FIELD == sizeof(uint64_t), "serve_protocol.def: numbers travel as 64-bit");
 
@@ -219,8 +219,7 @@ static int serve_start(struct repl_target *rt, struct romfs_error *err)
             return rc;
         rt->ses->serve_loaded = true;
     }
-    /* the qemu port never interrupts running code on Ctrl-C: 1-byte pieces there */
-    unsigned piece = strcmp(rt->ses->platform, "qemu") == 0 ? SERVE_POLLED_PIECE : SERVE_PIECE;
+    unsigned piece = SERVE_PIECE;
     char code[96];
     int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u,%u)", rt->window, DEFLATE_WBITS,
                      LOOP_BUFFER, piece);

@@ -8,7 +8,8 @@
 # and _RF_ESCAPE travel as _RF_ESCAPE, byte ^ 0x40), so the keyboard interrupt stays
 # enabled: Ctrl-C from any client ends the loop at once, and nothing of a command that
 # did not arrive whole is written. A host silent for _RF_IDLE_MS while the loop waits
-# for it has gone: the loop ends by itself and the REPL is back. Deflated data uses a
+# for it has gone: the loop ends by itself and the REPL is back, as it does when a Ctrl-C
+# arrives in the stream (ports whose Ctrl-C does not interrupt code: qemu). Deflated data uses a
 # window of 2**wb; data is read in pieces of pc bytes. An exception writes FAILED and
 # propagates.
 def _rf_serve(g, wb, cap, pc):
@@ -36,6 +37,8 @@ def _rf_serve(g, wb, cap, pc):
             raise Gone()
     def byte():
         si.readinto(one)
+        if one[0] == 3:
+            raise Gone()
         if one[0] != E:
             return one[0]
         si.readinto(one)
@@ -51,10 +54,14 @@ def _rf_serve(g, wb, cap, pc):
             j = 0
             while j < t:
                 # a piece at a time, once bytes are there: a host that stops sending
-                # mid-window can only leave a piece unfinished
+                # mid-window can only leave a piece unfinished, and the next client's
+                # burst of Ctrl-C (which never occurs in the escaped stream) completes it
+                # and is seen here, on ports where Ctrl-C does not interrupt code
                 wait()
                 u = min(pc, t - j)
                 si.readinto(wm[carry + j:carry + j + u])
+                if b"\x03" in bytes(wm[carry + j:carry + j + u]):
+                    raise Gone()
                 j += u
             k += t
             if k < n:
