@@ -1,4 +1,4 @@
-/* repl_internal.h: the REPL session shared by device_query.c and repl_target.c. */
+/* repl_internal.h: the REPL session shared by repl_query.c and repl_target.c. */
 #ifndef ROMFS_REPL_INTERNAL_H
 #define ROMFS_REPL_INTERNAL_H
 

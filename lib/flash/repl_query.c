@@ -1,4 +1,4 @@
-/* device_query.c: REPL sessions (helper upload, capabilities), `romfs query`, listing /rom
+/* repl_query.c: REPL sessions (helper upload, capabilities), `romfs query`, listing /rom
  * after a soft reset, and the .mpy compatibility check. */
 #include "flash/repl_internal.h"
 
