@@ -56,7 +56,7 @@ def make_sandbox(top):
     os.symlink(ROMFS, os.path.join(bindir, "romfs"))
     # mpy-cross as the examples call it: the stand-in that keeps its command-line contract
     os.symlink(os.path.join(SRC, "tests", "tools", "mpy_cross_standin.py"), os.path.join(bindir, "mpy-cross"))
-    work = os.path.join(top, "work")
+    work = os.path.join(top, "sandbox")
     shutil.copytree(os.path.join(SRC, "examples", "app"), os.path.join(work, "app"))
     env = dict(os.environ, HOME=home, PATH=bindir + os.pathsep + os.environ["PATH"])
     run = lambda *a: subprocess.run(a, cwd=work, env=env, check=True, capture_output=True)
@@ -199,7 +199,7 @@ def check(source):
     finally:
         boards.close()
         # simulators an example started in the background (--pid-file)
-        subprocess.run(["bash", "-c", 'for f in "$1"/work/*.pid; do [ -f "$f" ] && kill "$(cat "$f")"; done; true',
+        subprocess.run(["bash", "-c", 'for f in "$1"/sandbox/*.pid; do [ -f "$f" ] && kill "$(cat "$f")"; done; true',
                         "_", top])
         shutil.rmtree(top, ignore_errors=True)
 
