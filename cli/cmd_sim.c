@@ -181,7 +181,9 @@ int cmd_sim(int argc, char **argv)
         } else if (c == SIM_PID_FILE) {
             pid_file = optarg;
         } else {
-            const struct option *o = &sim_options[c - SIM_PASS];
+            const struct option *o = sim_options;
+            while (o->val != c)   /* every value is in the table: getopt returned it */
+                o++;
             if (asprintf(&args[n], "--%s%s%s", o->name, o->has_arg ? "=" : "", o->has_arg ? optarg : "") < 0) {
                 args[n] = NULL;
                 cli_error("out of memory");

@@ -49,27 +49,37 @@ struct job_state {
 
 /* ---- REPL -------------------------------------------------------------------------- */
 
-static int repl_open(struct job_state *st, struct romfs_flash_job_result *res,
-                     struct romfs_error *err)
+/* Reach the job's board over the REPL: its port (given, or found by USB id), a raw-REPL
+ * session, and what the device reports about itself (into *info; mpy kept in st). */
+static int repl_connect(struct job_state *st, char *port, size_t port_cap,
+                        struct romfs_device_info *info, struct romfs_error *err)
 {
     const struct romfs_flash_job *j = st->job;
     int rc = ROMFS_OK;
     if (j->repl.port)
-        snprintf(res->port, sizeof res->port, "%s", j->repl.port);
+        snprintf(port, port_cap, "%s", j->repl.port);
     else
-        rc = romfs_repl_find_port(j->board ? j->board->repl_usb : NULL, res->port,
-                                  sizeof res->port, err);
+        rc = romfs_repl_find_port(j->board ? j->board->repl_usb : NULL, port, port_cap, err);
     struct romfs_repl_options ro = { .timeout_ms = j->timeout_ms, .no_raw_paste = j->repl.no_raw_paste };
     if (rc == ROMFS_OK)
-        rc = romfs_serial_open(res->port, j->repl.baud, &st->serial, err);
+        rc = romfs_serial_open(port, j->repl.baud, &st->serial, err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_session_open(st->serial, &ro, &st->ses, err);
-    struct romfs_device_info info;
     if (rc == ROMFS_OK)
-        rc = romfs_repl_query(st->ses, false, &info, err);
+        rc = romfs_repl_query(st->ses, false, info, err);
+    if (rc == ROMFS_OK)
+        st->mpy = info->mpy;
+    return rc;
+}
+
+static int repl_open(struct job_state *st, struct romfs_flash_job_result *res,
+                     struct romfs_error *err)
+{
+    const struct romfs_flash_job *j = st->job;
+    struct romfs_device_info info;
+    int rc = repl_connect(st, res->port, sizeof res->port, &info, err);
     if (rc != ROMFS_OK)
         return rc;
-    st->mpy = info.mpy;
     struct romfs_repl_target_options to = {
         .partition = j->partition,
         .api = j->repl.api,
@@ -102,23 +112,10 @@ int romfs_flash_device_mpy_arch(const struct romfs_flash_job *job, const char **
                                 struct romfs_error *err)
 {
     *arch = NULL;
-    struct romfs_flash_job_result res;
-    memset(&res, 0, sizeof res);
     struct job_state st = { .job = job };
-    int rc = ROMFS_OK;
-    if (job->repl.port)
-        snprintf(res.port, sizeof res.port, "%s", job->repl.port);
-    else
-        rc = romfs_repl_find_port(job->board ? job->board->repl_usb : NULL, res.port,
-                                  sizeof res.port, err);
-    struct romfs_repl_options ro = { .timeout_ms = job->timeout_ms, .no_raw_paste = job->repl.no_raw_paste };
+    char port[256];
     struct romfs_device_info info;
-    if (rc == ROMFS_OK)
-        rc = romfs_serial_open(res.port, job->repl.baud, &st.serial, err);
-    if (rc == ROMFS_OK)
-        rc = romfs_repl_session_open(st.serial, &ro, &st.ses, err);
-    if (rc == ROMFS_OK)
-        rc = romfs_repl_query(st.ses, false, &info, err);
+    int rc = repl_connect(&st, port, sizeof port, &info, err);
     if (rc == ROMFS_OK)
         *arch = romfs_mpy_arch_of_device(info.mpy);
     romfs_repl_session_close(st.ses);
