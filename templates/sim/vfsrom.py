@@ -46,6 +46,14 @@ def oserror(code):
     return DeviceOSError(code, _ERRNO_NAMES.get(code, str(code)))
 
 
+def _path_bytes(path):
+    return path.encode("utf-8", "surrogateescape") if isinstance(path, str) else bytes(path)
+
+
+def _path_str(path):
+    return path if isinstance(path, str) else bytes(path).decode("utf-8", "surrogateescape")
+
+
 class _Corrupt(Exception):
     pass
 
@@ -117,9 +125,9 @@ class VfsRom:
         """('dir', start, end) | ('file', offset, size) | None for a path inside the image."""
         mem = self.memory
         pos, top = self.fs_start, self.fs_end
-        parts = [p for p in path.split("/") if p]
-        for i, name in enumerate(parts):
-            want = name.encode("utf-8", "surrogateescape")
+        # MicroPython compares a path's bytes with the names, for str and bytes paths alike.
+        parts = [p for p in _path_bytes(path).split(b"/") if p]
+        for i, want in enumerate(parts):
             found = False
             while pos < top:
                 try:
@@ -211,7 +219,7 @@ class VfsRom:
         return RomFileText(data.decode("utf-8", "replace"))
 
     def chdir(self, path):
-        if path != "/":
+        if _path_str(path) != "/":
             raise oserror(EOPNOTSUPP)
 
     def getcwd(self):
@@ -256,8 +264,7 @@ class MountTable:
         raise oserror(EINVAL)
 
     def _abspath(self, path):
-        if isinstance(path, bytes):
-            path = path.decode()
+        path = _path_str(path)
         if not path.startswith("/"):
             path = self.cwd.rstrip("/") + "/" + path
         out = []
@@ -283,7 +290,10 @@ class MountTable:
             return None, ap
         mp, obj = best
         inner = ap[len(mp):] if mp != "/" else ap
-        return obj, inner or "/"
+        inner = inner or "/"
+        # The filesystem gets the path in the caller's type (str or bytes), as
+        # extmod/vfs.c's lookup_path makes it: bytes paths give bytes names.
+        return obj, (_path_bytes(inner) if isinstance(path, (bytes, bytearray)) else inner)
 
     def ilistdir(self, path=""):
         obj, inner = self.resolve(path or ".")
@@ -297,8 +307,6 @@ class MountTable:
                 if "/" not in name and name:
                     out.append((name.encode() if as_bytes else name, S_IFDIR, 0))
             return iter(out)
-        if as_bytes:
-            inner = inner.encode()
         return obj.ilistdir(inner)
 
     def listdir(self, path=""):
