@@ -15,6 +15,7 @@ import time as _time
 import types
 import zlib as _zlib
 
+from ccall import c_class
 from vfsrom import VfsRom, oserror, EINVAL, ENOENT, EROFS
 from flash import FlashError
 
@@ -39,6 +40,7 @@ def _module(name, **attrs):
 
 # -- partitions as the device APIs show them ----------------------------------------
 
+@c_class
 class FlashPartitionObject:
     """Object-style partition (rp2.Flash, esp32.Partition, mimxrt/nrf flash objects):
     the extended block protocol with erase-block-sized blocks."""
@@ -158,16 +160,14 @@ def make_os(device):
     def uname():
         return uname_t(cfg.platform, cfg.platform, cfg.release, cfg.version_text, cfg.machine)
 
-    def readonly(*a, **k):
-        raise oserror(EROFS)
-
     def urandom(n):
         import os as _host_os
         return _host_os.urandom(n)
 
     return _module("os", uname=uname, listdir=t.listdir, ilistdir=t.ilistdir, stat=t.stat,
-                   statvfs=t.statvfs, getcwd=t.getcwd, chdir=t.chdir, mkdir=readonly,
-                   remove=readonly, rmdir=readonly, rename=readonly, sep="/", urandom=urandom,
+                   statvfs=t.statvfs, getcwd=t.getcwd, chdir=t.chdir,
+                   mkdir=lambda path: t.call("mkdir", path), remove=lambda path: t.call("remove", path),
+                   rmdir=lambda path: t.call("rmdir", path), rename=t.rename, sep="/", urandom=urandom,
                    dupterm=lambda *a: None, sync=lambda: None,
                    mount=lambda obj, path, readonly=False, mkfs=False: t.mount(obj, path, readonly, mkfs),
                    umount=t.umount, VfsRom=VfsRom)
@@ -175,6 +175,7 @@ def make_os(device):
 
 # -- stdio --------------------------------------------------------------------------
 
+@c_class
 class StdinBuffer:
     def __init__(self, link):
         self._link = link
@@ -191,6 +192,7 @@ class StdinBuffer:
         return n
 
 
+@c_class
 class Stdin:
     def __init__(self, link):
         self.buffer = StdinBuffer(link)
@@ -213,6 +215,7 @@ class Stdin:
         return self.buffer.readinto(buf)
 
 
+@c_class
 class StdoutBuffer:
     def __init__(self, link):
         self._link = link
@@ -226,6 +229,7 @@ class StdoutBuffer:
         pass
 
 
+@c_class
 class Stdout:
     """Text output: '\\n' goes out as '\\r\\n', as mp_hal_stdout_tx_strn_cooked does."""
 
@@ -333,6 +337,7 @@ def make_select(device):
     readable when the link holds received bytes."""
     POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
 
+    @c_class
     class Poll:
         def __init__(self):
             self._objs = []
@@ -424,6 +429,7 @@ def make_binascii():
                    unhexlify=unhexlify, crc32=crc32)
 
 
+@c_class
 class _Hash:
     _algo = None
 
@@ -465,6 +471,7 @@ AUTO, RAW, ZLIB, GZIP = 0, 1, 2, 3
 DEFAULT_WBITS = 8
 
 
+@c_class
 class DeflateIO:
     """Decompressing stream (MicroPython's deflate.DeflateIO, read side)."""
 
@@ -580,6 +587,9 @@ def make_platform(device):
 
 # Host standard modules that MicroPython also has, with compatible behaviour.
 HOST_MODULES = ("math", "struct", "array", "json", "re", "random", "heapq", "cmath")
+# Module functions that call the device's own code (not atomic: that code can be
+# interrupted as any other).
+CALLS_BACK = ("schedule",)
 
 
 def factories(device):
