@@ -157,7 +157,7 @@ static const struct option sim_options[] = {
     { "log", required_argument, NULL, SIM_PASS + 24 }, { "stats", required_argument, NULL, SIM_PASS + 25 },
     { "polled-uart", no_argument, NULL, SIM_PASS + 26 }, { "rx-buffer", required_argument, NULL, SIM_PASS + 27 },
     { "reset-on-open", no_argument, NULL, SIM_PASS + 28 }, { "no-reset-on-open", no_argument, NULL, SIM_PASS + 29 },
-    { "fs", required_argument, NULL, SIM_PASS + 30 },
+    { "fs", required_argument, NULL, SIM_PASS + 30 }, { "code-log", required_argument, NULL, SIM_PASS + 31 },
     { "background", no_argument, NULL, SIM_BACKGROUND }, { "pid-file", required_argument, NULL, SIM_PID_FILE },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };

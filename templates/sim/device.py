@@ -4,6 +4,7 @@
 
 import builtins as _builtins
 import ctypes
+import json
 import os
 import sys
 import threading
@@ -136,7 +137,27 @@ class Device:
         if "bytes.fromhex" in self.cfg.without:
             b["bytes"] = bytes_without_fromhex
         b["__build_class__"] = _builtins.__build_class__
+        if self.cfg.code_log:
+            for name in ("exec", "eval", "compile"):
+                b[name] = self._logging(name, b[name])
         return b
+
+    def _logging(self, name, fn):
+        """The builtin exec/eval/compile, recording the source it is given (--code-log)."""
+        def call(source, *args, **kwargs):
+            if isinstance(source, (str, bytes, bytearray)):
+                self.log_code(source, name + "()")
+            return fn(source, *args, **kwargs)
+        return call
+
+    def log_code(self, source, origin):
+        """Append one program the device was given to --code-log FILE (a JSON line)."""
+        if not self.cfg.code_log:
+            return
+        if not isinstance(source, str):
+            source = bytes(source).decode("utf-8", "surrogateescape")
+        with open(self.cfg.code_log, "a") as f:
+            f.write(json.dumps({"origin": origin, "source": source}) + "\n")
 
     def _print(self, *args, sep=" ", end="\n", file=None):
         (file or self.stdout).write(sep.join(str(a) for a in args) + end)
@@ -234,6 +255,7 @@ class Device:
         link = self.link
         ret = NORMAL
         exc = None
+        self.log_code(source, filename)
         try:
             code = compile(source, filename, mode, dont_inherit=True)
             returned = False

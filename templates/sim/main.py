@@ -144,6 +144,7 @@ def build_parser():
     p.add_argument("--ready-file", metavar="FILE")
     p.add_argument("--log", metavar="FILE")
     p.add_argument("--stats", metavar="FILE")
+    p.add_argument("--code-log", metavar="FILE")
     p.add_argument("--remove-program-dir", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--announce-ready", action="store_true", help=argparse.SUPPRESS)
     return p
@@ -181,6 +182,7 @@ def make_config(a, parser):
     if a.fs and not os.path.isdir(a.fs):
         parser.error("--fs %s: not a directory" % a.fs)
     c.fs_dir = a.fs
+    c.code_log = a.code_log
     c.fs_mount = FS_MOUNT.get(c.port, "/")
     without = list(a.without)
     if a.no_deflate:

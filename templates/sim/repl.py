@@ -197,6 +197,7 @@ class Repl:
                 parsed = len(source)
                 error = _syntax_error_so_far(source)
                 if error is not None:
+                    self.device.log_code(source, "<stdin>")
                     return self._paste_syntax_error(error)
         return self.device.execute(_decode(source), "exec", print_eof=True)
 
