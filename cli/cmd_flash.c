@@ -191,6 +191,9 @@ static const char *describe_confirmation(const struct romfs_flash_job_result *r,
     case ROMFS_CONFIRM_ROM_LISTED:
         return r->image_root_empty ? "soft reset; /rom lists the image's (empty) root"
                                    : "soft reset; /rom lists the image's top-level entries";
+    case ROMFS_CONFIRM_ROM_LISTED_NO_RESET:
+        return r->image_root_empty ? "nothing changed, no reset; /rom lists the image's (empty) root"
+                                   : "nothing changed, no reset; /rom lists the image's top-level entries";
     case ROMFS_CONFIRM_STILL_IN_DFU: return "still in DFU mode (--reset leaves it and starts the firmware)";
     case ROMFS_CONFIRM_LEFT_DFU: return "left DFU mode: the firmware is starting";
     case ROMFS_CONFIRM_SWD_DETACHED:

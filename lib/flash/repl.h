@@ -131,6 +131,11 @@ void romfs_rom_listing_free(struct romfs_rom_listing *l);
 int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
                                   struct romfs_error *err);
 
+/* List /rom's top-level entries without a reset (a write that erased nothing leaves /rom
+ * mounted as it was). */
+int romfs_repl_list_rom_top(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
+                            struct romfs_error *err);
+
 /* List every entry below /rom, depth first. */
 int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
                         struct romfs_error *err);

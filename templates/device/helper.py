@@ -1,5 +1,6 @@
-# helper.py: sent once per session by `romfs flash`/`romfs query` (comment lines and
-# indentation-only blank lines are stripped before sending). Defines _rf_* functions;
+# helper.py: sent once per session by `romfs flash`/`romfs query`, together with
+# list.py (comment lines and indentation-only blank lines are stripped before sending;
+# it uses list.py's _rf_hexs). Defines _rf_* functions;
 # the host then calls them with short execs. Works with both partition APIs:
 # vfs.rom_ioctl (memoryview partitions) and partition objects with ioctl/writeblocks.
 import vfs, sys
@@ -65,8 +66,6 @@ def _rf_sha(off, n):
         h.update(_rf_read(off + k, m))
         k += m
     return h.digest()
-def _rf_hexs(b):
-    return "".join("%02x" % x for x in b)
 def _rf_hex(off, n, bs):
     for b in range(off, off + n, bs):
         print(_rf_hexs(_rf_sha(b, bs)))
@@ -76,6 +75,11 @@ def _rf_umount():
     except Exception:
         pass
 def _rf_erase(off, n, ws):
+    if not _rf.get("u"):
+        # the first erase unmounts /rom: nothing may read a partition being rewritten;
+        # a run that erases nothing leaves /rom mounted and needs no reset
+        _rf_umount()
+        _rf["u"] = 1
     d, bs = _rf["d"], _rf["bs"]
     if _rf["o"]:
         for b in range(off // bs, (off + n) // bs):
@@ -97,16 +101,3 @@ def _rf_w(off, b):
 def _rf_sync():
     if not _rf["o"]:
         vfs.rom_ioctl(5, _rf["i"])
-def _rf_ls():
-    import os
-    for n in os.listdir("/rom"):
-        print("-", 0, _rf_hexs(n.encode()))
-def _rf_tree(d="/rom", p=""):
-    import os
-    for e in os.ilistdir(d):
-        n = p + e[0]
-        if e[1] & 0x4000:
-            print("d", 0, _rf_hexs(n.encode()))
-            _rf_tree(d + "/" + e[0], n + "/")
-        else:
-            print("-", e[3], _rf_hexs(n.encode()))
