@@ -221,6 +221,8 @@ static void print_json(const struct romfs_flash_job *job, const char *input, boo
         cJSON_AddStringToObject(j, "transfer", romfs_transfer_name(r->repl.transfer));
         cJSON_AddNumberToObject(j, "wire_bytes_out", (double)r->repl.wire_bytes_out);
         cJSON_AddNumberToObject(j, "wire_bytes_in", (double)r->repl.wire_bytes_in);
+        cJSON_AddNumberToObject(j, "session_bytes_out", (double)r->repl.session_bytes_out);
+        cJSON_AddNumberToObject(j, "session_bytes_in", (double)r->repl.session_bytes_in);
     } else if (job->via == ROMFS_VIA_DFU) {
         cJSON_AddNumberToObject(j, "dfu_requests", (double)r->dfu.requests);
         cJSON_AddNumberToObject(j, "dfu_poll_wait_ms", (double)r->dfu.waited_ms);

@@ -121,6 +121,8 @@ static cJSON *board_json(const struct romfs_fleet_board *b)
     cJSON_AddStringToObject(j, "transfer", romfs_transfer_name(r->repl.transfer));
     cJSON_AddNumberToObject(j, "wire_bytes_out", (double)r->repl.wire_bytes_out);
     cJSON_AddNumberToObject(j, "wire_bytes_in", (double)r->repl.wire_bytes_in);
+    cJSON_AddNumberToObject(j, "session_bytes_out", (double)r->repl.session_bytes_out);
+    cJSON_AddNumberToObject(j, "session_bytes_in", (double)r->repl.session_bytes_in);
     cJSON_AddNumberToObject(j, "seconds", b->seconds);
     return j;
 }

@@ -103,6 +103,8 @@ struct romfs_repl_stats {
     uint64_t payload_bytes;        /* image bytes programmed */
     uint64_t wire_bytes_out;       /* bytes sent to the device while the target was open */
     uint64_t wire_bytes_in;
+    uint64_t session_bytes_out;    /* everything sent on the connection, connect to close */
+    uint64_t session_bytes_in;
 };
 
 /* Open partition opt->partition as a flash target (unmounting /rom first). The target's

@@ -10,6 +10,8 @@ struct romfs_repl_session {
     struct romfs_repl *repl;
     unsigned caps;
     long long mpy;
+    uint64_t mem_free;      /* the largest block (power of two, <= 64 KiB) the device's heap
+                               could give at session start; 0 unknown */
     char platform[32];
     int n_partitions;
     bool serve_loaded;      /* serve.py has been sent */

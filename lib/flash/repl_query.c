@@ -193,6 +193,8 @@ int romfs_repl_session_open(struct romfs_serial *s, const struct romfs_repl_opti
             ses->mpy = strtoll(line + 4, NULL, 10);
         else if (strncmp(line, "platform ", 9) == 0)
             snprintf(ses->platform, sizeof ses->platform, "%s", line + 9);
+        else if (strncmp(line, "mem ", 4) == 0)
+            ses->mem_free = strtoull(line + 4, NULL, 10);
         else if (strncmp(line, "parts ", 6) == 0)
             ses->n_partitions = atoi(line + 6);
     }

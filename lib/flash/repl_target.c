@@ -17,10 +17,11 @@
 #include "flash/serve_protocol.h"
 #include "base/cancel.h"
 
-#define BATCH_MAX (32u * 1024u)      /* serve loop: bytes per write request */
+#define BATCH_MAX (32u * 1024u)      /* serve loop: most bytes per write request */
+#define BATCH_MIN (4u * 1024u)       /* ... and fewest, on a board with a small heap */
 #define EXEC_CHUNK (4u * 1024u)      /* exec path: bytes per exec (as mpremote) */
 #define DEFLATE_WBITS 12             /* 4 KiB window on the device */
-#define LOOP_BUFFER (BATCH_MAX + 64) /* device buffer: a batch, or its deflated form */
+#define LOOP_SLACK 64                /* device buffer: a batch, or its deflated form, + this */
 #define LOOP_WINDOW 1024             /* serve loop: data grant size (2 in flight) */
 
 _Static_assert(SERVE_HEADER == 1 + 3 * SERVE_FIELD, "serve_protocol.def: HEADER is 1 + 3 * FIELD");
@@ -37,6 +38,7 @@ struct repl_target {
     bool object_api;
     int transfer;
     bool serving;         /* the serve loop runs on the device */
+    uint32_t batch_max;   /* bytes per write request (from the device's free heap) */
     unsigned window;      /* serve: flow-control grant size */
     uint64_t credit;      /* serve: data bytes the device will accept now */
     bool in_payload;      /* serve: sending data the loop asked for */
@@ -222,7 +224,7 @@ static int serve_start(struct repl_target *rt, struct romfs_error *err)
     unsigned piece = SERVE_PIECE;
     char code[96];
     int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u,%u)", rt->window, DEFLATE_WBITS,
-                     LOOP_BUFFER, piece);
+                     rt->batch_max + LOOP_SLACK, piece);
     rc = romfs_repl_exec_start(rt->r, code, (size_t)n, err);
     if (rc != ROMFS_OK)
         return rc;
@@ -412,12 +414,12 @@ static int t_erase(void *ctx, uint64_t off, uint64_t len, struct romfs_error *er
 static int t_prog(void *ctx, uint64_t off, const void *buf, size_t len, struct romfs_error *err)
 {
     struct repl_target *rt = ctx;
-    if (rt->batch_len && (off != rt->batch_off + rt->batch_len || rt->batch_len + len > BATCH_MAX)) {
+    if (rt->batch_len && (off != rt->batch_off + rt->batch_len || rt->batch_len + len > rt->batch_max)) {
         int rc = flush_batch(rt, err);
         if (rc != ROMFS_OK)
             return rc;
     }
-    if (len > BATCH_MAX)
+    if (len > rt->batch_max)
         return romfs_set_error(err, ROMFS_ERR_INVAL, "program request of %zu bytes too large", len);
     if (!rt->batch_len)
         rt->batch_off = off;
@@ -611,9 +613,16 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     if (rc != ROMFS_OK)
         return romfs_error_prefix(err, "opening ROMFS partition %d", opt->partition);
 
+    /* A batch costs the device two blocks of its size at once (the loop's buffer, and
+       the copy the inflater reads from): at most half the largest block it can give. */
+    uint32_t batch = BATCH_MAX;
+    while (batch > BATCH_MIN && ses->mem_free && (uint64_t)batch * 2 > (uint64_t)ses->mem_free)
+        batch /= 2;
     struct repl_target *rt = calloc(1, sizeof *rt);
-    if (rt)
-        rt->batch = malloc(BATCH_MAX);
+    if (rt) {
+        rt->batch_max = batch;
+        rt->batch = malloc(batch);
+    }
     if (!rt || !rt->batch) {
         free(rt);
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
@@ -639,7 +648,7 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
         .size = size,
         .erase_size = bs,
         .write_size = ws,
-        .max_transfer = bs < BATCH_MAX ? bs : BATCH_MAX,
+        .max_transfer = bs < rt->batch_max ? bs : rt->batch_max,
         .erase = t_erase,
         .prog = t_prog,
         .sync = t_sync,

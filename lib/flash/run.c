@@ -312,6 +312,10 @@ int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image,
     if (close_after && st.t.close)
         st.t.close(st.t.ctx);
     romfs_repl_session_close(st.ses);
+    if (st.serial) {
+        res->repl.session_bytes_out = romfs_serial_bytes_written(st.serial);
+        res->repl.session_bytes_in = romfs_serial_bytes_read(st.serial);
+    }
     romfs_serial_close(st.serial);
     return rc;
 }

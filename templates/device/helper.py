@@ -26,6 +26,18 @@ def _rf_caps():
     print("caps", " ".join(c))
     print("mpy", getattr(sys.implementation, "_mpy", 0))
     print("platform", sys.platform)
+    # the largest block the heap can give (up to 64 KiB): the host sizes its write
+    # batches by it (a program left before, e.g. by another tool, may hold much of it)
+    b = None
+    n = 65536
+    while n >= 1024:
+        try:
+            b = bytearray(n)
+            break
+        except MemoryError:
+            n //= 2
+    b = None
+    print("mem", n)
     n = vfs.rom_ioctl(1) if hasattr(vfs, "rom_ioctl") else 0
     print("parts", n if n > 0 else 0)
 def _rf_open(i, api):
