@@ -67,9 +67,12 @@ static void usage(FILE *out)
 "                        boot.py and main.py run from it at every reset\n"
 "  --reset-on-open, --no-reset-on-open\n"
 "                        reset the device each time a host opens the pty (boot ROM\n"
-"                        text, 0.3 s during which input is lost, then the friendly\n"
-"                        REPL), as ESP boards reset by DTR/RTS; default on for esp32\n"
-"                        and esp8266. A pty has no modem lines: the open is the event\n"
+"                        text, --boot-time during which input is lost, then the\n"
+"                        friendly REPL), as ESP boards reset by DTR/RTS; default on\n"
+"                        for esp32 and esp8266. A pty has no modem lines: the open is\n"
+"                        the event\n"
+"  --boot-time SECONDS   from a reset until the device listens (default 0.3, an\n"
+"                        ESP32's; longer for big firmware images or PSRAM)\n"
 "  --polled-uart         Ctrl-C never interrupts running code: the UART is polled, as on\n"
 "                        MicroPython's qemu port (real boards interrupt from the UART/USB\n"
 "                        receive interrupt)\n"
@@ -188,6 +191,7 @@ static const struct option sim_options[] = {
     { "polled-uart", no_argument, NULL, SIM_PASS + 26 }, { "rx-buffer", required_argument, NULL, SIM_PASS + 27 },
     { "reset-on-open", no_argument, NULL, SIM_PASS + 28 }, { "no-reset-on-open", no_argument, NULL, SIM_PASS + 29 },
     { "fs", required_argument, NULL, SIM_PASS + 30 }, { "code-log", required_argument, NULL, SIM_PASS + 31 },
+    { "boot-time", required_argument, NULL, SIM_PASS + 32 },
     { "background", no_argument, NULL, SIM_BACKGROUND }, { "pid-file", required_argument, NULL, SIM_PID_FILE },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };

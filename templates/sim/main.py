@@ -140,6 +140,7 @@ def build_parser():
                    help="receive buffer bytes (default: the port's; 0: unbounded)")
     p.add_argument("--reset-on-open", dest="reset_on_open", action="store_true", default=None)
     p.add_argument("--no-reset-on-open", dest="reset_on_open", action="store_false")
+    p.add_argument("--boot-time", type=float, default=None, metavar="SECONDS")
     p.add_argument("--fs", metavar="DIR", help="the board's own filesystem: a host directory")
     p.add_argument("--ready-file", metavar="FILE")
     p.add_argument("--log", metavar="FILE")
@@ -182,6 +183,9 @@ def make_config(a, parser):
     if a.fs and not os.path.isdir(a.fs):
         parser.error("--fs %s: not a directory" % a.fs)
     c.fs_dir = a.fs
+    if a.boot_time is not None and not 0 <= a.boot_time <= 60:
+        parser.error("--boot-time must be 0..60 seconds")
+    c.boot_time = a.boot_time
     c.code_log = a.code_log
     c.fs_mount = FS_MOUNT.get(c.port, "/")
     without = list(a.without)
