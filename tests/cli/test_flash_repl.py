@@ -77,6 +77,52 @@ def object_api_and_board():
         s.close()
 
 
+def esp32_reset_by_the_open():
+    # An ESP32 board resets when its port is opened (DTR/RTS wired to EN) and hears
+    # nothing while it boots, so every run meets a board that is just starting; romfs
+    # used to take it for "not a MicroPython device" once the boot outlasted its first
+    # tries (here 1 s: a big image to validate, PSRAM to test).
+    ff = os.path.join(TMP, "esp32.bin")
+    s = sim("--mp-port", "esp32", "--mcu", "ESP32", "--boot-time", "1", flash_file=ff)
+    try:
+        rc, rep, err = flash(s.path, IMG_PATH)
+        assert rc == 0, err
+        check_written(ff, IMG)
+        q = subprocess.run([ROMFS, "query", "--port", s.path, "--json"], capture_output=True)
+        assert q.returncode == 0, q.stderr
+        assert json.loads(q.stdout)["partitions"][0]["valid"] is True
+    finally:
+        s.close()
+
+
+def board_running_main_py():
+    # A deployed board runs its main.py (from its own filesystem, at every reset), often
+    # a loop for ever, often printing: the client breaks in with Ctrl-C, as mpremote does.
+    chatty = "import time\nn = 0\nwhile True:\n    print('tick', n)\n    n += 1\n    time.sleep_ms(2)\n"
+    for name, main in (("quiet", "import time\nwhile True:\n    time.sleep_ms(10)\n"), ("chatty", chatty)):
+        fs = os.path.join(TMP, "fs-" + name)
+        os.makedirs(fs, exist_ok=True)
+        with open(os.path.join(fs, "main.py"), "w") as f:
+            f.write(main)
+        ff = os.path.join(TMP, "main-%s.bin" % name)
+        s = sim("--fs", fs, flash_file=ff)
+        try:
+            rc, rep, err = flash(s.path, IMG_PATH)
+            assert rc == 0, (name, err)
+            check_written(ff, IMG)
+        finally:
+            s.close()
+    # Where Ctrl-C cannot stop code (a polled UART, as on the qemu port) a main.py that
+    # prints for ever keeps the REPL out of reach: the tool says so and ends (it used to
+    # wait for the raw REPL prompt for as long as the board kept talking).
+    s = sim("--fs", os.path.join(TMP, "fs-chatty"), "--polled-uart")
+    try:
+        p = subprocess.run([ROMFS, "query", "--port", s.path], capture_output=True, text=True, timeout=60)
+        assert p.returncode != 0 and "REPL is busy" in p.stderr and "tick" in p.stderr, p.stderr
+    finally:
+        s.close()
+
+
 def every_transfer_forced():
     ff = os.path.join(TMP, "xfer.bin")
     s = sim(flash_file=ff)
@@ -261,7 +307,8 @@ def silent_port_and_usage():
 
 
 TESTS = [fresh_write_verify_and_query, unchanged_rerun_costs_no_reset_and_few_bytes,
-         object_api_and_board, every_transfer_forced,
+         object_api_and_board, esp32_reset_by_the_open, board_running_main_py,
+         every_transfer_forced,
          transfer_fallbacks_follow_device, forced_transfer_the_device_lacks,
          plain_raw_repl_fallbacks, incremental_one_file_changes,
          directory_input_is_packed, wrong_board_refused_before_erase,
