@@ -409,11 +409,11 @@ struct expansion {
     bool ok;               /* false: an undefined name or something not a string */
 };
 
-static void add_source(struct expansion *x, const char *fmt, const char *a, int line, const char *name,
-                       const char *note)
+/* Name macro m ("file:line: NAME") in x's source. */
+static void add_source(struct expansion *x, const struct cmac *m)
 {
     size_t n = strlen(x->source);
-    snprintf(x->source + n, sizeof x->source - n, fmt, n ? "; " : "", a, line, name, note);
+    snprintf(x->source + n, sizeof x->source - n, "%s%s:%d: %s", n ? "; " : "", m->file, m->line, m->name);
 }
 
 /* Expand the replacement text `body` to a string: string literals are concatenated,
@@ -460,7 +460,7 @@ static void expand(const struct cmacs *d, const char *body, struct expansion *x,
             if (literal && m->body[0] == '"' && m->body[1] == '"')
                 continue;   /* "" adds nothing and is not worth naming */
             if (literal)
-                add_source(x, "%s%s:%d: %s%s", m->file, m->line, m->name, "");
+                add_source(x, m);
             expand(d, m->body, x, depth + 1);
         } else {
             x->ok = false;
@@ -468,8 +468,7 @@ static void expand(const struct cmacs *d, const char *body, struct expansion *x,
     }
 }
 
-/* The number in a make variable, with the line of the fragment that set it: the value
- * from vars, the line from the first "NAME ?=" / "NAME =" in text. */
+/* The line of make text where NAME is first assigned ("NAME =", "?=", ":="), 0 if none. */
 static int mk_line(const char *text, const char *name)
 {
     int line = 1;
@@ -504,9 +503,9 @@ static int define_dfu_ids(struct importer *imp, const struct board_ctx *c, const
             rc = cm_define(d, names[i], v, false, bfile, line);
         } else if (mk && (line = mk_line(mk, names[i]))) {
             const char *p = mk;
-            for (int l = 1; l < line; l++)
-                p = strchr(p, '\n') + 1;
-            p = strchr(p, '=');
+            for (int l = 1; p && l < line; l++)
+                p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
+            p = p ? strchr(p, '=') : NULL;
             char val[32] = "";
             if (p && sscanf(p + 1, " %31s", val) == 1 && romfs_mk_number(val, &n))
                 rc = cm_define(d, names[i], val, false, "ports/stm32/mboot/Makefile", line);
@@ -627,7 +626,8 @@ int imp_stm32_mboot(struct importer *imp, const struct board_ctx *c, struct romf
         expand(&d, "INTERNAL_FLASH_LAYOUT", &x, 0);
         char *q = strstr(x.text, "???");
         if (q && x.ok) {
-            uint64_t size = b->flash_size ? b->flash_size : h5_flash_size(cmsis);
+            /* the chip's size (what FLASH_SIZE reads), not a linker region's */
+            uint64_t size = h5_flash_size(cmsis) ? h5_flash_size(cmsis) : b->flash_size;
             if (!size || size / (8 * K) > 999) {
                 x.ok = false;
             } else {
