@@ -36,10 +36,11 @@ static const struct romfs_board *board(const char *name)
 /* A small valid ROMFS image (packed from a temporary tree), malloc'd. */
 static uint8_t *small_image(size_t *len)
 {
-    char dir[] = "/tmp/romfs-mboot.XXXXXX";
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/romfs-mboot.XXXXXX", romfs_tmpdir());
     if (!mkdtemp(dir))
         return NULL;
-    char path[256];
+    char path[300];
     snprintf(path, sizeof path, "%s/main.py", dir);
     FILE *f = fopen(path, "w");
     fputs("print('hello from QSPI')\n", f);

@@ -7,6 +7,7 @@
 
 #include "romfs.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 static int parse_text(int (*fn)(const uint8_t *, size_t, const char *, struct romfs_segments *, struct romfs_error *),
@@ -173,9 +174,14 @@ static const char map_json[] =
     " \"erase_block\": 4096, \"write_block\": 4, \"mmap\": true}]}\n"
     "]}\n";
 
-static int product(const struct romfs_board *b, const char *fw, const void *bytes, size_t n, bool has_addr,
+static char tmp[256];
+
+/* Build a product from firmware bytes written to TMP/name. */
+static int product(const struct romfs_board *b, const char *name, const void *bytes, size_t n, bool has_addr,
                    uint64_t addr, size_t image_len, struct romfs_product *p, struct romfs_error *err)
 {
+    char fw[300];
+    snprintf(fw, sizeof fw, "%s/%s", tmp, name);
     FILE *f = fopen(fw, "wb");
     fwrite(bytes, 1, n, f);
     fclose(f);
@@ -190,6 +196,8 @@ static int product(const struct romfs_board *b, const char *fw, const void *byte
 
 static void product_against_the_flash_map(void)
 {
+    snprintf(tmp, sizeof tmp, "%s/romfs-segments.XXXXXX", romfs_tmpdir());
+    CHECK(mkdtemp(tmp) != NULL);
     struct romfs_boards db;
     struct romfs_error err = { 0 };
     CHECK(romfs_boards_parse(map_json, strlen(map_json), "t", &db, &err) == ROMFS_OK);
@@ -200,7 +208,7 @@ static void product_against_the_flash_map(void)
     uint64_t start = 0;
     CHECK(romfs_board_firmware_start(b, &start) && start == 0x08008000);   /* the map's firmware area */
     /* a .bin at the firmware start: firmware, then the image at the partition */
-    CHECK(product(b, "/tmp/romfs-t-fw.bin", fw, sizeof fw, false, 0, 100, &p, &err) == ROMFS_OK);
+    CHECK(product(b, "fw.bin", fw, sizeof fw, false, 0, 100, &p, &err) == ROMFS_OK);
     CHECK_EQ_U(p.segs.n, 2);
     CHECK_EQ_U(p.segs.v[0].address, 0x08008000);
     CHECK_EQ_U(p.segs.v[1].address, 0x90100000);
@@ -208,38 +216,39 @@ static void product_against_the_flash_map(void)
     CHECK(p.fw_format == ROMFS_FW_BIN);
     romfs_product_free(&p);
     /* over mboot */
-    CHECK(product(b, "/tmp/romfs-t-fw.bin", fw, sizeof fw, true, 0x07fff000 + 0x1000, 100, &p, &err) ==
+    CHECK(product(b, "fw.bin", fw, sizeof fw, true, 0x07fff000 + 0x1000, 100, &p, &err) ==
           ROMFS_ERR_INVAL);
-    CHECK(strstr(err.msg, "romfs-t-fw.bin 0x08000000..0x08003000 overlaps board B's bootloader area mboot "
+    CHECK(strstr(err.msg, "fw.bin 0x08000000..0x08003000 overlaps board B's bootloader area mboot "
                           "0x08000000..0x08008000"));
     romfs_product_free(&p);
     /* over the filesystem */
-    CHECK(product(b, "/tmp/romfs-t-fw.bin", fw, sizeof fw, true, 0x9007f000, 100, &p, &err) == ROMFS_ERR_INVAL);
+    CHECK(product(b, "fw.bin", fw, sizeof fw, true, 0x9007f000, 100, &p, &err) == ROMFS_ERR_INVAL);
     CHECK(strstr(err.msg, "overlaps board B's fs area vfs 0x90080000..0x90100000"));
     romfs_product_free(&p);
     /* on the partition past the image's bytes: still the partition */
-    CHECK(product(b, "/tmp/romfs-t-fw.bin", fw, sizeof fw, true, 0x90180000, 100, &p, &err) == ROMFS_ERR_INVAL);
+    CHECK(product(b, "fw.bin", fw, sizeof fw, true, 0x90180000, 100, &p, &err) == ROMFS_ERR_INVAL);
     CHECK(strstr(err.msg, "overlaps board B's ROMFS partition 0 0x90100000..0x90200000"));
     romfs_product_free(&p);
     /* between the devices */
-    CHECK(product(b, "/tmp/romfs-t-fw.bin", fw, sizeof fw, true, 0x60000000, 100, &p, &err) == ROMFS_ERR_INVAL);
+    CHECK(product(b, "fw.bin", fw, sizeof fw, true, 0x60000000, 100, &p, &err) == ROMFS_ERR_INVAL);
     CHECK(strstr(err.msg, "is outside board B's flash (0x08000000..0x08080000, 0x90000000..0x90200000)"));
     romfs_product_free(&p);
     /* the image larger than the partition */
-    CHECK(product(bare, "/tmp/romfs-t-fw.bin", fw, 16, true, 0x0, 0x2000, &p, &err) == ROMFS_ERR_FBIG);
+    CHECK(product(bare, "fw.bin", fw, 16, true, 0x0, 0x2000, &p, &err) == ROMFS_ERR_FBIG);
     romfs_product_free(&p);
     /* no firmware start recorded: a raw binary needs an address */
     CHECK(!romfs_board_firmware_start(bare, &start));
-    CHECK(product(bare, "/tmp/romfs-t-fw.bin", fw, 16, false, 0, 100, &p, &err) == ROMFS_ERR_INVAL);
+    CHECK(product(bare, "fw.bin", fw, 16, false, 0, 100, &p, &err) == ROMFS_ERR_INVAL);
     CHECK(err.need == ROMFS_NEED_ADDRESS);
     romfs_product_free(&p);
     /* an Intel HEX firmware needs none; BARE's flash is only its partition, so elsewhere
        is outside */
     const char *hex = ":0400000001020304F2\n:00000001FF\n";
-    CHECK(product(bare, "/tmp/romfs-t-fw.hex", hex, strlen(hex), false, 0, 100, &p, &err) == ROMFS_ERR_INVAL);
+    CHECK(product(bare, "fw.hex", hex, strlen(hex), false, 0, 100, &p, &err) == ROMFS_ERR_INVAL);
     CHECK(strstr(err.msg, "is outside board BARE's flash (0x00100000..0x00101000)"));
     romfs_product_free(&p);
     romfs_boards_free(&db);
+    rmdir(tmp);
 }
 
 int main(void)
