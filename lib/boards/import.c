@@ -332,8 +332,7 @@ struct romfs_partition *imp_add_partition(struct importer *imp, struct romfs_boa
     return p;
 }
 
-/* tree-relative form of a path the evaluator reported */
-static const char *tree_relative(const struct importer *imp, const char *path)
+const char *imp_tree_relative(const struct importer *imp, const char *path)
 {
     size_t n = strlen(imp->tree);
     if (path && strncmp(path, imp->tree, n) == 0 && path[n] == '/')
@@ -370,7 +369,7 @@ int imp_partition_from_ld(struct importer *imp, struct romfs_board *b, const str
     for (size_t i = 0; !region && i < res->n_regions; i++)
         if (res->regions[i].origin == start && res->regions[i].length)
             region = res->regions[i].name;
-    char *source = imp_printf("%s:%d: %s", tree_relative(imp, ss->file), ss->line, sname);
+    char *source = imp_printf("%s:%d: %s", imp_tree_relative(imp, ss->file), ss->line, sname);
     if (!source)
         return romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
     struct romfs_partition *p = imp_add_partition(imp, b, index, start, size, erase, write, mmap, device, region, source);

@@ -55,9 +55,18 @@ ports = collections.Counter(b["port"] for b in rom)
 assert dict(ports) == {"stm32": 10, "mimxrt": 13, "samd": 13, "nrf": 23, "renesas-ra": 7, "alif": 2,
                        "esp8266": 1, "qemu": 6}, ports
 assert len(rom) == 75 and sum(len(b["romfs"]) for b in rom) == 79
+# every board of the tree, ROMFS or not (PYBV11 and the NUCLEO boards have none)
 geo = [b for b in d["boards"] if not b["romfs"]]
-assert geo and all(b["port"] in ("rp2", "esp32") and b.get("romfs_option") for b in geo)
-assert {"rp2", "esp32"} <= {b["port"] for b in geo}
+assert all(b.get("romfs_option") for b in geo if b["port"] in ("rp2", "esp32"))
+assert {"rp2", "esp32", "stm32"} <= {b["port"] for b in geo}
+assert {"PYBV11", "NUCLEO_F446RE", "NUCLEO_H743ZI2", "MIMXRT1050_EVK", "ADAFRUIT_QTPY_SAMD21"} <= set(B)
+# each with its flash map (devices and areas), where the tree gives one
+for b in d["boards"]:
+    if b["port"] in ("stm32", "samd", "nrf", "mimxrt", "renesas-ra", "alif"):
+        assert b.get("devices") and b.get("map"), b["board"]
+        assert any(a["kind"] == "firmware" for a in b["map"]), b["board"]
+    for a in b.get("map", []):
+        assert a.get("source"), (b["board"], a)
 assert d["micropython"]["commit"].startswith("1c3c201")
 def part(name, i=0, core=None):
     ps = [p for p in B[name]["romfs"] if p["index"] == i and p.get("core") == core]
@@ -68,7 +77,7 @@ for b in rom:
     if b["port"] == "mimxrt":
         want = 512 * K if b["board"] in ("MIMXRT1170_EVK", "SEEED_ARCH_MIX") else 256 * K
         assert part(b["board"])[1] == want, b["board"]
-assert "MIMXRT1050_EVK" not in B
+assert B["MIMXRT1050_EVK"]["romfs"] == []   # MICROPY_HW_ROMFS_BYTES = 0 (Hyperflash)
 for b in rom:
     if b["port"] != "samd":
         continue
