@@ -187,5 +187,7 @@ int imp_port_esp8266(struct importer *imp);
 int imp_port_qemu(struct importer *imp);
 int imp_port_rp2(struct importer *imp);
 int imp_port_esp32(struct importer *imp);
+int imp_port_psoc_edge(struct importer *imp);
+int imp_port_cc3200(struct importer *imp);
 
 #endif
