@@ -199,6 +199,37 @@ import_of_MICROPYTHON_TREE_agrees_with_arm_none_eabi_ld() {
     cat oracle.txt >&2
 }
 
+# Every configuration value the import read ("config": C defines, make variables) equals
+# what `cc -E` and make make of the same files (tests/cli/config_oracle.py); a value one off
+# is caught.
+import_config_agrees_with_cc_E_and_make() {
+    command -v cc >/dev/null && command -v make >/dev/null || { echo "cc or make missing" >&2; return 1; }
+    "$ROMFS" boards import "$TREE" -o out.json
+    python3 "$ROMFS_SOURCE_DIR/tests/cli/config_oracle.py" out.json "$TREE" "$PWD" > oracle.txt || fail "$(cat oracle.txt)"
+    grep -q "^checked 6 values of 2 boards, 0 skipped, 0 disagree" oracle.txt || fail "$(cat oracle.txt)"
+    python3 - out.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for b in d["boards"]:
+    for c in b.get("config", []):
+        if c["name"] in ("MICROPY_HW_BDEV_SPIFLASH_SIZE_BYTES", "MICROPY_HW_CODESIZE"):
+            c["value"] = hex(int(c["value"], 16) + 1)
+json.dump(d, open("off.json", "w"))
+PY
+    ! python3 "$ROMFS_SOURCE_DIR/tests/cli/config_oracle.py" off.json "$TREE" "$PWD" > off.txt || fail "a wrong value passed"
+    grep -q "FIXTURE_NOROMFS MICROPY_HW_BDEV_SPIFLASH_SIZE_BYTES .*boards.json 0x3c0001, the build 0x3c0000" off.txt ||
+        fail "$(cat off.txt)"
+    grep -q "FIXTURE_D51 MICROPY_HW_CODESIZE .*boards.json 0x50001, the build 0x50000" off.txt || fail "$(cat off.txt)"
+}
+
+import_config_of_MICROPYTHON_TREE_agrees_with_cc_E_and_make() {
+    [ -n "${MICROPYTHON_TREE:-}" ] || skip "MICROPYTHON_TREE not set"
+    "$ROMFS" boards import "$MICROPYTHON_TREE" -o tree.json 2>import.err || true
+    python3 "$ROMFS_SOURCE_DIR/tests/cli/config_oracle.py" tree.json "$MICROPYTHON_TREE" "$PWD" > oracle.txt ||
+        fail "$(cat oracle.txt)"
+    cat oracle.txt >&2
+}
+
 # A board whose script has a syntax error fails the import with file:line, exit 2, and
 # no output file; arm-none-eabi-ld rejects the same line.
 import_broken_script_names_file_and_line() {
@@ -221,4 +252,6 @@ t import_is_byte_identical_run_to_run_and_for_a_relative_tree_path
 t import_records_commit_and_filters_by_port
 t import_agrees_with_arm_none_eabi_ld
 t import_of_MICROPYTHON_TREE_agrees_with_arm_none_eabi_ld
+t import_config_agrees_with_cc_E_and_make
+t import_config_of_MICROPYTHON_TREE_agrees_with_cc_E_and_make
 t import_broken_script_names_file_and_line
