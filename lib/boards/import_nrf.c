@@ -71,6 +71,13 @@ static int nrf_map(struct importer *imp, struct romfs_board *b, const struct boa
     free(blscript);
     free(sd);
     free(sdver);
+    /* the Makefile's --defsym=_fs_size=$(FS_SIZE) */
+    char *fsz = imp_mk_get(&c->vars, "FS_SIZE"), *mk = imp_printf("ports/nrf/boards/%s/mpconfigboard.mk", b->name);
+    const char *files[] = { mk, NULL };
+    if (!rc && *fsz && mk)
+        rc = imp_config_mk(imp, b, "FS_SIZE", fsz, files);
+    free(fsz);
+    free(mk);
     if (rc == ROMFS_ERR_NOMEM)
         return romfs_set_error(imp->err, rc, "out of memory");
     return rc ? rc : imp_map_finish(imp, b, "object");

@@ -44,10 +44,16 @@ static int read_config(struct importer *imp, struct board_ctx *c, const char *bo
     const char *const inc[] = { bdir, mdir, "ports/samd", NULL };
     if (!rc && bdir && mdir)
         rc = imp_cdefs_read(d, imp->tree, "ports/samd/mpconfigport.h", inc);
+    if (rc == ROMFS_ERR_NOENT) {
+        /* a partial tree (fixture) without the port header: the board's alone */
+        char *h = imp_printf("%s/mpconfigboard.h", bdir);
+        rc = h ? imp_cdefs_read(d, imp->tree, h, inc) : ROMFS_ERR_NOMEM;
+        free(h);
+        if (rc == ROMFS_ERR_NOENT)
+            rc = ROMFS_OK;
+    }
     free(bdir);
     free(mdir);
-    if (rc == ROMFS_ERR_NOENT)
-        rc = ROMFS_OK; /* a partial tree (fixture) without the port header */
     return rc == ROMFS_ERR_NOMEM ? romfs_set_error(imp->err, rc, "out of memory") : rc;
 }
 
@@ -145,6 +151,9 @@ static int samd_map(struct importer *imp, struct romfs_board *b, const char *boa
                              "samd_flash", NULL);
     } else if (!rc) {
         /* the filesystem is the whole external chip; the MCU flash above ROMFS is unused */
+        free(b->fs_region);
+        b->fs_region = NULL;
+        b->fs_start = b->fs_size = 0;
         uint64_t size = 0;
         bool qspi = imp_cdefs_find(&d, "MICROPY_HW_QSPIFLASH") != NULL;
         const char *dev = qspi ? "qspi" : "spi";

@@ -18,7 +18,8 @@ assert d["micropython"] == {"version": "v9.8.7"}, d["micropython"]
 B = {b["board"]: b for b in d["boards"]}
 # Every board is imported, ROMFS or not (FIXTURE_NOROMFS has none). Sorted by port, name.
 assert [(b["port"], b["board"]) for b in d["boards"]] == [
-    ("renesas-ra", "FIXTURE_RA6M1"), ("samd", "FIXTURE_D51"), ("stm32", "FIXTURE_F412"),
+    ("esp32", "FIXTURE_ESP32"), ("nrf", "FIXTURE_NRF52"), ("renesas-ra", "FIXTURE_RA6M1"),
+    ("rp2", "FIXTURE_PICO"), ("samd", "FIXTURE_D51"), ("samd", "FIXTURE_D51_QSPI"), ("stm32", "FIXTURE_F412"),
     ("stm32", "FIXTURE_NOROMFS")], list(B)
 
 def h(v): return int(v, 16)
@@ -131,12 +132,70 @@ assert b["flash"]["erase_map"] == [{"start": "0x00000000", "size": "0x00010000",
                                    {"start": "0x00010000", "size": "0x00078000", "block": 32768}]
 assert areas(b) == [("firmware", "internal", "FLASH", 0, 0x60000), ("romfs", "internal", "romfs0", 0x60000, 0x10000)]
 assert devices(b) == {"internal": (0, 512 * 1024, 32 * 1024, True)}
+
+# samd FIXTURE_D51_QSPI: MICROPY_HW_QSPIFLASH names two chips, each 4 MiB
+# (drivers/memory/external_flash_device.h: 1 << 22 and 4 * 1024 * 1024): the filesystem is
+# the whole QSPI chip, and ROMFS in MCU flash is a memoryview (samd_flash.c without
+# MICROPY_HW_MCUFLASH). Code size from the MCU's 368K: FLASH 0x4000 + 0x5c000, ROMFS at
+# 0x60000, 64K. The MCU flash after ROMFS (_oflash_fs, 64K) is unused: no "fs" there.
+b = B["FIXTURE_D51_QSPI"]
+assert devices(b) == {"internal": (0, 512 * 1024, 8192, True), "qspi": (0, 4 << 20, 4096, False)}, devices(b)
+assert areas(b) == [("bootloader", "internal", "UF2 bootloader", 0, 0x4000),
+                    ("firmware", "internal", "FLASH", 0x4000, 0x5c000),
+                    ("romfs", "internal", "romfs0", 0x60000, 0x10000),
+                    ("fs", "qspi", "filesystem", 0, 4 << 20)], areas(b)
+assert b["romfs"][0]["api"] == "memoryview" and "fs" not in b
+assert config(b)["FIXTURE_CHIP_A.total_size"] == (4 << 20, "drivers/memory/external_flash_device.h:2")
+assert config(b)["FIXTURE_CHIP_B.total_size"] == (4 << 20, "drivers/memory/external_flash_device.h:6")
+
+# nrf FIXTURE_NRF52: SD=s140 adds boards/s140_6.1.1.ld (_sd_size 0x26000); the board's
+# bootloader script sets a 48K tail; FS_SIZE 64K comes as --defsym ahead of the scripts;
+# _flash_size 1M, ROMFS 128K. App = 1M - 0x26000 - 128K - 64K - 48K = 0x9e000 from 0x26000;
+# ROMFS at 0xc4000, the filesystem 0xe4000..0xf4000, the bootloader 0xf4000..1M.
+b = B["FIXTURE_NRF52"]
+assert devices(b) == {"internal": (0, 1 << 20, 4096, True)}, devices(b)
+assert areas(b) == [("bootloader", "internal", "SoftDevice s140 6.1.1", 0, 0x26000),
+                    ("firmware", "internal", "FLASH_TEXT", 0x26000, 0x9e000),
+                    ("romfs", "internal", "romfs0", 0xc4000, 128 * 1024),
+                    ("fs", "internal", "filesystem", 0xe4000, 64 * 1024),
+                    ("bootloader", "internal", "bootloader (fixture_bootloader)", 0xf4000, 0xc000)], areas(b)
+assert b["romfs"][0]["api"] == "object"
+assert config(b) == {"FS_SIZE": (64 * 1024, "ports/nrf/boards/FIXTURE_NRF52/mpconfigboard.mk:8")}
+assert b["link"] == ("--defsym _fs_size=64K -L boards -T boards/FIXTURE_NRF52/fixture_bootloader.ld "
+                     "-T boards/fixture_nrf52840.ld -T boards/s140_6.1.1.ld -T boards/memory.ld -T boards/common.ld")
+
+# rp2 FIXTURE_PICO: PICO_FLASH_SIZE_BYTES 4 MiB and MICROPY_HW_FLASH_STORAGE_BYTES 1 MiB from
+# its CMake; linked as --defsym into memory_flash.incl: FLASH 0x10000000 + 3M (less the
+# RP2040's 256-byte boot2), no ROMFS (0 bytes), FLASH_FS 0x10300000 + 1M.
+b = B["FIXTURE_PICO"]
+assert b["mcu"] == "RP2040" and b["romfs"] == [] and b["romfs_option"].startswith("MICROPY_HW_ROMFS_BYTES")
+assert devices(b) == {"qspi": (0x10000000, 4 << 20, 4096, True)}, devices(b)
+assert areas(b) == [("bootloader", "qspi", "boot2", 0x10000000, 256),
+                    ("firmware", "qspi", "FLASH", 0x10000100, (3 << 20) - 256),
+                    ("fs", "qspi", "FLASH_FS", 0x10300000, 1 << 20)], areas(b)
+cm = "ports/rp2/boards/FIXTURE_PICO/mpconfigboard.cmake"
+assert config(b) == {"PICO_FLASH_SIZE_BYTES": (4 << 20, cm + ":2"), "MICROPY_HW_FLASH_STORAGE_BYTES": (1 << 20, cm + ":4")}
+assert b["link"] == ("--defsym __micropy_flash_size__=4194304 --defsym __micropy_flash_storage_bytes__=1048576 "
+                     "--defsym __micropy_romfs_bytes__=0 -T memmap_rp2/memory_flash.incl")
+
+# esp32 FIXTURE_ESP32: ESP32-S3 (bootloader from 0x0), 8 MiB (the sdkconfig's later line),
+# the fixture's table: nvs, phy_init, factory (the firmware); no vfs row, so main.c's vfs
+# runs from the end of factory (0x200000) to the end of flash.
+b = B["FIXTURE_ESP32"]
+assert b["mcu"] == "ESP32S3" and b["romfs"] == []
+assert devices(b) == {"spi": (0, 8 << 20, 4096, False)}, devices(b)
+assert areas(b) == [("bootloader", "spi", "bootloader", 0, 0x8000),
+                    ("reserved", "spi", "partition table", 0x8000, 0x1000),
+                    ("reserved", "spi", "nvs", 0x9000, 0x6000), ("reserved", "spi", "phy_init", 0xf000, 0x1000),
+                    ("firmware", "spi", "factory", 0x10000, 0x1f0000), ("fs", "spi", "vfs", 0x200000, 0x600000)], areas(b)
+assert config(b) == {"CONFIG_ESPTOOLPY_FLASHSIZE": (8 << 20, "ports/esp32/boards/fixture.sdkconfig:3")}
+assert b["map"][4]["source"] == "ports/esp32/fixture-partitions.csv:4: factory"
 PY
 }
 
 import_fixture_tree_gives_hand_worked_values() {
     expect_exit 0 "$ROMFS" boards import "$TREE" -o out.json
-    expect_stderr "wrote 4 boards to out.json"
+    expect_stderr "wrote 8 boards to out.json"
     check_fixture_json out.json
 }
 
@@ -158,7 +217,7 @@ import_records_commit_and_filters_by_port() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["micropython"] == {"version": "v9.8.7", "commit": "0123abc"}, d["micropython"]
-assert [b["board"] for b in d["boards"]] == ["FIXTURE_D51"], d["boards"]
+assert [b["board"] for b in d["boards"]] == ["FIXTURE_D51", "FIXTURE_D51_QSPI"], d["boards"]
 PY
     expect_exit 2 "$ROMFS" boards import "$TREE" --port nosuchport -o bad.json
     expect_stderr "unknown port 'nosuchport'"
@@ -174,7 +233,7 @@ import_agrees_with_arm_none_eabi_ld() {
     "$ROMFS" boards import "$TREE" -o out.json
     check_fixture_json out.json
     python3 "$ROMFS_SOURCE_DIR/tests/cli/ld_oracle.py" out.json "$TREE" "$PWD" > oracle.txt || fail "$(cat oracle.txt)"
-    grep -q "^checked 4 boards, " oracle.txt || fail "$(cat oracle.txt)"
+    grep -q "^checked 7 boards, " oracle.txt || fail "$(cat oracle.txt)"
     # the oracle can fail: a map value one byte off is caught
     python3 - out.json <<'PY'
 import json, sys
@@ -206,7 +265,7 @@ import_config_agrees_with_cc_E_and_make() {
     command -v cc >/dev/null && command -v make >/dev/null || { echo "cc or make missing" >&2; return 1; }
     "$ROMFS" boards import "$TREE" -o out.json
     python3 "$ROMFS_SOURCE_DIR/tests/cli/config_oracle.py" out.json "$TREE" "$PWD" > oracle.txt || fail "$(cat oracle.txt)"
-    grep -q "^checked 6 values of 2 boards, 0 skipped, 0 disagree" oracle.txt || fail "$(cat oracle.txt)"
+    grep -q "^checked 14 values of 6 boards, 0 skipped, 0 disagree" oracle.txt || fail "$(cat oracle.txt)"
     python3 - out.json <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
