@@ -410,6 +410,7 @@ int stm32_map(struct importer *imp, struct romfs_board *b, struct board_ctx *c, 
                                     m0 - STM32_FLASH, NULL, src)
                      : ROMFS_ERR_NOMEM;
             free(src);
+            cv = romfs_board_config(b, "TEXT0_ADDR"); /* the config array may have moved */
             src = cv ? imp_printf("%s: MBOOT_TEXT0_ADDR .. TEXT0_ADDR", cv->source) : NULL;
             if (!rc)
                 rc = src ? imp_map_area(imp, b, ROMFS_AREA_BOOTLOADER, "internal", "mboot", m0, top - m0, NULL, src)

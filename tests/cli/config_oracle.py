@@ -79,8 +79,10 @@ def make_value(tree, work, port, board_dir, variant, source_file, line_no, name)
     r = subprocess.run(["make", "-s", "--no-print-directory", "-f", mk, "print-config"], cwd=port_dir,
                        capture_output=True, text=True, check=True)
     v = r.stdout.strip().split("#")[0].strip()
-    m = re.fullmatch(r"(0[xX][0-9a-fA-F]+|\d+)([KM]?)", v)
-    return int(m.group(1), 0) * {"": 1, "K": 1024, "M": 1 << 20}[m.group(2)]
+    m = re.fullmatch(r"(0[xX][0-9a-fA-F]+|\d+)([kKmM]?)", v)
+    if not m:
+        raise RuntimeError("make gives %r" % v)
+    return int(m.group(1), 0) * {"": 1, "K": 1024, "M": 1 << 20}[m.group(2).upper()]
 
 
 def main():
