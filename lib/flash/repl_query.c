@@ -336,6 +336,13 @@ static int parse_listing(const struct romfs_buf *text, struct romfs_rom_listing 
         size_t n = (size_t)(line_end - p);
         while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
             n--;
+        if (n >= 10 && memcmp(p, "! nomount ", 10) == 0) {
+            romfs_rom_listing_free(out);
+            return romfs_set_error(err, ROMFS_ERR_DEVICE,
+                                   "nothing is mounted at /rom (OSError %d): some tools unmount it "
+                                   "(mpremote's romfs deploy); a soft reset mounts the partition again",
+                                   atoi(p + 10));
+        }
         if (n) {
             char type, line[4200];
             unsigned long long size;
