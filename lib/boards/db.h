@@ -178,6 +178,8 @@ struct romfs_boards {
     size_t n;
     char *micropython_version;     /* e.g. "v1.26.0-preview-... (1c3c201)" */
     char *micropython_commit;      /* full or abbreviated commit id, or NULL */
+    char *source;                  /* where it was read: the file's path, or
+                                      "boards.json (built in)" */
 };
 
 /* Load a board database. path NULL: $ROMFS_BOARDS if set, else the copy of boards.json
