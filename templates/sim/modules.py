@@ -99,6 +99,11 @@ class FlashPartitionObject:
                                                     self._part.erase_block)
 
 
+# Ports whose vfs.rom_ioctl(3) takes (id, len) only: ports/esp8266/vfs_rom_ioctl.c and
+# ports/renesas-ra/storage.c erase from the partition start for len bytes.
+ERASE_FROM_START_PORTS = ("esp8266", "renesas-ra")
+
+
 def make_rom_ioctl(device):
     cfg = device.cfg
 
@@ -119,7 +124,9 @@ def make_rom_ioctl(device):
         if cmd == 3:
             if len(args) < 2:
                 return -EINVAL
-            if len(args) == 2:
+            if len(args) == 2 or cfg.port in ERASE_FROM_START_PORTS:
+                # esp8266 and renesas-ra read only (id, len): the erase always starts at
+                # the partition's start, and a third argument is taken as the length
                 offset, length = 0, args[1]
             else:
                 offset, length = args[1], args[2]

@@ -208,6 +208,34 @@ def incremental_one_file_changes():
         s.close()
 
 
+def erase_from_start_ports():
+    # esp8266's and renesas-ra's vfs.rom_ioctl(3) take (id, len) and erase from the
+    # partition's start: a change in the middle rewrites every block up to it, never
+    # leaves a block unerased under new data (AND-programming would corrupt it)
+    big = app_tree(0, asset=300000)
+    p1, i1 = pack(big, "fs1")
+    big["assets"]["logo.bin"] = big["assets"]["logo.bin"][:150000] + b"\x00" * 10 + \
+        big["assets"]["logo.bin"][150010:]
+    p2, i2 = pack(big, "fs2")
+    assert len(i1) == len(i2)
+    for port in ("esp8266", "renesas-ra"):
+        ff = os.path.join(TMP, "fs-%s.bin" % port)
+        s = sim("--mp-port", port, "--api", "ioctl", "--no-reset-on-open", "--partition-size", "512K",
+                flash_file=ff)
+        try:
+            rc, rep, err = flash(s.path, p1)
+            assert rc == 0, err
+            check_written(ff, i1)
+            rc, rep, err = flash(s.path, p2)
+            assert rc == 0, (port, err)
+            check_written(ff, i2)
+            changed = 150000 // 4096 + 1      # blocks 0 .. the one holding the change
+            assert rep["blocks_written"] >= changed - 1, rep
+            assert rep["blocks_written"] < rep["blocks_in_image"], rep
+        finally:
+            s.close()
+
+
 def directory_input_is_packed():
     ff = os.path.join(TMP, "dir.bin")
     s = sim(flash_file=ff)
@@ -310,7 +338,7 @@ TESTS = [fresh_write_verify_and_query, unchanged_rerun_costs_no_reset_and_few_by
          object_api_and_board, esp32_reset_by_the_open, board_running_main_py,
          every_transfer_forced,
          transfer_fallbacks_follow_device, forced_transfer_the_device_lacks,
-         plain_raw_repl_fallbacks, incremental_one_file_changes,
+         plain_raw_repl_fallbacks, incremental_one_file_changes, erase_from_start_ports,
          directory_input_is_packed, wrong_board_refused_before_erase,
          too_big_refused_before_erase, mpy_mismatch_refused_naming_the_file,
          no_romfs_and_no_partition, silent_port_and_usage]
