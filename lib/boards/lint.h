@@ -17,8 +17,10 @@
  * severity: error for layouts that corrupt data or cannot work (overlaps, ROMFS running
  * into the next region, firmware on a bootloader, misaligned or partial erase blocks,
  * areas past the end of their flash, a filesystem with no room, a ROMFS that must be
- * mapped and is not, disagreeing sources), warning for layouts that work but waste or
- * limit (a filesystem below the floor; without a map: ROMFS not memory-mapped). */
+ * mapped and is not, disagreeing sources), warning for layouts that work but risk, waste
+ * or limit: an area lying in the tail of the region the firmware is linked into (only a
+ * firmware that grows that far overwrites it, and the link does not stop one), a
+ * filesystem below the floor, and without a map a ROMFS not memory-mapped. */
 #ifndef ROMFS_BOARD_LINT_H
 #define ROMFS_BOARD_LINT_H
 

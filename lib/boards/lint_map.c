@@ -151,20 +151,34 @@ static int check_pair(struct ctx *c, const struct romfs_flash_area *x, const str
     if (x->kind == y->kind && (x->kind == ROMFS_AREA_BOOTLOADER || x->kind == ROMFS_AREA_RESERVED) &&
         (contains(x, y) || contains(y, x)))
         return ROMFS_OK;
-    char la[160], lb[160], n[64];
+    char la[160], lb[160], n[64], sz[64];
     if (same_thing(x, y))
         return disagree(c, x->device, label(x, la, sizeof la), x->name ? x->name : kind_word(x->kind), x->start,
                         x->size, x->source, y->name ? y->name : kind_word(y->kind), y->start, y->size, y->source);
     const struct romfs_flash_area *a = x->start <= y->start ? x : y, *b = a == x ? y : x;
     const char *why;
     const char *check = overlap_check(a->kind, b->kind, &why);
-    int rc = lint_add(c->r, c->err, c->b, check, ROMFS_LINT_ERROR, a->name ? a->name : kind_word(a->kind),
+    int rc;
+    if (a->kind == ROMFS_AREA_FIRMWARE && b->start > a->start) {
+        /* The firmware area is the region it is linked into, its largest size: what lies in
+           its tail is overwritten only by a firmware that grows that far, and the link does
+           not stop it. */
+        rc = lint_add(c->r, c->err, c->b, check, ROMFS_LINT_WARNING, a->name ? a->name : kind_word(a->kind),
+                      b->name ? b->name : kind_word(b->kind), lo, hi - lo,
+                      "%s: %s 0x%08" PRIx64 "..0x%08" PRIx64 " (%s) reaches %s into %s 0x%08" PRIx64 "..0x%08" PRIx64
+                      " (%s) on %s: a firmware image larger than %s overwrites it, and the link does not stop one",
+                      c->b->name, label(a, la, sizeof la), a->start, lint_end(a->start, a->size), src(a->source),
+                      bytes(hi - lo, n, sizeof n), label(b, lb, sizeof lb), b->start, lint_end(b->start, b->size),
+                      src(b->source), a->device, bytes(b->start - a->start, sz, sizeof sz));
+    } else {
+        rc = lint_add(c->r, c->err, c->b, check, ROMFS_LINT_ERROR, a->name ? a->name : kind_word(a->kind),
                       b->name ? b->name : kind_word(b->kind), lo, hi - lo,
                       "%s: %s 0x%08" PRIx64 "..0x%08" PRIx64 " (%s) and %s 0x%08" PRIx64 "..0x%08" PRIx64
                       " (%s) overlap by %s at 0x%08" PRIx64 " on %s: %s",
                       c->b->name, label(a, la, sizeof la), a->start, lint_end(a->start, a->size), src(a->source),
                       label(b, lb, sizeof lb), b->start, lint_end(b->start, b->size), src(b->source),
                       bytes(hi - lo, n, sizeof n), lo, a->device, why);
+    }
     return rc ? rc : lint_set_where(&c->r->findings[c->r->n - 1], c->err, a->device, a->source, b->source);
 }
 

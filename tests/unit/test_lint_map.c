@@ -163,14 +163,26 @@ static void every_pair_of_kinds_is_checked(void)
     };
     struct romfs_board b = board("PAIRS", "nrf", d, 1, a, 4);
     CHECK_EQ_U(lint(&b, 0), 0);
-    a[1].start = 0x80000;   /* ROMFS 4K into the firmware */
+    /* ROMFS in the last 4K of the region the firmware is linked into: only a firmware that
+       grows that far overwrites it, and the link does not stop one (a warning) */
+    a[1].start = 0x80000;
     CHECK_EQ_U(lint(&b, 0), 1);
-    CHECK(found("romfs-overlaps-firmware") && found("romfs-overlaps-firmware")->bytes == 0x1000);
+    const struct romfs_lint_finding *f = found("romfs-overlaps-firmware");
+    CHECK(f && f->bytes == 0x1000 && f->severity == ROMFS_LINT_WARNING);
+    CHECK(strstr(f->message, "larger than 520192 bytes (508 KiB)"));
+    /* a ROMFS under the firmware's start is overwritten by every firmware (an error) */
+    a[1].start = 0;
+    a[1].size = 0x2000;
+    CHECK_EQ_U(lint(&b, 0), 1);
+    f = found("romfs-overlaps-firmware");
+    CHECK(f && f->severity == ROMFS_LINT_ERROR && f->address == 0x1000);
     a[1].start = 0x81000;
-    a[2].start = 0x80000;   /* the filesystem on the firmware and the ROMFS */
+    a[1].size = 0x40000;
+    a[2].start = 0x80000;   /* the filesystem on the firmware's tail and the ROMFS */
     a[2].size = 0x71000;
     CHECK_EQ_U(lint(&b, 0), 2);
-    CHECK(found("fs-overlaps-firmware") && found("romfs-on-fs"));
+    CHECK(found("fs-overlaps-firmware") && found("fs-overlaps-firmware")->severity == ROMFS_LINT_WARNING);
+    CHECK(found("romfs-on-fs") && found("romfs-on-fs")->severity == ROMFS_LINT_ERROR);
     a[2].start = 0xC1000;
     a[2].size = 0x31000;    /* the filesystem 4K into the reserved nvs */
     CHECK_EQ_U(lint(&b, 0), 1);
@@ -193,9 +205,16 @@ static void cores_may_share_one_romfs(void)
     a[1].core = a[3].core = "M55_HE";
     struct romfs_board b = board("ALIF_ENSEMBLE", "alif", d, 1, a, 4);
     CHECK_EQ_U(lint(&b, 0), 0);
-    a[1].size = 0x15f000;   /* the HE firmware 4K into the shared ROMFS */
+    a[1].size = 0x15f000;   /* the HE firmware's region 4K into the shared ROMFS */
     CHECK_EQ_U(lint(&b, 0), 2);
     CHECK(found("romfs-overlaps-firmware"));
+    a[1].size = 0x15e000;
+    a[2].start = a[3].start = 0x8047e000;
+    a[1].start = 0x8047f000;                /* the HE firmware starting inside the shared ROMFS */
+    a[1].size = 0x1000;
+    CHECK_EQ_U(lint(&b, 0), 2);
+    CHECK(found("romfs-overlaps-firmware") && found("romfs-overlaps-firmware")->severity == ROMFS_LINT_ERROR);
+    a[1].start = 0x80320000;
     a[1].size = 0x15e000;
     a[3].size = 0x80000;    /* the cores disagree on where the shared ROMFS ends */
     CHECK_EQ_U(lint(&b, 0), 1);
