@@ -235,9 +235,21 @@ static int check_on_device(struct ctx *c, const struct romfs_flash_area *a)
     uint64_t lo = d->mmap ? d->base : 0, hi = lint_end(lo, d->size), e = lint_end(a->start, a->size);
     if (a->start >= lo && e <= hi)
         return ROMFS_OK;
-    char la[160], n[64], ds[64];
+    char la[160], n[64], ds[64], fit[64];
     bool before = a->start < lo;
     uint64_t out = before ? lo - a->start : e - hi;
+    if (!before && a->kind == ROMFS_AREA_FIRMWARE && a->start < hi) {
+        /* only a firmware that grows past the end reaches it: a warning, as in check_pair */
+        int rc = lint_add(c->r, c->err, c->b, "past-device-end", ROMFS_LINT_WARNING, a->name ? a->name : "firmware",
+                          d->name, hi, out,
+                          "%s: %s 0x%08" PRIx64 "..0x%08" PRIx64 " (%s) runs %s past the end of device %s, which is "
+                          "0x%08" PRIx64 "..0x%08" PRIx64 ", %s (%s): a firmware image larger than %s does not fit, "
+                          "and the link does not stop one",
+                          c->b->name, label(a, la, sizeof la), a->start, e, src(a->source), bytes(out, n, sizeof n),
+                          d->name, lo, hi, bytes(d->size, ds, sizeof ds), src(d->source),
+                          bytes(hi - a->start, fit, sizeof fit));
+        return rc ? rc : lint_set_where(&c->r->findings[c->r->n - 1], c->err, d->name, a->source, d->source);
+    }
     int rc = lint_add(c->r, c->err, c->b, "past-device-end", ROMFS_LINT_ERROR, a->name ? a->name : kind_word(a->kind),
                       d->name, before ? a->start : hi, out,
                       "%s: %s 0x%08" PRIx64 "..0x%08" PRIx64 " (%s) %s %s %s device %s, which is 0x%08" PRIx64

@@ -335,6 +335,15 @@ static void area_past_the_end_of_its_device(void)
     a[1].size = 0x1000;
     CHECK_EQ_U(lint(&b, 0), 1);
     CHECK(found("past-device-end") && found("past-device-end")->address == 0x8FFFF000);
+    /* LEGO_HUB_NO6 (stm32f413xg.ld): FLASH_APP at 0x08010000 with LENGTH 976K ends 16K past
+       the 1024K FLASH: only a firmware larger than 960K reaches past it (a warning) */
+    struct romfs_flash_device lego_dev[] = { DEV("internal", 0x08000000, 1 * M, true) };
+    struct romfs_flash_area lego[] = { AREA(ROMFS_AREA_FIRMWARE, "internal", "FLASH_APP", 0x08010000, 976 * K) };
+    b = board("LEGO_HUB_NO6", "stm32", lego_dev, 1, lego, 1);
+    CHECK_EQ_U(lint(&b, 0), 1);
+    f = found("past-device-end");
+    CHECK(f && f->severity == ROMFS_LINT_WARNING && f->bytes == 16 * K);
+    CHECK(strstr(f->message, "larger than 983040 bytes (960 KiB)"));
 }
 
 static void romfs_must_be_memory_mapped(void)
