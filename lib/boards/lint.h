@@ -37,7 +37,8 @@ struct romfs_lint_finding {
                                "romfs-unaligned", "romfs-partial-block", "romfs-too-small",
                                "romfs-not-mmap", "romfs-outside-flash", "past-flash-end",
                                "romfs-overlaps-firmware", "fs-no-room"; on a flash map also
-                               "romfs-on-fs", "fs-overlaps-firmware", "fs-small",
+                               "romfs-on-fs", "fs-overlaps-firmware", "romfs-on-bootloader",
+                               "fs-on-bootloader", "fs-small",
                                "past-device-end", "sources-disagree" */
     int severity;           /* enum romfs_lint_severity */
     char *region_a;         /* first region (or "romfs partN"), never NULL */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct ctx {
     const struct romfs_board *b;
@@ -39,16 +40,25 @@ static const char *kind_word(enum romfs_area_kind k)
 static const char *label(const struct romfs_flash_area *a, char *buf, size_t n)
 {
     char core[48] = "";
+    /* a name that starts with the kind's word says it once: "bootloader (nano_bootloader)" */
+    const char *name = a->name, *word = kind_word(a->kind);
+    if (name && strncasecmp(name, word, strlen(word)) == 0) {
+        name += strlen(word);
+        while (*name == ' ')
+            name++;
+        if (!*name)
+            name = NULL;
+    }
     if (a->core)
         snprintf(core, sizeof core, " [%s]", a->core);
     if (a->kind == ROMFS_AREA_ROMFS)
         snprintf(buf, n, "ROMFS part%d%s%s%s%s", a->romfs_index, a->name ? " (" : "", a->name ? a->name : "",
                  a->name ? ")" : "", core);
     else if (a->kind == ROMFS_AREA_FS)
-        snprintf(buf, n, "filesystem%s%s%s%s%s%s", a->name ? " " : "", a->name ? a->name : "",
-                 a->blockdev ? " (" : "", a->blockdev ? a->blockdev : "", a->blockdev ? ")" : "", core);
+        snprintf(buf, n, "filesystem%s%s%s%s%s%s", name ? " " : "", name ? name : "", a->blockdev ? " (" : "",
+                 a->blockdev ? a->blockdev : "", a->blockdev ? ")" : "", core);
     else
-        snprintf(buf, n, "%s%s%s%s", kind_word(a->kind), a->name ? " " : "", a->name ? a->name : "", core);
+        snprintf(buf, n, "%s%s%s%s", kind_word(a->kind), name ? " " : "", name ? name : "", core);
     return buf;
 }
 
@@ -131,6 +141,14 @@ static const char *overlap_check(enum romfs_area_kind x, enum romfs_area_kind y,
     if (PAIR(ROMFS_AREA_FS, ROMFS_AREA_FIRMWARE)) {
         *why = "the filesystem's writes overwrite firmware code";
         return "fs-overlaps-firmware";
+    }
+    if (PAIR(ROMFS_AREA_ROMFS, ROMFS_AREA_BOOTLOADER)) {
+        *why = "writing the ROMFS erases the bootloader";
+        return "romfs-on-bootloader";
+    }
+    if (PAIR(ROMFS_AREA_FS, ROMFS_AREA_BOOTLOADER)) {
+        *why = "formatting or writing the filesystem erases the bootloader";
+        return "fs-on-bootloader";
     }
 #undef PAIR
     *why = "writing either overwrites the other";

@@ -187,6 +187,19 @@ static void every_pair_of_kinds_is_checked(void)
     a[2].size = 0x31000;    /* the filesystem 4K into the reserved nvs */
     CHECK_EQ_U(lint(&b, 0), 1);
     CHECK(found("overlap") && found("overlap")->address == 0xF1000);
+    a[2].size = 0x30000;
+    a[3].kind = ROMFS_AREA_BOOTLOADER;   /* a bootloader at the end of flash */
+    a[3].start = 0xE0000;
+    a[3].size = 0x20000;
+    CHECK_EQ_U(lint(&b, 0), 1);
+    CHECK(found("fs-on-bootloader") && found("fs-on-bootloader")->bytes == 0x11000);
+    a[2].size = 0x1f000;
+    a[1].start = 0xC1000;   /* ROMFS and filesystem swapped: the ROMFS on the bootloader */
+    a[1].size = 0x20000;
+    a[2].start = 0x81000;
+    a[2].size = 0x40000;
+    CHECK_EQ_U(lint(&b, 0), 1);
+    CHECK(found("romfs-on-bootloader") && found("romfs-on-bootloader")->bytes == 0x1000);
 }
 
 /* Alif: the HP core's ROMFS part1 and the HE core's part0 are the one MRAM_FS range (both
