@@ -300,6 +300,39 @@ static void samd_with_spi_flash_has_no_mcu_filesystem(void)
     CHECK_EQ_U(lint(&b, 0), 0);
 }
 
+/* ARDUINO_NANO_33_BLE_SENSE as MicroPython 610552010d ("nrf: Add support for VfsRom
+ * filesystem") left it: memory.ld puts the application after the SoftDevice
+ * (s140_6.1.1.ld: _sd_size 0x26000), then the ROMFS (nrf52840_1M_256k.ld: 256K), then the
+ * 64K filesystem, at the end of the 1M flash: ROMFS 0xB0000..0xF0000. The board's
+ * nano_bootloader.ld says `_flash_start = 0xe0000;` and its deploy.md that the Arduino
+ * bootloader is relocated to the end of the flash: it starts at 0xE0000, inside the ROMFS
+ * (its size is not in the tree; 4K here, the least it can be). Before that commit the same
+ * bytes were only the tail of the application region (a warning). */
+static void nano_33_ble_romfs_on_the_relocated_bootloader(void)
+{
+    struct romfs_flash_device d[] = { DEV("internal", 0, 1 * M, true) };
+    struct romfs_flash_area after[] = {
+        AREA(ROMFS_AREA_BOOTLOADER, "internal", "SoftDevice s140 6.1.1", 0, 0x26000),
+        AREA(ROMFS_AREA_FIRMWARE, "internal", "FLASH_TEXT", 0x26000, 0x8A000),
+        ROM("internal", "romfs0", 0, 0xB0000, 256 * K),
+        AREA(ROMFS_AREA_BOOTLOADER, "internal", "Arduino bootloader", 0xE0000, 4 * K),
+        FS("internal", "filesystem", "flashbdev", 0xF0000, 64 * K),
+    };
+    struct romfs_board b = board("ARDUINO_NANO_33_BLE_SENSE", "nrf", d, 1, after, 5);
+    CHECK_EQ_U(lint(&b, 0), 1);
+    const struct romfs_lint_finding *f = found("romfs-on-bootloader");
+    CHECK(f && f->severity == ROMFS_LINT_ERROR && f->address == 0xE0000);
+    struct romfs_flash_area before[] = {
+        AREA(ROMFS_AREA_BOOTLOADER, "internal", "SoftDevice s140 6.1.1", 0, 0x26000),
+        AREA(ROMFS_AREA_FIRMWARE, "internal", "FLASH_TEXT", 0x26000, 0xCA000),
+        AREA(ROMFS_AREA_BOOTLOADER, "internal", "Arduino bootloader", 0xE0000, 4 * K),
+        FS("internal", "filesystem", "flashbdev", 0xF0000, 64 * K),
+    };
+    b = board("ARDUINO_NANO_33_BLE_SENSE", "nrf", d, 1, before, 4);
+    CHECK_EQ_U(lint(&b, 0), 1);
+    CHECK(report.n_errors == 0 && found("firmware-on-bootloader"));
+}
+
 /* EK_RA4M1's 36 KiB filesystem (ra4m1_ek.ld FLASH_FS) is below the default floor: a
  * warning, gone when the floor is lower. */
 static void a_small_filesystem_is_a_warning_with_a_floor(void)
@@ -498,6 +531,7 @@ int main(void)
     RUN(a_bootloader_inside_another_is_one);
     RUN(samd_generic_d51x20_filesystem_squeezed_to_nothing);
     RUN(samd_with_spi_flash_has_no_mcu_filesystem);
+    RUN(nano_33_ble_romfs_on_the_relocated_bootloader);
     RUN(a_small_filesystem_is_a_warning_with_a_floor);
     RUN(area_past_the_end_of_its_device);
     RUN(romfs_must_be_memory_mapped);
