@@ -82,7 +82,8 @@ static void usage(FILE *out)
             "block is erased first and written last after the rest verified, so a cut write\n"
             "never leaves a mountable half-image and a re-run completes it. The written range\n"
             "is verified by SHA-256 on the device. Finally the board is soft-reset and /rom\n"
-            "must list the image's top-level entries.\n"
+            "must list the image's top-level entries (a run that changed nothing skips the\n"
+            "reset when /rom, still mounted, lists them already).\n"
             "\n"
             "  -b, --board BOARD    board from the database (`romfs boards`); may be left out\n"
             "                       with --port: the device's own report is then the reference\n"
@@ -191,6 +192,9 @@ static const char *describe_confirmation(const struct romfs_flash_job_result *r,
     case ROMFS_CONFIRM_ROM_LISTED:
         return r->image_root_empty ? "soft reset; /rom lists the image's (empty) root"
                                    : "soft reset; /rom lists the image's top-level entries";
+    case ROMFS_CONFIRM_ROM_LISTED_NO_RESET:
+        return r->image_root_empty ? "nothing changed, no reset; /rom lists the image's (empty) root"
+                                   : "nothing changed, no reset; /rom lists the image's top-level entries";
     case ROMFS_CONFIRM_STILL_IN_DFU: return "still in DFU mode (--reset leaves it and starts the firmware)";
     case ROMFS_CONFIRM_LEFT_DFU: return "left DFU mode: the firmware is starting";
     case ROMFS_CONFIRM_SWD_DETACHED:
@@ -218,6 +222,8 @@ static void print_json(const struct romfs_flash_job *job, const char *input, boo
         cJSON_AddStringToObject(j, "transfer", romfs_transfer_name(r->repl.transfer));
         cJSON_AddNumberToObject(j, "wire_bytes_out", (double)r->repl.wire_bytes_out);
         cJSON_AddNumberToObject(j, "wire_bytes_in", (double)r->repl.wire_bytes_in);
+        cJSON_AddNumberToObject(j, "session_bytes_out", (double)r->repl.session_bytes_out);
+        cJSON_AddNumberToObject(j, "session_bytes_in", (double)r->repl.session_bytes_in);
     } else if (job->via == ROMFS_VIA_DFU) {
         cJSON_AddNumberToObject(j, "dfu_requests", (double)r->dfu.requests);
         cJSON_AddNumberToObject(j, "dfu_poll_wait_ms", (double)r->dfu.waited_ms);

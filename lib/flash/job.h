@@ -92,6 +92,7 @@ enum romfs_flash_confirmation {
     ROMFS_CONFIRM_NONE,             /* not reached (the job failed before) */
     ROMFS_CONFIRM_NOT_RESET,        /* REPL: no reset was asked for */
     ROMFS_CONFIRM_ROM_LISTED,       /* REPL: soft reset; /rom lists the image's entries */
+    ROMFS_CONFIRM_ROM_LISTED_NO_RESET, /* REPL: nothing written, /rom (as mounted) lists them */
     ROMFS_CONFIRM_STILL_IN_DFU,     /* DFU: the bootloader is still running */
     ROMFS_CONFIRM_LEFT_DFU,         /* DFU: left; the firmware is starting */
     ROMFS_CONFIRM_SWD_DETACHED,     /* SWD: detached; the target runs on */

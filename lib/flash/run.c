@@ -97,6 +97,19 @@ static int repl_finish(struct job_state *st, const uint8_t *image, size_t len,
         return ROMFS_OK;
     }
     struct romfs_rom_listing rom = { 0 };
+    if (res->write.blocks_written == 0) {
+        /* nothing was erased, so /rom is mounted as before: when it lists the image, a
+           reset would change nothing (it would cost a reconnect) */
+        struct romfs_error quiet = { 0 };
+        if (romfs_repl_list_rom_top(st->ses, &rom, &quiet) == ROMFS_OK &&
+            romfs_flash_compare_top_level(image, len, &rom, &quiet) == ROMFS_OK) {
+            res->confirmation = ROMFS_CONFIRM_ROM_LISTED_NO_RESET;
+            res->image_root_empty = rom.n == 0;
+            romfs_rom_listing_free(&rom);
+            return ROMFS_OK;
+        }
+        romfs_rom_listing_free(&rom);
+    }
     int rc = romfs_repl_reset_and_list_rom(st->ses, &rom, err);
     if (rc == ROMFS_OK)
         rc = romfs_flash_compare_top_level(image, len, &rom, err);
@@ -299,6 +312,10 @@ int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image,
     if (close_after && st.t.close)
         st.t.close(st.t.ctx);
     romfs_repl_session_close(st.ses);
+    if (st.serial) {
+        res->repl.session_bytes_out = romfs_serial_bytes_written(st.serial);
+        res->repl.session_bytes_in = romfs_serial_bytes_read(st.serial);
+    }
     romfs_serial_close(st.serial);
     return rc;
 }
