@@ -32,13 +32,25 @@ static int by_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* The areas covering [at, at + 1), as indices into v->areas (at most cap). */
+/* Two cores' builds naming one range as the same kind of thing (both read one ROMFS): one
+ * area to draw, as lint counts it. */
+static bool shared(const struct romfs_flash_area *a, const struct romfs_flash_area *b)
+{
+    return a->kind == b->kind && a->start == b->start && a->size == b->size && a->core && b->core &&
+           strcmp(a->core, b->core) != 0;
+}
+
+/* The areas covering [at, at + 1), as indices into v->areas (at most cap); of areas that two
+ * cores share, the first. */
 static size_t cover(const struct romfs_device_view *v, uint64_t at, size_t *idx, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < v->n_areas; i++) {
         const struct romfs_flash_area *a = v->areas[i];
-        if (a->size && a->start <= at && at < end_of(a)) {
+        bool twin = false;
+        for (size_t k = 0; k < i && !twin; k++)
+            twin = shared(v->areas[k], a);
+        if (!twin && a->size && a->start <= at && at < end_of(a)) {
             if (n < cap)
                 idx[n] = i;
             n++;

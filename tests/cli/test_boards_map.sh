@@ -33,6 +33,16 @@ show_marks_overlaps_and_empty_filesystems() {
     expect_stdout "   d fs           flash_fs             0x00100000..0x00100000  0 (none)  samd_flash"
 }
 
+show_draws_one_romfs_two_cores_share_as_one() {
+    expect_exit 0 "$ROMFS" boards show MAP_TWO_CORES --db "$DB"
+    bar=$(grep -m1 '^  |' out.txt)
+    case $bar in *X*) fail "a shared ROMFS drawn as an overlap: $bar" ;; esac
+    case $bar in *d:romfs0*) ;; *) fail "shared ROMFS not labelled: $bar" ;; esac
+    expect_stdout "   e romfs part1  romfs1               0x8047e000..0x8057e000     1 MiB  core M55_HP"
+    expect_exit 0 "$ROMFS" boards lint --db "$DB" --port alif
+    expect_stdout "1 board checked: 0 errors, 0 warnings"
+}
+
 show_colours_only_a_terminal_and_respects_no_color() {
     command -v script >/dev/null || skip "script(1) is not installed (it gives the command a terminal)"
     COLUMNS=100 script -qec "$ROMFS boards show MAP_GOOD --db $DB" /dev/null > tty.txt
@@ -111,13 +121,13 @@ lint_reports_the_map_with_sources() {
     expect_stdout "[romfs-on-fs]"
     expect_stdout "error: MAP_FS_SQUEEZED: filesystem flash_fs (samd_flash) at 0x00100000 on internal has no room: 0 bytes"
     expect_stdout "warning: MAP_SMALL_FS: filesystem FLASH_FS (flashbdev) 0x00037000..0x00040000 on internal is 36864 bytes (36 KiB)"
-    expect_stdout "5 boards checked: 2 errors, 1 warning"
+    expect_stdout "6 boards checked: 2 errors, 1 warning"
     ! grep -q MAP_GOOD out.txt || fail "a good map reported"
     expect_exit 1 "$ROMFS" boards lint --db "$DB" --json
     python3 - out.txt <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert (r["boards"], r["errors"], r["warnings"]) == (5, 2, 1), r
+assert (r["boards"], r["errors"], r["warnings"]) == (6, 2, 1), r
 f = {x["check"]: x for x in r["findings"]}
 o = f["romfs-on-fs"]
 assert (o["board"], o["severity"], o["device"], o["address"], o["bytes"]) == (
@@ -131,7 +141,7 @@ PY
 
 lint_fs_floor_is_configurable() {
     expect_exit 1 "$ROMFS" boards lint --db "$DB" --fs-floor 32K
-    expect_stdout "5 boards checked: 2 errors, 0 warnings"
+    expect_stdout "6 boards checked: 2 errors, 0 warnings"
     expect_exit 1 "$ROMFS" boards lint --db "$DB" --fs-floor 0
     expect_stdout "2 errors, 0 warnings"
     expect_exit 1 "$ROMFS" boards lint --db "$DB" --fs-floor 4M
@@ -147,6 +157,7 @@ lint_fs_floor_is_configurable() {
 
 t show_draws_one_bar_per_device
 t show_marks_overlaps_and_empty_filesystems
+t show_draws_one_romfs_two_cores_share_as_one
 t show_colours_only_a_terminal_and_respects_no_color
 t show_without_a_map_says_so
 t show_svg_is_valid_deterministic_and_atomic
