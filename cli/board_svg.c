@@ -10,7 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { WIDTH = 880, MARGIN = 20, BAR = 36, LINE = 16 };
+enum { WIDTH = 880, MARGIN = 20, BAR = 36, LINE = 16, CHAR = 8 };
+
+/* The drawing being built: its elements, and the widest left-aligned text so far
+ * (x + characters * CHAR), which the drawing grows to hold. */
+struct svg {
+    struct romfs_buf buf;
+    int widest;
+};
 
 static const char *colour(const struct map_seg *g)
 {
@@ -55,8 +62,11 @@ static void size_text(uint64_t n, char *buf, size_t cap)
         snprintf(buf, cap, "%" PRIu64 " B", n);
 }
 
-static void text_at(struct romfs_buf *s, int x, int y, const char *anchor, const char *fill, const char *text)
+static void text_at(struct svg *g, int x, int y, const char *anchor, const char *fill, const char *text)
 {
+    struct romfs_buf *s = &g->buf;
+    if (!anchor && x + (int)strlen(text) * CHAR + MARGIN > g->widest)
+        g->widest = x + (int)strlen(text) * CHAR + MARGIN;
     romfs_buf_printf(s, "<text x=\"%d\" y=\"%d\"%s%s%s fill=\"%s\">", x, y, anchor ? " text-anchor=\"" : "",
                      anchor ? anchor : "", anchor ? "\"" : "", fill);
     xml_text(s, text);
@@ -65,8 +75,9 @@ static void text_at(struct romfs_buf *s, int x, int y, const char *anchor, const
 
 /* One device: header, bar, the start and end addresses, one line per area and free range.
  * Returns the next y. */
-static int device(struct romfs_buf *s, const struct romfs_device_view *v, int y)
+static int device(struct svg *out, const struct romfs_device_view *v, int y)
 {
+    struct romfs_buf *s = &out->buf;
     const struct romfs_flash_device *d = v->device;
     char head[600], sz[32];
     size_text(d->size, sz, sizeof sz);
@@ -75,7 +86,7 @@ static int device(struct romfs_buf *s, const struct romfs_device_view *v, int y)
                  v->lo, (d->mmap ? d->base : 0) + d->size, sz, d->mmap ? "memory-mapped" : "not memory-mapped");
     else
         snprintf(head, sizeof head, "%s: size not recorded, %s", d->name, d->mmap ? "memory-mapped" : "not memory-mapped");
-    text_at(s, MARGIN, y, NULL, "#000", head);
+    text_at(out, MARGIN, y, NULL, "#000", head);
     y += 8;
     size_t n;
     struct map_seg *seg = map_segments(v, &n);
@@ -94,13 +105,13 @@ static int device(struct romfs_buf *s, const struct romfs_device_view *v, int y)
                     snprintf(label, sizeof label, "%c", map_key(g->key));
                 bool dark = g->area->kind == ROMFS_AREA_BOOTLOADER || g->area->kind == ROMFS_AREA_FIRMWARE;
                 if (g->width >= 10)
-                    text_at(s, x + g->width / 2, y + BAR / 2 + 4, "middle", dark ? "#fff" : "#000", label);
+                    text_at(out, x + g->width / 2, y + BAR / 2 + 4, "middle", dark ? "#fff" : "#000", label);
             } else if (g->n_cover > 1 && g->width >= 10) {
                 char keys[64];
                 map_overlap_keys(v, g, keys, sizeof keys);
                 if ((int)strlen(keys) * 7 > g->width - 4)
                     snprintf(keys, sizeof keys, "!");
-                text_at(s, x + g->width / 2, y + BAR / 2 + 4, "middle", "#fff", keys);
+                text_at(out, x + g->width / 2, y + BAR / 2 + 4, "middle", "#fff", keys);
             }
             x += g->width;
         }
@@ -108,8 +119,8 @@ static int device(struct romfs_buf *s, const struct romfs_device_view *v, int y)
         snprintf(lo, sizeof lo, "0x%08" PRIx64, v->lo);
         snprintf(hi, sizeof hi, "0x%08" PRIx64, v->hi);
         y += BAR + 14;
-        text_at(s, MARGIN, y, NULL, "#555", lo);
-        text_at(s, x, y, "end", "#555", hi);
+        text_at(out, MARGIN, y, NULL, "#555", lo);
+        text_at(out, x, y, "end", "#555", hi);
     }
     free(seg);
     y += 6;
@@ -124,7 +135,7 @@ static int device(struct romfs_buf *s, const struct romfs_device_view *v, int y)
                              MARGIN, y - 10);
             snprintf(line, sizeof line, "  free                     0x%08" PRIx64 "..0x%08" PRIx64 "  %s",
                      v->free[f].start, v->free[f].start + v->free[f].size, sz);
-            text_at(s, MARGIN + 12, y, NULL, "#000", line);
+            text_at(out, MARGIN + 12, y, NULL, "#000", line);
         }
         if (k == v->n_areas)
             break;
@@ -142,7 +153,7 @@ static int device(struct romfs_buf *s, const struct romfs_device_view *v, int y)
         y += LINE;
         romfs_buf_printf(s, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>\n", MARGIN, y - 10,
                          colour(&g));
-        text_at(s, MARGIN + 12, y, NULL, "#000", line);
+        text_at(out, MARGIN + 12, y, NULL, "#000", line);
     }
     return y + 24;
 }
@@ -153,13 +164,13 @@ char *board_map_svg(const struct romfs_board *b)
     struct romfs_error err = { 0 };
     if (romfs_board_map_view(b, &view, &err))
         return NULL;
-    struct romfs_buf body = { 0 };
+    struct svg body = { .widest = WIDTH };
     int y = MARGIN + 14;
     char title[300];
     snprintf(title, sizeof title, "%s (%s%s%s): flash map", b->name, b->port, b->mcu ? ", " : "", b->mcu ? b->mcu : "");
-    romfs_buf_puts(&body, "<g font-weight=\"bold\">\n");
+    romfs_buf_puts(&body.buf, "<g font-weight=\"bold\">\n");
     text_at(&body, MARGIN, y, NULL, "#000", title);
-    romfs_buf_puts(&body, "</g>\n");
+    romfs_buf_puts(&body.buf, "</g>\n");
     y += 28;
     if (!view.n) {
         text_at(&body, MARGIN, y, NULL, "#000", "no flash map recorded for this board");
@@ -168,7 +179,7 @@ char *board_map_svg(const struct romfs_board *b)
     for (size_t i = 0; i < view.n; i++)
         y = device(&body, &view.devices[i], y);
     romfs_map_view_free(&view);
-    char *inner = romfs_buf_take(&body);
+    char *inner = romfs_buf_take(&body.buf);
     if (!inner)
         return NULL;
     struct romfs_buf s = { 0 };
@@ -177,9 +188,9 @@ char *board_map_svg(const struct romfs_board *b)
                      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                      "font-family=\"monospace\" font-size=\"12\" xml:space=\"preserve\">\n"
                      "<title>",
-                     WIDTH, y, WIDTH, y);
+                     body.widest, y, body.widest, y);
     xml_text(&s, title);
-    romfs_buf_printf(&s, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n%s</svg>\n", WIDTH, y, inner);
+    romfs_buf_printf(&s, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n%s</svg>\n", body.widest, y, inner);
     free(inner);
     return romfs_buf_take(&s);
 }
