@@ -294,15 +294,22 @@ static int check_romfs(struct ctx *c, const struct romfs_flash_area *a)
         rc = disagree(c, a->device, what, "romfs partition", p->start, p->size, p->source,
                       a->name ? a->name : "romfs area", a->start, a->size, a->source);
     }
-    if (rc || maps_at_run_time(c->b->port) || !d || d->mmap)
+    /* the device is mapped, and the partition (when the linker symbols give one) says so too */
+    if (rc || maps_at_run_time(c->b->port) || !d || (d->mmap && (!p || p->mmap)))
         return rc;
+    const char *why_src = d->mmap ? p->source : d->source;
+    char why[160];
+    if (d->mmap)
+        snprintf(why, sizeof why, "its partition is recorded as not memory-mapped");
+    else
+        snprintf(why, sizeof why, "it lies on %s, which is not memory-mapped", d->name);
     rc = lint_add(c->r, c->err, c->b, "romfs-not-mmap", ROMFS_LINT_ERROR, a->name ? a->name : "romfs", d->name,
                   a->start, a->size,
-                  "%s: %s at offset 0x%08" PRIx64 " (%s) lies on %s, which is not memory-mapped (%s); %s hands "
-                  "ROMFS to VfsRom as memory (a memoryview or a flash object's buffer), so it must be",
-                  c->b->name, label(a, la, sizeof la), a->start, src(a->source), d->name, src(d->source),
-                  c->b->port ? c->b->port : "the port");
-    return rc ? rc : lint_set_where(&c->r->findings[c->r->n - 1], c->err, d->name, a->source, d->source);
+                  "%s: %s at %s0x%08" PRIx64 " (%s): %s (%s); %s hands ROMFS to VfsRom as memory (a memoryview "
+                  "or a flash object's buffer), so it must be",
+                  c->b->name, label(a, la, sizeof la), d->mmap ? "" : "offset ", a->start, src(a->source), why,
+                  src(why_src), c->b->port ? c->b->port : "the port");
+    return rc ? rc : lint_set_where(&c->r->findings[c->r->n - 1], c->err, d->name, a->source, why_src);
 }
 
 /* The filesystem and firmware regions boards.json records beside the map, against it. */

@@ -412,6 +412,15 @@ static void romfs_must_be_memory_mapped(void)
     a[1].start = 0x90200000;
     a[2].start = 0x90000000;
     CHECK_EQ_U(lint(&b, 0), 0);
+    /* a mapped device, but the partition the linker symbols give says it is not mapped */
+    struct romfs_partition p = { .index = 0, .start = 0x90200000, .size = 2 * M, .mmap = false,
+                                 .source = "x.ld:1: _micropy_hw_romfs_part0_start" };
+    b.partitions = &p;
+    b.n_partitions = 1;
+    CHECK_EQ_U(lint(&b, 0), 1);
+    CHECK(found("romfs-not-mmap"));
+    p.mmap = true;
+    CHECK_EQ_U(lint(&b, 0), 0);
 }
 
 /* ---- one value, two sources ---- */
