@@ -321,8 +321,11 @@ static int check_legacy(struct ctx *c)
         const struct romfs_flash_area *a = &b->areas[i];
         bool fs = a->kind == ROMFS_AREA_FS && b->fs_region && a->name && strcmp(a->name, b->fs_region) == 0 &&
                   (a->start != b->fs_start || a->size != b->fs_size);
+        /* the firmware area may start later than its region (rp2: the 256-byte boot2 is a
+           bootloader area of its own at the region's start); it must end where the region does */
         bool fw = a->kind == ROMFS_AREA_FIRMWARE && !a->core && b->text_region && a->name &&
-                  strcmp(a->name, b->text_region) == 0 && (a->start != b->text_start || a->size != b->text_size);
+                  strcmp(a->name, b->text_region) == 0 &&
+                  (a->start < b->text_start || lint_end(a->start, a->size) != lint_end(b->text_start, b->text_size));
         if (!fs && !fw)
             continue;
         char *where = NULL;
