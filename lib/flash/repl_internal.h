@@ -10,8 +10,9 @@ struct romfs_repl_session {
     struct romfs_repl *repl;
     unsigned caps;
     long long mpy;
-    uint64_t mem_free;      /* the largest block (power of two, <= 64 KiB) the device's heap
-                               could give at session start; 0 unknown */
+    uint64_t mem_free;      /* the largest block the device's heap could give at session
+                               start (a multiple of 16 KiB up to 128 KiB, or a power of
+                               two below); 0 unknown */
     char platform[32];
     int n_partitions;
     bool serve_loaded;      /* serve.py has been sent */

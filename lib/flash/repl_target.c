@@ -21,6 +21,8 @@
 #define BATCH_MIN (4u * 1024u)       /* ... and fewest, on a board with a small heap */
 #define EXEC_CHUNK (4u * 1024u)      /* exec path: bytes per exec (as mpremote) */
 #define DEFLATE_WBITS 12             /* 4 KiB window on the device */
+#define DEFLATE_WBITS_ROOMY 14       /* 16 KiB, where the heap gives 96 KiB at once: two */
+#define ROOMY_HEAP (96u * 1024u)     /* batches, the window and a chunk fit */
 #define LOOP_SLACK 64                /* device buffer: a batch, or its deflated form, + this */
 #define LOOP_WINDOW 1024             /* serve loop: data grant size (2 in flight) */
 
@@ -39,6 +41,7 @@ struct repl_target {
     int transfer;
     bool serving;         /* the serve loop runs on the device */
     uint32_t batch_max;   /* bytes per write request (from the device's free heap) */
+    int wbits;            /* serve loop: deflate window 2**wbits (from the free heap too) */
     unsigned window;      /* serve: flow-control grant size */
     uint64_t credit;      /* serve: data bytes the device will accept now */
     bool in_payload;      /* serve: sending data the loop asked for */
@@ -223,7 +226,7 @@ static int serve_start(struct repl_target *rt, struct romfs_error *err)
     }
     unsigned piece = SERVE_PIECE;
     char code[96];
-    int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u,%u)", rt->window, DEFLATE_WBITS,
+    int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u,%u)", rt->window, rt->wbits,
                      rt->batch_max + LOOP_SLACK, piece);
     rc = romfs_repl_exec_start(rt->r, code, (size_t)n, err);
     if (rc != ROMFS_OK)
@@ -362,7 +365,7 @@ static int flush_batch(struct repl_target *rt, struct romfs_error *err)
         uint8_t *z = NULL;
         size_t zn = n;
         if (rc == ROMFS_OK && rt->transfer == ROMFS_TRANSFER_RAW_DEFLATE &&
-            repl_deflate_raw(d, n, DEFLATE_WBITS, &z, &zn) != ROMFS_OK)
+            repl_deflate_raw(d, n, rt->wbits, &z, &zn) != ROMFS_OK)
             rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory compressing");
         if (rc == ROMFS_OK && (!z || zn >= n)) {  /* incompressible: send as is */
             free(z);
@@ -616,11 +619,12 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     /* A batch costs the device two blocks of its size at once (the loop's buffer, and
        the copy the inflater reads from): at most half the largest block it can give. */
     uint32_t batch = BATCH_MAX;
-    while (batch > BATCH_MIN && ses->mem_free && (uint64_t)batch * 2 > (uint64_t)ses->mem_free)
+    while (batch > BATCH_MIN && ses->mem_free && (uint64_t)batch * 2 > ses->mem_free)
         batch /= 2;
     struct repl_target *rt = calloc(1, sizeof *rt);
     if (rt) {
         rt->batch_max = batch;
+        rt->wbits = ses->mem_free >= ROOMY_HEAP ? DEFLATE_WBITS_ROOMY : DEFLATE_WBITS;
         rt->batch = malloc(batch);
     }
     if (!rt || !rt->batch) {

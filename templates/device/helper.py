@@ -26,16 +26,17 @@ def _rf_caps():
     print("caps", " ".join(c))
     print("mpy", getattr(sys.implementation, "_mpy", 0))
     print("platform", sys.platform)
-    # the largest block the heap can give (up to 64 KiB): the host sizes its write
-    # batches by it (a program left before, e.g. by another tool, may hold much of it)
+    # the largest block the heap can give (up to 128 KiB): the host sizes its write
+    # batches and deflate window by it (a program left before, e.g. by another tool,
+    # may hold much of the heap)
     b = None
-    n = 65536
-    while n >= 1024:
+    n = 131072
+    while n > 1024:
         try:
             b = bytearray(n)
             break
         except MemoryError:
-            n //= 2
+            n -= 16384 if n > 16384 else n // 2
     b = None
     print("mem", n)
     n = vfs.rom_ioctl(1) if hasattr(vfs, "rom_ioctl") else 0
