@@ -77,8 +77,8 @@ static const char boards_usage[] =
     "  romfs boards show PYBD_SF2                  # the board and its flash map\n"
     "  romfs boards show PYBD_SF2 --svg pybd.svg   # the map as a drawing\n"
     "  romfs boards show RPI_PICO --json           # devices, areas and free ranges as JSON\n"
-    "  romfs boards lint --port samd               # the boards of one port in boards.json\n"
-    "  romfs boards lint --fs-floor 128K --json    # every board; small filesystems warned\n";
+    "  romfs boards lint --port alif               # the boards of one port in boards.json\n"
+    "  romfs boards lint --port renesas-ra --fs-floor 128K --json   # filesystems under 128K warned\n";
 
 static int usage_ok(void)
 {
