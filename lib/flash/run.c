@@ -313,6 +313,13 @@ int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image,
     int rc = ROMFS_OK;
     if (job->board) {
         st.part = romfs_board_partition(job->board, job->partition);
+        if (!st.part && !job->board->n_partitions)
+            return romfs_set_error(err, ROMFS_ERR_NOENT,
+                                   "board %s has no ROMFS partition in its default build%s%s%s: nothing to flash "
+                                   "it to",
+                                   job->board->name, job->board->romfs_option ? " (it needs " : "",
+                                   job->board->romfs_option ? job->board->romfs_option : "",
+                                   job->board->romfs_option ? ")" : "");
         if (!st.part)
             return romfs_set_error(err, ROMFS_ERR_NOENT, "board %s has no ROMFS partition %d",
                                    job->board->name, job->partition);
