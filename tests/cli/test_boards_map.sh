@@ -155,6 +155,40 @@ lint_fs_floor_is_configurable() {
     expect_stdout "1 board checked: 0 errors, 0 warnings"
 }
 
+# The built-in boards.json is MicroPython 1c3c201's: lint reports there exactly the findings
+# reviewed one by one (each with its file:line evidence), and nothing else: a new finding or
+# a lost one fails here until it is reviewed.
+lint_on_the_built_in_tree_reports_the_reviewed_findings() {
+    expect_exit 1 "$ROMFS" boards lint --json
+    python3 - out.txt <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = sorted((f["severity"], f["board"], f["check"]) for f in r["findings"])
+want = sorted([
+    # errors: the layout destroys data or cannot work
+    ("error", "ARDUINO_NANO_33_BLE_SENSE", "romfs-on-bootloader"),   # ROMFS over the relocated bootloader at 0xE0000
+    ("error", "SAMD_GENERIC_D51X20", "fs-no-room"),                  # 1024K - 752K - 16K - 256K = 0
+    ("error", "GARATRONIC_PYMATE_CORE8ADI8DOSC", "romfs-on-fs"),     # ROMFS and spi_bdev: the same 1 MiB
+    ("error", "WEACTSTUDIO_MINI_STM32H723", "past-device-end"),      # 8 MiB ROMFS, OSPI set up as 1 MiB
+    # warnings: a larger firmware, or a small filesystem
+    ("warning", "LEGO_HUB_NO6", "past-device-end"), ("warning", "LEGO_HUB_NO7", "past-device-end"),
+    ("warning", "VCC_GND_F407VE", "past-device-end"),
+    ("warning", "NUCLEO_H7A3ZI_Q", "fs-overlaps-firmware"), ("warning", "NUCLEO_L152RE", "fs-overlaps-firmware"),
+    ("warning", "NUCLEO_U5A5ZJ_Q", "fs-overlaps-firmware"), ("warning", "NUCLEO_WL55", "fs-overlaps-firmware"),
+    ("warning", "WEACTSTUDIO_MINI_STM32U585", "fs-overlaps-firmware"),
+    ("warning", "EK_RA4M1", "fs-small"), ("warning", "RA4M1_CLICKER", "fs-small"),
+    ("warning", "NUCLEO_F091RC", "fs-small"), ("warning", "NUCLEO_L432KC", "fs-small"),
+    ("warning", "NUCLEO_WL55", "fs-small"),
+])
+assert got == want, "\n".join(["new: %r" % (x,) for x in got if x not in want] +
+                              ["gone: %r" % (x,) for x in want if x not in got])
+assert r["boards"] == 245, r["boards"]
+for f in r["findings"]:   # each names its sources
+    assert f["source"] and f["device"], f
+PY
+}
+
+t lint_on_the_built_in_tree_reports_the_reviewed_findings
 t show_draws_one_bar_per_device
 t show_marks_overlaps_and_empty_filesystems
 t show_draws_one_romfs_two_cores_share_as_one
