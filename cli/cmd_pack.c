@@ -187,18 +187,18 @@ static void print_base_summary(FILE *out, const char *base, const struct romfs_s
 {
     char kept[32], written[32], delta[32], free_b[32], blk[32];
     int64_t grow = (int64_t)(b->image_size - b->base_image_size);
-    cli_human_size((uint64_t)(grow < 0 ? -grow : grow), delta, sizeof delta);
+    cli_short_size((uint64_t)(grow < 0 ? -grow : grow), delta, sizeof delta);
     fprintf(out, "against %s: %s", base, base_mode_phrase[b->mode]);
     if (b->why)
         fprintf(out, " (%s)", romfs_stable_why_text(b->why));
     fprintf(out, ": %llu file%s kept in place (%s), %llu written (%s); %llu of %llu %s blocks "
             "differ; image %s%s, %s free\n", (unsigned long long)b->files_kept,
-            b->files_kept == 1 ? "" : "s", cli_human_size(b->bytes_kept, kept, sizeof kept),
+            b->files_kept == 1 ? "" : "s", cli_short_size(b->bytes_kept, kept, sizeof kept),
             (unsigned long long)b->files_written,
-            cli_human_size(b->bytes_written, written, sizeof written),
+            cli_short_size(b->bytes_written, written, sizeof written),
             (unsigned long long)b->blocks_changed, (unsigned long long)b->blocks_total,
-            cli_human_size(b->block, blk, sizeof blk), grow ? (grow < 0 ? "-" : "+") : "",
-            grow ? delta : "size unchanged", cli_human_size(b->free_bytes, free_b, sizeof free_b));
+            cli_short_size(b->block, blk, sizeof blk), grow ? (grow < 0 ? "-" : "+") : "",
+            grow ? delta : "size unchanged", cli_short_size(b->free_bytes, free_b, sizeof free_b));
 }
 
 static void add_base_json(cJSON *o, const char *base, const struct romfs_stable_summary *b)

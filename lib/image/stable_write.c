@@ -286,7 +286,7 @@ static uint64_t round_payload(const struct st_ctx *c, size_t p0, uint64_t need)
 }
 
 /* New data for f: free space inside the image first (within one block if it fits in
- * one), then past its end. */
+ * one), then past its end (there too within one block, unless that passes the limit). */
 static uint64_t place(const struct st_ctx *c, const struct st_space *s, const struct st_file *f,
                       size_t p0, uint64_t inside)
 {
@@ -296,6 +296,8 @@ static uint64_t place(const struct st_ctx *c, const struct st_space *s, const st
         off = st_space_fit(s, f->size, f->align, p0, c->block, inside, false);
     if (off == ST_NONE)
         off = st_space_fit(s, f->size, f->align, p0, c->block, ST_NONE, whole);
+    if (whole && c->opt->size_limit && p0 + off + f->size > c->opt->size_limit)
+        off = st_space_fit(s, f->size, f->align, p0, c->block, ST_NONE, false);
     return off;
 }
 
