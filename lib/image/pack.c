@@ -2,7 +2,8 @@
  *
  * Sizes first: the walk records names and sizes only, the layout places every record,
  * then contents are streamed file by file into OUT.tmp-XXXXXX beside OUT, which is
- * renamed over OUT only when everything succeeded. */
+ * renamed over OUT only when everything succeeded. With a base image (options.base) the
+ * image is laid out against it in memory instead (image/stable.h) and written whole. */
 #include "image/pack.h"
 
 #include <dirent.h>

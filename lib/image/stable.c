@@ -151,13 +151,12 @@ static int read_base(struct st_ctx *c)
     if ((rc = scan_top_level(c, &img)))
         return rc;
     struct romfs_signature_info sig;
-    if (romfs_signature_find(o->base, img.payload_end, &sig, NULL) == ROMFS_OK && sig.present)
-        for (size_t k = 0; k < c->n_pads; k++)
-            if (c->pad_starts[k] == sig.record_offset - c->p0) {
-                c->sig = true;
-                c->sig_lo = c->pads[k].lo;
-                c->sig_hi = c->pads[k].hi;
-            }
+    c->lb_keep = c->lb;
+    if (romfs_signature_find(o->base, img.payload_end, &sig, NULL) == ROMFS_OK && sig.present &&
+        c->n_pads && c->pad_starts[c->n_pads - 1] == sig.record_offset - c->p0) {
+        c->lb_keep = sig.record_offset - c->p0;   /* `romfs sign` appends a new one there */
+        c->n_pads--;
+    }
     return ROMFS_OK;
 }
 

@@ -70,6 +70,8 @@ struct st_ctx {
     const uint8_t *base;
     size_t p0, hw;               /* payload start, header length width */
     uint64_t lb;                 /* payload length */
+    uint64_t lb_keep;            /* what is kept once anything changes: lb, or less the
+                                    signature record ending it (signed for other bytes) */
     struct st_base_file *bf;
     size_t n_bf;
     struct st_entry *be;
@@ -78,8 +80,6 @@ struct st_ctx {
     struct st_range *pads;       /* top-level padding records' payloads */
     uint64_t *pad_starts;        /* where each of those records begins */
     size_t n_pads;
-    bool sig;                    /* a signature record: zeroed once anything changes */
-    uint64_t sig_lo, sig_hi;
     /* the new tree */
     struct st_file *nf;
     size_t n_nf;

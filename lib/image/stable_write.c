@@ -248,14 +248,13 @@ static void put_meta(struct meta_writer *m, const struct romfs_node *dir)
 
 /* ---- shared steps ----------------------------------------------------------------------- */
 
-static int out_copy_base(const struct st_ctx *c, struct st_out *o)
+/* The base's bytes up to what is kept (a signature of other bytes is not). */
+static int out_copy_base(const struct st_ctx *c, struct st_out *o, bool whole)
 {
-    o->len = c->p0 + c->lb;
+    o->len = c->p0 + (whole ? c->lb : c->lb_keep);
     if (!(o->img = malloc((size_t)o->len)))
         return romfs_set_error(c->err, ROMFS_ERR_NOMEM, "out of memory");
     memcpy(o->img, c->base, (size_t)o->len);
-    if (c->sig)   /* a signature of other bytes: no longer one */
-        memset(o->img + c->p0 + c->sig_lo, 0, (size_t)(c->sig_hi - c->sig_lo));
     return ROMFS_OK;
 }
 
@@ -344,7 +343,7 @@ static void unpin_clobbered(struct st_ctx *c)
 int st_patch(struct st_ctx *c, struct st_out *o)
 {
     size_t p0 = c->p0, W = c->W;
-    uint64_t lb = c->lb, reserved = 0, tail_end = 0;
+    uint64_t lb = c->lb_keep, reserved = 0, tail_end = 0;
     bool changed = false;
     for (size_t i = 0; i < c->n_nf; i++) {
         c->nf[i].pin = c->nf[i].match;
@@ -366,19 +365,14 @@ int st_patch(struct st_ctx *c, struct st_out *o)
         }
     if (!rc)
         rc = st_space_add(&s, lb + 1 + W, ST_NONE);   /* after a padding record appended */
-    if (!rc && !changed) {
-        o->img = malloc((size_t)(p0 + lb));
-        if (!o->img)
-            rc = romfs_set_error(c->err, ROMFS_ERR_NOMEM, "out of memory");
-        else
-            memcpy(o->img, c->base, (size_t)(p0 + lb));
-        o->len = p0 + lb;
+    if (!rc && !changed) {   /* the base itself, its signature included */
+        rc = out_copy_base(c, o, true);
         o->free_bytes = st_space_total(&s, lb) + reserved;
         st_space_free(&s);
         return rc;
     }
     if (!rc)
-        rc = out_copy_base(c, o);
+        rc = out_copy_base(c, o, false);
     for (size_t i = 0; !rc && i < c->n_nf; i++) {
         struct st_file *f = &c->nf[i];
         if (f->pin >= 0 && f->pin == f->same)
@@ -407,11 +401,12 @@ int st_patch(struct st_ctx *c, struct st_out *o)
             rc = ST_NOFIT;
     }
     uint64_t lp = lb;
-    if (!rc && tail_end) {
+    if (!rc && !tail_end && (p0 + lb) % 2)
+        lp = lb + 3;   /* a signature record gone left the size odd: 3 bytes of padding */
+    if (!rc && tail_end)
         lp = round_payload(c, p0, tail_end);
-        if (!(rc = out_grow(c, o, p0 + lp)))
-            put_pad(o->img + p0 + lb, lp - lb, W);
-    }
+    if (!rc && lp > lb && !(rc = out_grow(c, o, p0 + lp)))
+        put_pad(o->img + p0 + lb, lp - lb, tail_end ? W : 0);
     if (!rc && romfs_varuint_size(lp) > c->hw)
         rc = ST_NOFIT;
     if (!rc) {
@@ -456,7 +451,7 @@ int st_rewrite(struct st_ctx *c, bool fresh, struct st_out *o)
 {
     uint32_t W = c->W;
     size_t hw = fresh ? c->hw_fresh : c->hw, p0 = 3 + hw;
-    uint64_t lb = fresh ? 0 : c->lb, max_end = 0, reserved = 0;
+    uint64_t lb = fresh ? 0 : c->lb_keep, max_end = 0, reserved = 0;
     struct st_space pins = { 0 }, s = { 0 };
     int rc = ROMFS_OK;
     for (size_t i = 0; i < c->n_nf; i++) {
@@ -498,11 +493,11 @@ int st_rewrite(struct st_ctx *c, bool fresh, struct st_out *o)
         rc = romfs_set_error(c->err, rc, "out of memory");
     uint64_t need = me + 1 + W > lb ? me + 1 + W : lb;
     need = max_end > need ? max_end : need;
-    uint64_t lp = need > lb ? round_payload(c, p0, need) : lb;
+    uint64_t lp = need > lb ? round_payload(c, p0, need) : lb + (p0 + lb) % 2;   /* even */
     if (!rc && romfs_varuint_size(lp) > hw)
         rc = fresh ? romfs_set_error(c->err, ROMFS_ERR_UNSUPPORTED, "image too large") : ST_NOFIT;
     if (!rc && !fresh)
-        rc = out_copy_base(c, o);
+        rc = out_copy_base(c, o, false);
     if (!rc)
         rc = out_grow(c, o, p0 + lp);
     if (!rc) {

@@ -603,7 +603,6 @@ static void signature_of_a_changed_base_is_dropped(void)
     struct romfs_key *key;
     CHECK(romfs_key_generate(&key, NULL) == ROMFS_OK);
     CHECK(romfs_sign_image(base, nb, key, &signed_base, &ns, NULL, NULL) == ROMFS_OK);
-    romfs_key_free(key);
     struct romfs_stable_result r;
     struct romfs_signature_info sig;
     CHECK(stable(&A, 4, signed_base, ns, 0, &r, NULL) == ROMFS_OK);
@@ -615,6 +614,15 @@ static void signature_of_a_changed_base_is_dropped(void)
     CHECK(reads_back(r.image, r.summary.image_size, &B, 4));
     CHECK(romfs_signature_find(r.image, r.summary.image_size, &sig, NULL) == ROMFS_OK);
     CHECK(!sig.present);
+    CHECK(r.summary.image_size < ns);   /* the stale signature record is gone */
+    /* signed again, the new signature takes the old one's place */
+    uint8_t *resigned;
+    size_t nr;
+    CHECK(romfs_sign_image(r.image, r.summary.image_size, key, &resigned, &nr, NULL, NULL) == ROMFS_OK);
+    CHECK(nr <= ns + 4);
+    CHECK(blocks_differing(signed_base, ns, resigned, nr) <= 3);
+    free(resigned);
+    romfs_key_free(key);
     romfs_stable_result_free(&r);
     free(base);
     free(signed_base);
