@@ -64,8 +64,8 @@ static const char pack_help[] =
     "mpy-cross the image is byte-identical to mpremote's `romfs build`.\n"
     "Exits 1 on a write failure or when the image passes a size limit.\n"
     "\n"
-    "Example: romfs pack app -o app.romfs --tree\n"
-    "         romfs pack app --base app.romfs -o app-next.romfs\n";
+    "Example: romfs pack app -o packed.romfs --tree\n"
+    "         romfs pack app --base packed.romfs -o next.romfs\n";
 
 enum {
     OPT_REPRODUCIBLE = 256, OPT_TREE, OPT_JSON, OPT_MANIFEST, OPT_BOARD, OPT_PARTITION, OPT_DFU,
