@@ -357,8 +357,12 @@ int st_patch(struct st_ctx *c, struct st_out *o)
     for (size_t i = 0; !rc && i < c->n_nf; i++)
         if (c->nf[i].pin >= 0)
             rc = st_space_remove(&s, c->bf[c->nf[i].pin].off, c->bf[c->nf[i].pin].off + c->nf[i].size);
-    /* The start of a padding record right after the metadata is its slack. */
-    for (size_t k = 0; !rc && c->meta_hi && k < c->n_pads; k++)
+    /* The start of a padding record right after the metadata is its slack, when the
+     * directory and file records hold no data (the layouts written below). */
+    bool meta_only = true;
+    for (size_t j = 0; j < c->n_bf; j++)
+        meta_only &= c->bf[j].indirect || c->bf[j].size == 0;
+    for (size_t k = 0; !rc && meta_only && c->meta_hi && k < c->n_pads; k++)
         if (c->pad_starts[k] == c->meta_hi) {
             uint64_t lo = c->pads[k].lo, hi = lo + st_meta_slack(c->meta_hi - c->meta_lo);
             reserved = space_cut(&s, lo, hi < c->pads[k].hi ? hi : c->pads[k].hi, &rc);

@@ -363,6 +363,41 @@ static void same_size_edit_stays_in_place(void)
     free_tree(&B);
 }
 
+/* Room appended after a plain base is used by the next edit: the image stays its size
+ * (a plain base's records hold data, so none of that room is kept for metadata). */
+static void appended_room_is_used_again(void)
+{
+    make_tree(&A);
+    size_t nb;
+    uint8_t *base = plain(&A, 4, &nb);
+    copy_tree(&B, &A);
+    grow_file(&B, 0, 100);
+    struct romfs_tree *tree = build(&B, 4);
+    struct romfs_stable_options o = { base, nb, "old.romfs", 65536, 0 };
+    struct romfs_stable_result r1, r2;
+    CHECK(romfs_stable_layout(tree, &o, content, NULL, &r1, NULL) == ROMFS_OK);
+    romfs_tree_free(tree);
+    CHECK_EQ_U(r1.summary.image_size % 65536, 0);   /* slack up to the block */
+    size_t k = 1;
+    while (k < B.n && B.f[k].size + 200 > r1.summary.free_bytes)
+        k++;
+    CHECK(k < B.n);
+    grow_file(&B, k, 100);
+    tree = build(&B, 4);
+    o.base = r1.image;
+    o.base_size = r1.summary.image_size;
+    CHECK(romfs_stable_layout(tree, &o, content, NULL, &r2, NULL) == ROMFS_OK);
+    romfs_tree_free(tree);
+    CHECK(reads_back(r2.image, r2.summary.image_size, &B, 4));
+    CHECK_EQ_U(r2.summary.image_size, r1.summary.image_size);
+    CHECK(blocks_differing(r1.image, r1.summary.image_size, r2.image, r2.summary.image_size) <= 3);
+    romfs_stable_result_free(&r1);
+    romfs_stable_result_free(&r2);
+    free(base);
+    free_tree(&A);
+    free_tree(&B);
+}
+
 static void check_structural_change(struct ttree *old, struct ttree *cur, bool fresh_base)
 {
     size_t nb;
@@ -636,6 +671,7 @@ int main(void)
     RUN(grown_file_changes_at_most_three_blocks);
     RUN(grown_file_against_a_plain_base);
     RUN(same_size_edit_stays_in_place);
+    RUN(appended_room_is_used_again);
     RUN(file_removed);
     RUN(file_added);
     RUN(directory_renamed);
