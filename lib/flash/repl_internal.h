@@ -10,14 +10,16 @@ struct romfs_repl_session {
     struct romfs_repl *repl;
     unsigned caps;
     long long mpy;
-    uint64_t mem_free;      /* the largest block (power of two, <= 64 KiB) the device's heap
-                               could give at session start; 0 unknown */
+    uint64_t mem_free;      /* the largest block the device's heap could give at session
+                               start (a multiple of 16 KiB up to 128 KiB, or a power of
+                               two below); 0 unknown */
     char platform[32];
     int n_partitions;
     bool serve_loaded;      /* serve.py has been sent */
     bool plain_code;        /* the device could not inflate code: send it as text */
     bool helper_lost;       /* a soft reset forgot helper.py (list.py was sent again) */
     bool target_busy;       /* a target owns the session */
+    struct romfs_device_exception exception;  /* the last one noted (op "" when none) */
 };
 
 /* Send the template `name` for execution, preceded by the Python text prelude (NULL: none),

@@ -26,16 +26,17 @@ def _rf_caps():
     print("caps", " ".join(c))
     print("mpy", getattr(sys.implementation, "_mpy", 0))
     print("platform", sys.platform)
-    # the largest block the heap can give (up to 64 KiB): the host sizes its write
-    # batches by it (a program left before, e.g. by another tool, may hold much of it)
+    # the largest block the heap can give (up to 128 KiB): the host sizes its write
+    # batches and deflate window by it (a program left before, e.g. by another tool,
+    # may hold much of the heap)
     b = None
-    n = 65536
-    while n >= 1024:
+    n = 131072
+    while n > 1024:
         try:
             b = bytearray(n)
             break
         except MemoryError:
-            n //= 2
+            n -= 16384 if n > 16384 else n // 2
     b = None
     print("mem", n)
     n = vfs.rom_ioctl(1) if hasattr(vfs, "rom_ioctl") else 0
@@ -47,6 +48,7 @@ def _rf_open(i, api):
     o = hasattr(d, "ioctl")
     if o and api == "rom" or not o and api == "obj":
         raise OSError("partition %d has no %s API" % (i, "rom_ioctl" if api == "rom" else "object"))
+    w = 0
     if o:
         bs = d.ioctl(5, 0)
         size = d.ioctl(4, 0) * bs
@@ -55,7 +57,12 @@ def _rf_open(i, api):
         bs = vfs.rom_ioctl(6, i)
         if bs <= 0:
             bs = size
-    _rf.update(d=d, i=i, o=o, bs=bs, size=size)
+        # the write unit: rom_ioctl(3) returns it, and for a length of 0 erases nothing
+        # (stm32, alif, samd, esp8266, renesas-ra, qemu); < 0: a read-only partition
+        w = vfs.rom_ioctl(3, i, 0, 0)
+        if not isinstance(w, int) or w < 0:
+            w = 0
+    _rf.update(d=d, i=i, o=o, bs=bs, size=size, w=w)
     return size, bs, o
 def _rf_info(i, api):
     size, bs, o = _rf_open(i, api)
@@ -95,7 +102,9 @@ def _rf_erase(off, n, ws):
     d, bs = _rf["d"], _rf["bs"]
     if _rf["o"]:
         for b in range(off // bs, (off + n) // bs):
-            d.ioctl(6, b)
+            r = d.ioctl(6, b)
+            if isinstance(r, int) and r < 0:
+                raise OSError("ioctl(6) erase of block %d failed: %d" % (b, r))
     else:
         w = vfs.rom_ioctl(3, _rf["i"], off, n)
         if w < 0:
