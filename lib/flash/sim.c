@@ -161,6 +161,13 @@ static int board_args(const char *name, struct argv_builder *b, struct romfs_err
         push(b, "--partition");
         pushf(b, "%" PRIu64 ":%" PRIu32 ":%" PRIu32, size, erase, write);
     }
+    /* The partition API is the board's choice (samd: an object when its filesystem is
+     * in MCU flash, a memoryview with external flash); boards.json records it. */
+    const char *api = board->n_partitions ? board->partitions[0].api : NULL;
+    if (api) {
+        push(b, "--api");
+        push(b, strcmp(api, "object") == 0 ? "object" : "ioctl");
+    }
     /* Partitions in index order; a board built for several cores (alif HP/HE) lists
      * an index once per core: the simulated device is the first core's. */
     int last_index = -1;

@@ -208,6 +208,22 @@ def incremental_one_file_changes():
         s.close()
 
 
+def sim_board_has_the_boards_partition_api():
+    # samd: an object when the filesystem is in MCU flash, a memoryview with external
+    # flash (ports/samd/samd_flash.c); `romfs sim --board` follows boards.json's "api"
+    env = dict(os.environ)
+    env.pop("ROMFS_BOARDS", None)   # the built-in boards.json
+    for board, api in (("SAMD_GENERIC_D51X19", "object"), ("ADAFRUIT_FEATHER_M4_EXPRESS", "rom_ioctl"),
+                       ("RPI_PICO", "object"), ("PYBD_SF2", "rom_ioctl")):
+        s = Sim("--board", board, connect=False, env=env)
+        try:
+            q = subprocess.run([ROMFS, "query", "--port", s.path, "--json"], capture_output=True, env=env)
+            assert q.returncode == 0, q.stderr
+            assert json.loads(q.stdout)["partitions"][0]["api"] == api, (board, q.stdout)
+        finally:
+            s.close()
+
+
 def erase_from_start_ports():
     # esp8266's and renesas-ra's vfs.rom_ioctl(3) take (id, len) and erase from the
     # partition's start: a change in the middle rewrites every block up to it, never
@@ -339,6 +355,7 @@ TESTS = [fresh_write_verify_and_query, unchanged_rerun_costs_no_reset_and_few_by
          every_transfer_forced,
          transfer_fallbacks_follow_device, forced_transfer_the_device_lacks,
          plain_raw_repl_fallbacks, incremental_one_file_changes, erase_from_start_ports,
+         sim_board_has_the_boards_partition_api,
          directory_input_is_packed, wrong_board_refused_before_erase,
          too_big_refused_before_erase, mpy_mismatch_refused_naming_the_file,
          no_romfs_and_no_partition, silent_port_and_usage]
