@@ -74,6 +74,10 @@ static void usage(FILE *out)
 "                        the event\n"
 "  --boot-time SECONDS   from a reset until the device listens (default 0.3, an\n"
 "                        ESP32's; longer for big firmware images or PSRAM)\n"
+"  --device-time SPEC    the device's own time, during which it reads nothing:\n"
+"                        inflate=US,hash=US,write=US (microseconds per KiB),\n"
+"                        erase=MS (milliseconds per block), or the preset qemu (as\n"
+"                        measured on MicroPython's qemu port); default: none\n"
 "  --polled-uart         Ctrl-C never interrupts running code: the UART is polled, as on\n"
 "                        MicroPython's qemu port (real boards interrupt from the UART/USB\n"
 "                        receive interrupt)\n"
@@ -197,6 +201,7 @@ static const struct option sim_options[] = {
     { "reset-on-open", no_argument, NULL, SIM_PASS + 28 }, { "no-reset-on-open", no_argument, NULL, SIM_PASS + 29 },
     { "fs", required_argument, NULL, SIM_PASS + 30 }, { "code-log", required_argument, NULL, SIM_PASS + 31 },
     { "boot-time", required_argument, NULL, SIM_PASS + 32 },
+    { "device-time", required_argument, NULL, SIM_PASS + 33 },
     { "background", no_argument, NULL, SIM_BACKGROUND }, { "pid-file", required_argument, NULL, SIM_PID_FILE },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };

@@ -14,6 +14,8 @@
 
 import os
 
+import devtime
+
 EINVAL = 22
 EIO = 5
 
@@ -88,6 +90,7 @@ class Partition:
         start = block * self.erase_block
         end = min(start + self.erase_block, self.size)
         self._count("erases")
+        devtime.spend("erase")
         if self.stats is not None:
             self.stats.setdefault("erased_blocks", []).append(block)
         hit = self.faults.this_erase() if self.faults is not None else None
@@ -127,6 +130,7 @@ class Partition:
         if hit not in (None, "cut"):
             raise FlashIOError(hit, "write of %d bytes at offset %d failed" % (n, offset))
         self._count("writes")
+        devtime.spend("write", n)
         self._count("written_bytes", n)
         if self.faults is not None:
             data = self.faults.corrupt_flash_write(data)

@@ -141,6 +141,7 @@ def build_parser():
     p.add_argument("--reset-on-open", dest="reset_on_open", action="store_true", default=None)
     p.add_argument("--no-reset-on-open", dest="reset_on_open", action="store_false")
     p.add_argument("--boot-time", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--device-time", metavar="SPEC")
     p.add_argument("--fs", metavar="DIR", help="the board's own filesystem: a host directory")
     p.add_argument("--ready-file", metavar="FILE")
     p.add_argument("--log", metavar="FILE")
@@ -186,6 +187,12 @@ def make_config(a, parser):
     if a.boot_time is not None and not 0 <= a.boot_time <= 60:
         parser.error("--boot-time must be 0..60 seconds")
     c.boot_time = a.boot_time
+    if a.device_time:
+        import devtime
+        try:
+            devtime.configure(a.device_time)
+        except ValueError as e:
+            parser.error(str(e))
     c.code_log = a.code_log
     c.fs_mount = FS_MOUNT.get(c.port, "/")
     without = list(a.without)

@@ -16,6 +16,7 @@ import types
 import zlib as _zlib
 
 from ccall import c_class
+import devtime
 from vfsrom import VfsRom, oserror, EINVAL, ENOENT, EROFS
 from flash import FlashError, FlashIOError
 
@@ -458,7 +459,9 @@ class _Hash:
     def update(self, data):
         if self._final:
             raise ValueError("hash is final")
-        self._h.update(bytes(data) if not isinstance(data, (bytes, bytearray, memoryview)) else data)
+        data = bytes(data) if not isinstance(data, (bytes, bytearray, memoryview)) else data
+        devtime.spend("hash", len(data))
+        self._h.update(data)
 
     def digest(self):
         if self._final:
@@ -543,6 +546,7 @@ class DeflateIO:
         else:
             out = bytes(self._out[:n])
             del self._out[:n]
+        devtime.spend("inflate", len(out))
         return out
 
     def readinto(self, buf):

@@ -208,6 +208,25 @@ def incremental_one_file_changes():
         s.close()
 
 
+def busy_device_loses_nothing():
+    # a board that spends its own time inflating, hashing and programming reads nothing
+    # meanwhile, and its small receive buffer drops what overflows: the host's flow
+    # control must keep every byte (stats: rx_dropped 0) and the write must verify
+    ff = os.path.join(TMP, "busy.bin")
+    stats = os.path.join(TMP, "busy-stats.json")
+    s = sim("--device-time", "inflate=4000,hash=400,write=200,erase=20", "--rx-buffer", "259",
+            "--stats", stats, flash_file=ff)
+    try:
+        rc, rep, err = flash(s.path, IMG_PATH)
+        assert rc == 0 and rep["verified"], (rep, err)
+        check_written(ff, IMG)
+        st = json.load(open(stats))
+        assert st.get("rx_dropped", 0) == 0, st
+        assert st["erases"] >= rep["blocks_written"], st
+    finally:
+        s.close()
+
+
 def sim_board_has_the_boards_partition_api():
     # samd: an object when the filesystem is in MCU flash, a memoryview with external
     # flash (ports/samd/samd_flash.c); `romfs sim --board` follows boards.json's "api"
@@ -355,7 +374,7 @@ TESTS = [fresh_write_verify_and_query, unchanged_rerun_costs_no_reset_and_few_by
          every_transfer_forced,
          transfer_fallbacks_follow_device, forced_transfer_the_device_lacks,
          plain_raw_repl_fallbacks, incremental_one_file_changes, erase_from_start_ports,
-         sim_board_has_the_boards_partition_api,
+         sim_board_has_the_boards_partition_api, busy_device_loses_nothing,
          directory_input_is_packed, wrong_board_refused_before_erase,
          too_big_refused_before_erase, mpy_mismatch_refused_naming_the_file,
          no_romfs_and_no_partition, silent_port_and_usage]
