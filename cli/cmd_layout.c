@@ -196,11 +196,19 @@ int cmd_layout(int argc, char **argv)
             exit_code = write_out(output, text);
             free(text);
         }
-        if (!exit_code && plan.fs_moved)
-            cli_warn("the filesystem %s moves (0x%08llx, %llu bytes -> 0x%08llx, %llu bytes): it must be "
+        const char *fs_name = plan.fs_before.name && strcmp(plan.fs_before.name, "filesystem") ? plan.fs_before.name : NULL;
+        if (!exit_code && plan.fs_moved && plan.fs.size && plan.fs_before.size)
+            cli_warn("the filesystem%s%s moves (0x%08llx, %llu bytes -> 0x%08llx, %llu bytes): it must be "
                      "reformatted, and the files on it are lost; copy them off the board first",
-                     plan.fs.name ? plan.fs.name : "", (unsigned long long)plan.fs_before.start,
+                     fs_name ? " " : "", fs_name ? fs_name : "", (unsigned long long)plan.fs_before.start,
                      (unsigned long long)plan.fs_before.size, (unsigned long long)plan.fs.start,
+                     (unsigned long long)plan.fs.size);
+        else if (!exit_code && plan.fs_moved && plan.fs_before.size)
+            cli_warn("the filesystem%s%s (0x%08llx, %llu bytes) is removed: the files on it are lost; copy them "
+                     "off the board first", fs_name ? " " : "", fs_name ? fs_name : "",
+                     (unsigned long long)plan.fs_before.start, (unsigned long long)plan.fs_before.size);
+        else if (!exit_code && plan.fs_moved)
+            cli_warn("a new filesystem (0x%08llx, %llu bytes) must be formatted", (unsigned long long)plan.fs.start,
                      (unsigned long long)plan.fs.size);
         if (!exit_code && plan.firmware_estimated && plan.firmware_on_device &&
             plan.firmware.size != plan.firmware_before.size && !json)

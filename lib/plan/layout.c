@@ -10,35 +10,11 @@
 #include "base/range.h"
 #include "ld/elf.h"
 
-/* What may hold the ROMFS: free flash, the current ROMFS partition, the firmware's
- * unused tail, the filesystem (only when it moves). */
-enum { P_FREE = 1, P_ROMFS = 2, P_TAIL = 4, P_FS = 8 };
-
-struct piece {
-    uint64_t lo, hi;
-    int kind;
-};
-
-struct ctx {
-    const struct romfs_board *b;
-    const struct romfs_layout_request *req;
-    struct lay_map *m;
-    struct romfs_layout_plan *plan;
-    struct romfs_error *err;
-    enum romfs_layout_style style;
-    const struct lay_area *fw, *romfs0;
-    struct lay_area *fs;      /* resized in place while a plan moves it (fs_size) */
-    uint64_t fs_size0;        /* its size in the map */
-    uint64_t size;            /* ROMFS bytes asked for */
-    uint64_t align;           /* ROMFS start alignment (request, and samd's whole K) */
-    uint64_t fw_floor;        /* the firmware keeps its device up to here */
-    bool measured;
-    uint64_t min_addr;        /* esp32: partitions start after the table */
-    bool said;                /* the error message is already set */
-    uint64_t short_by;        /* the smallest shortfall of the placements tried */
-    const char *short_how;    /* ... and how that placement would have taken it */
-    struct piece *pieces;     /* scratch: pieces of one device */
-};
+bool lay_rest_style(enum romfs_layout_style style)
+{
+    return style == ROMFS_LAYOUT_RP2 || style == ROMFS_LAYOUT_NRF || style == ROMFS_LAYOUT_MIMXRT ||
+           style == ROMFS_LAYOUT_SAMD;
+}
 
 /* ---- the pieces of a device -------------------------------------------------------- */
 
@@ -48,14 +24,9 @@ static int by_lo(const void *x, const void *y)
     return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
-static uint64_t area_end(const struct lay_area *a)
-{
-    return a->start + a->size;
-}
-
 /* The pieces of device di that hold one of `mask`, by address, adjacent ones merged.
  * Returns how many (c->pieces has room for every area plus four). */
-static size_t runs(struct ctx *c, int di, int mask)
+size_t lay_runs(struct ctx *c, int di, int mask)
 {
     const struct lay_device *d = &c->m->dev[di];
     size_t n = 0;
@@ -70,18 +41,39 @@ static size_t runs(struct ctx *c, int di, int mask)
             if (next > lo)
                 c->pieces[n++] = (struct piece){ lo, next < end ? next : end, P_FREE };
         }
-        if (a && area_end(a) > at)
-            at = area_end(a);
+        if (a && lay_area_end(a) > at)
+            at = lay_area_end(a);
     }
     if ((mask & P_ROMFS) && c->romfs0 && c->romfs0->dev == di)
-        c->pieces[n++] = (struct piece){ c->romfs0->start, area_end(c->romfs0), P_ROMFS };
-    if ((mask & P_TAIL) && c->fw && c->fw->dev == di && c->fw_floor < area_end(c->fw))
-        c->pieces[n++] = (struct piece){ c->fw_floor, area_end(c->fw), P_TAIL };
+        c->pieces[n++] = (struct piece){ c->romfs0->start, lay_area_end(c->romfs0), P_ROMFS };
+    if ((mask & P_TAIL) && c->fw && c->fw->dev == di && c->fw_floor < lay_area_end(c->fw))
+        c->pieces[n++] = (struct piece){ c->fw_floor, lay_area_end(c->fw), P_TAIL };
     if ((mask & P_FS) && c->fs && c->fs->dev == di && c->fs->size)
-        c->pieces[n++] = (struct piece){ c->fs->start, area_end(c->fs), P_FS };
+        c->pieces[n++] = (struct piece){ c->fs->start, lay_area_end(c->fs), P_FS };
+    /* The current ROMFS, the firmware's tail and the filesystem never lend flash that
+       another area of the map claims too (overlapping areas are for lint to report). */
+    for (size_t i = 0; i < c->m->n_areas; i++) {
+        const struct lay_area *a = &c->m->areas[i];
+        if (a->dev != di || !a->size || a == c->fw || a == c->romfs0 || (a == c->fs && (mask & P_FS)))
+            continue;
+        for (size_t k = 0, had = n; k < had; k++) {
+            struct piece *p = &c->pieces[k];
+            uint64_t lo = a->start, hi = lay_area_end(a);
+            if (hi <= p->lo || lo >= p->hi)
+                continue;
+            if (lo > p->lo && hi < p->hi)
+                c->pieces[n++] = (struct piece){ hi, p->hi, p->kind };
+            if (lo > p->lo)
+                p->hi = lo;
+            else
+                p->lo = hi < p->hi ? hi : p->hi;
+        }
+    }
     qsort(c->pieces, n, sizeof *c->pieces, by_lo);
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
+        if (c->pieces[i].lo >= c->pieces[i].hi)
+            continue;
         if (out && c->pieces[out - 1].hi >= c->pieces[i].lo) {
             if (c->pieces[i].hi > c->pieces[out - 1].hi)
                 c->pieces[out - 1].hi = c->pieces[i].hi;
@@ -96,7 +88,7 @@ static size_t runs(struct ctx *c, int di, int mask)
 /* The run of `mask` pieces on device di holding [lo, hi) (lo == hi: touching lo). */
 static bool run_holding(struct ctx *c, int di, int mask, uint64_t lo, uint64_t hi, struct piece *out)
 {
-    size_t n = runs(c, di, mask);
+    size_t n = lay_runs(c, di, mask);
     for (size_t i = 0; i < n; i++)
         if (c->pieces[i].lo <= lo && hi <= c->pieces[i].hi) {
             *out = c->pieces[i];
@@ -145,15 +137,10 @@ static uint64_t start_align(const struct ctx *c, int di, uint64_t s)
 
 /* ---- placements --------------------------------------------------------------------- */
 
-struct place {
-    int dev;
-    uint64_t start, end;
-    struct piece run;
-};
 
 static void note_short(struct ctx *c, uint64_t by, const char *how)
 {
-    if (by && (!c->short_by || by < c->short_by)) {
+    if (by && (!c->short_by || by <= c->short_by)) {
         c->short_by = by;
         c->short_how = how;
     }
@@ -213,7 +200,7 @@ static bool place_to(struct ctx *c, int di, int mask, uint64_t e, const char *ho
 /* The lowest place in any run of `mask` pieces on device di. */
 static bool place_lowest(struct ctx *c, int di, int mask, const char *how, struct place *p)
 {
-    size_t n = runs(c, di, mask);
+    size_t n = lay_runs(c, di, mask);
     struct piece found[64];
     if (n > 64)
         n = 64;
@@ -232,6 +219,25 @@ static const struct lay_area *first_area(const struct lay_map *m, enum romfs_are
         if (m->areas[i].kind == kind && (index < 0 || m->areas[i].romfs_index == index))
             return &m->areas[i];
     return NULL;
+}
+
+/* The firmware's region: the one the board's text region names, else the largest on the
+ * main flash (stm32's FLASH_TEXT, not its 16K FLASH_START for the vectors; PYBD's
+ * FLASH_APP, not FLASH_EXT in QSPI), else the largest. */
+static const struct lay_area *pick_firmware(const struct romfs_board *b, const struct lay_map *m)
+{
+    const struct lay_area *best = NULL;
+    for (size_t i = 0; i < m->n_areas; i++) {
+        const struct lay_area *a = &m->areas[i];
+        if (a->kind != ROMFS_AREA_FIRMWARE)
+            continue;
+        if (b->text_region && strcmp(a->name, b->text_region) == 0)
+            return a;
+        bool main = m->dev[a->dev].main, best_main = best && m->dev[best->dev].main;
+        if (!best || (main && !best_main) || (main == best_main && a->size > best->size))
+            best = a;
+    }
+    return best;
 }
 
 static int find_device(const struct lay_map *m, const char *name)
@@ -286,13 +292,13 @@ static int measure_firmware(struct ctx *c)
     c->fw_floor = lay_erase_ceil(c->b, d, need);
     plan->firmware_needed_end = c->measured ? c->fw_floor : fw->start;
     bool own_region = c->style == ROMFS_LAYOUT_LD || c->style == ROMFS_LAYOUT_ESP32;
-    if (c->measured && own_region && !req->fs_size_given && need > area_end(fw)) {
+    if (c->measured && own_region && !req->fs_size_given && need > lay_area_end(fw)) {
         char a[32];
         return romfs_set_error(c->err, ROMFS_ERR_FBIG,
                                "board %s: the firmware (%s%s%s) needs %" PRIu64 " bytes more than its region %s "
                                "(0x%08" PRIx64 "..0x%08" PRIx64 ", %s)",
                                c->b->name, plan->firmware_source, req->headroom ? ", with the margin" : "", "",
-                               need - area_end(fw), fw->name, fw->start, area_end(fw), lay_size(fw->size, a, sizeof a));
+                               need - lay_area_end(fw), fw->name, fw->start, lay_area_end(fw), lay_size(fw->size, a, sizeof a));
     }
     return ROMFS_OK;
 }
@@ -340,30 +346,29 @@ static bool plan_keep_fs(struct ctx *c, int di, struct place *p)
 {
     const int nofw = P_FREE | P_ROMFS, all = P_FREE | P_ROMFS | P_TAIL;
     const struct lay_device *d = &c->m->dev[di];
-    bool rest = c->style == ROMFS_LAYOUT_RP2 || c->style == ROMFS_LAYOUT_NRF || c->style == ROMFS_LAYOUT_MIMXRT ||
-                c->style == ROMFS_LAYOUT_SAMD;
+    bool rest = lay_rest_style(c->style);
     if (rest && on_fw(c, di)) {
         /* The port puts ROMFS right above the firmware (which gets all flash below it)
            and, when the filesystem is on this flash, right below the filesystem. */
         if (c->fs && c->fs->dev == di)
             return place_to(c, di, all, c->fs->start, "below the filesystem", p);
-        if (c->style == ROMFS_LAYOUT_SAMD && place_from(c, di, nofw, area_end(c->fw), "above the firmware", p))
+        if (c->style == ROMFS_LAYOUT_SAMD && place_from(c, di, nofw, lay_area_end(c->fw), "above the firmware", p))
             return true;
         struct piece run;
-        return run_holding(c, di, all, area_end(c->fw), area_end(c->fw), &run) &&
+        return run_holding(c, di, all, lay_area_end(c->fw), lay_area_end(c->fw), &run) &&
                place_to(c, di, all, run.hi, "from the firmware's tail", p);
     }
     if (!d->mmap && c->style != ROMFS_LAYOUT_ESP32)
         return false;
     if (c->romfs0 && c->romfs0->dev == di &&
         (place_from(c, di, nofw, c->romfs0->start, "where the ROMFS is now", p) ||
-         place_to(c, di, nofw, area_end(c->romfs0), "where the ROMFS is now", p)))
+         place_to(c, di, nofw, lay_area_end(c->romfs0), "where the ROMFS is now", p)))
         return true;
     if (place_lowest(c, di, nofw, "in free space", p))
         return true;
     struct piece run;
-    if (on_fw(c, di) && c->fw_floor < area_end(c->fw) &&
-        run_holding(c, di, all, c->fw_floor, area_end(c->fw), &run))
+    if (on_fw(c, di) && c->fw_floor < lay_area_end(c->fw) &&
+        run_holding(c, di, all, c->fw_floor, lay_area_end(c->fw), &run))
         return place_to(c, di, all, run.hi, "from the firmware's tail", p);
     if (on_fw(c, di))
         note_short(c, c->size, "from the firmware's tail");
@@ -376,11 +381,11 @@ static int plan_move_fs(struct ctx *c, int di, struct place *p, uint64_t *fs_sta
     const struct lay_device *d = &c->m->dev[di];
     const int all = P_FREE | P_ROMFS | P_TAIL | P_FS;
     struct piece run;
-    bool found = c->fs && c->fs->dev == di ? run_holding(c, di, all, c->fs->start, area_end(c->fs), &run)
-               : on_fw(c, di)              ? run_holding(c, di, all, area_end(c->fw), area_end(c->fw), &run)
+    bool found = c->fs && c->fs->dev == di ? run_holding(c, di, all, c->fs->start, lay_area_end(c->fs), &run)
+               : on_fw(c, di)              ? run_holding(c, di, all, lay_area_end(c->fw), lay_area_end(c->fw), &run)
                                            : false;
     if (!found) {
-        size_t n = runs(c, di, all);
+        size_t n = lay_runs(c, di, all);
         for (size_t i = 0; i < n; i++)
             if (!found || c->pieces[i].hi - c->pieces[i].lo > run.hi - run.lo) {
                 run = c->pieces[i];
@@ -393,13 +398,12 @@ static int plan_move_fs(struct ctx *c, int di, struct place *p, uint64_t *fs_sta
         return romfs_set_error(c->err, ROMFS_ERR_FBIG, "board %s: device %s has no room to share out", c->b->name,
                                d->name);
     uint64_t block, top = lay_erase_floor(c->b, d, run.hi, &block);
-    bool rest = c->style == ROMFS_LAYOUT_RP2 || c->style == ROMFS_LAYOUT_NRF || c->style == ROMFS_LAYOUT_MIMXRT ||
-                c->style == ROMFS_LAYOUT_SAMD;
-    if (!rest && c->fs && c->fs->dev == di && area_end(c->fs) < top) {
+    bool rest = lay_rest_style(c->style);
+    if (!rest && c->fs && c->fs->dev == di && lay_area_end(c->fs) < top) {
         /* The filesystem lies below other usable flash (stm32's small sectors under the
            firmware): it keeps its start and takes its new size there, and the ROMFS goes
            where it would with that filesystem kept. */
-        uint64_t end = lay_erase_ceil(c->b, d, c->fs->start + c->req->fs_size);
+        uint64_t end = c->fs->start + c->req->fs_size;
         if (end > run.hi)
             return romfs_set_error(c->err, ROMFS_ERR_FBIG,
                                    "board %s: does not fit: a %s filesystem from 0x%08" PRIx64 " passes the end of "
@@ -415,7 +419,7 @@ static int plan_move_fs(struct ctx *c, int di, struct place *p, uint64_t *fs_sta
         return ok ? ROMFS_OK : ROMFS_ERR_FBIG;
     }
     uint64_t lo = ceil_aligned(c, d, run.lo, c->align);
-    if (on_fw(c, di) && lo < c->fw_floor && c->fw_floor <= top && run.lo <= area_end(c->fw))
+    if (on_fw(c, di) && lo < c->fw_floor && c->fw_floor <= top && run.lo <= lay_area_end(c->fw))
         lo = c->fw_floor;
     uint64_t fs_lo = top;
     if (c->req->fs_size) {
@@ -484,8 +488,7 @@ static int move_device(struct ctx *c, int *di)
                                "board %s: its filesystem is on device %s, which is not memory-mapped: a ROMFS "
                                "cannot take its room, so a filesystem size does not apply",
                                c->b->name, d->name);
-    bool rest = c->style == ROMFS_LAYOUT_RP2 || c->style == ROMFS_LAYOUT_NRF || c->style == ROMFS_LAYOUT_MIMXRT ||
-                c->style == ROMFS_LAYOUT_SAMD;
+    bool rest = lay_rest_style(c->style);
     if (rest && c->fw && c->fw->dev != *di)
         return romfs_set_error(c->err, ROMFS_ERR_INVAL,
                                "board %s: %s puts ROMFS between the firmware and the filesystem, which are on "
@@ -496,8 +499,8 @@ static int move_device(struct ctx *c, int *di)
 
 /* One attempt with c->size: ROMFS_OK with *p, ROMFS_ERR_FBIG (c->short_by says by how
  * much) or another error (already in c->err). */
-static int try_place(struct ctx *c, const int *order, size_t n, struct place *p, uint64_t *fs_start,
-                     uint64_t *fs_top)
+int lay_try_place(struct ctx *c, const int *order, size_t n, struct place *p, uint64_t *fs_start,
+                  uint64_t *fs_top)
 {
     c->short_by = 0;
     c->short_how = NULL;
@@ -510,233 +513,6 @@ static int try_place(struct ctx *c, const int *order, size_t n, struct place *p,
         if (plan_keep_fs(c, order[i], p))
             return ROMFS_OK;
     return ROMFS_ERR_FBIG;
-}
-
-static void describe_free(struct ctx *c, int di, char *out, size_t size)
-{
-    char a[32];
-    size_t n = runs(c, di, P_FREE), used = 0;
-    out[0] = 0;
-    for (size_t i = 0; i < n && used + 64 < size; i++)
-        used += (size_t)snprintf(out + used, size - used, "%s0x%08" PRIx64 "..0x%08" PRIx64 " (%s)", i ? ", " : "",
-                                 c->pieces[i].lo, c->pieces[i].hi,
-                                 lay_size(c->pieces[i].hi - c->pieces[i].lo, a, sizeof a));
-    if (!n)
-        snprintf(out, size, "none");
-}
-
-/* No room: say where, how much is missing, what is free, and what would make room. */
-static int no_room(struct ctx *c, const int *order, size_t n)
-{
-    const struct lay_map *m = c->m;
-    int di = n ? order[0] : 0;
-    const struct lay_device *d = &m->dev[di];
-    uint64_t short_by = c->short_by, want = c->size;
-    const char *how = c->short_how;
-    /* The largest ROMFS the same rules place. */
-    uint64_t lo = 0, hi = want - 1;
-    struct place p;
-    uint64_t fs_start, fs_top;
-    struct romfs_error saved = *c->err;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo + 1) / 2;
-        c->size = mid;
-        if (try_place(c, order, n, &p, &fs_start, &fs_top) == ROMFS_OK)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    uint64_t best = 0;
-    if (lo) {
-        c->size = lo;
-        if (try_place(c, order, n, &p, &fs_start, &fs_top) == ROMFS_OK)
-            best = p.end - p.start;
-    }
-    *c->err = saved;
-    c->size = want;
-    char a[32], b2[32], free_text[512], fw_text[400] = "", fs_text[300] = "", other[200] = "";
-    describe_free(c, di, free_text, sizeof free_text);
-    if (c->fw && c->fw->dev == di)
-        snprintf(fw_text, sizeof fw_text, "; the firmware %s (0x%08" PRIx64 "..0x%08" PRIx64 ")%s", c->fw->name,
-                 c->fw->start, area_end(c->fw), c->measured ? " needs up to 0x" : ", size not measured");
-    if (c->fw && c->fw->dev == di && c->measured)
-        snprintf(fw_text + strlen(fw_text), sizeof fw_text - strlen(fw_text), "%08" PRIx64 " (%s)", c->fw_floor,
-                 c->plan->firmware_source);
-    if (c->fs && !c->req->fs_size_given)
-        snprintf(fs_text, sizeof fs_text, "; a filesystem size (moving the filesystem %s at 0x%08" PRIx64
-                 ", %s, which must then be reformatted: its files are lost)",
-                 c->fs->name, c->fs->start, lay_size(c->fs->size, b2, sizeof b2));
-    for (size_t i = 0; i < m->n_dev && !c->req->device; i++) {
-        if ((int)i == di || !m->dev[i].mmap || c->style != ROMFS_LAYOUT_LD)
-            continue;
-        uint64_t total = 0;
-        size_t k = runs(c, (int)i, P_FREE);
-        for (size_t j = 0; j < k; j++)
-            total += c->pieces[j].hi - c->pieces[j].lo;
-        if (total)
-            snprintf(other + strlen(other), sizeof other - strlen(other), "; device %s (%s free)", m->dev[i].name,
-                     lay_size(total, b2, sizeof b2));
-    }
-    char best_text[64];
-    if (best)
-        snprintf(best_text, sizeof best_text, "a ROMFS of at most %s", lay_size(best, b2, sizeof b2));
-    else
-        snprintf(best_text, sizeof best_text, "no ROMFS at all fits there");
-    return romfs_set_error(c->err, ROMFS_ERR_FBIG,
-                           "board %s: does not fit by %" PRIu64 " bytes: no room for a %s ROMFS%s%s on device %s "
-                           "(0x%08" PRIx64 "..0x%08" PRIx64 "); free: %s%s. Room would come from: %s%s%s%s",
-                           c->b->name, short_by ? short_by : want, lay_size(want, a, sizeof a), how ? " " : "",
-                           how ? how : "", d->name, d->base, d->base + d->size, free_text, fw_text, best_text,
-                           c->measured ? "; a smaller firmware" : "", fs_text, other);
-}
-
-static int by_area_start(const void *x, const void *y)
-{
-    const struct romfs_layout_area *a = x, *b = y;
-    uint64_t sa = a->size ? a->start : a->old_start, sb = b->size ? b->start : b->old_start;
-    return sa < sb ? -1 : sa > sb;
-}
-
-static enum romfs_layout_change change_of(uint64_t start, uint64_t size, uint64_t old_start, uint64_t old_size)
-{
-    if (!old_size)
-        return size ? ROMFS_LAYOUT_NEW : ROMFS_LAYOUT_SAME;
-    if (!size)
-        return ROMFS_LAYOUT_REMOVED;
-    if (start != old_start)
-        return ROMFS_LAYOUT_MOVED;
-    return size != old_size ? ROMFS_LAYOUT_RESIZED : ROMFS_LAYOUT_SAME;
-}
-
-/* The planned device's areas after the plan. */
-static int list_areas(struct ctx *c, int di)
-{
-    struct romfs_layout_plan *plan = c->plan;
-    plan->areas = calloc(c->m->n_areas + 2, sizeof *plan->areas);
-    if (!plan->areas)
-        return romfs_set_error(c->err, ROMFS_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < c->m->n_areas; i++) {
-        const struct lay_area *a = &c->m->areas[i];
-        if (a->dev != di || a == c->romfs0)
-            continue;
-        struct romfs_layout_area *o = &plan->areas[plan->n_areas++];
-        *o = (struct romfs_layout_area){ .kind = a->kind, .name = a->name, .start = a->start, .size = a->size,
-                                         .old_start = a->start, .old_size = a->size, .esp32_row = a->esp32_row,
-                                         .esp32_type = a->esp32_type, .esp32_subtype = a->esp32_subtype,
-                                         .esp32_flags = a->esp32_flags };
-        if (a == c->fw) {
-            o->size = plan->firmware.size;
-        } else if (a == c->fs) {
-            o->start = plan->fs.size ? plan->fs.start : a->start;
-            o->size = plan->fs.size;
-        }
-        o->change = change_of(o->start, o->size, o->old_start, o->old_size);
-    }
-    if (!c->fs && plan->fs.size) {
-        struct romfs_layout_area *o = &plan->areas[plan->n_areas++];
-        *o = (struct romfs_layout_area){ .kind = ROMFS_AREA_FS, .name = plan->fs.name, .start = plan->fs.start,
-                                         .size = plan->fs.size, .change = ROMFS_LAYOUT_NEW,
-                                         .esp32_row = c->style == ROMFS_LAYOUT_ESP32, .esp32_type = 1,
-                                         .esp32_subtype = 0x81 };
-    }
-    struct romfs_layout_area *o = &plan->areas[plan->n_areas++];
-    bool here = c->romfs0 && c->romfs0->dev == di;
-    *o = (struct romfs_layout_area){ .kind = ROMFS_AREA_ROMFS, .name = plan->romfs.name, .start = plan->romfs.start,
-                                     .size = plan->romfs.size, .old_start = here ? c->romfs0->start : 0,
-                                     .old_size = here ? c->romfs0->size : 0,
-                                     .esp32_row = c->style == ROMFS_LAYOUT_ESP32, .esp32_type = ROMFS_ESP32_TYPE_DATA,
-                                     .esp32_subtype = here && c->romfs0->esp32_row ? c->romfs0->esp32_subtype
-                                                                                  : ROMFS_ESP32_SUBTYPE_ROMFS,
-                                     .esp32_flags = here ? c->romfs0->esp32_flags : 0 };
-    o->change = change_of(o->start, o->size, o->old_start, o->old_size);
-    qsort(plan->areas, plan->n_areas, sizeof *plan->areas, by_area_start);
-    return ROMFS_OK;
-}
-
-static const char *kind_words(enum romfs_area_kind kind)
-{
-    switch (kind) {
-    case ROMFS_AREA_BOOTLOADER: return "the bootloader ";
-    case ROMFS_AREA_FIRMWARE: return "the firmware ";
-    case ROMFS_AREA_ROMFS: return "the ROMFS partition ";
-    case ROMFS_AREA_FS: return "the filesystem ";
-    default: return "";
-    }
-}
-
-/* Fill the plan from a placement. */
-static int fill_plan(struct ctx *c, const struct place *p, uint64_t fs_start, uint64_t fs_top)
-{
-    struct romfs_layout_plan *plan = c->plan;
-    const struct lay_device *d = &c->m->dev[p->dev];
-    bool moving = c->req->fs_size_given;
-    plan->device = d->name;
-    plan->device_base = d->base;
-    plan->device_size = d->size;
-    plan->device_mmap = d->mmap;
-    plan->flash_start = p->run.lo;
-    plan->flash_end = p->run.hi;
-    snprintf(plan->span_end_source, sizeof plan->span_end_source, "the end of device %s", d->name);
-    for (size_t i = 0; i < c->m->n_areas; i++) {
-        const struct lay_area *a = &c->m->areas[i];
-        if (a->dev == p->dev && a->start == p->run.hi && a != c->romfs0)
-            snprintf(plan->span_end_source, sizeof plan->span_end_source, "%s%s", kind_words(a->kind), a->name);
-    }
-    plan->romfs.name = c->style == ROMFS_LAYOUT_ESP32 ? "romfs" : "FLASH_ROMFS";
-    plan->romfs.start = p->start;
-    plan->romfs.size = p->end - p->start;
-    plan->romfs_erase_block = lay_erase_at(c->b, d, p->start);
-    if (c->romfs0)
-        plan->romfs_before = (struct romfs_layout_region){ c->romfs0->name, c->romfs0->start, c->romfs0->size };
-    const struct lay_area *fw = c->fw;
-    plan->firmware_on_device = fw && fw->dev == p->dev;
-    plan->romfs_external = fw && fw->dev != p->dev;
-    if (fw) {
-        uint64_t end = area_end(fw);
-        bool rest = c->style == ROMFS_LAYOUT_RP2 || c->style == ROMFS_LAYOUT_NRF ||
-                    c->style == ROMFS_LAYOUT_MIMXRT || c->style == ROMFS_LAYOUT_SAMD;
-        bool above = plan->firmware_on_device && p->start >= fw->start;
-        if (above && (rest || (moving && p->run.lo <= end && end <= p->run.hi) ||
-                      (p->start < end && p->end > fw->start)))
-            end = p->start;
-        plan->firmware = (struct romfs_layout_region){ fw->name, fw->start, end - fw->start };
-        plan->firmware_before = (struct romfs_layout_region){ fw->name, fw->start, fw->size };
-        if (c->measured)
-            plan->firmware_free = end > c->fw_floor ? end - c->fw_floor : 0;
-    }
-    const struct lay_area *fs = c->fs;
-    if (fs) {
-        plan->fs_before = (struct romfs_layout_region){ fs->name, fs->start, fs->size };
-        plan->fs = plan->fs_before;
-        plan->fs_blockdev = fs->blockdev;
-    }
-    if (moving) {
-        plan->fs = (struct romfs_layout_region){ fs ? fs->name : "FLASH_FS", fs_top > fs_start ? fs_start : 0,
-                                                 fs_top - fs_start };
-        if (c->style == ROMFS_LAYOUT_ESP32 && !fs)
-            plan->fs.name = "vfs";
-        plan->fs_moved = fs ? plan->fs.start != fs->start || plan->fs.size != fs->size : plan->fs.size > 0;
-    }
-    if (plan->fs.size) {
-        const struct lay_device *fd = fs ? &c->m->dev[fs->dev] : d;
-        plan->fs_erase_block = lay_erase_at(c->b, fd, plan->fs.start);
-        bool region = !c->b->n_flash;
-        for (size_t i = 0; i < c->b->n_flash; i++)
-            if (c->b->flash[i].name && strcmp(c->b->flash[i].name, plan->fs.name) == 0)
-                region = true;
-        plan->fs_region_is_ld = fd->mmap && region && lay_ld_name(plan->fs.name, NULL) &&
-                                strcmp(plan->fs.name, "FLASH_ROMFS") != 0 &&
-                                (!fw || strcmp(plan->fs.name, fw->name) != 0);
-    }
-    if (fs && moving && plan->romfs.start < area_end(fs) && p->end > fs->start)
-        plan->from = ROMFS_LAYOUT_FROM_FS;
-    else if (fw && plan->firmware_on_device && p->start < area_end(fw) && p->end > fw->start)
-        plan->from = ROMFS_LAYOUT_FROM_FIRMWARE;
-    else if (c->romfs0 && c->romfs0->dev == p->dev && p->start < area_end(c->romfs0) && p->end > c->romfs0->start)
-        plan->from = ROMFS_LAYOUT_FROM_CURRENT;
-    else
-        plan->from = ROMFS_LAYOUT_FROM_FREE;
-    return list_areas(c, p->dev);
 }
 
 int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_request *req,
@@ -770,7 +546,7 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
     }
     if (c.style == ROMFS_LAYOUT_ESP32)
         c.min_addr = 0x9000;
-    c.fw = first_area(&m, ROMFS_AREA_FIRMWARE, -1);
+    c.fw = pick_firmware(b, &m);
     c.fs = (struct lay_area *)first_area(&m, ROMFS_AREA_FS, -1);
     c.fs_size0 = c.fs ? c.fs->size : 0;
     c.romfs0 = first_area(&m, ROMFS_AREA_ROMFS, 0);
@@ -786,12 +562,12 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
     if (!rc)
         rc = device_order(&c, order, &n);
     if (!rc) {
-        rc = try_place(&c, order, n, &p, &fs_start, &fs_top);
+        rc = lay_try_place(&c, order, n, &p, &fs_start, &fs_top);
         if (rc == ROMFS_ERR_FBIG && !c.said)
-            rc = no_room(&c, order, n);
+            rc = lay_no_room(&c, order, n);
     }
     if (!rc)
-        rc = fill_plan(&c, &p, fs_start, fs_top);
+        rc = lay_fill_plan(&c, &p, fs_start, fs_top);
     free(c.pieces);
     lay_map_free(&m);
     if (rc)

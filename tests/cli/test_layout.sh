@@ -66,7 +66,7 @@ layout_refuses_with_shortfall() {
     expect_exit 1 "$ROMFS" layout --board FIX_NRF52840 --romfs-size 0x95000 --firmware-size 0x5A123
     expect_stderr "board FIX_NRF52840: does not fit by 4096 bytes"
     expect_stderr "device internal (0x00000000..0x00100000)"
-    expect_stderr "a ROMFS of at most 592K"
+    expect_stderr "A ROMFS of at most 592K fits"
     expect_stderr "moving the filesystem FLASH_USER at 0x000f0000, 64K, which must then be reformatted"
     # Not measured, the firmware region may shrink: the plan and a note say so.
     expect_exit 0 "$ROMFS" layout --board FIX_NRF52840 --romfs-size 260K
