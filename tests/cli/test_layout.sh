@@ -465,6 +465,54 @@ print("nrf scripts agree: ROMFS at 0x%x" % ro["start"])
 PY
 }
 
+# mimxrt: MICROPY_HW_ROMFS_BYTES, as the port's Makefile hands it to its preprocessed
+# linker scripts, gives the planned ROMFS and the text region the rest.
+layout_mimxrt_own_scripts_agree() {
+    [ -n "${MICROPYTHON_TREE:-}" ] || skip "MICROPYTHON_TREE not set: mimxrt's scripts not linked"
+    need_arm
+    unset ROMFS_BOARDS
+    local board=MIMXRT1060_EVK
+    expect_exit 0 "$ROMFS" layout --board $board --romfs-size 128K --json
+    cp out.txt plan.json
+    "$ROMFS" boards show $board --json > show.json
+    python3 - plan.json show.json "$MICROPYTHON_TREE" "$PWD" <<'PY'
+import json, os, shlex, subprocess, sys
+plan, show, tree, here = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
+show = show["boards"][0] if "boards" in show else show
+link = show.get("link") or show["romfs"][0]["link"]
+value = plan["config"]["values"]["MICROPY_HW_ROMFS_BYTES"]
+assert "MICROPY_HW_ROMFS_BYTES = 0x%x" % value in plan["config"]["text"], plan["config"]["text"]
+args, defs, scripts = shlex.split(link), [], []
+assert args[0] == "-E", link
+i = 1
+while i < len(args):
+    if args[i] == "-D":
+        d = args[i + 1]
+        defs.append("MICROPY_HW_ROMFS_BYTES=0x%x" % value if d.startswith("MICROPY_HW_ROMFS_BYTES=") else d)
+    elif args[i] == "-T":
+        scripts.append(args[i + 1])
+    i += 2
+port = os.path.join(tree, "ports", "mimxrt")
+out = []
+for k, script in enumerate(scripts):
+    text = subprocess.run(["cpp", "-P", "-x", "c"] + ["-D" + d for d in defs] + [script], cwd=port,
+                          capture_output=True, text=True, check=True).stdout
+    out.append(os.path.join(here, "s%d.ld" % k))
+    open(out[-1], "w").write(text)
+subprocess.run(["arm-none-eabi-as", "/dev/null", "-o", os.path.join(here, "e.o")], check=True)
+cmd = ["arm-none-eabi-ld", "-o", os.path.join(here, "mx.elf"), os.path.join(here, "e.o")]
+for f in out:
+    cmd += ["-T", f]
+subprocess.run(cmd, check=True, capture_output=True)
+nm = subprocess.run(["arm-none-eabi-nm", os.path.join(here, "mx.elf")], capture_output=True, text=True, check=True).stdout
+syms = {l.split()[2]: int(l.split()[0], 16) for l in nm.splitlines() if len(l.split()) == 3}
+ro, fw = plan["romfs"], plan["firmware"]
+assert (syms["_micropy_hw_romfs_part0_start"], syms["_micropy_hw_romfs_part0_size"]) == (ro["start"], ro["size"]), syms
+assert syms["text_size"] == fw["size"] and syms["vfs_start"] == plan["filesystem"]["start"], (syms, fw)
+print("mimxrt scripts agree: ROMFS at 0x%x, text 0x%x bytes" % (ro["start"], fw["size"]))
+PY
+}
+
 # rp2: MICROPY_HW_ROMFS_BYTES, ROMFS just below the filesystem, the firmware's maximum
 # shrinking by as much; the old "MEMORY region MICROPY_HW_FLASH_STORAGE_BYTES" is gone.
 layout_rp2_value() {
@@ -621,6 +669,7 @@ t layout_keep_fs_default_never_touches_fs
 t layout_ra_and_qspi_link_as_planned
 t layout_nrf_own_value
 t layout_nrf_own_scripts_agree
+t layout_mimxrt_own_scripts_agree
 t layout_rp2_value
 t layout_rp2_own_memory_agrees
 t layout_samd_values_link
