@@ -156,8 +156,10 @@ static int from_board_map(const struct romfs_board *b, struct lay_map *m, struct
         if (esp32) {
             a->esp32_row = esp32_known_row(s->name, &a->esp32_type, &a->esp32_subtype);
             /* The filesystem MicroPython makes at boot when the table has no "vfs" or
-               "ffat" (ports/esp32/main.c) comes from no table row. */
-            a->implicit = s->kind == ROMFS_AREA_FS && !(s->source && strstr(s->source, ".csv"));
+               "ffat" (ports/esp32/main.c) comes from no table row; a row's source is
+               "TABLE.csv:LINE: label". */
+            a->implicit = s->kind == ROMFS_AREA_FS &&
+                          (!s->source || !strstr(s->source, ".csv:") || strstr(s->source, "main.c"));
             if (a->implicit || s->kind == ROMFS_AREA_BOOTLOADER)
                 a->esp32_row = false;
         }
@@ -295,12 +297,15 @@ static int from_esp32_table(const struct romfs_board *b, const struct romfs_layo
     d->main = true;
     if (!add_area(m, 0, ROMFS_AREA_BOOTLOADER, "bootloader and partition table", 0, ESP32_TABLE_END))
         return nomem(err);
-    bool has_fs = false, has_fw = false;
+    bool has_fs = false, has_fw = false, has_ota0 = false;
+    for (size_t i = 0; i < t->n; i++)
+        has_ota0 |= t->parts[i].type == ROMFS_ESP32_TYPE_APP && t->parts[i].subtype == 0x10;
     for (size_t i = 0; i < t->n; i++) {
         const struct romfs_esp32_part *p = &t->parts[i];
         enum romfs_area_kind kind = ROMFS_AREA_RESERVED;
         bool data = p->type == ROMFS_ESP32_TYPE_DATA;
-        if (p->type == ROMFS_ESP32_TYPE_APP && !has_fw && (p->subtype == 0x00 || p->subtype == 0x10)) {
+        /* The app MicroPython runs: ota_0 in an OTA table, else factory. */
+        if (p->type == ROMFS_ESP32_TYPE_APP && !has_fw && p->subtype == (has_ota0 ? 0x10 : 0x00)) {
             kind = ROMFS_AREA_FIRMWARE;
             has_fw = true;
         } else if (data && (strcmp(p->label, "vfs") == 0 || strcmp(p->label, "ffat") == 0) && !has_fs) {
