@@ -266,6 +266,12 @@ static void render_rp2(struct romfs_buf *o, const struct romfs_layout_plan *p)
                         "# ports/rp2/boards/%s/mpconfigboard.cmake (or as -DNAME=VALUE to cmake\n"
                         "# when it makes a new build directory):\n",
                      p->board->name);
+    if (p->firmware.size != p->firmware_before.size) {
+        char x[32], y[32];
+        romfs_buf_printf(o, "# The firmware's maximum (FLASH) %s from %s to %s.\n",
+                         p->firmware.size < p->firmware_before.size ? "shrinks" : "grows",
+                         lay_size(p->firmware_before.size, x, sizeof x), lay_size(p->firmware.size, y, sizeof y));
+    }
     romfs_buf_printf(o, "set(MICROPY_HW_ROMFS_BYTES %" PRIu64 ")\n", p->romfs.size);
     if (p->fs_moved || (!p->fs_before.size && p->fs.size))
         romfs_buf_printf(o, "set(MICROPY_HW_FLASH_STORAGE_BYTES %" PRIu64 ")\n", p->fs.size);
@@ -279,6 +285,10 @@ static void render_samd(struct romfs_buf *o, const struct romfs_layout_plan *p)
                         "# filesystem right after the ROMFS (boards/samd51x19a.ld). In the board's\n"
                         "# ports/samd/boards/%s/mpconfigboard.mk:\n",
                      p->board->name);
+    if (p->firmware.size != p->firmware_before.size)
+        romfs_buf_printf(o, "# MICROPY_HW_CODESIZE (the firmware's maximum) %s from %s to %s.\n",
+                         p->firmware.size < p->firmware_before.size ? "shrinks" : "grows",
+                         mk_size(p->firmware_before.size, x, sizeof x), mk_size(p->firmware.size, y, sizeof y));
     romfs_buf_printf(o, "MICROPY_HW_CODESIZE ?= %s\nMICROPY_HW_ROMFS_BYTES ?= %s\n",
                      mk_size(p->firmware.size, x, sizeof x), mk_size(p->romfs.size, y, sizeof y));
 }
