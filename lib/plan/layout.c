@@ -201,14 +201,14 @@ static bool place_to(struct ctx *c, int di, int mask, uint64_t e, const char *ho
 static bool place_lowest(struct ctx *c, int di, int mask, const char *how, struct place *p)
 {
     size_t n = lay_runs(c, di, mask);
-    struct piece found[64];
-    if (n > 64)
-        n = 64;
-    memcpy(found, c->pieces, n * sizeof *found);
-    for (size_t i = 0; i < n; i++)
-        if (place_from(c, di, mask, found[i].lo, how, p))
-            return true;
-    return false;
+    struct piece *found = malloc((n ? n : 1) * sizeof *found);   /* place_from reuses c->pieces */
+    bool ok = false;
+    if (found)
+        memcpy(found, c->pieces, n * sizeof *found);
+    for (size_t i = 0; found && i < n && !ok; i++)
+        ok = place_from(c, di, mask, found[i].lo, how, p);
+    free(found);
+    return ok;
 }
 
 /* ---- the plan ----------------------------------------------------------------------- */
@@ -317,6 +317,11 @@ static int device_order(struct ctx *c, int *order, size_t *n)
             return romfs_set_error(c->err, ROMFS_ERR_INVAL, "board %s has no flash device '%s' (it has: %s)",
                                    c->b->name, c->req->device, names);
         }
+        if (c->style != ROMFS_LAYOUT_LD && c->fw && di != c->fw->dev)
+            return romfs_set_error(c->err, ROMFS_ERR_INVAL,
+                                   "board %s: %s places the ROMFS beside its firmware on device %s, so device %s "
+                                   "does not apply", c->b->name, c->b->port, c->m->dev[c->fw->dev].name,
+                                   c->req->device);
         order[(*n)++] = di;
         return ROMFS_OK;
     }

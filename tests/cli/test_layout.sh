@@ -653,6 +653,8 @@ PY
     expect_exit 0 "$ROMFS" boards show MAP_ESP32 --partition-table resized.csv --json
     expect_exit 2 "$ROMFS" layout --board MAP_NRF --partition-table given.csv --romfs-size 64K
     expect_stderr "only esp32 boards do"
+    expect_exit 2 "$ROMFS" layout --board MAP_ITSYBITSY_M4 --romfs-size 64K --device qspi
+    expect_stderr "board MAP_ITSYBITSY_M4: samd places the ROMFS beside its firmware on device internal"
 }
 
 t layout_every_board_in_its_own_terms
