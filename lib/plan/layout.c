@@ -213,10 +213,19 @@ static bool place_lowest(struct ctx *c, int di, int mask, const char *how, struc
 
 /* ---- the plan ----------------------------------------------------------------------- */
 
-static const struct lay_area *first_area(const struct lay_map *m, enum romfs_area_kind kind, int index)
+/* The build planned for: on multi-core boards the default one (its partition 0 is listed
+ * first); areas of other builds are only in the way. */
+static bool of_core(const struct lay_area *a, const char *core)
+{
+    return !a->core || !core || strcmp(a->core, core) == 0;
+}
+
+static const struct lay_area *first_area(const struct lay_map *m, enum romfs_area_kind kind, int index,
+                                         const char *core)
 {
     for (size_t i = 0; i < m->n_areas; i++)
-        if (m->areas[i].kind == kind && (index < 0 || m->areas[i].romfs_index == index))
+        if (m->areas[i].kind == kind && (index < 0 || m->areas[i].romfs_index == index) &&
+            of_core(&m->areas[i], core))
             return &m->areas[i];
     return NULL;
 }
@@ -224,12 +233,12 @@ static const struct lay_area *first_area(const struct lay_map *m, enum romfs_are
 /* The firmware's region: the one the board's text region names, else the largest on the
  * main flash (stm32's FLASH_TEXT, not its 16K FLASH_START for the vectors; PYBD's
  * FLASH_APP, not FLASH_EXT in QSPI), else the largest. */
-static const struct lay_area *pick_firmware(const struct romfs_board *b, const struct lay_map *m)
+static const struct lay_area *pick_firmware(const struct romfs_board *b, const struct lay_map *m, const char *core)
 {
     const struct lay_area *best = NULL;
     for (size_t i = 0; i < m->n_areas; i++) {
         const struct lay_area *a = &m->areas[i];
-        if (a->kind != ROMFS_AREA_FIRMWARE)
+        if (a->kind != ROMFS_AREA_FIRMWARE || !of_core(a, core))
             continue;
         if (b->text_region && strcmp(a->name, b->text_region) == 0)
             return a;
@@ -551,10 +560,12 @@ int romfs_layout_plan(const struct romfs_board *b, const struct romfs_layout_req
     }
     if (c.style == ROMFS_LAYOUT_ESP32)
         c.min_addr = 0x9000;
-    c.fw = pick_firmware(b, &m);
-    c.fs = (struct lay_area *)first_area(&m, ROMFS_AREA_FS, -1);
+    const char *core = b->n_partitions ? b->partitions[0].core : NULL;
+    plan->core = core;
+    c.fw = pick_firmware(b, &m, core);
+    c.fs = (struct lay_area *)first_area(&m, ROMFS_AREA_FS, -1, core);
     c.fs_size0 = c.fs ? c.fs->size : 0;
-    c.romfs0 = first_area(&m, ROMFS_AREA_ROMFS, 0);
+    c.romfs0 = first_area(&m, ROMFS_AREA_ROMFS, 0, core);
     c.pieces = calloc(m.n_areas * 2 + 8, sizeof *c.pieces);
     int order[LAY_MAX_DEVICES];
     size_t n = 0;

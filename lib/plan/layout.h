@@ -110,6 +110,8 @@ struct romfs_layout_plan {
     const struct romfs_board *board;
     enum romfs_layout_style style;
     enum romfs_layout_from from;
+    const char *core;                  /* multi-core boards: the build planned for (its
+                                          partition 0 comes first in boards.json), else NULL */
     const char *device;                /* the flash device the ROMFS is planned on */
     uint64_t device_base, device_size; /* its address range (offsets when not mapped) */
     bool device_mmap;

@@ -22,6 +22,7 @@ struct lay_area {
     uint64_t start, size;
     int romfs_index;          /* ROMFS: the partition index; else -1 */
     const char *blockdev;     /* FS: how the firmware reaches it */
+    const char *core;         /* multi-core boards: the build it belongs to, else NULL */
     bool implicit;            /* esp32: a filesystem made at boot from the flash after the
                                  last partition, not a row of the table */
     bool unknown;             /* not recorded in boards.json (never free) */

@@ -153,6 +153,7 @@ static int from_board_map(const struct romfs_board *b, struct lay_map *m, struct
             return nomem(err);
         a->romfs_index = s->romfs_index;
         a->blockdev = s->blockdev;
+        a->core = s->core;
         if (esp32) {
             a->esp32_row = esp32_known_row(s->name, &a->esp32_type, &a->esp32_subtype);
             /* The filesystem MicroPython makes at boot when the table has no "vfs" or

@@ -136,8 +136,9 @@ static void summary(struct romfs_buf *o, const struct romfs_layout_plan *p, cons
     snprintf(blank, sizeof blank, "%s", pfx);
     for (size_t n = strlen(blank); n && blank[n - 1] == ' ';)
         blank[--n] = 0;
-    romfs_buf_printf(o, "%sROMFS layout for %s (%s, %s), planned by `romfs layout`.\n%s\n", first, b->name,
-                     b->port ? b->port : "?", b->mcu ? b->mcu : "?", blank);
+    romfs_buf_printf(o, "%sROMFS layout for %s (%s, %s%s%s), planned by `romfs layout`.\n%s\n", first, b->name,
+                     b->port ? b->port : "?", b->mcu ? b->mcu : "?", p->core ? ", the build for " : "",
+                     p->core ? p->core : "", blank);
     romfs_buf_printf(o, "%sDevice %s: 0x%08" PRIx64 "..0x%08" PRIx64 " (%s%s; erase block %s at the ROMFS)\n", pfx,
                      p->device, p->device_base, p->device_base + p->device_size, lay_size(p->device_size, x, sizeof x),
                      p->device_mmap ? ", memory-mapped" : ", offsets in the flash chip",
@@ -443,6 +444,8 @@ char *romfs_layout_to_json(const struct romfs_layout_plan *p)
     cJSON_AddStringToObject(root, "board", p->board->name);
     if (p->board->port)
         cJSON_AddStringToObject(root, "port", p->board->port);
+    if (p->core)
+        cJSON_AddStringToObject(root, "core", p->core);
     cJSON *dev = cJSON_AddObjectToObject(root, "device");
     cJSON_AddStringToObject(dev, "name", p->device ? p->device : "");
     cJSON_AddNumberToObject(dev, "base", (double)p->device_base);

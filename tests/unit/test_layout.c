@@ -642,6 +642,51 @@ static void test_esp32_table(void)
     CHECK_EQ_U(rc, ROMFS_ERR_INVAL);
 }
 
+static struct romfs_flash_device alif_devices[] = {
+    DEV("mram", 0x80000000, 0x580000, 16, true),
+    DEV("ospi", 0xC0000000, 0x2000000, 4096, true),
+};
+static struct romfs_flash_area alif_areas[] = {
+    AREA(ROMFS_AREA_BOOTLOADER, "mram", "MRAM_BL", 0x80000000, 0x20000, -1),
+    { ROMFS_AREA_FIRMWARE, "mram", "MRAM_HP", 0x80020000, 0x300000, -1, "M55_HP", NULL, NULL },
+    { ROMFS_AREA_FIRMWARE, "mram", "MRAM_HE", 0x80320000, 0x15E000, -1, "M55_HE", NULL, NULL },
+    { ROMFS_AREA_ROMFS, "mram", "romfs0", 0x8047E000, 0x100000, 0, "M55_HE", NULL, NULL },
+    { ROMFS_AREA_ROMFS, "mram", "romfs1", 0x8047E000, 0x100000, 1, "M55_HP", NULL, NULL },
+    { ROMFS_AREA_FS, "ospi", "filesystem", 0xC0000000, 0x1000000, -1, "M55_HP", "alif.Flash", NULL },
+    { ROMFS_AREA_ROMFS, "ospi", "romfs0", 0xC1000000, 0x1000000, 0, "M55_HP", NULL, NULL },
+};
+
+/* ALIF_ENSEMBLE: two builds share the MRAM; the default one (M55_HP, whose partition 0
+ * boards.json lists first) keeps its ROMFS in OSPI, and the other build's areas stay. */
+static void test_multicore_plans_the_default_build(void)
+{
+    struct romfs_board b;
+    memset(&b, 0, sizeof b);
+    b.name = "MAP_ALIF";
+    b.port = "alif";
+    struct romfs_partition parts[] = {
+        { .index = 0, .start = 0xC1000000, .size = 0x1000000, .erase_block = 4096, .mmap = true, .core = "M55_HP" },
+        { .index = 0, .start = 0x8047E000, .size = 0x100000, .erase_block = 16, .mmap = true, .core = "M55_HE" },
+    };
+    b.partitions = parts;
+    b.n_partitions = 2;
+    b.devices = alif_devices;
+    b.n_devices = 2;
+    b.areas = alif_areas;
+    b.n_areas = sizeof alif_areas / sizeof alif_areas[0];
+    struct romfs_layout_request req = { .romfs_size = 1024 * 1024 };
+    CHECK_EQ_U(plan(&b, &req), ROMFS_OK);
+    CHECK(P.core && strcmp(P.core, "M55_HP") == 0);
+    CHECK(strcmp(P.device, "ospi") == 0);
+    CHECK_EQ_U(P.romfs.start, 0xC1000000);
+    CHECK_EQ_U(P.romfs.size, 0x100000);
+    CHECK(strcmp(P.firmware.name, "MRAM_HP") == 0 && P.firmware.size == 0x300000);
+    /* Past the OSPI's end: refused, the MRAM (the other build's) is not offered. */
+    req.romfs_size = 0x1000001;
+    CHECK_EQ_U(plan(&b, &req), ROMFS_ERR_FBIG);
+    CHECK(strstr(E.msg, "device ospi") != NULL);
+}
+
 /* Keeping the filesystem (the default) never touches it, on every board and size. */
 static void test_keep_fs_never_touches_it(void)
 {
@@ -747,6 +792,7 @@ int main(void)
     RUN(test_rp2_map);
     RUN(test_samd_map);
     RUN(test_esp32_table);
+    RUN(test_multicore_plans_the_default_build);
     RUN(test_keep_fs_never_touches_it);
     RUN(test_template_fill);
     RUN(test_render);
