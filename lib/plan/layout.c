@@ -380,9 +380,11 @@ static bool plan_keep_fs(struct ctx *c, int di, struct place *p)
         return true;
     if (place_lowest(c, di, nofw, "in free space", p))
         return true;
+    /* The tail runs from what the firmware needs up to the next area (a firmware region
+       that spans the whole flash, as stm32l152xe.ld's FLASH, ends at the filesystem in it). */
     struct piece run;
     if (on_fw(c, di) && c->fw_floor < lay_area_end(c->fw) &&
-        run_holding(c, di, all, c->fw_floor, lay_area_end(c->fw), &run))
+        run_holding(c, di, all, c->fw_floor, c->fw_floor, &run) && run.hi > c->fw_floor)
         return place_to(c, di, all, run.hi, "from the firmware's tail", p);
     if (on_fw(c, di))
         note_short(c, c->size, "from the firmware's tail");

@@ -120,7 +120,9 @@ struct romfs_layout_plan {
     struct romfs_layout_region firmware, romfs, fs;   /* after the plan; fs.size 0: none */
     struct romfs_layout_region firmware_before, romfs_before, fs_before; /* size 0: none */
     const char *fs_blockdev;           /* how the firmware reaches its filesystem, or NULL */
-    bool fs_region_is_ld;              /* the filesystem is a MEMORY region (fragment line) */
+    const char *fs_region;             /* the filesystem's MEMORY region (its name, or the
+                                          region of the firmware link over the same range),
+                                          NULL when it has none: then no fragment line */
     bool firmware_on_device;           /* the firmware lies on the planned device */
     bool fs_moved;                     /* the filesystem changes start or size: reformat */
     uint64_t firmware_used;            /* measured (or given) footprint; 0 when not measured */

@@ -139,7 +139,9 @@ static int from_board_map(const struct romfs_board *b, struct lay_map *m, struct
         if (d->main && !d->erase_block)
             d->erase_block = b->erase_block;
     }
-    bool esp32 = lay_style(b) == ROMFS_LAYOUT_ESP32;
+    bool esp32 = lay_style(b) == ROMFS_LAYOUT_ESP32, ota = false;
+    for (size_t i = 0; esp32 && i < b->n_areas; i++)
+        ota |= b->areas[i].name && strcmp(b->areas[i].name, "otadata") == 0;
     for (size_t i = 0; i < b->n_areas; i++) {
         const struct romfs_flash_area *s = &b->areas[i];
         int dev = -1;
@@ -163,6 +165,13 @@ static int from_board_map(const struct romfs_board *b, struct lay_map *m, struct
                           (!s->source || !strstr(s->source, ".csv:") || strstr(s->source, "main.c"));
             if (a->implicit || s->kind == ROMFS_AREA_BOOTLOADER)
                 a->esp32_row = false;
+            /* The app MicroPython runs is ota_0 in a table with OTA data, else factory
+               (whatever its label, e.g. ARDUINO_NANO_ESP32's app0). */
+            if (s->kind == ROMFS_AREA_FIRMWARE && !a->esp32_row) {
+                a->esp32_row = true;
+                a->esp32_type = ROMFS_ESP32_TYPE_APP;
+                a->esp32_subtype = ota ? 0x10 : 0x00;
+            }
         }
     }
     return ROMFS_OK;

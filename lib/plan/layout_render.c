@@ -208,12 +208,12 @@ char *romfs_layout_render_ld(const struct romfs_layout_plan *p)
     hex(ro_l, sizeof ro_l, p->romfs.size);
     hex(fs_o, sizeof fs_o, p->fs.start);
     hex(fs_l, sizeof fs_l, p->fs.size);
-    bool fs = p->fs.size > 0 && p->fs_region_is_ld;
+    bool fs = p->fs.size > 0 && p->fs_region;
     bool fw = p->firmware.size > 0;
     const char *names[] = { "SUMMARY", "TEXT_REGION", "FIRMWARE_ORIGIN", "FIRMWARE_LENGTH", "ROMFS_ORIGIN",
                             "ROMFS_LENGTH", "FS_REGION", "FS_ORIGIN", "FS_LENGTH" };
     const char *values[] = { sum, fw ? lay_ld_name(p->firmware.name, "FLASH_APP") : NULL, fw_o, fw_l, ro_o, ro_l,
-                             fs ? p->fs.name : NULL, fs_o, fs_l };
+                             fs ? p->fs_region : NULL, fs_o, fs_l };
     char *out = romfs_layout_fill_template(tmpl, names, values, sizeof names / sizeof names[0]);
     free(sum);
     return out;
@@ -330,6 +330,12 @@ static void render_esp32(struct romfs_buf *o, const struct romfs_layout_plan *p)
         if (a->kind == ROMFS_AREA_FS && !a->esp32_row && a->size)
             romfs_buf_printf(o, "# (%s: made at boot from the flash after the last partition, 0x%08" PRIx64 "..0x%08"
                                 PRIx64 ")\n", a->name, a->start, a->start + a->size);
+    }
+    for (size_t i = 0; i < p->n_areas; i++) {
+        const struct romfs_layout_area *a = &p->areas[i];
+        if (a->kind == ROMFS_AREA_FIRMWARE && a->esp32_subtype == 0x10 && a->change != ROMFS_LAYOUT_SAME)
+            romfs_buf_printf(o, "# The other OTA app partitions keep their size: an update must fit %s's new size.\n",
+                             a->name);
     }
     romfs_buf_printf(o, "# Name, Type, SubType, Offset, Size, Flags\n");
     for (size_t i = 0; i < p->n_areas; i++) {

@@ -137,13 +137,17 @@ int lay_fill_plan(struct ctx *c, const struct place *p, uint64_t fs_start, uint6
     if (plan->fs.size) {
         const struct lay_device *fd = fs ? &c->m->dev[fs->dev] : d;
         plan->fs_erase_block = lay_erase_at(c->b, fd, plan->fs.start);
-        bool region = !c->b->n_flash;
-        for (size_t i = 0; i < c->b->n_flash; i++)
-            if (c->b->flash[i].name && strcmp(c->b->flash[i].name, plan->fs.name) == 0)
-                region = true;
-        plan->fs_region_is_ld = fd->mmap && region && lay_ld_name(plan->fs.name, NULL) &&
-                                strcmp(plan->fs.name, "FLASH_ROMFS") != 0 &&
-                                (!fw || strcmp(plan->fs.name, fw->name) != 0);
+        /* Its MEMORY region: by its name, else the region over the range it has now. */
+        const char *region = c->b->n_flash ? NULL : plan->fs.name;
+        for (size_t i = 0; i < c->b->n_flash; i++) {
+            const struct romfs_region *r = &c->b->flash[i];
+            if (r->name && (strcmp(r->name, plan->fs.name) == 0 ||
+                            (fs && r->origin == fs->start && r->length == fs->size && !region)))
+                region = r->name;
+        }
+        if (fd->mmap && region && lay_ld_name(region, NULL) && strcmp(region, "FLASH_ROMFS") != 0 &&
+            (!fw || strcmp(region, fw->name) != 0))
+            plan->fs_region = region;
     }
     if (fs && moving && plan->romfs.start < lay_area_end(fs) && p->end > fs->start)
         plan->from = ROMFS_LAYOUT_FROM_FS;
@@ -209,7 +213,7 @@ int lay_no_room(struct ctx *c, const int *order, size_t n)
         snprintf(fw_text + strlen(fw_text), sizeof fw_text - strlen(fw_text), "%08" PRIx64 " (%s)", c->fw_floor,
                  c->plan->firmware_source);
     bool named = c->fs && strcmp(c->fs->name, "filesystem") != 0;
-    if (c->fs && !c->req->fs_size_given)
+    if (c->fs && !c->req->fs_size_given && (m->dev[c->fs->dev].mmap || c->style == ROMFS_LAYOUT_ESP32))
         snprintf(fs_text, sizeof fs_text, "; a filesystem size (moving the filesystem%s%s at 0x%08" PRIx64
                  ", %s, which must then be reformatted: its files are lost)",
                  named ? " " : "", named ? c->fs->name : "", c->fs->start, lay_size(c->fs->size, b2, sizeof b2));
@@ -236,6 +240,9 @@ int lay_no_room(struct ctx *c, const int *order, size_t n)
             snprintf(other + strlen(other), sizeof other - strlen(other), "; device %s (%s free)", m->dev[i].name,
                      lay_size(total, b2, sizeof b2));
     }
+    if (!d->mmap && c->style != ROMFS_LAYOUT_ESP32)
+        snprintf(way + strlen(way), sizeof way - strlen(way), "; device %s is not memory-mapped, and a ROMFS "
+                 "must be (MicroPython reads its files in place)", d->name);
     char best_text[64] = "";
     if (best)
         snprintf(best_text, sizeof best_text, " A ROMFS of at most %s fits.", lay_size(best, b2, sizeof b2));

@@ -360,7 +360,8 @@ layout_keep_fs_default_never_touches_fs() {
 import json, subprocess, sys
 romfs = sys.argv[1]
 planned = 0
-for b in ["MAP_F446", "MAP_PYBD", "MAP_RA6M2", "MAP_NRF", "MAP_PICO", "MAP_ITSYBITSY_M4", "MAP_SAMD51", "MAP_ESP32"]:
+for b in ["MAP_F446", "MAP_PYBD", "MAP_RA6M2", "MAP_NRF", "MAP_PICO", "MAP_ITSYBITSY_M4", "MAP_SAMD51", "MAP_ESP32",
+          "MAP_NANO_ESP32"]:
     for k in range(4, 2100, 60):
         r = subprocess.run([romfs, "layout", "--board", b, "--romfs-size", "%dK" % k, "--json"], capture_output=True, text=True)
         if r.returncode == 1:
@@ -651,6 +652,14 @@ PY
     grep -qx "romfs, data, 0x8f, 0x200000, 0x40000," resized.csv || fail "$(cat resized.csv)"
     grep -qx "vfs, data, fat, 0x300000, 0x100000," resized.csv || fail "$(cat resized.csv)"
     expect_exit 0 "$ROMFS" boards show MAP_ESP32 --partition-table resized.csv --json
+    # ARDUINO_NANO_ESP32's OTA table: the app it runs (app0, ota_0) gives its tail; the rows
+    # printed are those that change, and they read back as a table.
+    expect_exit 0 "$ROMFS" layout --board MAP_NANO_ESP32 --romfs-size 256K -o ota.csv
+    grep -qx "app0, app, ota_0, 0x10000, 0x2c0000," ota.csv || fail "$(cat ota.csv)"
+    grep -qx "romfs, data, 0x8f, 0x2d0000, 0x40000," ota.csv || fail "$(cat ota.csv)"
+    grep -q "an update must fit app0's new size" ota.csv || fail "no word on the other OTA slot"
+    grep -q "^ffat,\|^app1," ota.csv && fail "unchanged rows printed as if they changed"
+    expect_exit 0 "$ROMFS" boards show MAP_NANO_ESP32 --partition-table ota.csv --json
     expect_exit 2 "$ROMFS" layout --board MAP_NRF --partition-table given.csv --romfs-size 64K
     expect_stderr "only esp32 boards do"
     expect_exit 2 "$ROMFS" layout --board MAP_ITSYBITSY_M4 --romfs-size 64K --device qspi
