@@ -82,7 +82,8 @@ static void usage(FILE *out)
             "block is erased first and written last after the rest verified, so a cut write\n"
             "never leaves a mountable half-image and a re-run completes it. The written range\n"
             "is verified by SHA-256 on the device. Finally the board is soft-reset and /rom\n"
-            "must list the image's top-level entries.\n"
+            "must list the image's top-level entries (a run that changed nothing skips the\n"
+            "reset when /rom, still mounted, lists them already).\n"
             "\n"
             "  -b, --board BOARD    board from the database (`romfs boards`); may be left out\n"
             "                       with --port: the device's own report is then the reference\n"
@@ -109,8 +110,10 @@ static void usage(FILE *out)
             "      --no-raw-paste   use plain raw REPL mode only\n"
             "      --timeout MS     longest silence accepted from the device (default 5000)\n"
             "      --via dfu        USB DFU bootloader (STM32 system bootloader, mboot): erases\n"
-            "                       only the DfuSe sectors the image needs, reads back to verify\n"
-            "      --device VID:PID (dfu) the DFU device (default: the board's, then 0483:df11)\n"
+            "                       only the DfuSe sectors the image needs, reads back to verify;\n"
+            "                       a partition on external flash (PYBD's QSPI) needs mboot\n"
+            "      --device VID:PID (dfu) the DFU device (default: the id of the board's\n"
+            "                       bootloader that reaches the partition, then 0483:df11)\n"
             "      --serial S       (dfu) only the device with this USB serial number\n"
             "      --alt N          (dfu) alternate setting (default: the one whose DfuSe\n"
             "                       memory layout covers the partition)\n"
@@ -168,8 +171,10 @@ static void describe_link(const struct romfs_flash_job *job, const struct romfs_
                  (unsigned long long)r->repl.wire_bytes_in);
         break;
     case ROMFS_VIA_DFU:
-        snprintf(line, cap, "%s, %llu DFU requests, %llu ms waiting on the device", r->dfu.device,
-                 (unsigned long long)r->dfu.requests, (unsigned long long)r->dfu.waited_ms);
+        snprintf(line, cap, "%s%s%s%s, %llu DFU requests, %llu ms waiting on the device", r->dfu.device,
+                 r->dfu.bootloader ? " (" : "", r->dfu.bootloader ? r->dfu.bootloader : "",
+                 r->dfu.bootloader ? ")" : "", (unsigned long long)r->dfu.requests,
+                 (unsigned long long)r->dfu.waited_ms);
         break;
     case ROMFS_VIA_SWD:
         if (r->swd_program)
@@ -191,6 +196,9 @@ static const char *describe_confirmation(const struct romfs_flash_job_result *r,
     case ROMFS_CONFIRM_ROM_LISTED:
         return r->image_root_empty ? "soft reset; /rom lists the image's (empty) root"
                                    : "soft reset; /rom lists the image's top-level entries";
+    case ROMFS_CONFIRM_ROM_LISTED_NO_RESET:
+        return r->image_root_empty ? "nothing changed, no reset; /rom lists the image's (empty) root"
+                                   : "nothing changed, no reset; /rom lists the image's top-level entries";
     case ROMFS_CONFIRM_STILL_IN_DFU: return "still in DFU mode (--reset leaves it and starts the firmware)";
     case ROMFS_CONFIRM_LEFT_DFU: return "left DFU mode: the firmware is starting";
     case ROMFS_CONFIRM_SWD_DETACHED:
@@ -218,9 +226,13 @@ static void print_json(const struct romfs_flash_job *job, const char *input, boo
         cJSON_AddStringToObject(j, "transfer", romfs_transfer_name(r->repl.transfer));
         cJSON_AddNumberToObject(j, "wire_bytes_out", (double)r->repl.wire_bytes_out);
         cJSON_AddNumberToObject(j, "wire_bytes_in", (double)r->repl.wire_bytes_in);
+        cJSON_AddNumberToObject(j, "session_bytes_out", (double)r->repl.session_bytes_out);
+        cJSON_AddNumberToObject(j, "session_bytes_in", (double)r->repl.session_bytes_in);
     } else if (job->via == ROMFS_VIA_DFU) {
         cJSON_AddNumberToObject(j, "dfu_requests", (double)r->dfu.requests);
         cJSON_AddNumberToObject(j, "dfu_poll_wait_ms", (double)r->dfu.waited_ms);
+        if (r->dfu.bootloader)
+            cJSON_AddStringToObject(j, "dfu_bootloader", r->dfu.bootloader);
     } else if (r->swd_program) {
         cJSON_AddStringToObject(j, "swd_writes", "openocd-program");
     } else {

@@ -116,10 +116,13 @@ static cJSON *board_json(const struct romfs_fleet_board *b)
     cJSON_AddNumberToObject(j, "blocks_written", (double)r->write.blocks_written);
     cJSON_AddNumberToObject(j, "bytes_programmed", (double)r->write.bytes_programmed);
     cJSON_AddBoolToObject(j, "verified", r->write.verified);
-    cJSON_AddBoolToObject(j, "rom_checked", r->confirmation == ROMFS_CONFIRM_ROM_LISTED);
+    cJSON_AddBoolToObject(j, "rom_checked", r->confirmation == ROMFS_CONFIRM_ROM_LISTED ||
+                                           r->confirmation == ROMFS_CONFIRM_ROM_LISTED_NO_RESET);
     cJSON_AddStringToObject(j, "transfer", romfs_transfer_name(r->repl.transfer));
     cJSON_AddNumberToObject(j, "wire_bytes_out", (double)r->repl.wire_bytes_out);
     cJSON_AddNumberToObject(j, "wire_bytes_in", (double)r->repl.wire_bytes_in);
+    cJSON_AddNumberToObject(j, "session_bytes_out", (double)r->repl.session_bytes_out);
+    cJSON_AddNumberToObject(j, "session_bytes_in", (double)r->repl.session_bytes_in);
     cJSON_AddNumberToObject(j, "seconds", b->seconds);
     return j;
 }

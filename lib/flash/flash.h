@@ -39,6 +39,9 @@ struct romfs_target {
        every byte back over a slow link; when NULL the writer reads and hashes itself. */
     int (*hash_blocks)(void *ctx, uint64_t offset, uint64_t len, uint8_t (*out)[32],
                        struct romfs_error *err);
+    /* Optional: one SHA-256 of all of [offset, offset+len) into out. Lets the writer see
+       in one short answer that nothing differs before it asks for every block's hash. */
+    int (*hash_range)(void *ctx, uint64_t offset, uint64_t len, uint8_t out[32], struct romfs_error *err);
     /* Optional: release the context. */
     void (*close)(void *ctx);
 };

@@ -103,6 +103,8 @@ struct romfs_repl_stats {
     uint64_t payload_bytes;        /* image bytes programmed */
     uint64_t wire_bytes_out;       /* bytes sent to the device while the target was open */
     uint64_t wire_bytes_in;
+    uint64_t session_bytes_out;    /* everything sent on the connection, connect to close */
+    uint64_t session_bytes_in;
 };
 
 /* Open partition opt->partition as a flash target (unmounting /rom first). The target's
@@ -130,6 +132,11 @@ void romfs_rom_listing_free(struct romfs_rom_listing *l);
  * the names, sorted). */
 int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
                                   struct romfs_error *err);
+
+/* List /rom's top-level entries without a reset (a write that erased nothing leaves /rom
+ * mounted as it was). */
+int romfs_repl_list_rom_top(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
+                            struct romfs_error *err);
 
 /* List every entry below /rom, depth first. */
 int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing *out,

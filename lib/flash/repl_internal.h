@@ -10,14 +10,27 @@ struct romfs_repl_session {
     struct romfs_repl *repl;
     unsigned caps;
     long long mpy;
+    uint64_t mem_free;      /* the largest block the device's heap could give at session
+                               start (a multiple of 16 KiB up to 128 KiB, or a power of
+                               two below); 0 unknown */
     char platform[32];
     int n_partitions;
     bool serve_loaded;      /* serve.py has been sent */
+    bool plain_code;        /* the device could not inflate code: send it as text */
+    bool helper_lost;       /* a soft reset forgot helper.py (list.py was sent again) */
     bool target_busy;       /* a target owns the session */
 };
 
 /* Send the template `name` for execution, preceded by the Python text prelude (NULL: none),
  * as one exec; comment lines and blank lines are stripped, indentation is shortened. */
+/* Raw deflate (window 2**wbits) of in[0..len) into a malloc'd *out; ROMFS_ERR_NOMEM. */
+int repl_deflate_raw(const uint8_t *in, size_t len, int wbits, uint8_t **out, size_t *out_len);
+/* Append d[0..n) as base64 text (an allocation failure sticks in b). */
+void repl_put_base64(struct romfs_buf *b, const uint8_t *d, size_t n);
+
+/* The same for several templates (names NULL-terminated) in one paste. */
+int repl_send_templates(struct romfs_repl_session *ses, const char *prelude, const char *const *names,
+                        struct romfs_error *err);
 int repl_send_template(struct romfs_repl_session *ses, const char *prelude, const char *name,
                        struct romfs_error *err);
 

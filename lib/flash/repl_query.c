@@ -57,20 +57,73 @@ static int append_stripped(struct romfs_buf *code, const char *text, size_t len)
     return code->failed ? ROMFS_ERR_NOMEM : ROMFS_OK;
 }
 
+/* Code longer than this travels deflated (a window of 2**CODE_WBITS, small enough for any
+ * board's heap) and base64-encoded, and the device inflates and runs it: about 40% of
+ * the bytes on a link where every byte counts. */
+#define CODE_DEFLATE_MIN 512
+#define CODE_WBITS 9
+
+/* ROMFS_ERR_DEVICE (with err untouched) when the device cannot inflate; any other error
+ * is the link's and stands. */
+static int send_deflated(struct romfs_repl_session *ses, const struct romfs_buf *code,
+                         struct romfs_error *err)
+{
+    uint8_t *z = NULL;
+    size_t zn = 0;
+    if (repl_deflate_raw((const uint8_t *)code->data, code->len, CODE_WBITS, &z, &zn) != ROMFS_OK)
+        return ROMFS_ERR_NOMEM;
+    struct romfs_buf boot = { 0 };
+    romfs_buf_printf(&boot, "from deflate import DeflateIO,RAW\nfrom binascii import a2b_base64\n"
+                            "from io import BytesIO\nexec(DeflateIO(BytesIO(a2b_base64('");
+    repl_put_base64(&boot, z, zn);
+    romfs_buf_printf(&boot, "')),RAW,%d).read())\ndel DeflateIO,RAW,a2b_base64,BytesIO", CODE_WBITS);
+    free(z);
+    struct romfs_error quiet = { 0 };
+    int rc = boot.failed ? ROMFS_ERR_NOMEM
+                         : romfs_repl_exec(ses->repl, boot.data, boot.len, NULL, NULL, 0, &quiet);
+    romfs_buf_free(&boot);
+    if (rc == ROMFS_ERR_NOMEM)
+        return ROMFS_ERR_DEVICE;  /* try the plain text, which needs less */
+    if (rc != ROMFS_OK && rc != ROMFS_ERR_DEVICE && err)
+        *err = quiet;
+    return rc;
+}
+
 int repl_send_template(struct romfs_repl_session *ses, const char *prelude, const char *name,
                        struct romfs_error *err)
 {
-    size_t len;
-    const char *text = romfs_template(name, &len);
-    if (!text)
-        return romfs_set_error(err, ROMFS_ERR_NOENT, "template %s is not built in", name);
+    const char *names[] = { name, NULL };
+    return repl_send_templates(ses, prelude, names, err);
+}
+
+int repl_send_templates(struct romfs_repl_session *ses, const char *prelude, const char *const *names,
+                        struct romfs_error *err)
+{
     struct romfs_buf code = { 0 };
-    if ((prelude && append_stripped(&code, prelude, strlen(prelude)) != ROMFS_OK) ||
-        append_stripped(&code, text, len) != ROMFS_OK) {
+    if (prelude && append_stripped(&code, prelude, strlen(prelude)) != ROMFS_OK) {
         romfs_buf_free(&code);
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
     }
-    int rc = romfs_repl_exec(ses->repl, code.data, code.len, NULL, NULL, 0, err);
+    const char *name = names[0];
+    for (size_t i = 0; names[i]; i++) {
+        size_t len;
+        const char *text = romfs_template(names[i], &len);
+        if (!text) {
+            romfs_buf_free(&code);
+            return romfs_set_error(err, ROMFS_ERR_NOENT, "template %s is not built in", names[i]);
+        }
+        if (append_stripped(&code, text, len) != ROMFS_OK) {
+            romfs_buf_free(&code);
+            return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+        }
+    }
+    int rc = ROMFS_ERR_DEVICE;
+    if (!ses->plain_code && code.len > CODE_DEFLATE_MIN)
+        rc = send_deflated(ses, &code, err);
+    if (rc == ROMFS_ERR_DEVICE) {
+        ses->plain_code = true;  /* no deflate or binascii there: plain text from now on */
+        rc = romfs_repl_exec(ses->repl, code.data, code.len, NULL, NULL, 0, err);
+    }
     romfs_buf_free(&code);
     if (rc != ROMFS_OK)
         romfs_error_prefix(err, "sending %s to the device", name);
@@ -120,8 +173,9 @@ int romfs_repl_session_open(struct romfs_serial *s, const struct romfs_repl_opti
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
     ses->serial = s;
     int rc = romfs_repl_open(s, opt, &ses->repl, err);
+    static const char *const helper[] = { "device/helper.py", "device/list.py", NULL };
     if (rc == ROMFS_OK)
-        rc = repl_send_template(ses, NULL, "device/helper.py", err);
+        rc = repl_send_templates(ses, NULL, helper, err);
     struct romfs_buf caps = { 0 };
     if (rc == ROMFS_OK)
         rc = repl_execf(ses, &caps, 0, err, "_rf_caps()");
@@ -139,6 +193,8 @@ int romfs_repl_session_open(struct romfs_serial *s, const struct romfs_repl_opti
             ses->mpy = strtoll(line + 4, NULL, 10);
         else if (strncmp(line, "platform ", 9) == 0)
             snprintf(ses->platform, sizeof ses->platform, "%s", line + 9);
+        else if (strncmp(line, "mem ", 4) == 0)
+            ses->mem_free = strtoull(line + 4, NULL, 10);
         else if (strncmp(line, "parts ", 6) == 0)
             ses->n_partitions = atoi(line + 6);
     }
@@ -280,6 +336,13 @@ static int parse_listing(const struct romfs_buf *text, struct romfs_rom_listing 
         size_t n = (size_t)(line_end - p);
         while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
             n--;
+        if (n >= 10 && memcmp(p, "! nomount ", 10) == 0) {
+            romfs_rom_listing_free(out);
+            return romfs_set_error(err, ROMFS_ERR_DEVICE,
+                                   "nothing is mounted at /rom (OSError %d): some tools unmount it "
+                                   "(mpremote's romfs deploy); a soft reset mounts the partition again",
+                                   atoi(p + 10));
+        }
         if (n) {
             char type, line[4200];
             unsigned long long size;
@@ -345,13 +408,21 @@ int romfs_repl_reset_and_list_rom(struct romfs_repl_session *ses, struct romfs_r
     int rc = romfs_repl_soft_reset(ses->repl, NULL, 20000, err);
     if (rc != ROMFS_OK)
         return romfs_error_prefix(err, "soft reset");
-    ses->serve_loaded = false;  /* the reset forgot every definition */
-    rc = repl_send_template(ses, NULL, "device/helper.py", err);
+    ses->serve_loaded = false;  /* the reset forgot every definition: only the listing */
+    ses->helper_lost = true;    /* is sent again, the rest is not needed any more */
+    rc = repl_send_template(ses, NULL, "device/list.py", err);
     if (rc == ROMFS_OK)
         rc = list_with(ses, "_rf_ls()", out, err);
     if (rc != ROMFS_OK)
         romfs_error_prefix(err, "listing /rom after the soft reset");
     return rc;
+}
+
+int romfs_repl_list_rom_top(struct romfs_repl_session *ses, struct romfs_rom_listing *out,
+                            struct romfs_error *err)
+{
+    int rc = list_with(ses, "_rf_ls()", out, err);
+    return rc == ROMFS_OK ? rc : romfs_error_prefix(err, "listing /rom");
 }
 
 int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing *out,

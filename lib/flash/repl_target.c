@@ -17,10 +17,13 @@
 #include "flash/serve_protocol.h"
 #include "base/cancel.h"
 
-#define BATCH_MAX (32u * 1024u)      /* serve loop: bytes per write request */
+#define BATCH_MAX (32u * 1024u)      /* serve loop: most bytes per write request */
+#define BATCH_MIN (4u * 1024u)       /* ... and fewest, on a board with a small heap */
 #define EXEC_CHUNK (4u * 1024u)      /* exec path: bytes per exec (as mpremote) */
 #define DEFLATE_WBITS 12             /* 4 KiB window on the device */
-#define LOOP_BUFFER (BATCH_MAX + 64) /* device buffer: a batch, or its deflated form */
+#define DEFLATE_WBITS_ROOMY 14       /* 16 KiB, where the heap gives 96 KiB at once: two */
+#define ROOMY_HEAP (96u * 1024u)     /* batches, the window and a chunk fit */
+#define LOOP_SLACK 64                /* device buffer: a batch, or its deflated form, + this */
 #define LOOP_WINDOW 1024             /* serve loop: data grant size (2 in flight) */
 
 _Static_assert(SERVE_HEADER == 1 + 3 * SERVE_FIELD, "serve_protocol.def: HEADER is 1 + 3 * FIELD");
@@ -37,6 +40,8 @@ struct repl_target {
     bool object_api;
     int transfer;
     bool serving;         /* the serve loop runs on the device */
+    uint32_t batch_max;   /* bytes per write request (from the device's free heap) */
+    int wbits;            /* serve loop: deflate window 2**wbits (from the free heap too) */
     unsigned window;      /* serve: flow-control grant size */
     uint64_t credit;      /* serve: data bytes the device will accept now */
     bool in_payload;      /* serve: sending data the loop asked for */
@@ -221,8 +226,8 @@ static int serve_start(struct repl_target *rt, struct romfs_error *err)
     }
     unsigned piece = SERVE_PIECE;
     char code[96];
-    int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u,%u)", rt->window, DEFLATE_WBITS,
-                     LOOP_BUFFER, piece);
+    int n = snprintf(code, sizeof code, "_rf_serve(%u,%d,%u,%u)", rt->window, rt->wbits,
+                     rt->batch_max + LOOP_SLACK, piece);
     rc = romfs_repl_exec_start(rt->r, code, (size_t)n, err);
     if (rc != ROMFS_OK)
         return rc;
@@ -247,11 +252,11 @@ static int serve_stop(struct repl_target *rt, struct romfs_error *err)
 
 /* ---- encodings for the exec path -------------------------------------------------- */
 
-static int deflate_raw(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
+int repl_deflate_raw(const uint8_t *in, size_t len, int wbits, uint8_t **out, size_t *out_len)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 9, Z_DEFLATED, -DEFLATE_WBITS, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&z, 9, Z_DEFLATED, -wbits, 9, Z_DEFAULT_STRATEGY) != Z_OK)
         return ROMFS_ERR_NOMEM;
     size_t cap = deflateBound(&z, (uLong)len) + 16;
     *out = malloc(cap);
@@ -275,7 +280,7 @@ static int deflate_raw(const uint8_t *in, size_t len, uint8_t **out, size_t *out
 
 /* The data encoders of the exec path: each appends d[0..n) as the text inside a Python
  * literal; an allocation failure sticks in b (checked once by exec_write). */
-static void put_base64(struct romfs_buf *b, const uint8_t *d, size_t n)
+void repl_put_base64(struct romfs_buf *b, const uint8_t *d, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (size_t i = 0; i < n; i += 3) {
@@ -313,18 +318,18 @@ static int exec_write(struct repl_target *rt, uint64_t off, const uint8_t *d, si
     romfs_buf_printf(&code, "_rf_w(%llu,", (unsigned long long)off);
     switch (rt->transfer) {
     case ROMFS_TRANSFER_DEFLATE_BASE64:
-        if (deflate_raw(d, n, &z, &zn) != ROMFS_OK) {
+        if (repl_deflate_raw(d, n, DEFLATE_WBITS, &z, &zn) != ROMFS_OK) {
             romfs_buf_free(&code);
             return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory compressing");
         }
         romfs_buf_puts(&code, "DeflateIO(BytesIO(a2b_base64(b'");
-        put_base64(&code, z, zn);
+        repl_put_base64(&code, z, zn);
         romfs_buf_printf(&code, "')),RAW,%d).read())", DEFLATE_WBITS);
         free(z);
         break;
     case ROMFS_TRANSFER_BASE64:
         romfs_buf_puts(&code, "a2b_base64(b'");
-        put_base64(&code, d, n);
+        repl_put_base64(&code, d, n);
         romfs_buf_puts(&code, "'))");
         break;
     case ROMFS_TRANSFER_HEX:
@@ -360,7 +365,7 @@ static int flush_batch(struct repl_target *rt, struct romfs_error *err)
         uint8_t *z = NULL;
         size_t zn = n;
         if (rc == ROMFS_OK && rt->transfer == ROMFS_TRANSFER_RAW_DEFLATE &&
-            deflate_raw(d, n, &z, &zn) != ROMFS_OK)
+            repl_deflate_raw(d, n, rt->wbits, &z, &zn) != ROMFS_OK)
             rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory compressing");
         if (rc == ROMFS_OK && (!z || zn >= n)) {  /* incompressible: send as is */
             free(z);
@@ -412,12 +417,12 @@ static int t_erase(void *ctx, uint64_t off, uint64_t len, struct romfs_error *er
 static int t_prog(void *ctx, uint64_t off, const void *buf, size_t len, struct romfs_error *err)
 {
     struct repl_target *rt = ctx;
-    if (rt->batch_len && (off != rt->batch_off + rt->batch_len || rt->batch_len + len > BATCH_MAX)) {
+    if (rt->batch_len && (off != rt->batch_off + rt->batch_len || rt->batch_len + len > rt->batch_max)) {
         int rc = flush_batch(rt, err);
         if (rc != ROMFS_OK)
             return rc;
     }
-    if (len > BATCH_MAX)
+    if (len > rt->batch_max)
         return romfs_set_error(err, ROMFS_ERR_INVAL, "program request of %zu bytes too large", len);
     if (!rt->batch_len)
         rt->batch_off = off;
@@ -477,6 +482,28 @@ static int t_hash(void *ctx, uint64_t off, uint64_t len, uint8_t (*out)[32], str
         else
             p += 64;
     }
+    romfs_buf_free(&txt);
+    return rc;
+}
+
+/* One SHA-256 of a range by a short exec, never the write loop: a re-run that changes
+ * nothing does not send the loop at all. */
+static int t_hash_range(void *ctx, uint64_t off, uint64_t len, uint8_t out[32], struct romfs_error *err)
+{
+    struct repl_target *rt = ctx;
+    int rc = flush_batch(rt, err);
+    if (rc == ROMFS_OK)
+        rc = serve_stop(rt, err);
+    if (rc != ROMFS_OK)
+        return rc;
+    struct romfs_buf txt = { 0 };
+    rc = repl_execf(rt->ses, &txt, SERVE_HASH_MS, err, "print(_rf_hexs(_rf_sha(%llu,%llu)))",
+                    (unsigned long long)off, (unsigned long long)len);
+    const char *p = txt.data;
+    while (p && (*p == '\r' || *p == '\n'))
+        p++;
+    if (rc == ROMFS_OK && (!p || repl_hex_decode(p, strlen(p), out, 32) != 0))
+        rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device sent no SHA-256 of the image range");
     romfs_buf_free(&txt);
     return rc;
 }
@@ -562,9 +589,15 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     int transfer = choose_transfer(ses->caps, opt->transfer, err);
     if (transfer < 0)
         return transfer;
+    if (ses->helper_lost) {
+        int rc = repl_send_template(ses, NULL, "device/helper.py", err);
+        if (rc != ROMFS_OK)
+            return rc;
+        ses->helper_lost = false;
+    }
     const char *api = opt->api == ROMFS_API_ROM_IOCTL ? "rom" : opt->api == ROMFS_API_OBJECT ? "obj" : "";
     struct romfs_buf out = { 0 };
-    int rc = repl_execf(ses, &out, 0, err, "_rf_umount();s,b,o=_rf_open(%d,'%s');print(s,b,int(o))",
+    int rc = repl_execf(ses, &out, 0, err, "s,b,o=_rf_open(%d,'%s');print(s,b,int(o))",
                         opt->partition, api);
     unsigned long long size = 0;
     unsigned bs = 0;
@@ -583,9 +616,17 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     if (rc != ROMFS_OK)
         return romfs_error_prefix(err, "opening ROMFS partition %d", opt->partition);
 
+    /* A batch costs the device two blocks of its size at once (the loop's buffer, and
+       the copy the inflater reads from): at most half the largest block it can give. */
+    uint32_t batch = BATCH_MAX;
+    while (batch > BATCH_MIN && ses->mem_free && (uint64_t)batch * 2 > ses->mem_free)
+        batch /= 2;
     struct repl_target *rt = calloc(1, sizeof *rt);
-    if (rt)
-        rt->batch = malloc(BATCH_MAX);
+    if (rt) {
+        rt->batch_max = batch;
+        rt->wbits = ses->mem_free >= ROOMY_HEAP ? DEFLATE_WBITS_ROOMY : DEFLATE_WBITS;
+        rt->batch = malloc(batch);
+    }
     if (!rt || !rt->batch) {
         free(rt);
         return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
@@ -611,14 +652,16 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
         .size = size,
         .erase_size = bs,
         .write_size = ws,
-        .max_transfer = bs < BATCH_MAX ? bs : BATCH_MAX,
+        .max_transfer = bs < rt->batch_max ? bs : rt->batch_max,
         .erase = t_erase,
         .prog = t_prog,
         .sync = t_sync,
         .read = t_read,
     };
-    if (ses->caps & ROMFS_CAP_HASHLIB)
+    if (ses->caps & ROMFS_CAP_HASHLIB) {
         t->hash_blocks = t_hash;
+        t->hash_range = t_hash_range;
+    }
     t->close = t_close;
     return ROMFS_OK;
 }

@@ -176,11 +176,31 @@ static int try_enter_raw(struct romfs_repl *r, int timeout_ms, struct romfs_buf 
     return rc;
 }
 
+/* The common case, costing no waits: a board at its REPL (friendly or raw) answers two
+ * Ctrl-C and a Ctrl-A within milliseconds. Only when it does not (a program runs, perhaps
+ * one that reads stdin in pieces) does the long break-in follow. Each Ctrl-C at the
+ * friendly REPL prints a prompt, so the hundred of the long break-in cost a slow UART
+ * (or an emulated one) half a second: they are not sent when two do. */
+static int try_quick_raw(struct romfs_repl *r, struct romfs_buf *seen, struct romfs_error *err)
+{
+    int rc = romfs_repl_write(r, "\r" CTRL_C CTRL_C "\r" CTRL_A, 5, err);
+    if (rc == ROMFS_OK)
+        rc = read_until(r, BANNER ">", strlen(BANNER ">"), seen, ROMFS_REPL_QUICK_MS,
+                        "the raw REPL prompt", err);
+    return rc;
+}
+
 static int enter_raw(struct romfs_repl *r, struct romfs_error *err)
 {
     struct romfs_buf seen = { 0 };
+    int rc = try_quick_raw(r, &seen, err);
+    if (rc != ROMFS_ERR_TIMEOUT) {
+        romfs_buf_free(&seen);
+        return rc;
+    }
+    romfs_buf_clear(&seen);
     int first = r->timeout_ms < 1000 ? r->timeout_ms : 1000;
-    int rc = try_enter_raw(r, first, &seen, err);
+    rc = try_enter_raw(r, first, &seen, err);
     bool text = false;   /* a device that answers in words is not busy: no second try */
     for (size_t i = 0; i < seen.len && !text; i++)
         text = (unsigned char)seen.data[i] >= 0x20;

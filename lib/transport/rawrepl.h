@@ -84,5 +84,8 @@ int romfs_repl_timeout_ms(const struct romfs_repl *r);
  * Ctrl-A does not give the raw REPL at once, BUSY_WAIT_MS of waiting for it to go quiet
  * (longer than that program waits for a silent host) and one more try. */
 #define ROMFS_REPL_BREAK_BYTES 100
+/* Before that, how long a board at its REPL may take to answer two Ctrl-C and a Ctrl-A
+ * (an upper bound, not a sleep: the prompt ends the wait). */
+#define ROMFS_REPL_QUICK_MS 250
 #define ROMFS_REPL_BUSY_WAIT_MS 3000
 

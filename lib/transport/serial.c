@@ -223,6 +223,10 @@ int romfs_serial_write(struct romfs_serial *s, const void *data, size_t len, int
         ssize_t n = write(s->fd, p, len);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
+        if (n < 0 && (errno == EIO || errno == ENXIO || errno == ENODEV))
+            /* a pty whose other end closed, a USB device unplugged */
+            return romfs_set_error(err, ROMFS_ERR_IO, "serial port %s: the device disconnected",
+                                   s->path);
         if (n < 0)
             return romfs_set_errno(err, ROMFS_ERR_IO, errno, "writing to serial port %s", s->path);
         p += n;

@@ -1,5 +1,6 @@
-# helper.py: sent once per session by `romfs flash`/`romfs query` (comment lines and
-# indentation-only blank lines are stripped before sending). Defines _rf_* functions;
+# helper.py: sent once per session by `romfs flash`/`romfs query`, together with
+# list.py (comment lines and indentation-only blank lines are stripped before sending;
+# it uses list.py's _rf_hexs). Defines _rf_* functions;
 # the host then calls them with short execs. Works with both partition APIs:
 # vfs.rom_ioctl (memoryview partitions) and partition objects with ioctl/writeblocks.
 import vfs, sys
@@ -25,6 +26,19 @@ def _rf_caps():
     print("caps", " ".join(c))
     print("mpy", getattr(sys.implementation, "_mpy", 0))
     print("platform", sys.platform)
+    # the largest block the heap can give (up to 128 KiB): the host sizes its write
+    # batches and deflate window by it (a program left before, e.g. by another tool,
+    # may hold much of the heap)
+    b = None
+    n = 131072
+    while n > 1024:
+        try:
+            b = bytearray(n)
+            break
+        except MemoryError:
+            n -= 16384 if n > 16384 else n // 2
+    b = None
+    print("mem", n)
     n = vfs.rom_ioctl(1) if hasattr(vfs, "rom_ioctl") else 0
     print("parts", n if n > 0 else 0)
 def _rf_open(i, api):
@@ -65,8 +79,6 @@ def _rf_sha(off, n):
         h.update(_rf_read(off + k, m))
         k += m
     return h.digest()
-def _rf_hexs(b):
-    return "".join("%02x" % x for x in b)
 def _rf_hex(off, n, bs):
     for b in range(off, off + n, bs):
         print(_rf_hexs(_rf_sha(b, bs)))
@@ -76,6 +88,11 @@ def _rf_umount():
     except Exception:
         pass
 def _rf_erase(off, n, ws):
+    if not _rf.get("u"):
+        # the first erase unmounts /rom: nothing may read a partition being rewritten;
+        # a run that erases nothing leaves /rom mounted and needs no reset
+        _rf_umount()
+        _rf["u"] = 1
     d, bs = _rf["d"], _rf["bs"]
     if _rf["o"]:
         for b in range(off // bs, (off + n) // bs):
@@ -97,16 +114,3 @@ def _rf_w(off, b):
 def _rf_sync():
     if not _rf["o"]:
         vfs.rom_ioctl(5, _rf["i"])
-def _rf_ls():
-    import os
-    for n in os.listdir("/rom"):
-        print("-", 0, _rf_hexs(n.encode()))
-def _rf_tree(d="/rom", p=""):
-    import os
-    for e in os.ilistdir(d):
-        n = p + e[0]
-        if e[1] & 0x4000:
-            print("d", 0, _rf_hexs(n.encode()))
-            _rf_tree(d + "/" + e[0], n + "/")
-        else:
-            print("-", e[3], _rf_hexs(n.encode()))

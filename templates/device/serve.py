@@ -23,6 +23,8 @@ def _rf_serve(g, wb, cap, pc):
         p = None
     E = _RF_ESCAPE
     pairs = [(bytes((E, c ^ 0x40)), bytes((c,))) for c in (1, 2, 3, 4, 5, E)]
+    import gc
+    gc.collect()
     buf = bytearray(cap)
     mv = memoryview(buf)
     win = bytearray(g + 1)

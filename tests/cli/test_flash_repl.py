@@ -34,6 +34,33 @@ def fresh_write_verify_and_query():
         s.close()
 
 
+def unchanged_rerun_costs_no_reset_and_few_bytes():
+    # what a re-run that changes nothing needs: one hash of the image range and a /rom
+    # listing; no write loop, no soft reset (it would cost a reconnect on a real board)
+    ff = os.path.join(TMP, "again.bin")
+    s = sim("--baud", "115200", flash_file=ff)
+    try:
+        rc, rep, err = flash(s.path, IMG_PATH)
+        assert rc == 0 and "soft reset" in rep["confirmed"], (rep, err)
+        rc, rep, err = flash(s.path, IMG_PATH)
+        assert rc == 0 and rep["blocks_written"] == 0 and rep["verified"], (rep, err)
+        assert "no reset" in rep["confirmed"] and "top-level" in rep["confirmed"], rep
+        assert rep["wire_bytes_out"] < 200, rep
+        # /rom unmounted behind romfs's back (mpremote's deploy leaves it so): the same
+        # image is still confirmed, through a soft reset that mounts it again
+        s.connect()
+        s.raw()
+        s.ok("import vfs\nvfs.umount('/rom')")
+        s.write(b"\x02")
+        os.close(s.fd)
+        s.fd = None
+        rc, rep, err = flash(s.path, IMG_PATH)
+        assert rc == 0 and rep["blocks_written"] == 0, (rep, err)
+        assert "soft reset" in rep["confirmed"] and "top-level" in rep["confirmed"], rep
+    finally:
+        s.close()
+
+
 def object_api_and_board():
     ff = os.path.join(TMP, "pico.bin")
     s = sim("--board", "TEST_PICO", flash_file=ff)
@@ -233,7 +260,8 @@ def silent_port_and_usage():
     assert p.returncode == 2, p
 
 
-TESTS = [fresh_write_verify_and_query, object_api_and_board, every_transfer_forced,
+TESTS = [fresh_write_verify_and_query, unchanged_rerun_costs_no_reset_and_few_bytes,
+         object_api_and_board, every_transfer_forced,
          transfer_fallbacks_follow_device, forced_transfer_the_device_lacks,
          plain_raw_repl_fallbacks, incremental_one_file_changes,
          directory_input_is_packed, wrong_board_refused_before_erase,

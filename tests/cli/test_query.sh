@@ -37,3 +37,37 @@ no_list_without_an_image() {
 
 t device_lists_what_was_flashed
 t no_list_without_an_image
+
+# another tool (mpremote's romfs deploy) may leave /rom unmounted: the listing says so in
+# words, exit 1, never a device traceback
+unmounted_rom_is_named_not_a_traceback() {
+    start_sim
+    cp -r "$ROMFS_SOURCE_DIR/examples/app" app
+    $ROMFS pack app -o app.romfs -q
+    $ROMFS flash app.romfs --port "$port" -q
+    python3 - "$port" <<'PY'
+import os, sys, time, tty
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+tty.setraw(fd)
+os.write(fd, b"\r\x03\x03\r\x01")
+time.sleep(0.3)
+os.write(fd, b"import vfs\nvfs.umount('/rom')\n\x04")
+time.sleep(0.3)
+os.write(fd, b"\r\x02")
+time.sleep(0.2)
+os.close(fd)
+PY
+    set +e
+    $ROMFS query --port "$port" --list > q.txt 2> err.txt
+    rc=$?
+    set -e
+    [ "$rc" = 1 ] || fail "exit $rc: $(cat err.txt)"
+    grep -q 'nothing is mounted at /rom' err.txt || fail "$(cat err.txt)"
+    ! grep -q 'Traceback' err.txt q.txt || fail "a device traceback reached the user"
+    # and a flash of the same image mounts it again (through a soft reset)
+    $ROMFS flash app.romfs --port "$port" -q
+    $ROMFS query --port "$port" --list > q.txt
+    grep -q '^/rom:$' q.txt || fail "$(cat q.txt)"
+}
+
+t unmounted_rom_is_named_not_a_traceback

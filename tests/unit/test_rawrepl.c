@@ -110,8 +110,12 @@ static void harness_stop(struct harness *h)
 #define C3x10 "\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03"
 #define BREAK_IN "\r" C3x10 C3x10 C3x10 C3x10 C3x10 C3x10 C3x10 C3x10 C3x10 C3x10
 _Static_assert(sizeof BREAK_IN - 1 == 1 + ROMFS_REPL_BREAK_BYTES, "BREAK_IN is the tool's break-in");
-#define ENTER                                                                            \
-    S(BREAK_IN, "\r\n>>> \r\n>>> "), S("\r\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
+/* first the quick way in: two Ctrl-C and a Ctrl-A, as a board at its REPL answers them */
+#define QUICK_IN "\r\x03\x03\r\x01"
+#define ENTER S(QUICK_IN, "\r\n>>> \r\n>>> \r\nraw REPL; CTRL-B to exit\r\n>")
+/* a board that does not answer those (busy): the long break-in follows */
+#define ENTER_BUSY                                                                       \
+    S(QUICK_IN, ""), S(BREAK_IN, "\r\n>>> \r\n>>> "), S("\r\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
 
 static const struct romfs_repl_options fast = { .timeout_ms = 500 };
 
@@ -258,6 +262,33 @@ static void test_exception_keeps_streams_apart(void)
     romfs_buf_free(&eout);
 }
 
+/* A board that says nothing to the quick way in (a program reading stdin, or a port
+ * whose Ctrl-C does not interrupt code) gets the long break-in, and then works. */
+static void test_busy_board_gets_the_long_break_in(void)
+{
+    static const struct step steps[] = {
+        ENTER_BUSY,
+        S("\x05" "A\x01", "R\x01\x80\x00\x01"),
+        S("print(1)\x04", "\x04"),
+        R("1\r\n\x04\x04>"),
+        END,
+    };
+    struct harness h;
+    harness_start(&h, steps);
+    struct romfs_repl *r = NULL;
+    struct romfs_error err = { 0 };
+    struct romfs_buf out = { 0 };
+    int rc = romfs_repl_open(h.s, &fast, &r, &err);
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_exec(r, "print(1)", 8, &out, NULL, 0, &err);
+    free(r);
+    harness_stop(&h);
+    CHECK_EQ_U(rc, ROMFS_OK);
+    CHECK(h.dev.failure[0] == 0);
+    CHECK_EQ_U(out.len, 3);
+    romfs_buf_free(&out);
+}
+
 static void test_no_answer(void)
 {
     static const struct step steps[] = { END };
@@ -275,6 +306,7 @@ static void test_no_answer(void)
 static void test_not_micropython(void)
 {
     static const struct step steps[] = {
+        S(QUICK_IN, "ERROR\r\n"),
         S(BREAK_IN, "ERROR\r\n"),
         S("\r\x01", "ERROR\r\n"),
         END,
@@ -365,6 +397,7 @@ int main(void)
     RUN(test_fallback_plain_raw_on_R00);
     RUN(test_fallback_plain_raw_on_old_firmware);
     RUN(test_exception_keeps_streams_apart);
+    RUN(test_busy_board_gets_the_long_break_in);
     RUN(test_no_answer);
     RUN(test_not_micropython);
     RUN(test_soft_reset_and_leave);
