@@ -16,19 +16,22 @@
 CLI_COMMAND(boards, "the board database: list, show, import from MicroPython, lint layouts");
 
 static const char boards_usage[] =
-    "usage: romfs boards list [--port PORT] [--json] [--db FILE]\n"
+    "usage: romfs boards list [--port PORT] [--romfs] [--json] [--db FILE]\n"
     "       romfs boards show BOARD [--json] [--db FILE] [--partition-table TABLE]\n"
     "       romfs boards import MICROPYTHON_TREE [-o FILE] [--port PORT] [--version V] [--commit C]\n"
     "       romfs boards lint [--json] [--port PORT] [MICROPYTHON_TREE | SCRIPT...]\n"
     "\n"
-    "The board database (boards.json) records, for every MicroPython board with a ROMFS\n"
-    "partition, where each partition is (start, size, erase block, write size, memory\n"
-    "mapped or not, and the linker script symbol or define it came from), the flash\n"
-    "regions of the firmware link, and how to reach the board (REPL USB id, DFU, SWD\n"
-    "targets, UF2 family). The built-in copy is used unless --db FILE or $ROMFS_BOARDS\n"
-    "names another.\n"
+    "The board database (boards.json) records every MicroPython board of the tree, with or\n"
+    "without a ROMFS partition: its flash map (each flash device, and on it the\n"
+    "bootloaders, the firmware, the ROMFS partitions and the writable filesystem, each\n"
+    "value with the file:line it came from), where each ROMFS partition is (start, size,\n"
+    "erase block, write size, memory mapped or not, how MicroPython hands it out), the\n"
+    "flash regions of the firmware link, and how to reach the board (REPL USB id, DFU,\n"
+    "SWD targets, UF2 family). The built-in copy is used unless --db FILE or\n"
+    "$ROMFS_BOARDS names another.\n"
     "\n"
-    "  list     one line per board: port, name, MCU, partitions\n"
+    "  list     one line per board: port, name, MCU, ROMFS (yes; option: a build option\n"
+    "           adds it; no), partitions\n"
     "  show     everything known about one board (name is case-insensitive)\n"
     "  import   regenerate boards.json from a MicroPython source tree by evaluating each\n"
     "           board's linker scripts as its port's Makefile passes them; writes FILE\n"
@@ -43,8 +46,10 @@ static const char boards_usage[] =
     "\n"
     "Options:\n"
     "  --json        machine-readable output\n"
-    "  --port PORT   only boards of this port (alif, esp32, esp8266, mimxrt, nrf, qemu,\n"
-    "                renesas-ra, rp2, samd, stm32)\n"
+    "  --port PORT   only boards of this port (alif, cc3200, esp32, esp8266, mimxrt, nrf,\n"
+    "                psoc-edge, qemu, renesas-ra, rp2, samd, stm32)\n"
+    "  --romfs       (list) only boards with a ROMFS partition in their default build\n"
+    "                Example: romfs boards list --romfs --port samd\n"
     "  --db FILE     read this boards.json instead of the built-in one\n"
     "  --partition-table TABLE\n"
     "                (show, esp32 boards) also show the ROMFS partition of this ESP-IDF\n"
@@ -60,7 +65,7 @@ static int usage_ok(void)
 
 struct opts {
     const char *port, *db, *out, *version, *commit, *table;
-    bool json;
+    bool json, romfs;
     char **args;     /* operands, borrowed from argv */
     int n_args;
 };
@@ -73,13 +78,14 @@ static void boards_help(FILE *out)
 /* argv[0] is the subcommand; its options and operands follow. */
 static int parse_opts(const char *sub, int argc, char **argv, struct opts *o, bool *help)
 {
-    enum { O_JSON = 256, O_PORT, O_DB, O_TABLE, O_VERSION, O_COMMIT };
+    enum { O_JSON = 256, O_PORT, O_DB, O_TABLE, O_VERSION, O_COMMIT, O_ROMFS };
     static const struct option longopts[] = {
         { "json", no_argument, NULL, O_JSON }, { "port", required_argument, NULL, O_PORT },
         { "db", required_argument, NULL, O_DB }, { "output", required_argument, NULL, 'o' },
         { "partition-table", required_argument, NULL, O_TABLE },
         { "version", required_argument, NULL, O_VERSION },
-        { "commit", required_argument, NULL, O_COMMIT }, { "help", no_argument, NULL, 'h' },
+        { "commit", required_argument, NULL, O_COMMIT }, { "romfs", no_argument, NULL, O_ROMFS },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     memset(o, 0, sizeof *o);
@@ -98,6 +104,7 @@ static int parse_opts(const char *sub, int argc, char **argv, struct opts *o, bo
         case O_TABLE: o->table = optarg; break;
         case O_VERSION: o->version = optarg; break;
         case O_COMMIT: o->commit = optarg; break;
+        case O_ROMFS: o->romfs = true; break;
         }
     }
     if (c == CLI_OPTIONS_EXIT) {
@@ -117,19 +124,31 @@ static const char *hx(char *buf, size_t n, uint64_t v)
 
 /* ---- list ---- */
 
+/* "yes": a ROMFS partition in the default build; "option": a build option adds one; "no". */
+static const char *romfs_word(const struct romfs_board *b)
+{
+    return b->n_partitions ? "yes" : b->romfs_option ? "option" : "no";
+}
+
+static bool listed(const struct opts *o, const struct romfs_board *b)
+{
+    return (!o->port || strcasecmp(o->port, b->port) == 0) && (!o->romfs || b->n_partitions);
+}
+
 static int do_list(const struct opts *o, const struct romfs_boards *db)
 {
     if (o->json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < db->n; i++) {
             const struct romfs_board *b = &db->boards[i];
-            if (o->port && strcasecmp(o->port, b->port) != 0)
+            if (!listed(o, b))
                 continue;
             cJSON *j = cJSON_CreateObject();
             cJSON_AddStringToObject(j, "board", b->name);
             cJSON_AddStringToObject(j, "port", b->port);
             if (b->mcu)
                 cJSON_AddStringToObject(j, "mcu", b->mcu);
+            cJSON_AddStringToObject(j, "romfs", romfs_word(b));
             cJSON_AddNumberToObject(j, "partitions", (double)b->n_partitions);
             cJSON_AddItemToArray(arr, j);
         }
@@ -144,11 +163,10 @@ static int do_list(const struct opts *o, const struct romfs_boards *db)
     size_t shown = 0;
     for (size_t i = 0; i < db->n; i++) {
         const struct romfs_board *b = &db->boards[i];
-        if (o->port && strcasecmp(o->port, b->port) != 0)
+        if (!listed(o, b))
             continue;
-        printf("%-11s %-36s %-16s", b->port, b->name, b->mcu ? b->mcu : "-");
-        if (!b->n_partitions)
-            printf(" (ROMFS by build option)");
+        printf("%-11s %-36s %-16s %s%*s", b->port, b->name, b->mcu ? b->mcu : "-", romfs_word(b),
+               b->n_partitions ? 6 - (int)strlen(romfs_word(b)) : 0, "");
         for (size_t k = 0; k < b->n_partitions; k++) {
             const struct romfs_partition *p = &b->partitions[k];
             char sz[64];
@@ -158,7 +176,10 @@ static int do_list(const struct opts *o, const struct romfs_boards *db)
         printf("\n");
         shown++;
     }
-    if (!shown && o->port) {
+    bool port_known = false;
+    for (size_t i = 0; o->port && i < db->n; i++)
+        port_known = port_known || strcasecmp(o->port, db->boards[i].port) == 0;
+    if (!shown && o->port && !port_known) {
         /* the ports the database has, and the closest to what was typed */
         char ports[512] = "";
         struct romfs_suggest sug;

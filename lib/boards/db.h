@@ -102,6 +102,15 @@ struct romfs_flash_area {
     char *source;          /* "file:line: symbol or define" of start/size */
 };
 
+/* One number of a board's build configuration the importer read (a C define, a make or
+ * CMake variable, an sdkconfig option, a partition-table field), as the build sees it; the
+ * flash map's values derived from configuration rest on these. */
+struct romfs_config_value {
+    char *name;            /* e.g. "MICROPY_HW_SPIFLASH_SIZE_BITS", "MICROPY_HW_CODESIZE" */
+    uint64_t value;        /* its value, evaluated (expressions and the defines they use) */
+    char *source;          /* "file:line" of the definition in effect (tree-relative) */
+};
+
 struct romfs_board {
     char *name;            /* board directory name, e.g. "PYBD_SF2" (variant boards: "BOARD-VARIANT",
                               e.g. "ESP8266_GENERIC-FLASH_2M_ROMFS") */
@@ -153,6 +162,12 @@ struct romfs_board {
                               MBOOT_SPIFLASH_LAYOUT...), ';'-separated when several; NULL unknown */
     char *mboot_source;    /* where the layout comes from (file:line) */
 
+    /* The configuration values the map was derived from (see romfs_config_value). */
+    struct romfs_config_value *config; size_t n_config;
+    char *link;            /* how the port's build hands the linker this board's scripts (the
+                              format of romfs_partition.link), also for boards without ROMFS;
+                              NULL when the firmware is not linked from scripts in the tree */
+
     char *romfs_option;    /* rp2/esp32/...: the build option that adds ROMFS
                               ("MICROPY_HW_ROMFS_BYTES", "partition table romfs entry"); or NULL */
     char *linker_scripts;  /* space-separated tree-relative scripts the port links with, or NULL */
@@ -163,6 +178,8 @@ struct romfs_boards {
     size_t n;
     char *micropython_version;     /* e.g. "v1.26.0-preview-... (1c3c201)" */
     char *micropython_commit;      /* full or abbreviated commit id, or NULL */
+    char *source;                  /* where it was read: the file's path, or
+                                      "boards.json (built in)" */
 };
 
 /* Load a board database. path NULL: $ROMFS_BOARDS if set, else the copy of boards.json
@@ -221,6 +238,10 @@ const char *romfs_area_kind_name(enum romfs_area_kind kind);
  * pointer is valid until the next append of the same kind. */
 struct romfs_flash_area *romfs_board_add_area(struct romfs_board *b);
 struct romfs_flash_device *romfs_board_add_device(struct romfs_board *b);
+struct romfs_config_value *romfs_board_add_config(struct romfs_board *b);
+
+/* The board's configuration value called name, or NULL. */
+const struct romfs_config_value *romfs_board_config(const struct romfs_board *b, const char *name);
 
 /* A free range of a flash device (start as the device's areas give it, size > 0). */
 struct romfs_free_range {

@@ -293,6 +293,7 @@ int romfs_flash_image(struct romfs_target *t, const uint8_t *image, size_t len,
 
     /* 1. The old header goes first. */
     progress(&w, "erase", 0, n_changed * bs);
+    report->erased = true;
     rc = erase_run(&w, 0, 1, err);
     if (rc != ROMFS_OK)
         goto out;

@@ -133,6 +133,14 @@ static int board_args(const char *name, struct argv_builder *b, struct romfs_err
         romfs_boards_free(&db);
         return err ? err->code : ROMFS_ERR_NOENT;
     }
+    if (board->n_partitions == 0 && !board->romfs_option) {
+        rc = romfs_set_error(err, ROMFS_ERR_NOENT,
+                             "board %s has no ROMFS partition in its default build, so there is none to simulate "
+                             "(a device without a board takes a partition's size and geometry)",
+                             board->name);
+        romfs_boards_free(&db);
+        return rc;
+    }
     push(b, "--board-name");
     push(b, board->name);
     if (board->port) {

@@ -1,6 +1,7 @@
 /* rawrepl.c: the raw REPL client (protocol facts from MicroPython's docs/reference/repl.rst). */
 #include "transport/rawrepl.h"
 #include "base/clock.h"
+#include "base/text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct romfs_repl {
     enum paste_state paste;
     unsigned window;          /* raw-paste window increment */
     bool last_exec_paste;
+    struct romfs_buf exception;   /* the traceback of the last program, if it raised */
     uint8_t rbuf[4096];       /* bytes read from the link, not yet consumed */
     size_t rpos, rlen;
 };
@@ -255,6 +257,7 @@ void romfs_repl_close(struct romfs_repl *r)
     if (!r)
         return;
     romfs_repl_write(r, "\r" CTRL_B, 2, NULL);
+    romfs_buf_free(&r->exception);
     free(r);
 }
 
@@ -392,6 +395,7 @@ static int exec_start_once(struct romfs_repl *r, const char *code, size_t len,
 int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
                           struct romfs_error *err)
 {
+    romfs_buf_free(&r->exception);
     int rc = exec_start_once(r, code, len, err);
     if (rc == ROMFS_ERR_PROTOCOL && err) {
         /* an answer out of turn (what a client cut off before us left behind): back to a
@@ -420,13 +424,38 @@ int romfs_repl_finish(struct romfs_repl *r, struct romfs_buf *out, struct romfs_
     if (rc == ROMFS_OK && e.len) {
         if (errout)
             romfs_buf_append(errout, e.data, e.len);
-        /* trim the traceback's trailing newline for the one-message convention */
-        while (e.len && (e.data[e.len - 1] == '\n' || e.data[e.len - 1] == '\r'))
-            e.data[--e.len] = 0;
-        rc = romfs_set_error(err, ROMFS_ERR_DEVICE, "exception on the device:\n%s", e.data);
+        /* one line in the message (the traceback's last: what was raised), the whole
+           traceback kept for whoever wants it (romfs_repl_last_exception) */
+        romfs_buf_free(&r->exception);
+        r->exception = e;
+        memset(&e, 0, sizeof e);
+        char said[256];
+        const char *line = romfs_repl_exception_line(r, said, sizeof said);
+        rc = romfs_set_error(err, ROMFS_ERR_DEVICE, "exception on the device: \"%s\"", line);
     }
     romfs_buf_free(&e);
     return rc;
+}
+
+const char *romfs_repl_last_exception(const struct romfs_repl *r, size_t *len)
+{
+    if (len)
+        *len = r->exception.len;
+    return r->exception.len ? (const char *)r->exception.data : NULL;
+}
+
+const char *romfs_repl_exception_line(const struct romfs_repl *r, char *buf, size_t cap)
+{
+    const char *t = (const char *)r->exception.data;
+    size_t end = r->exception.len;
+    while (end && (t[end - 1] == '\n' || t[end - 1] == '\r' || t[end - 1] == ' '))
+        end--;
+    size_t start = end;
+    while (start && t[start - 1] != '\n' && t[start - 1] != '\r')
+        start--;
+    while (start < end && t[start] == ' ')
+        start++;
+    return romfs_escape_to(buf, cap, t ? t + start : "", end - start, ROMFS_ESCAPE_LINE);
 }
 
 int romfs_repl_exec(struct romfs_repl *r, const char *code, size_t len, struct romfs_buf *out,

@@ -16,7 +16,7 @@ import types
 import zlib as _zlib
 
 from vfsrom import VfsRom, oserror, EINVAL, ENOENT, EROFS
-from flash import FlashError
+from flash import FlashError, FlashIOError
 
 # mp_native_arch numbers from MicroPython's py/persistentcode.h (MPY version 6.3).
 ARCHS = ["none", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp",
@@ -60,6 +60,8 @@ class FlashPartitionObject:
         if op == 6:                  # erase block `arg`
             try:
                 p.erase_block_at(arg)
+            except FlashIOError as e:
+                return -e.errno
             except FlashError:
                 return -EINVAL
             return 0
@@ -85,6 +87,8 @@ class FlashPartitionObject:
                 for b in range(block, block + nblocks):
                     p.erase_block_at(b)
             p.program(start, data)
+        except FlashIOError as e:
+            raise oserror(e.errno)
         except FlashError:
             raise oserror(EINVAL)
 
@@ -119,13 +123,18 @@ def make_rom_ioctl(device):
                 offset, length = args[1], args[2]
             if offset < 0 or length < 0 or offset + length > p.size:
                 return -EINVAL
-            p.erase_stepping(offset, length)
+            try:
+                p.erase_stepping(offset, length)
+            except FlashIOError as e:
+                return -e.errno
             return p.write_block
         if cmd == 4:
             if len(args) < 3:
                 return -EINVAL
             try:
                 p.program(args[1], memoryview(args[2]))
+            except FlashIOError as e:
+                return -e.errno
             except FlashError:
                 return -EINVAL
             return 0

@@ -240,6 +240,7 @@ static void test_exception_keeps_streams_apart(void)
         S("print('a');1/0\x04", "\x04"),
         R("a\r\n\x04Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in "
           "<module>\r\nZeroDivisionError: divide by zero\r\n\x04>"),
+        S("\r\x02", "\r\n>>> "),
         END,
     };
     struct harness h;
@@ -250,11 +251,19 @@ static void test_exception_keeps_streams_apart(void)
     int rc = romfs_repl_open(h.s, &fast, &r, &err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_exec(r, "print('a');1/0", 14, &out, &eout, 0, &err);
-    free(r);
+    /* the message is one line, the traceback's last; the whole traceback is kept */
+    size_t tb_len = 0;
+    const char *tb = r ? romfs_repl_last_exception(r, &tb_len) : NULL;
+    CHECK(tb && tb_len > 9 && strncmp(tb, "Traceback", 9) == 0 && strstr(tb, "<module>"));
+    char line[64];
+    CHECK(r && strcmp(romfs_repl_exception_line(r, line, sizeof line),
+                      "ZeroDivisionError: divide by zero") == 0);
+    romfs_repl_close(r);
+    usleep(50000);
     harness_stop(&h);
     CHECK_EQ_U(rc, ROMFS_ERR_DEVICE);
-    CHECK(strstr(err.msg, "exception on the device") != NULL);
-    CHECK(strstr(err.msg, "ZeroDivisionError: divide by zero") != NULL);
+    CHECK(strcmp(err.msg, "exception on the device: \"ZeroDivisionError: divide by zero\"") == 0);
+    CHECK(strchr(err.msg, '\n') == NULL && strstr(err.msg, "Traceback") == NULL);
     CHECK_EQ_U(out.len, 3);
     CHECK_MEM(out.data, "a\r\n", 3);
     CHECK(strncmp(eout.data, "Traceback", 9) == 0);
@@ -355,6 +364,7 @@ static void test_raw_paste_early_end(void)
         SQ("\x05" "A\x01", "R\x01\x04\x00"),
         SQ("abcd", "\x04"),
         S("\x04", "\x04Traceback:\r\nSyntaxError: invalid syntax\r\n\x04>"),
+        S("\r\x02", "\r\n>>> "),
         END,
     };
     struct harness h;
@@ -364,7 +374,8 @@ static void test_raw_paste_early_end(void)
     int rc = romfs_repl_open(h.s, &fast, &r, &err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_exec(r, "abcdefgh", 8, NULL, NULL, 0, &err);
-    free(r);
+    romfs_repl_close(r);
+    usleep(50000);
     harness_stop(&h);
     if (h.dev.failure[0])
         printf("    device: %s\n", h.dev.failure);
