@@ -246,6 +246,10 @@ static void render_port_ld(struct romfs_buf *o, const struct romfs_layout_plan *
                          mk_size(p->romfs.size, x, sizeof x));
         if (p->fs_moved)
             romfs_buf_printf(o, " *   _fs_size = %s;\n", mk_size(p->fs.size, y, sizeof y));
+        uint64_t end = p->device_base + p->device_size;
+        if (p->fs_moved && p->fs.size && p->fs.start + p->fs.size < end)
+            romfs_buf_printf(o, " *   _bootloader_tail_size = %s;  (the filesystem ends below it)\n",
+                             mk_size(end - p->fs.start - p->fs.size, y, sizeof y));
         romfs_buf_printf(o, " */\n");
     } else if (p->style == ROMFS_LAYOUT_MIMXRT) {
         romfs_buf_printf(o, "\n/* In mimxrt's own terms: ROMFS sits just below the filesystem (vfs_start) and the "

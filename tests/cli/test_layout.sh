@@ -148,7 +148,7 @@ db = json.loads(subprocess.run([romfs, "boards", "list", "--json"], env=env, cap
                                check=True).stdout)
 boards = db["boards"] if isinstance(db, dict) else db
 names = [b["board"] if isinstance(b, dict) else b for b in boards]
-checked = 0
+checked = clashes = 0
 for name in names:
     show = json.loads(subprocess.run([romfs, "boards", "show", name, "--json"], env=env,
                                      capture_output=True, check=True).stdout)
@@ -165,11 +165,20 @@ for name in names:
         continue      # filesystem below the ROMFS: not this tool's convention
     r = subprocess.run([romfs, "layout", "--board", name, "--romfs-size", str(num(p0["size"])), "--json"],
                        env=env, capture_output=True, text=True)
+    # Where the board's flash map puts another area over MicroPython's own ROMFS (a
+    # bootloader relocated to the end of flash: ARDUINO_NANO_33_BLE_SENSE), layout does not
+    # repeat the clash: it refuses and names what lies in the way.
+    clash = [a for a in show.get("map", []) if a["kind"] not in ("firmware", "romfs", "fs")
+             and num(a["start"]) < start + num(p0["size"]) and num(a["start"]) + num(a["size"]) > start]
+    if clash:
+        assert r.returncode == 1 and clash[0]["name"] in r.stderr, (name, r.stderr)
+        clashes += 1
+        continue
     assert r.returncode == 0, (name, r.stderr)
     plan = json.loads(r.stdout)
     assert (plan["romfs"]["start"], plan["romfs"]["size"]) == (start, num(p0["size"])), (name, plan["romfs"], p0)
     checked += 1
-print("layouts reproduced:", checked)
+print("layouts reproduced:", checked, "refused where the map shows a clash:", clashes)
 if names:
     assert checked > 0
 PY
@@ -433,7 +442,7 @@ layout_nrf_own_scripts_agree() {
     [ -n "${MICROPYTHON_TREE:-}" ] || skip "MICROPYTHON_TREE not set: nrf's own scripts not linked"
     need_arm
     unset ROMFS_BOARDS
-    local board=ARDUINO_NANO_33_BLE_SENSE
+    local board=PCA10056
     expect_exit 0 "$ROMFS" layout --board $board --romfs-size 128K --json
     cp out.txt plan.json
     "$ROMFS" boards show $board --json > show.json
@@ -441,7 +450,7 @@ layout_nrf_own_scripts_agree() {
 import json, os, re, shlex, shutil, subprocess, sys
 plan, show, tree, here = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
 show = show["boards"][0] if "boards" in show else show
-link = show["romfs"][0]["link"]
+link = show.get("link") or show["romfs"][0]["link"]
 value = re.search(r"_micropy_hw_romfs_part0_size = (\w+);", plan["config"]["text"]).group(1)
 port = os.path.join(tree, "ports", "nrf")
 # The chip script with the planned value in place of its own (a copy, in this folder).
