@@ -27,6 +27,21 @@ static void usage(FILE *out)
 "time; /rom is mounted from partition 0 at boot and after each soft reset. Its flash\n"
 "erases to 0xff in erase blocks and programs with AND (bits only clear), in write units.\n"
 "\n"
+"It fails where a board fails: its receive buffer is the port's stdin ring buffer and\n"
+"drops what does not fit while the device is busy (not reading its input); raw-paste\n"
+"code is parsed as it arrives, so a syntax error ends the transfer early; Ctrl-C\n"
+"schedules one KeyboardInterrupt, raised at the next bytecode or in a blocking wait\n"
+"(sleep, stdin read, poll), never inside a C function (print, rom_ioctl, ...); every\n"
+"reset runs boot.py, then main.py if the REPL is the friendly one, from the current\n"
+"directory (--fs); an ESP board resets when its port is opened; bytes paths give bytes\n"
+"names.\n"
+"\n"
+"It does not model: timing (the device runs as fast as the host; flash erases and\n"
+"writes take no time, --baud paces the line only), memory (no heap limit, no\n"
+"MemoryError), MicroPython's own compiler (the code runs on python3, which accepts\n"
+"syntax MicroPython rejects: check device code with mpy-cross), .mpy files, native\n"
+"code, threads, hardware modules (Pin, UART, network), or the port's frozen modules.\n"
+"\n"
 "Device:\n"
 "  --board BOARD         geometry, port and MCU from the board database (boards.json);\n"
 "                        default: one 128 KiB partition, 4 KiB erase blocks (stm32-like)\n"
@@ -46,6 +61,18 @@ static void usage(FILE *out)
 "  --mpy-version N       .mpy version in sys.implementation._mpy (default 6)\n"
 "  --no-romfs            firmware without vfs.rom_ioctl\n"
 "  --start-raw           boot into the raw REPL\n"
+"  --fs DIR              the board's own filesystem is this host directory, mounted\n"
+"                        where the port mounts it (/flash on stm32, renesas-ra and\n"
+"                        mimxrt, current directory there; / elsewhere) and writable;\n"
+"                        boot.py and main.py run from it at every reset\n"
+"  --reset-on-open, --no-reset-on-open\n"
+"                        reset the device each time a host opens the pty (boot ROM\n"
+"                        text, --boot-time during which input is lost, then the\n"
+"                        friendly REPL), as ESP boards reset by DTR/RTS; default on\n"
+"                        for esp32 and esp8266. A pty has no modem lines: the open is\n"
+"                        the event\n"
+"  --boot-time SECONDS   from a reset until the device listens (default 0.3, an\n"
+"                        ESP32's; longer for big firmware images or PSRAM)\n"
 "  --polled-uart         Ctrl-C never interrupts running code: the UART is polled, as on\n"
 "                        MicroPython's qemu port (real boards interrupt from the UART/USB\n"
 "                        receive interrupt)\n"
@@ -63,6 +90,9 @@ static void usage(FILE *out)
 "\n"
 "Link:\n"
 "  --baud N              limit both directions to N/10 bytes per second (a UART)\n"
+"  --rx-buffer N         bytes the receive buffer holds; what arrives while it is full\n"
+"                        and the device busy is lost (default: the port's, 259 on\n"
+"                        stm32 and esp32, 511 on rp2; 0: unbounded, never lost)\n"
 "  --fault SPEC          inject faults; SPEC is a comma list of KIND@N[:ARG] (repeatable):\n"
 "      disconnect@N        after N bytes received, finish processing them, then drop\n"
 "                          the link (the simulator exits; --flash keeps what was written)\n"
@@ -75,7 +105,8 @@ static void usage(FILE *out)
 "      cut-write@N         power cut in the N-th flash write call (1-based): half of it\n"
 "                          is programmed, then the simulator exits\n"
 "      cut-erase@N         power cut in the N-th block erase (1-based): half the block\n"
-"                          is erased, then the simulator exits\n""      fail-write@N[:ERRNO] the N-th flash write call (1-based) fails with OSError\n"
+"                          is erased, then the simulator exits\n"
+"      fail-write@N[:ERRNO] the N-th flash write call (1-based) fails with OSError\n"
 "                          ERRNO (default 5, EIO), programming nothing: writeblocks\n"
 "                          raises it, vfs.rom_ioctl(4) returns -ERRNO\n"
 "      fail-erase@N[:ERRNO] the N-th block erase (1-based) fails the same way\n"
@@ -86,8 +117,11 @@ static void usage(FILE *out)
 "  --pid-file FILE       with --background: write the device's process id to FILE\n"
 "  --ready-file FILE     write the pty path to FILE once the device is at its prompt\n"
 "  --log FILE            append a timestamped transcript of both directions\n"
-"  --stats FILE          JSON after every executed command: rx_bytes, tx_bytes, erases,\n"
-"                        erased_blocks, writes, written_bytes, soft_resets\n"
+"  --stats FILE          JSON after every executed command: rx_bytes, tx_bytes,\n"
+"                        rx_dropped, rx_lost_in_reset, erases, erased_blocks, writes,\n"
+"                        written_bytes, soft_resets, hard_resets\n"
+"  --code-log FILE       append every program the device is given (REPL, raw-paste,\n"
+"                        exec()) as a JSON line, to check it with mpy-cross\n"
 "\n"
 "Example:\n"
 "  port=$(romfs sim --board PYBD_SF2 --flash dev.bin --background --pid-file sim.pid)\n"
@@ -158,7 +192,10 @@ static const struct option sim_options[] = {
     { "mpy-version", required_argument, NULL, SIM_PASS + 20 }, { "mpy-sub-version", required_argument, NULL, SIM_PASS + 21 },
     { "start-raw", no_argument, NULL, SIM_PASS + 22 }, { "ready-file", required_argument, NULL, SIM_PASS + 23 },
     { "log", required_argument, NULL, SIM_PASS + 24 }, { "stats", required_argument, NULL, SIM_PASS + 25 },
-    { "polled-uart", no_argument, NULL, SIM_PASS + 26 },
+    { "polled-uart", no_argument, NULL, SIM_PASS + 26 }, { "rx-buffer", required_argument, NULL, SIM_PASS + 27 },
+    { "reset-on-open", no_argument, NULL, SIM_PASS + 28 }, { "no-reset-on-open", no_argument, NULL, SIM_PASS + 29 },
+    { "fs", required_argument, NULL, SIM_PASS + 30 }, { "code-log", required_argument, NULL, SIM_PASS + 31 },
+    { "boot-time", required_argument, NULL, SIM_PASS + 32 },
     { "background", no_argument, NULL, SIM_BACKGROUND }, { "pid-file", required_argument, NULL, SIM_PID_FILE },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };

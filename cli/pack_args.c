@@ -61,6 +61,7 @@ int cli_pack_args_option(struct cli_pack_args *a, int c, char *arg, const char *
     case CLI_OPT_NO_DEFAULT_EXCLUDES: o->no_default_excludes = true; return 1;
     case CLI_OPT_MPY_CROSS: o->mpy_cross = arg ? arg : "mpy-cross"; return 1;
     case CLI_OPT_MPY_CROSS_ARG: a->mpy_args[o->n_mpy_cross_args++] = arg; return 1;
+    case CLI_OPT_BASE: o->base = arg; return 1;
     case CLI_OPT_PAD_TO:
     case CLI_OPT_SIZE_LIMIT: {
         uint64_t v;

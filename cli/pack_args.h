@@ -6,7 +6,7 @@
 
 enum {
     CLI_OPT_ALIGN = 1000, CLI_OPT_ALIGN_RULE, CLI_OPT_EXCLUDE, CLI_OPT_NO_DEFAULT_EXCLUDES,
-    CLI_OPT_MPY_CROSS, CLI_OPT_MPY_CROSS_ARG, CLI_OPT_PAD_TO, CLI_OPT_SIZE_LIMIT,
+    CLI_OPT_MPY_CROSS, CLI_OPT_MPY_CROSS_ARG, CLI_OPT_PAD_TO, CLI_OPT_SIZE_LIMIT, CLI_OPT_BASE,
 };
 
 /* Entries for a struct option table. */
@@ -18,7 +18,8 @@ enum {
     { "mpy-cross", optional_argument, NULL, CLI_OPT_MPY_CROSS }, \
     { "mpy-cross-arg", required_argument, NULL, CLI_OPT_MPY_CROSS_ARG }, \
     { "pad-to", required_argument, NULL, CLI_OPT_PAD_TO }, \
-    { "size-limit", required_argument, NULL, CLI_OPT_SIZE_LIMIT }
+    { "size-limit", required_argument, NULL, CLI_OPT_SIZE_LIMIT }, \
+    { "base", required_argument, NULL, CLI_OPT_BASE }
 
 /* opt plus the arrays its pointers refer to. */
 struct cli_pack_args {

@@ -94,7 +94,8 @@ struct romfs_flash_area {
     char *name;            /* what it is, e.g. "mboot", "SoftDevice s140 6.1.1", "FLASH_APP",
                               "vfs", "nvs" */
     uint64_t start;        /* absolute address when the device is mapped, else device offset */
-    uint64_t size;         /* bytes (> 0) */
+    uint64_t size;         /* bytes (> 0; an "fs" area may be 0: a filesystem the firmware
+                              configures but left with no room, which lint reports) */
     int romfs_index;       /* ROMFS: the partition index; -1 otherwise */
     char *core;            /* multi-core boards: the build this area belongs to, else NULL */
     char *blockdev;        /* FS: how the firmware reaches it ("flashbdev", "spibdev",
@@ -253,6 +254,35 @@ struct romfs_free_range {
  * device's size; 0 when the device is unknown or has no size. */
 size_t romfs_board_free_space(const struct romfs_board *b, const char *device, struct romfs_free_range *out,
                               size_t max);
+
+/* One flash device of a board as `boards show` draws it: the areas on it and what no area
+ * covers. */
+struct romfs_device_view {
+    const struct romfs_flash_device *device;
+    const struct romfs_flash_area **areas;  /* the areas on this device, by start, then the
+                                               larger first; borrowed from the board */
+    size_t n_areas;
+    struct romfs_free_range *free;          /* what no area covers, in address order; none when
+                                               the device's size is unknown */
+    size_t n_free;
+    uint64_t lo, hi;                        /* the span to draw, [lo, hi): the device (from base
+                                               when mapped, else from 0) widened to every area on
+                                               it; lo == hi when there is nothing to draw */
+    bool size_known;                        /* device->size is given */
+};
+
+/* A board's flash map, device by device in the order boards.json lists them. */
+struct romfs_map_view {
+    struct romfs_device_view *devices;
+    size_t n;
+};
+
+/* Build the view of b's map (n 0 when b has no map). ROMFS_ERR_NOMEM only. The view
+ * borrows from b: free it with romfs_map_view_free before b. */
+int romfs_board_map_view(const struct romfs_board *b, struct romfs_map_view *out, struct romfs_error *err);
+
+/* Free what romfs_board_map_view allocated and zero v. Safe on a zeroed struct. */
+void romfs_map_view_free(struct romfs_map_view *v);
 
 /* Free everything db owns and zero it. Safe on a zeroed struct. */
 void romfs_boards_free(struct romfs_boards *db);

@@ -162,7 +162,7 @@ static int parse_area(struct parse_ctx *c, const struct romfs_board *b, const cJ
         return db_schema_error(c, "map: a romfs area needs its \"index\"");
     if (!romfs_board_device(b, a->device))
         return db_schema_error(c, "map: area on unknown device \"%s\"", a->device);
-    if (a->size == 0 || !romfs_range_fits_bits(a->start, a->size, ROMFS_ADDRESS_BITS))
+    if ((a->size == 0 && a->kind != ROMFS_AREA_FS) || !romfs_range_fits_bits(a->start, a->size, ROMFS_ADDRESS_BITS))
         return db_schema_error(c, "map: area %s at 0x%08" PRIx64 " is empty or ends past the address space",
                                a->name ? a->name : kind_names[a->kind], a->start);
     return ROMFS_OK;

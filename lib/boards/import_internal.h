@@ -155,6 +155,12 @@ struct romfs_flash_device *imp_map_device(struct importer *imp, struct romfs_boa
 /* Add an area (nothing when size is 0); strings are copied. */
 int imp_map_area(struct importer *imp, struct romfs_board *b, enum romfs_area_kind kind, const char *device,
                  const char *name, uint64_t start, uint64_t size, const char *blockdev, const char *source);
+/* A filesystem the firmware configures but that has no room left: an "fs" area of 0 bytes
+   at start_sym, source "file:line: START + SIZE" like imp_map_symbols, when both symbols
+   evaluate and SIZE is 0 or negative (lint reports it: boards/lint.h "fs-no-room"). */
+int imp_map_fs_no_room(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res,
+                       const char *device, const char *start_sym, const char *size_sym, const char *name,
+                       const char *blockdev);
 /* An area covering the MEMORY region `region` (named name, or the region's name), source
    "file:line: REGION"; *found (may be NULL) says whether the region exists and is not empty. */
 int imp_map_region(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res,

@@ -4,6 +4,7 @@
  * partition's API, the legacy "fs" fields, the order of the map). */
 #define _GNU_SOURCE
 #include "boards/import_internal.h"
+#include "base/range.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,35 @@ int imp_map_region(struct importer *imp, struct romfs_board *b, const struct rom
     int rc = imp_map_area(imp, b, kind, device, name ? name : region, r->origin, r->length, blockdev, src);
     free(src);
     return rc;
+}
+
+int imp_map_fs_no_room(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res,
+                       const char *device, const char *start_sym, const char *size_sym, const char *name,
+                       const char *blockdev)
+{
+    uint64_t start, size;
+    /* a size of 2^40 or more is a negative one that wrapped (as imp_map_symbols reads it) */
+    if (romfs_ld_find_symbol(res, start_sym, &start) != ROMFS_OK ||
+        romfs_ld_find_symbol(res, size_sym, &size) != ROMFS_OK || (size && size < (1ull << 40)) ||
+        start >= (1ull << ROMFS_ADDRESS_BITS))
+        return ROMFS_OK;
+    const struct romfs_ld_symbol *s = romfs_ld_symbol_record(res, start_sym);
+    char *src = imp_printf("%s:%d: %s + %s", imp_tree_relative(imp, s->file), s->line, start_sym, size_sym);
+    struct romfs_flash_area *a = src ? romfs_board_add_area(b) : NULL;
+    if (!a) {
+        free(src);
+        return romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
+    }
+    a->kind = ROMFS_AREA_FS;
+    a->device = strdup(device);
+    a->name = imp_strdup(name);
+    a->start = start;
+    a->size = 0;
+    a->blockdev = imp_strdup(blockdev);
+    a->source = src;
+    if (!a->device || (name && !a->name) || (blockdev && !a->blockdev))
+        return romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
+    return ROMFS_OK;
 }
 
 int imp_map_symbols(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res,

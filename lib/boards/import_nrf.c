@@ -23,6 +23,25 @@ static char *bootloader_script(const struct ld_build *lb)
 /* Flash layout (boards/memory.ld): head (MBR or SoftDevice, from _sd_size or
    _bootloader_head_size) | FLASH_TEXT | ROMFS | filesystem (_fs_start.._fs_end) | bootloader
    tail (_bootloader_tail_size). */
+/* The bootloader a board's script places with _flash_start alone (the Arduino Nano 33 BLE's,
+ * nano_bootloader.ld): its first 4K page, the least it takes; the source says so. */
+static int nrf_bootloader_start(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res,
+                                const char *name)
+{
+    uint64_t at;
+    if (romfs_ld_find_symbol(res, "_flash_start", &at) != ROMFS_OK)
+        return ROMFS_OK;
+    const struct romfs_ld_symbol *s = romfs_ld_symbol_record(res, "_flash_start");
+    char *src = imp_printf("%s:%d: _flash_start + 0x1000 (the tree gives only the start: 0x1000 is its first page, "
+                           "the least it takes)",
+                           imp_tree_relative(imp, s->file), s->line);
+    if (!src)
+        return romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
+    int rc = imp_map_area(imp, b, ROMFS_AREA_BOOTLOADER, "internal", name, at, 4096, NULL, src);
+    free(src);
+    return rc;
+}
+
 static int nrf_map(struct importer *imp, struct romfs_board *b, const struct board_ctx *c, const struct mcu_geometry *g)
 {
     const struct romfs_ld_result *res = &c->res;
@@ -63,9 +82,10 @@ static int nrf_map(struct importer *imp, struct romfs_board *b, const struct boa
         else if (romfs_ld_find_symbol(res, "_bootloader_tail_size", &v) == ROMFS_OK && v)
             rc = imp_map_symbols(imp, b, res, ROMFS_AREA_BOOTLOADER, "internal", "_fs_end", "_bootloader_tail_size", true,
                                  name, NULL, NULL);
-        else /* ARDUINO_NANO_33_BLE_SENSE: the bootloader relocated to the end of flash, at _flash_start */
-            rc = imp_map_symbols(imp, b, res, ROMFS_AREA_BOOTLOADER, "internal", "_flash_start", "_flash_size", false,
-                                 name, NULL, NULL);
+        else /* ARDUINO_NANO_33_BLE_SENSE: the Arduino bootloader relocated towards the end of
+                flash; the tree gives only its start (_flash_start), so it is recorded as the one
+                4K page it certainly takes, not to the end of flash */
+            rc = nrf_bootloader_start(imp, b, res, name);
     }
     free(name);
     free(blscript);

@@ -147,8 +147,13 @@ static int samd_map(struct importer *imp, struct romfs_board *b, const char *boa
                 rc = config_c(imp, b, &d, names[k], (uint64_t)v);
     }
     if (!rc && mcu_fs) {
+        bool room = false;
         rc = imp_map_symbols(imp, b, res, ROMFS_AREA_FS, "internal", "_oflash_fs", "_sflash_fs", true, "filesystem",
-                             "samd_flash", NULL);
+                             "samd_flash", &room);
+        /* samd_flash mounts _oflash_fs/_sflash_fs even when the firmware and ROMFS left
+           nothing (SAMD_GENERIC_D51X20: 1024K - 752K - 16K - 256K = 0): recorded empty */
+        if (!rc && !room)
+            rc = imp_map_fs_no_room(imp, b, res, "internal", "_oflash_fs", "_sflash_fs", "filesystem", "samd_flash");
     } else if (!rc) {
         /* the filesystem is the whole external chip; the MCU flash above ROMFS is unused */
         free(b->fs_region);

@@ -26,6 +26,10 @@ struct romfs_target {
     uint32_t max_transfer;  /* largest length the writer passes to prog()/read() at once;
                                0 means erase_size */
 
+    bool erase_from_start;  /* erase() takes offset 0 only and erases [0, len) (esp8266's and
+                               renesas-ra's vfs.rom_ioctl(3, id, len)): the writer erases
+                               once, up to the last changed block, and rewrites all of it */
+
     /* Read len bytes at offset into buf. May be NULL when hash_blocks is provided. */
     int (*read)(void *ctx, uint64_t offset, void *buf, size_t len, struct romfs_error *err);
     /* Erase [offset, offset+len) to 0xff. */

@@ -646,14 +646,16 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     }
     const char *api = opt->api == ROMFS_API_ROM_IOCTL ? "rom" : opt->api == ROMFS_API_OBJECT ? "obj" : "";
     struct romfs_buf out = { 0 };
-    int rc = repl_execf(ses, &out, 0, err, "s,b,o=_rf_open(%d,'%s');print(s,b,int(o),_rf['w'])",
+    int rc = repl_execf(ses, &out, 0, err,
+                        "s,b,o=_rf_open(%d,'%s');print(s,b,int(o),_rf['w'],int(_rf['p']))",
                         opt->partition, api);
     if (rc == ROMFS_ERR_DEVICE)
         romfs_repl_note_exception(ses, "open", false, 0);
     unsigned long long size = 0;
     unsigned bs = 0, dev_ws = 0;
-    int obj = 0;
-    if (rc == ROMFS_OK && (!out.data || sscanf(out.data, "%llu %u %d %u", &size, &bs, &obj, &dev_ws) != 4 ||
+    int obj = 0, from_start = 0;
+    if (rc == ROMFS_OK && (!out.data ||
+                           sscanf(out.data, "%llu %u %d %u %d", &size, &bs, &obj, &dev_ws, &from_start) != 5 ||
                            bs == 0 || (bs & (bs - 1)) || size % bs || (dev_ws & (dev_ws - 1))))
         rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device reported an unusable partition "
                              "geometry: %.80s", out.data ? out.data : "(nothing)");
@@ -706,6 +708,7 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
         .erase_size = bs,
         .write_size = ws,
         .max_transfer = bs < rt->batch_max ? bs : rt->batch_max,
+        .erase_from_start = from_start != 0,
         .erase = t_erase,
         .prog = t_prog,
         .sync = t_sync,

@@ -26,6 +26,7 @@ struct romfs_repl {
     struct romfs_buf exception;   /* the traceback of the last program, if it raised */
     uint8_t rbuf[4096];       /* bytes read from the link, not yet consumed */
     size_t rpos, rlen;
+    long long deadline;       /* read_until gives up at this romfs_now_ms() (0: never) */
 };
 
 /* ---- buffered reading ---------------------------------------------------------- */
@@ -92,7 +93,7 @@ static int read_until(struct romfs_repl *r, const char *marker, size_t mlen, str
             romfs_buf_free(&tmp);
             return n;
         }
-        if (n == 0) {
+        if (n == 0 || (r->deadline && romfs_now_ms() > r->deadline)) {
             romfs_buf_free(&tmp);
             return romfs_set_error(err, ROMFS_ERR_TIMEOUT, "%s: no answer within %d ms waiting for %s",
                                    romfs_serial_path(r->s), timeout_ms, what);
@@ -172,9 +173,13 @@ static int try_enter_raw(struct romfs_repl *r, int timeout_ms, struct romfs_buf 
         rc = drain(r, 100, 2000, seen, err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_write(r, "\r" CTRL_A, 2, err);
+    /* the prompt within timeout_ms in all: a device that never stops talking (a main.py
+       printing for ever where Ctrl-C cannot stop it) must not hold us for ever */
+    r->deadline = romfs_now_ms() + timeout_ms;
     if (rc == ROMFS_OK)
         rc = read_until(r, BANNER ">", strlen(BANNER ">"), seen, timeout_ms,
                         "the raw REPL prompt", err);
+    r->deadline = 0;
     return rc;
 }
 
@@ -186,9 +191,11 @@ static int try_enter_raw(struct romfs_repl *r, int timeout_ms, struct romfs_buf 
 static int try_quick_raw(struct romfs_repl *r, struct romfs_buf *seen, struct romfs_error *err)
 {
     int rc = romfs_repl_write(r, "\r" CTRL_C CTRL_C "\r" CTRL_A, 5, err);
+    r->deadline = romfs_now_ms() + ROMFS_REPL_QUICK_MS;
     if (rc == ROMFS_OK)
         rc = read_until(r, BANNER ">", strlen(BANNER ">"), seen, ROMFS_REPL_QUICK_MS,
                         "the raw REPL prompt", err);
+    r->deadline = 0;
     return rc;
 }
 
@@ -213,6 +220,11 @@ static int enter_raw(struct romfs_repl *r, struct romfs_error *err)
         rc = drain(r, ROMFS_REPL_BUSY_WAIT_MS, 4 * ROMFS_REPL_BUSY_WAIT_MS, &seen, err);
         if (rc == ROMFS_OK)
             rc = try_enter_raw(r, r->timeout_ms, &seen, err);
+    } else if (rc == ROMFS_ERR_TIMEOUT && seen.len >= 4 && memcmp(seen.data + seen.len - 4, ">>> ", 4) == 0) {
+        /* it prompts now, but never heard the Ctrl-A: it was starting up, deaf (opening
+           the port resets an ESP32 board through DTR/RTS) and is at its REPL now: again */
+        romfs_buf_clear(&seen);
+        rc = try_enter_raw(r, r->timeout_ms, &seen, err);
     }
     if (rc == ROMFS_ERR_TIMEOUT) {
         if (seen.len == 0) {

@@ -62,7 +62,9 @@ def _rf_open(i, api):
         w = vfs.rom_ioctl(3, i, 0, 0)
         if not isinstance(w, int) or w < 0:
             w = 0
-    _rf.update(d=d, i=i, o=o, bs=bs, size=size, w=w)
+    # esp8266 and renesas-ra take rom_ioctl(3, id, len) only: erases start at offset 0
+    p = not o and sys.platform in ("esp8266", "renesas-ra")
+    _rf.update(d=d, i=i, o=o, bs=bs, size=size, w=w, p=p)
     return size, bs, o
 def _rf_info(i, api):
     size, bs, o = _rf_open(i, api)
@@ -105,6 +107,10 @@ def _rf_erase(off, n, ws):
             r = d.ioctl(6, b)
             if isinstance(r, int) and r < 0:
                 raise OSError("ioctl(6) erase of block %d failed: %d" % (b, r))
+    elif _rf["p"]:
+        if off:
+            raise OSError("this port erases only from the partition's start, not at %d" % off)
+        w = vfs.rom_ioctl(3, _rf["i"], n)
     else:
         w = vfs.rom_ioctl(3, _rf["i"], off, n)
         if w < 0:

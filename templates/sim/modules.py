@@ -15,6 +15,7 @@ import time as _time
 import types
 import zlib as _zlib
 
+from ccall import c_class
 from vfsrom import VfsRom, oserror, EINVAL, ENOENT, EROFS
 from flash import FlashError, FlashIOError
 
@@ -39,6 +40,7 @@ def _module(name, **attrs):
 
 # -- partitions as the device APIs show them ----------------------------------------
 
+@c_class
 class FlashPartitionObject:
     """Object-style partition (rp2.Flash, esp32.Partition, mimxrt/nrf flash objects):
     the extended block protocol with erase-block-sized blocks."""
@@ -97,6 +99,11 @@ class FlashPartitionObject:
                                                     self._part.erase_block)
 
 
+# Ports whose vfs.rom_ioctl(3) takes (id, len) only: ports/esp8266/vfs_rom_ioctl.c and
+# ports/renesas-ra/storage.c erase from the partition start for len bytes.
+ERASE_FROM_START_PORTS = ("esp8266", "renesas-ra")
+
+
 def make_rom_ioctl(device):
     cfg = device.cfg
 
@@ -117,7 +124,9 @@ def make_rom_ioctl(device):
         if cmd == 3:
             if len(args) < 2:
                 return -EINVAL
-            if len(args) == 2:
+            if len(args) == 2 or cfg.port in ERASE_FROM_START_PORTS:
+                # esp8266 and renesas-ra read only (id, len): the erase always starts at
+                # the partition's start, and a third argument is taken as the length
                 offset, length = 0, args[1]
             else:
                 offset, length = args[1], args[2]
@@ -167,16 +176,14 @@ def make_os(device):
     def uname():
         return uname_t(cfg.platform, cfg.platform, cfg.release, cfg.version_text, cfg.machine)
 
-    def readonly(*a, **k):
-        raise oserror(EROFS)
-
     def urandom(n):
         import os as _host_os
         return _host_os.urandom(n)
 
     return _module("os", uname=uname, listdir=t.listdir, ilistdir=t.ilistdir, stat=t.stat,
-                   statvfs=t.statvfs, getcwd=t.getcwd, chdir=t.chdir, mkdir=readonly,
-                   remove=readonly, rmdir=readonly, rename=readonly, sep="/", urandom=urandom,
+                   statvfs=t.statvfs, getcwd=t.getcwd, chdir=t.chdir,
+                   mkdir=lambda path: t.call("mkdir", path), remove=lambda path: t.call("remove", path),
+                   rmdir=lambda path: t.call("rmdir", path), rename=t.rename, sep="/", urandom=urandom,
                    dupterm=lambda *a: None, sync=lambda: None,
                    mount=lambda obj, path, readonly=False, mkfs=False: t.mount(obj, path, readonly, mkfs),
                    umount=t.umount, VfsRom=VfsRom)
@@ -184,6 +191,7 @@ def make_os(device):
 
 # -- stdio --------------------------------------------------------------------------
 
+@c_class
 class StdinBuffer:
     def __init__(self, link):
         self._link = link
@@ -200,6 +208,7 @@ class StdinBuffer:
         return n
 
 
+@c_class
 class Stdin:
     def __init__(self, link):
         self.buffer = StdinBuffer(link)
@@ -222,6 +231,7 @@ class Stdin:
         return self.buffer.readinto(buf)
 
 
+@c_class
 class StdoutBuffer:
     def __init__(self, link):
         self._link = link
@@ -235,6 +245,7 @@ class StdoutBuffer:
         pass
 
 
+@c_class
 class Stdout:
     """Text output: '\\n' goes out as '\\r\\n', as mp_hal_stdout_tx_strn_cooked does."""
 
@@ -342,6 +353,7 @@ def make_select(device):
     readable when the link holds received bytes."""
     POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
 
+    @c_class
     class Poll:
         def __init__(self):
             self._objs = []
@@ -433,6 +445,7 @@ def make_binascii():
                    unhexlify=unhexlify, crc32=crc32)
 
 
+@c_class
 class _Hash:
     _algo = None
 
@@ -474,6 +487,7 @@ AUTO, RAW, ZLIB, GZIP = 0, 1, 2, 3
 DEFAULT_WBITS = 8
 
 
+@c_class
 class DeflateIO:
     """Decompressing stream (MicroPython's deflate.DeflateIO, read side)."""
 
@@ -589,6 +603,9 @@ def make_platform(device):
 
 # Host standard modules that MicroPython also has, with compatible behaviour.
 HOST_MODULES = ("math", "struct", "array", "json", "re", "random", "heapq", "cmath")
+# Module functions that call the device's own code (not atomic: that code can be
+# interrupted as any other).
+CALLS_BACK = ("schedule",)
 
 
 def factories(device):

@@ -298,6 +298,39 @@ static void test_busy_board_gets_the_long_break_in(void)
     romfs_buf_free(&out);
 }
 
+static void test_board_reset_by_the_open_gets_a_second_try(void)
+{
+    /* An ESP32 reset by the port being opened prints its boot ROM text, hears nothing
+       until MicroPython runs, then prompts: the Ctrl-A was lost, so the host tries again
+       (it used to give up: "not a MicroPython device"). */
+    static const struct step steps[] = {
+        S(QUICK_IN, "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x1 (POWERON_RESET)\r\n"),
+        S(BREAK_IN, ""),
+        S("\r\x01", "MicroPython v1.25.0 on 2025-04-15; Generic ESP32 module with ESP32\r\n"
+                    "Type \"help()\" for more information.\r\n>>> "),
+        S(BREAK_IN, "\r\n>>> \r\n>>> "),
+        S("\r\x01", "\r\nraw REPL; CTRL-B to exit\r\n>"),
+        S("\x05" "A\x01", "R\x01\x80\x00\x01"),
+        S("print(1)\x04", "\x04"),
+        R("1\r\n\x04\x04>"),
+        END,
+    };
+    struct harness h;
+    harness_start(&h, steps);
+    struct romfs_repl *r = NULL;
+    struct romfs_error err = { 0 };
+    struct romfs_buf out = { 0 };
+    int rc = romfs_repl_open(h.s, &fast, &r, &err);
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_exec(r, "print(1)", 8, &out, NULL, 0, &err);
+    free(r);
+    harness_stop(&h);
+    CHECK_EQ_U(rc, ROMFS_OK);
+    CHECK(h.dev.failure[0] == 0);
+    CHECK_EQ_U(out.len, 3);
+    romfs_buf_free(&out);
+}
+
 static void test_no_answer(void)
 {
     static const struct step steps[] = { END };
@@ -409,6 +442,7 @@ int main(void)
     RUN(test_fallback_plain_raw_on_old_firmware);
     RUN(test_exception_keeps_streams_apart);
     RUN(test_busy_board_gets_the_long_break_in);
+    RUN(test_board_reset_by_the_open_gets_a_second_try);
     RUN(test_no_answer);
     RUN(test_not_micropython);
     RUN(test_soft_reset_and_leave);
