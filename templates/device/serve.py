@@ -25,8 +25,11 @@ def _rf_serve(g, wb, cap, pc):
     pairs = [(bytes((E, c ^ 0x40)), bytes((c,))) for c in (1, 2, 3, 4, 5, E)]
     import gc
     gc.collect()
-    buf = bytearray(cap)
-    mv = memoryview(buf)
+    # one preallocated stream holds a command's data: the inflater reads it in place
+    # (io.BytesIO(n) reserves n bytes; a BytesIO of a bytearray would be a copy, which a
+    # heap another program left fragmented may not have room for)
+    from io import BytesIO
+    buf = BytesIO(cap)
     win = bytearray(g + 1)
     wm = memoryview(win)
     out = bytearray(_RF_CHUNK)
@@ -46,7 +49,8 @@ def _rf_serve(g, wb, cap, pc):
         si.readinto(one)
         return one[0] ^ 0x40
     def rd(n):
-        # n wire bytes in windows of g, unescaped into buf; returns the decoded length
+        # n wire bytes in windows of g, unescaped into buf from its start; returns the
+        # decoded length
         so.write(_RF_READY)
         k = 0
         d = 0
@@ -77,7 +81,7 @@ def _rf_serve(g, wb, cap, pc):
             if E in piece:
                 for a, b in pairs:
                     piece = piece.replace(a, b)
-            buf[d:d + len(piece)] = piece
+            buf.write(piece)
             d += len(piece)
             if carry:
                 win[0] = E
@@ -100,25 +104,26 @@ def _rf_serve(g, wb, cap, pc):
             if op == _RF_OP_ERASE:
                 _rf_erase(a, b, c)
             elif op == _RF_OP_WRITE:
+                buf.seek(0)
                 n = rd(c)
+                buf.seek(0)
                 if n == b:
-                    _rf_w(a, mv[:b])
+                    z = buf
                 else:
                     from deflate import DeflateIO, RAW
-                    from io import BytesIO
-                    z = DeflateIO(BytesIO(mv[:n]), RAW, wb)
-                    k = 0
-                    while k < b:
-                        t = min(_RF_CHUNK, b - k)
-                        j = 0
-                        while j < t:
-                            r = z.readinto(om[j:t])
-                            if not r:
-                                raise ValueError("compressed data ends early at %d" % (a + k + j))
-                            j += r
-                        at = a + k
-                        _rf_w(at, om[:t])
-                        k += t
+                    z = DeflateIO(buf, RAW, wb)
+                k = 0
+                while k < b:
+                    t = min(_RF_CHUNK, b - k)
+                    j = 0
+                    while j < t:
+                        r = z.readinto(om[j:t])
+                        if not r:
+                            raise ValueError("compressed data ends early at %d" % (a + k + j))
+                        j += r
+                    at = a + k
+                    _rf_w(at, om[:t])
+                    k += t
             elif op == _RF_OP_HASH:
                 so.write(_RF_REPLY)
                 bs = c or _rf["bs"]

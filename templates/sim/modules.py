@@ -576,6 +576,14 @@ class DeflateIO:
         self.close()
 
 
+class _BytesIO(_io.BytesIO):
+    """MicroPython's io.BytesIO: an int argument reserves that many bytes of an empty
+    stream (py/objstringio.c), where CPython's would raise TypeError."""
+
+    def __init__(self, init=None):
+        super().__init__(b"" if init is None or isinstance(init, int) else init)
+
+
 def make_deflate():
     return _module("deflate", DeflateIO=DeflateIO, AUTO=AUTO, RAW=RAW, ZLIB=ZLIB, GZIP=GZIP)
 
@@ -584,7 +592,7 @@ def make_io(device):
     def open_(path, mode="r", *a, **k):
         return device.mounts.open(path, mode)
 
-    return _module("io", BytesIO=_io.BytesIO, StringIO=_io.StringIO, IOBase=_io.IOBase, open=open_)
+    return _module("io", BytesIO=_BytesIO, StringIO=_io.StringIO, IOBase=_io.IOBase, open=open_)
 
 
 def make_errno():
