@@ -14,6 +14,7 @@
 #include "pack_args.h"
 #include "base/clock.h"
 #include "flash_many.h"
+#include "flash_watch.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
 
@@ -294,7 +295,8 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
            O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_RESET, O_REQUIRE_SIGNED, O_KEY,
            O_PROBE, O_ADDRESS, O_SIZE, O_ERASE_BLOCK, O_RESET_COMMAND, O_SWD_MODE,
-           O_OPENOCD_TARGET, O_OPENOCD_INTERFACE, O_PYOCD_TARGET, O_ALL, O_LOOP, O_LOG, O_FORMAT };
+           O_OPENOCD_TARGET, O_OPENOCD_INTERFACE, O_PYOCD_TARGET, O_ALL, O_LOOP, O_LOG, O_FORMAT,
+           O_WATCH, O_RUN };
     static const struct option options[] = {
         { "board", required_argument, NULL, 'b' }, { "via", required_argument, NULL, O_VIA },
         { "port", required_argument, NULL, 'p' }, { "baud", required_argument, NULL, O_BAUD },
@@ -319,6 +321,7 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         { "pyocd-target", required_argument, NULL, O_PYOCD_TARGET },
         { "all", no_argument, NULL, O_ALL }, { "loop", no_argument, NULL, O_LOOP },
         { "log", required_argument, NULL, O_LOG }, { "format", required_argument, NULL, O_FORMAT },
+        { "watch", no_argument, NULL, O_WATCH }, { "run", required_argument, NULL, O_RUN },
         CLI_PACK_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
@@ -326,7 +329,8 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
     const char *board_name = NULL, *via = "repl";
     const char *signed_by = NULL;   /* --key: the public key the image must be signed by */
     bool require_signed = false, quiet = false, json = false, all = false, loop = false;
-    const char *log_path = NULL, *format = NULL;
+    const char *log_path = NULL, *format = NULL, *run_module = NULL;
+    bool watch = false;
     const char *ports[256];   /* every --port, in order */
     size_t n_ports = 0;
     int c;
@@ -347,6 +351,8 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         case O_LOOP: loop = true; break;
         case O_LOG: log_path = optarg; break;
         case O_FORMAT: format = optarg; break;
+        case O_WATCH: watch = true; break;
+        case O_RUN: run_module = optarg; break;
         case O_BAUD:
             if (!cli_option_number(cmd, "baud", optarg, 1, 100000000, false, &v))
                 return EXIT_USAGE;
@@ -471,6 +477,27 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         !(job.via == ROMFS_VIA_SWD && job.swd.address && job.swd.size))
         return cli_usage_error(cmd, "give --board BOARD, or --port PORT to use the device's "
                                "own report of its partitions");
+    if (watch || run_module) {
+        const char *what = watch ? "--watch" : "--run";
+        struct stat in;
+        if (job.via != ROMFS_VIA_REPL)
+            return cli_usage_error(cmd, "%s works over the REPL only (--via repl)", what);
+        if (many || loop || json || fmt != FLASH_MANY_TEXT)
+            return cli_usage_error(cmd, "%s is for one board: leave out --all, --loop, more "
+                                   "than one --port, --json and --format", what);
+        if (require_signed || signed_by)
+            return cli_usage_error(cmd, "%s packs DIR anew on every change, and a packed tree is "
+                                   "not signed: leave out --require-signed and --key", what);
+        if (job.repl.no_reset && run_module)
+            return cli_usage_error(cmd, "--run imports the module after a soft reset: leave out "
+                                   "--no-reset");
+        if (run_module && !romfs_module_name_valid(run_module))
+            return cli_usage_error(cmd, "--run %s: not a module name (such as main or app.main)",
+                                   run_module);
+        if (watch && (stat(input, &in) != 0 || !S_ISDIR(in.st_mode)))
+            return cli_usage_error(cmd, "--watch needs a DIR to pack and watch; %s is not one",
+                                   input);
+    }
     if (job.via == ROMFS_VIA_SWD && !job.swd.probe)
         return cli_usage_error(cmd, "--via swd needs --probe (gdb://HOST:PORT, serial:PATH, "
                                "openocd, pyocd or openocd-program)");
@@ -504,6 +531,11 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         rc = romfs_flash_device_mpy_arch(&job, &arch, &err);
         if (rc == ROMFS_OK && arch)
             cli_pack_args_add_march(pa, arch);
+    }
+    if (rc == ROMFS_OK && (watch || run_module)) {
+        exit_code = flash_watch_main(&job, input, &pa->opt, run_module, watch, quiet);
+        romfs_boards_free(&db);
+        return exit_code;
     }
     if (rc == ROMFS_OK)
         rc = romfs_flash_load_input_with(input, &pa->opt, &image, &len, &packed, &err);
