@@ -63,6 +63,9 @@ struct romfs_flash_job {
     int timeout_ms;                   /* longest silence from the device; 0: default */
     romfs_progress_fn progress;       /* may be NULL */
     void *progress_ctx;
+    const uint8_t *expected;          /* what the partition is believed to hold (see
+                                         romfs_flash_options.expected); may be NULL */
+    size_t expected_len;
     struct {
         const char *port;             /* NULL: found by USB VID:PID (the board's first) */
         uint32_t baud;                /* 0: 115200 */

@@ -318,7 +318,8 @@ static int run_job(struct job_state *st, const uint8_t *image, size_t len,
         rc = romfs_check_mpy_compat(image, len, st->link->mpy, err);
     res->verified_on_device = st->t.hash_blocks != NULL;
     struct romfs_flash_options fo = { .full = job->full, .progress = job->progress,
-                                      .progress_ctx = job->progress_ctx };
+                                      .progress_ctx = job->progress_ctx,
+                                      .expected = job->expected, .expected_len = job->expected_len };
     double t0 = romfs_now_s();
     if (rc == ROMFS_OK)
         rc = romfs_flash_image(&st->t, image, len, &fo, &res->write, err);

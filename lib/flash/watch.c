@@ -289,6 +289,8 @@ static int round_run(struct watch *w, double t_seen, struct romfs_error *err)
             fail(&r, "connect", rc, err);
         if (rc == ROMFS_OK) {
             r.job = &res;
+            w->job.expected = w->last;   /* checked on the device before it is trusted */
+            w->job.expected_len = w->last_len;
             rc = romfs_flash_job_run_on(&w->job, &w->link, image, len, &res, err);
             if (rc != ROMFS_OK) {
                 fail(&r, "write", rc, err);
