@@ -14,34 +14,44 @@ struct printer {
     const char *input, *module;
     bool quiet;
     bool reported;                          /* the last failure was printed already */
+    bool out_ended, err_ended;              /* the module's output ends a line so far */
     struct romfs_escape_stream out, err;   /* the module's output and traceback */
 };
 
-static void put(struct romfs_escape_stream *s, FILE *f, const char *data, size_t len, bool final)
+/* Returns whether what was written ends a line (or nothing was written: unchanged). */
+static bool put(struct romfs_escape_stream *s, FILE *f, const char *data, size_t len, bool final,
+                bool line_ended)
 {
     size_t n;
     char *text = romfs_escape_stream(s, data, len, final, &n);
-    if (text) {
+    if (text && n) {
         fwrite(text, 1, n, f);
-        free(text);
+        line_ended = text[n - 1] == '\n';
     }
+    free(text);
     fflush(f);
+    return line_ended;
 }
 
 static void on_output(void *ctx, int stream, const char *data, size_t len)
 {
     struct printer *p = ctx;
     if (stream == 1)
-        put(&p->out, stdout, data, len, false);
+        p->out_ended = put(&p->out, stdout, data, len, false, p->out_ended);
     else
-        put(&p->err, stderr, data, len, false);
+        p->err_ended = put(&p->err, stderr, data, len, false, p->err_ended);
 }
 
-/* What the module left unfinished (a CR, half a character) before a line of ours. */
+/* What the module left unfinished (a CR, half a character, a line cut by Ctrl-C) is
+ * finished before a line of ours, or the next round's output. */
 static void flush_output(struct printer *p)
 {
-    put(&p->out, stdout, NULL, 0, true);
-    put(&p->err, stderr, NULL, 0, true);
+    if (!put(&p->out, stdout, NULL, 0, true, p->out_ended))
+        fputc('\n', stdout);
+    if (!put(&p->err, stderr, NULL, 0, true, p->err_ended))
+        fputc('\n', stderr);
+    p->out_ended = p->err_ended = true;
+    fflush(stdout);
 }
 
 static void on_round(void *ctx, const struct romfs_watch_round *r)
@@ -106,7 +116,8 @@ int flash_watch_main(const struct romfs_flash_job *job, const char *input,
                      const struct romfs_pack_options *popt, const char *run_module, bool watch,
                      bool quiet)
 {
-    struct printer p = { .input = input, .module = run_module, .quiet = quiet };
+    struct printer p = { .input = input, .module = run_module, .quiet = quiet,
+                         .out_ended = true, .err_ended = true };
     p.out.mode = p.err.mode = ROMFS_ESCAPE_MESSAGE;
     struct romfs_watch_options o = {
         .dir = input, .pack = popt, .run_module = run_module, .watch = watch,

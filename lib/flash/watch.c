@@ -332,13 +332,15 @@ static int wait_for_changes(struct watch *w, double *t_seen, struct romfs_error 
             return romfs_set_error(err, ROMFS_ERR_CANCELED, "interrupted");
         if (!w->dw && !w->running)
             return ROMFS_OK;
-        if (w->running && romfs_repl_input_waiting(repl_of(w))) {
+        /* output already buffered is taken first, but a module that never stops printing
+           must not keep the changes (or the end of the burst) from being seen */
+        bool buffered = w->running && romfs_repl_input_waiting(repl_of(w));
+        if (buffered) {
             int rc = take_output(w, 0, err);
-            if (rc != ROMFS_OK && w->o->watch && rc != ROMFS_ERR_CANCELED)
-                continue;   /* the board went away: reported; the next change reconnects */
-            if (rc != ROMFS_OK)
-                return rc;
-            continue;
+            if (rc != ROMFS_OK && (!w->o->watch || rc == ROMFS_ERR_CANCELED))
+                return rc;   /* (watching, a board gone is reported; the next change reconnects) */
+            if (!w->running)
+                continue;
         }
         struct pollfd p[2];
         int n = 0;
@@ -352,6 +354,8 @@ static int wait_for_changes(struct watch *w, double *t_seen, struct romfs_error 
             if (timeout <= 0)
                 return ROMFS_OK;
         }
+        if (buffered)
+            timeout = 0;
         int k = poll(p, (nfds_t)n, timeout);
         if (k < 0 && errno != EINTR)
             return romfs_set_errno(err, ROMFS_ERR_IO, errno, "waiting for changes in %s", w->o->dir);

@@ -213,6 +213,23 @@ def a_module_that_ends_and_one_that_raises():
         s.close()
 
 
+def a_module_that_never_stops_printing_does_not_hide_a_save():
+    s, ff = sim("flood")
+    d = make_app("flood")
+    write(os.path.join(d, "main.py"), "print('flood 1')\nwhile True:\n    print('x' * 70)\n")
+    w = Watch(d, "--port", s.path, "--watch", "--run", "main", "-q")
+    try:
+        w.wait_for("out", r"^x{70}\r?$", count=50)
+        write(os.path.join(d, "main.py"), "print('flood 2')\nwhile True:\n    print('y' * 70)\n")
+        w.wait_for("out", r"^flood 2\r?$")
+        w.wait_for("out", r"^y{70}\r?$", count=50)
+        assert w.interrupt() == 130
+        query_works(s.path)
+    finally:
+        w.kill()
+        s.close()
+
+
 def watching_without_a_module_writes_each_save():
     s, ff = sim("norun")
     d = make_app("norun")
@@ -250,6 +267,7 @@ if __name__ == "__main__":
         sys.exit(run([three_saves_write_three_times_each_less_than_a_full_write,
                       a_tree_that_does_not_pack_leaves_the_module_running,
                       a_module_that_ends_and_one_that_raises,
+                      a_module_that_never_stops_printing_does_not_hide_a_save,
                       watching_without_a_module_writes_each_save,
                       usage_is_checked]))
     finally:
