@@ -32,6 +32,7 @@ struct watch {
     uint8_t *last;                        /* the image written last */
     size_t last_len;
     bool running;                         /* the module runs on the board */
+    bool prepared;                        /* the board, idle, got what the next write needs */
     bool raised;                          /* ... and has printed to its error stream */
     unsigned rounds;
     char *cache_rel;                      /* the mpy-cross cache, when inside DIR */
@@ -292,6 +293,7 @@ static int round_run(struct watch *w, double t_seen, struct romfs_error *err)
             w->job.expected = w->last;   /* checked on the device before it is trusted */
             w->job.expected_len = w->last_len;
             rc = romfs_flash_job_run_on(&w->job, &w->link, image, len, &res, err);
+            w->prepared = false;   /* the soft reset forgot it */
             if (rc != ROMFS_OK) {
                 fail(&r, "write", rc, err);
                 close_link(w);   /* whatever state it is in, the next round starts afresh */
@@ -332,6 +334,18 @@ static int wait_for_changes(struct watch *w, double *t_seen, struct romfs_error 
             return romfs_set_error(err, ROMFS_ERR_CANCELED, "interrupted");
         if (!w->dw && !w->running)
             return ROMFS_OK;
+        if (w->dw && w->link.ses && !w->running && !w->prepared && !seen) {
+            /* the board is idle (the module ended, or none runs): what the next write
+               needs goes now, not after the next save */
+            struct romfs_error e = { 0 };
+            w->prepared = true;
+            int rc = romfs_repl_session_prepare(w->link.ses, w->job.repl.transfer, &e);
+            if (rc == ROMFS_ERR_CANCELED)
+                return romfs_set_error(err, rc, "interrupted");
+            if (rc != ROMFS_OK)
+                close_link(w);   /* the next round connects afresh, and says what is wrong */
+            continue;
+        }
         /* output already buffered is taken first, but a module that never stops printing
            must not keep the changes (or the end of the burst) from being seen */
         bool buffered = w->running && romfs_repl_input_waiting(repl_of(w));
