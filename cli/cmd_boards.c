@@ -264,6 +264,8 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
     if (b->dfu_usb)
         printf("dfu:          %s alt %d (%s)%s%s\n", b->dfu_usb, b->dfu_alt, b->dfu_kind ? b->dfu_kind : "?",
                b->dfu_layout ? " " : "", b->dfu_layout ? b->dfu_layout : "");
+    if (b->mboot_usb)
+        printf("dfu (mboot):  %s alt 0 %s\n", b->mboot_usb, b->mboot_layout ? b->mboot_layout : "(layout unknown)");
     if (b->openocd_target || b->pyocd_target)
         printf("swd:          openocd %s, pyocd %s\n", b->openocd_target ? b->openocd_target : "-",
                b->pyocd_target ? b->pyocd_target : "-");

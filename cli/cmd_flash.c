@@ -121,8 +121,10 @@ static void usage(FILE *out)
             "      --no-raw-paste   use plain raw REPL mode only\n"
             "      --timeout MS     longest silence accepted from the device (default 5000)\n"
             "      --via dfu        USB DFU bootloader (STM32 system bootloader, mboot): erases\n"
-            "                       only the DfuSe sectors the image needs, reads back to verify\n"
-            "      --device VID:PID (dfu) the DFU device (default: the board's, then 0483:df11)\n"
+            "                       only the DfuSe sectors the image needs, reads back to verify;\n"
+            "                       a partition on external flash (PYBD's QSPI) needs mboot\n"
+            "      --device VID:PID (dfu) the DFU device (default: the id of the board's\n"
+            "                       bootloader that reaches the partition, then 0483:df11)\n"
             "      --serial S       (dfu) only the device with this USB serial number\n"
             "      --alt N          (dfu) alternate setting (default: the one whose DfuSe\n"
             "                       memory layout covers the partition)\n"
@@ -186,8 +188,10 @@ static void describe_link(const struct romfs_flash_job *job, const struct romfs_
                  (unsigned long long)r->repl.wire_bytes_in);
         break;
     case ROMFS_VIA_DFU:
-        snprintf(line, cap, "%s, %llu DFU requests, %llu ms waiting on the device", r->dfu.device,
-                 (unsigned long long)r->dfu.requests, (unsigned long long)r->dfu.waited_ms);
+        snprintf(line, cap, "%s%s%s%s, %llu DFU requests, %llu ms waiting on the device", r->dfu.device,
+                 r->dfu.bootloader ? " (" : "", r->dfu.bootloader ? r->dfu.bootloader : "",
+                 r->dfu.bootloader ? ")" : "", (unsigned long long)r->dfu.requests,
+                 (unsigned long long)r->dfu.waited_ms);
         break;
     case ROMFS_VIA_SWD:
         if (r->swd_program)
@@ -244,6 +248,8 @@ static void print_json(const struct romfs_flash_job *job, const char *input, boo
     } else if (job->via == ROMFS_VIA_DFU) {
         cJSON_AddNumberToObject(j, "dfu_requests", (double)r->dfu.requests);
         cJSON_AddNumberToObject(j, "dfu_poll_wait_ms", (double)r->dfu.waited_ms);
+        if (r->dfu.bootloader)
+            cJSON_AddStringToObject(j, "dfu_bootloader", r->dfu.bootloader);
     } else if (r->swd_program) {
         cJSON_AddStringToObject(j, "swd_writes", "openocd-program");
     } else {

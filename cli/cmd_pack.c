@@ -7,6 +7,7 @@
 #include <cJSON.h>
 
 #include "cli.h"
+#include "flash/dfu_target.h"
 #include "pack_args.h"
 
 CLI_COMMAND(pack, "build a ROMFS image from a directory");
@@ -183,6 +184,26 @@ static const char build_help[] =
     "\n"
     "Exits 1 on a write failure or when the image passes a size limit.\n";
 
+/* The .dfu's VID:PID and alt: those of the board's DFU bootloader that reaches the
+ * partition, as `flash --via dfu` and `convert --dfu` choose it (mboot for PYBD's QSPI). */
+static int dfu_bootloader_id(const char *board, struct romfs_placement *where, struct romfs_error *err)
+{
+    struct romfs_boards db;
+    int rc = romfs_boards_load(NULL, &db, err);
+    if (rc)
+        return rc;
+    const struct romfs_board *b = romfs_boards_lookup(&db, board, err);
+    struct romfs_dfu_boot boot;
+    rc = b ? romfs_dfu_boot_choose(b, where->address, where->size, &boot, err) : ROMFS_ERR_NOENT;
+    if (rc == ROMFS_OK) {
+        where->vid = boot.vid;
+        where->pid = boot.pid;
+        where->alt = (uint8_t)boot.alt;
+    }
+    romfs_boards_free(&db);
+    return rc;
+}
+
 int cmd_pack(int argc, char **argv)
 {
     return cli_pack_main(argc, argv, false);
@@ -346,6 +367,8 @@ int cli_pack_main(int argc, char **argv, bool build)
             rc = romfs_placement_for_board_name(NULL, board, (int)partition, &where, &err);
         else
             romfs_placement_at(address, &where);
+        if (!rc && board && outfiles.dfu)
+            rc = dfu_bootloader_id(board, &where, &err);
         if (!rc)
             rc = romfs_stage_outfiles(image, (size_t)res.output_size, &where, &outfiles, &outs, &err);
     }

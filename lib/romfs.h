@@ -21,6 +21,8 @@
 #include "plan/ci.h"
 /* out: UF2, Intel HEX and DfuSe files */
 #include "out/outfile.h"
+#include "out/product.h"
+#include "out/segments.h"
 /* boards: the board database, its importer, lint, esp32 partition tables */
 #include "boards/db.h"
 #include "boards/arch.h"

@@ -138,6 +138,10 @@ bool imp_find_number_def(const char *text, const char *name, uint64_t *out);
 /* ports/PORT/boards/BOARD's CMake and header text joined (malloc'd), or NULL. */
 char *imp_board_dir_text(struct importer *imp, const char *port, const char *board);
 
+/* mboot's DFU interface (USB id, DfuSe layout, source) for stm32 board b read into c, when
+ * the board has mboot (boards/import_mboot.c). */
+int imp_stm32_mboot(struct importer *imp, const struct board_ctx *c, struct romfs_board *b);
+
 /* Per-port importers, one file each (boards/import_PORT.c). */
 int imp_port_stm32(struct importer *imp);
 int imp_port_mimxrt(struct importer *imp);

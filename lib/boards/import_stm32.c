@@ -152,6 +152,8 @@ int imp_port_stm32(struct importer *imp)
                 b->dfu_alt = 0;
                 b->dfu_kind = strdup("mboot");
             }
+            if (!rc)
+                rc = imp_stm32_mboot(imp, &c, b);
             if (!rc && !b->n_partitions)
                 imp_drop_last(imp);
         }

@@ -261,25 +261,21 @@ int romfs_dfu_target_leave(struct romfs_target *t, uint32_t jump_address,
 int romfs_dfu_match_init(struct romfs_dfu_match *m, const struct romfs_board *board,
                          const char *device, const char *serial, int alt, struct romfs_error *err)
 {
-    memset(m, 0, sizeof *m);
-    m->serial = serial;
-    m->alt = alt;
-    if (device) {
-        int rc = romfs_dfu_parse_id(device, &m->vid[0], &m->pid[0], err);
-        if (rc)
-            return romfs_error_prefix(err, "DFU device id");
-        m->n_ids = 1;
-        return ROMFS_OK;
+    return romfs_dfu_match_for(m, board, NULL, device, serial, alt, err);
+}
+
+int romfs_dfu_leave_usb(const struct romfs_dfu_usb *usb, uint32_t jump_address, struct romfs_error *err)
+{
+    struct romfs_dfu d;
+    romfs_dfu_init(&d, usb);
+    if (jump_address == 0) {
+        struct romfs_dfuse_layout l;
+        if (romfs_dfuse_layout_parse(usb->layout, &l, NULL) == ROMFS_OK && l.n_runs)
+            jump_address = l.runs[0].start;
     }
-    if (board && board->dfu_usb &&
-        romfs_dfu_parse_id(board->dfu_usb, &m->vid[0], &m->pid[0], NULL) == ROMFS_OK)
-        m->n_ids = 1;
-    if (m->n_ids == 0 || m->vid[0] != ROMFS_DFU_DEFAULT_VID || m->pid[0] != ROMFS_DFU_DEFAULT_PID) {
-        m->vid[m->n_ids] = ROMFS_DFU_DEFAULT_VID;
-        m->pid[m->n_ids] = ROMFS_DFU_DEFAULT_PID;
-        m->n_ids++;
-    }
-    return ROMFS_OK;   /* alt -1: chosen by which alt's DfuSe layout covers the partition */
+    int rc = romfs_dfuse_leave(&d, jump_address, err);
+    romfs_dfu_close(&d);
+    return rc;
 }
 
 int romfs_dfu_leave_device(const struct romfs_dfu_match *m, uint64_t address,
@@ -287,16 +283,5 @@ int romfs_dfu_leave_device(const struct romfs_dfu_match *m, uint64_t address,
 {
     struct romfs_dfu_usb usb;
     int rc = romfs_dfu_usb_open(m, address, &usb, err);
-    if (rc)
-        return rc;
-    struct romfs_dfu d;
-    romfs_dfu_init(&d, &usb);
-    if (jump_address == 0) {
-        struct romfs_dfuse_layout l;
-        if (romfs_dfuse_layout_parse(usb.layout, &l, NULL) == ROMFS_OK && l.n_runs)
-            jump_address = l.runs[0].start;
-    }
-    rc = romfs_dfuse_leave(&d, jump_address, err);
-    romfs_dfu_close(&d);
-    return rc;
+    return rc ? rc : romfs_dfu_leave_usb(&usb, jump_address, err);
 }

@@ -17,6 +17,9 @@
 #include "flash/swd.h"
 #include "image/pack.h"
 
+struct romfs_dfu_match;
+struct romfs_dfu_usb;
+
 /* path is an image file or a directory (packed in memory with default options). On
  * success *image is malloc'd, *packed says whether a directory was packed. The image's
  * structure is verified strictly: ROMFS_ERR_CORRUPT names the offset. */
@@ -77,9 +80,15 @@ struct romfs_flash_job {
                                          watch loop runs its program on a fresh board) */
     } repl;
     struct {
-        const char *device;           /* "VID:PID", NULL: the board's, then 0483:df11 */
+        const char *device;           /* "VID:PID", NULL: the id of the board's bootloader
+                                         that reaches the partition, then 0483:df11 */
         const char *serial;           /* NULL: any */
         int alt;                      /* -1: the alternate setting covering the partition */
+        /* Open the USB side instead of libusb (tests put a DfuSe device model here);
+           NULL: romfs_dfu_usb_open. Same contract as romfs_dfu_usb_open. */
+        int (*usb_open)(void *ctx, const struct romfs_dfu_match *m, uint64_t address,
+                        struct romfs_dfu_usb *out, struct romfs_error *err);
+        void *usb_ctx;
     } dfu;
     struct {
         const char *probe;            /* gdb://HOST:PORT, serial:PATH, openocd, pyocd,
@@ -117,6 +126,8 @@ struct romfs_flash_job_result {
     struct romfs_repl_stats repl;      /* REPL: transfer used, bytes on the wire */
     struct {
         char device[160];              /* the USB device and interface */
+        const char *bootloader;        /* which of the board's bootloaders it is, by the
+                                          layout it reports ("mboot", ...); NULL unknown */
         uint64_t requests, waited_ms;  /* DFU requests, time waiting on bwPollTimeout */
     } dfu;
     struct romfs_swd_info swd;         /* SWD: server, write method, erase block */

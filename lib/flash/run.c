@@ -41,7 +41,8 @@ struct job_state {
     struct romfs_flash_link *link;
     struct romfs_flash_link own_link;
     /* DFU */
-    struct romfs_dfu_match match;
+    struct romfs_dfu_boot boot;           /* the board's bootloader for the partition */
+    struct romfs_dfu_match match;         /* (points at boot.hint) */
     /* SWD */
     struct romfs_probe_config probe_config;
 };
@@ -159,21 +160,56 @@ int romfs_flash_device_mpy_arch(const struct romfs_flash_job *job, const char **
 
 /* ---- DFU --------------------------------------------------------------------------- */
 
-static int dfu_open(struct job_state *st, struct romfs_error *err)
+static int dfu_usb_open(struct job_state *st, struct romfs_dfu_usb *usb, struct romfs_error *err)
+{
+    const struct romfs_flash_job *j = st->job;
+    return j->dfu.usb_open ? j->dfu.usb_open(j->dfu.usb_ctx, &st->match, st->part->start, usb, err)
+                           : romfs_dfu_usb_open(&st->match, st->part->start, usb, err);
+}
+
+/* Append to err's message (keeping its code). */
+static int error_append(struct romfs_error *err, const char *fmt, const char *a)
+{
+    if (err) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, fmt, a);
+    }
+    return err ? err->code : ROMFS_ERR_INVAL;
+}
+
+static int dfu_open(struct job_state *st, struct romfs_flash_job_result *res, struct romfs_error *err)
 {
     const struct romfs_flash_job *j = st->job;
     if (!st->part)
         return romfs_set_error_need(err, ROMFS_ERR_INVAL, ROMFS_NEED_PARTITION,
                                     "writing over DFU needs the board (the partition's address "
                                     "and the board's DFU id come from it)");
-    int rc = romfs_dfu_match_init(&st->match, j->board, j->dfu.device, j->dfu.serial, j->dfu.alt, err);
-    if (rc == ROMFS_OK && j->board->dfu_layout &&
-        (rc = romfs_dfu_check_partition(j->board->dfu_layout, st->part->start, st->part->size,
-                                        NULL, err)))
+    /* which bootloader reaches the partition, refused before USB is touched when none does */
+    int rc = romfs_dfu_boot_choose(j->board, st->part->start, st->part->size, &st->boot, err);
+    if (rc) {
         romfs_error_prefix(err, "board %s", j->board->name);
+        return rc;
+    }
+    rc = romfs_dfu_match_for(&st->match, j->board, &st->boot, j->dfu.device, j->dfu.serial, j->dfu.alt, err);
+    struct romfs_dfu_usb usb;
+    if (rc == ROMFS_OK)
+        rc = dfu_usb_open(st, &usb, err);
+    if (rc)
+        return rc;
+    res->dfu.bootloader = NULL;
+    enum romfs_dfu_bootloader running = romfs_dfu_boot_identify(j->board, usb.layout);
+    if (running != ROMFS_DFU_BOOT_UNKNOWN)
+        res->dfu.bootloader = romfs_dfu_boot_name(running);
     struct romfs_dfu_target_options o = { .address = st->part->start, .size = st->part->size,
                                           .write_size = st->part->write_block };
-    return rc ? rc : romfs_dfu_target_open(&st->match, &o, &st->t, err);
+    rc = romfs_dfu_target_init(&usb, &o, &st->t, err);
+    if (rc == ROMFS_ERR_INVAL && st->boot.hint[0]) {
+        /* the device's layout does not hold the partition: another bootloader is running */
+        if (running != ROMFS_DFU_BOOT_UNKNOWN && running != st->boot.kind)
+            error_append(err, " (the device is %s)", romfs_dfu_boot_name(running));
+        error_append(err, ". The partition is written by %s", st->boot.hint);
+    }
+    return rc;
 }
 
 static int dfu_finish(struct job_state *st, struct romfs_flash_job_result *res,
@@ -183,7 +219,10 @@ static int dfu_finish(struct job_state *st, struct romfs_flash_job_result *res,
         res->confirmation = ROMFS_CONFIRM_STILL_IN_DFU;
         return ROMFS_OK;
     }
-    int rc = romfs_dfu_leave_device(&st->match, st->part->start, 0, err);
+    struct romfs_dfu_usb usb;
+    int rc = dfu_usb_open(st, &usb, err);
+    if (rc == ROMFS_OK)
+        rc = romfs_dfu_leave_usb(&usb, 0, err);
     if (rc == ROMFS_OK)
         res->confirmation = ROMFS_CONFIRM_LEFT_DFU;
     return rc;
@@ -253,7 +292,7 @@ static int open_device(struct job_state *st, struct romfs_flash_job_result *res,
 {
     switch (st->job->via) {
     case ROMFS_VIA_REPL: return repl_open(st, res, err);
-    case ROMFS_VIA_DFU: return dfu_open(st, err);
+    case ROMFS_VIA_DFU: return dfu_open(st, res, err);
     case ROMFS_VIA_SWD: return swd_open(st, res, err);
     }
     return romfs_set_error(err, ROMFS_ERR_INVAL, "unknown way to the board (%d)", (int)st->job->via);
@@ -312,8 +351,17 @@ static int run_job(struct job_state *st, const uint8_t *image, size_t len,
         res->board_checked = true;
     }
     rc = open_device(st, res, err);
+    /* Over DFU the partition's place and size are the board's by construction, and the
+       bootloader's sectors (mboot: 32 KiB pages on 4 KiB-sector QSPI) set how it erases. */
+    struct romfs_partition dfu_part;
+    const struct romfs_partition *check_part = st->part;
+    if (st->part && job->via == ROMFS_VIA_DFU) {
+        dfu_part = *st->part;
+        dfu_part.erase_block = 0;
+        check_part = &dfu_part;
+    }
     if (rc == ROMFS_OK)
-        rc = romfs_flash_check_device(&st->t, job->board ? job->board->name : NULL, st->part, len, err);
+        rc = romfs_flash_check_device(&st->t, job->board ? job->board->name : NULL, check_part, len, err);
     if (rc == ROMFS_OK && job->via == ROMFS_VIA_REPL)
         rc = romfs_check_mpy_compat(image, len, st->link->mpy, err);
     res->verified_on_device = st->t.hash_blocks != NULL;

@@ -234,7 +234,9 @@ static int pack(struct watch *w, uint8_t **image, size_t *len, struct romfs_watc
         r->image_size = *len;
         return rc;
     }
-    /* (the image written last is where a stable layout would start from) */
+    /* The image written last (w->last) is the base a stable layout (pack --base) lays
+       the next one out against, so that fewer blocks change: one line here once pack
+       takes its base from memory. */
     struct romfs_pack_result res;
     double t0 = romfs_now_s();
     int rc = romfs_pack_dir(w->o->dir, NULL, &popt, &res, image, err);

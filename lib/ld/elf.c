@@ -103,7 +103,8 @@ static int cmp_load(const void *a, const void *b)
     return x->lma < y->lma ? -1 : x->lma > y->lma;
 }
 
-static int read_loads(const char *path, Elf *elf, struct romfs_elf_info *out, struct romfs_error *err)
+static int read_loads(const char *path, Elf *elf, struct romfs_elf_info *out, bool with_data,
+                      struct romfs_error *err)
 {
     size_t nphdr = 0, shstrndx, nscn = 0;
     if (elf_getphdrnum(elf, &nphdr) != 0 || elf_getshdrstrndx(elf, &shstrndx) != 0 ||
@@ -142,6 +143,24 @@ static int read_loads(const char *path, Elf *elf, struct romfs_elf_info *out, st
         l->section = strdup(name ? name : "");
         if (!l->section)
             return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+        if (with_data) {
+            l->data = malloc(sh.sh_size);
+            if (!l->data)
+                return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory for %s's %s (%llu bytes)", path,
+                                       l->section, (unsigned long long)sh.sh_size);
+            /* the section's data pieces, each at its offset in the section */
+            Elf_Data *d = NULL;
+            size_t got = 0;
+            while ((d = elf_getdata(scn, d)) != NULL) {
+                if (!d->d_buf || d->d_off < 0 || (uint64_t)d->d_off + d->d_size > sh.sh_size)
+                    return romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s: section %s: bad data", path, l->section);
+                memcpy(l->data + d->d_off, d->d_buf, d->d_size);
+                got += d->d_size;
+            }
+            if (got != sh.sh_size)
+                return romfs_set_error(err, ROMFS_ERR_CORRUPT, "%s: section %s holds %zu of its %llu bytes",
+                                       path, l->section, got, (unsigned long long)sh.sh_size);
+        }
         if (!out->has_text || lma < out->text_start)
             out->text_start = lma;
         if (!out->has_text || lma + sh.sh_size > out->text_end)
@@ -152,7 +171,7 @@ static int read_loads(const char *path, Elf *elf, struct romfs_elf_info *out, st
     return ROMFS_OK;
 }
 
-int romfs_elf_read(const char *path, struct romfs_elf_info *out, struct romfs_error *err)
+static int elf_read(const char *path, struct romfs_elf_info *out, bool with_data, struct romfs_error *err)
 {
     memset(out, 0, sizeof *out);
     struct elf_file f;
@@ -171,11 +190,21 @@ int romfs_elf_read(const char *path, struct romfs_elf_info *out, struct romfs_er
     for (int i = 0; i < ROMFS_ELF_MAX_PARTS; i++)
         out->part[i].present = ctx.have[i][0] && ctx.have[i][1];
     if (rc == ROMFS_OK)
-        rc = read_loads(path, f.elf, out, err);
+        rc = read_loads(path, f.elf, out, with_data, err);
     elf_close_file(&f);
     if (rc)
         romfs_elf_info_free(out);
     return rc;
+}
+
+int romfs_elf_read(const char *path, struct romfs_elf_info *out, struct romfs_error *err)
+{
+    return elf_read(path, out, false, err);
+}
+
+int romfs_elf_read_contents(const char *path, struct romfs_elf_info *out, struct romfs_error *err)
+{
+    return elf_read(path, out, true, err);
 }
 
 uint64_t romfs_elf_text_end_in(const struct romfs_elf_info *info, uint64_t lo, uint64_t hi)
@@ -223,8 +252,10 @@ void romfs_elf_info_free(struct romfs_elf_info *info)
 {
     if (!info)
         return;
-    for (size_t i = 0; i < info->n_loads; i++)
+    for (size_t i = 0; i < info->n_loads; i++) {
         free(info->loads[i].section);
+        free(info->loads[i].data);
+    }
     free(info->loads);
     info->loads = NULL;
     info->n_loads = 0;

@@ -21,6 +21,7 @@ struct romfs_elf_part {
 struct romfs_elf_load {
     uint64_t lma, vma, size;  /* size = bytes stored in the file (PROGBITS) */
     char *section;            /* section name, e.g. ".text", ".data" */
+    uint8_t *data;            /* the section's bytes (romfs_elf_read_contents), else NULL */
 };
 
 struct romfs_elf_info {
@@ -40,6 +41,10 @@ struct romfs_elf_info {
  * Errors: ROMFS_ERR_NOENT/IO (cannot open), ROMFS_ERR_CORRUPT (not an ELF). A
  * firmware without romfs symbols is not an error: part[i].present is false. */
 int romfs_elf_read(const char *path, struct romfs_elf_info *out, struct romfs_error *err);
+
+/* romfs_elf_read, and each load's bytes in loads[i].data: what a programmer writes to
+ * flash (objcopy -O binary places the same sections at the same LMAs). */
+int romfs_elf_read_contents(const char *path, struct romfs_elf_info *out, struct romfs_error *err);
 
 /* Highest LMA end of the firmware's loaded sections that lie inside [lo, hi)
  * (e.g. one flash region), or lo if none; use it when an ELF also places

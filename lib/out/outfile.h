@@ -21,6 +21,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "out/segments.h"
 
 #define ROMFS_UF2_MAGIC_START0 0x0A324655u
 #define ROMFS_UF2_MAGIC_START1 0x9E5D5157u
@@ -65,6 +66,34 @@ int romfs_ihex_build(const uint8_t *image, size_t len, uint32_t address, uint8_t
 int romfs_write_ihex_file(const uint8_t *image, size_t len, uint32_t address, const char *path,
                           struct romfs_error *err);
 
+/* ---- several segments (firmware and ROMFS in one file), and reading them back -------- */
+
+/* The same formats for every segment of segs (sorted by address, not overlapping): Intel
+ * HEX records in address order; UF2 blocks for each 256-byte page any segment touches
+ * (bytes no segment covers are 0xff, erased flash), all with family_id, numbered in one
+ * sequence; a DfuSe file with one target (o->alt) holding one element per segment
+ * (o->address unused). */
+int romfs_ihex_build_segments(const struct romfs_segments *segs, uint8_t **out, size_t *out_len,
+                              struct romfs_error *err);
+int romfs_uf2_build_segments(const struct romfs_segments *segs, uint32_t family_id, uint8_t **out,
+                             size_t *out_len, struct romfs_error *err);
+int romfs_dfu_file_build_segments(const struct romfs_segments *segs, const struct romfs_dfu_file_options *o,
+                                  uint8_t **out, size_t *out_len, struct romfs_error *err);
+
+/* Readers, appending what a file holds to out; `what` names it in messages and segments.
+ * Intel HEX: types 00 (data), 01 (end, required), 02 and 04 (address bases), 03 and 05
+ * (start addresses, ignored), every checksum checked. UF2: every block's magic numbers,
+ * payloads of at most 476 bytes at their addresses with their family id; "not main flash"
+ * blocks skipped, file-container blocks refused. DfuSe: prefix, every target and element
+ * within its sizes, suffix "UFD" and its CRC; elements of every target. ROMFS_ERR_CORRUPT
+ * names the line, block or offset. */
+int romfs_ihex_parse(const uint8_t *text, size_t len, const char *what, struct romfs_segments *out,
+                     struct romfs_error *err);
+int romfs_uf2_parse(const uint8_t *data, size_t len, const char *what, struct romfs_segments *out,
+                    struct romfs_error *err);
+int romfs_dfu_file_parse(const uint8_t *data, size_t len, const char *what, struct romfs_segments *out,
+                         struct romfs_error *err);
+
 /* ---- where the image goes, and all outputs at once (convert, pack) ------------------ */
 
 struct romfs_board;
@@ -76,6 +105,8 @@ struct romfs_placement {
     uint8_t alt;             /* DFU alternate setting */
     uint32_t uf2_family;     /* valid when has_uf2_family */
     bool has_uf2_family;
+    bool uf2_family_given;   /* the family was asked for (not the board's): it wins over a
+                                UF2 firmware's own (out/product.h) */
     char what[96];           /* "board PYBD_SF2 partition 0" or "address 0x08020000": messages */
 };
 

@@ -196,6 +196,8 @@ struct romfs_dfu_match {
     const char *serial;       /* NULL: any; else the exact USB serial number */
     int alt;                  /* alternate setting, or -1: the first whose DfuSe layout
                                  covers the partition address */
+    const char *bootloader;   /* NULL, or for the message when no device is found: which
+                                 bootloader must be running and how to start it */
 };
 
 /* ST's DfuSe VID:PID, used by the STM32 system bootloader and MicroPython's mboot. */

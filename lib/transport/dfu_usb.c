@@ -236,6 +236,11 @@ int romfs_dfu_usb_open(const struct romfs_dfu_match *m, uint64_t address,
         return ROMFS_OK;
     libusb_exit(c->usb);
     free(c);
+    if (m->bootloader)
+        return romfs_set_error(err, ROMFS_ERR_DEVICE,
+                               "no DFU device found: looked for %s among %zd USB device%s%s%s. "
+                               "Start %s", wanted, n, n == 1 ? "" : "s", note[0] ? "; " : "", note,
+                               m->bootloader);
     return romfs_set_error(err, ROMFS_ERR_DEVICE,
                            "no DFU device found: looked for %s among %zd USB device%s%s%s. Put "
                            "the board into its DFU bootloader (BOOT0 high and reset, or "

@@ -5,7 +5,8 @@
 # Each fenced ```sh block of the README is one script: its lines run in order in one
 # shell (so `port=$(romfs sim ...)` reaches the next line), in a folder holding what the
 # examples name: app/ (examples/app), app.romfs, old.romfs and new.romfs, an esp32
-# partition table as CSV and binary, build/firmware.elf, ~/micropython (a fixture tree).
+# partition table as CSV and binary, build/firmware.elf and its bytes as build/firmware.bin,
+# ~/micropython (a fixture tree).
 # A line that talks to a board without naming a port gets the port of a simulated board
 # of the board it names. Lines for hardware that is not here (--via dfu, --via swd) must
 # fail as "no such device" (exit 1), never as a usage error. A `romfs flash --watch` line
@@ -92,6 +93,9 @@ def make_sandbox(top):
         f.write(".text\n.space 200000\n")
     run("arm-none-eabi-as", "fw.s", "-o", "fw.o")
     run("arm-none-eabi-ld", "-T", "fw.ld", "fw.o", "-o", os.path.join("build", "firmware.elf"))
+    # its bytes as a raw binary, for examples that merge firmware given as .bin
+    run("arm-none-eabi-objcopy", "-O", "binary", os.path.join("build", "firmware.elf"),
+        os.path.join("build", "firmware.bin"))
     return work, env
 
 

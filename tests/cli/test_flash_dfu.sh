@@ -17,6 +17,13 @@ cat > "$ROMFS_BOARDS" <<'JSON'
                  "write_block": 8, "mmap": true } ],
     "dfu": { "usb": "0483:df11", "alt": 0, "kind": "system",
              "layout": "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,01*128Kg,01*128Ka,05*128Kg" } },
+  { "board": "TEST_QSPI", "port": "stm32", "mcu": "STM32F722",
+    "romfs": [ { "index": 0, "start": "0x90100000", "size": "0x100000", "erase_block": 4096,
+                 "write_block": 4, "mmap": true, "device": "qspi" } ],
+    "dfu": { "usb": "0483:df11", "alt": 0, "kind": "system",
+             "layout": "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg",
+             "mboot": { "usb": "0483:df11", "layout": "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg/0x90000000/16*32Kg",
+                        "source": "test" } } },
   { "board": "TEST_NODFU", "port": "stm32", "mcu": "STM32F405RG",
     "romfs": [ { "index": 0, "start": "0x08020000", "size": "0x40000", "erase_block": "0x20000",
                  "write_block": 8, "mmap": true } ] } ] }
@@ -38,7 +45,8 @@ test_no_device_names_ids_looked_for() {
     make_image img.romfs
     expect_exit 1 "$ROMFS" flash img.romfs --board TEST_F4 --via dfu
     expect_stderr "no DFU device found: looked for 1209:abcd, 0483:df11"
-    expect_stderr "DFU bootloader"
+    # the board's DFU bootloader is mboot: the message says to start it, and how
+    expect_stderr "Start mboot (1209:abcd): run machine.bootloader() at the board's REPL"
 }
 
 test_no_device_board_without_dfu_uses_st_id() {
@@ -74,11 +82,34 @@ test_image_too_big_refused_before_usb() {
 test_readonly_sector_refused_before_usb() {
     make_image img.romfs
     expect_exit 2 "$ROMFS" flash img.romfs --board TEST_RO --via dfu
-    expect_stderr "board TEST_RO: DfuSe layout: sector 0x08040000 of the partition is type 'a'"
+    expect_stderr "board TEST_RO: the STM32 system bootloader's DfuSe layout: sector 0x08040000 of the partition is type 'a'"
+    ! grep -q "no DFU device" err.txt || fail "looked for a device first"
+}
+
+# PYBD_SF2's ROMFS partition is in QSPI flash, which only mboot serves over DFU: the
+# built-in boards.json records mboot's layout, so the job goes looking for mboot and
+# says how to start it (it used to refuse the board before touching USB).
+test_pybd_qspi_partition_is_written_through_mboot() {
+    ! have_dfu_device || skip "a real DFU device is attached: this test needs none"
+    make_image img.romfs
+    expect_exit 1 env -u ROMFS_BOARDS "$ROMFS" flash img.romfs --board PYBD_SF2 --via dfu
+    expect_stderr "no DFU device found: looked for 0483:df11"
+    expect_stderr "Start mboot (0483:df11): run machine.bootloader() at the board's REPL, or hold USR"
+    ! grep -q "BOOT0" err.txt || fail "the system bootloader cannot reach the partition: no BOOT0 advice"
+}
+
+# A partition neither bootloader's layout holds: refused before USB, naming both.
+test_partition_in_no_bootloader_layout() {
+    make_image img.romfs
+    expect_exit 2 "$ROMFS" flash img.romfs --board TEST_QSPI --via dfu
+    expect_stderr "board TEST_QSPI: partition 0x90100000..0x90200000 is in no DfuSe layout of board TEST_QSPI's DFU bootloaders"
+    expect_stderr "not in the STM32 system bootloader's (\"@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg\") nor mboot's"
     ! grep -q "no DFU device" err.txt || fail "looked for a device first"
 }
 
 t test_readonly_sector_refused_before_usb
+t test_pybd_qspi_partition_is_written_through_mboot
+t test_partition_in_no_bootloader_layout
 t test_no_device_names_ids_looked_for
 t test_no_device_board_without_dfu_uses_st_id
 t test_device_flag_and_alt

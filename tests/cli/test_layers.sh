@@ -15,7 +15,7 @@ allowed() {
         image)     echo "format base" ;;
         boards)    echo "ld base" ;;
         plan)      echo "boards image ld format base" ;;
-        out)       echo "boards base" ;;
+        out)       echo "boards ld base" ;;
         flash)     echo "plan transport boards image format base" ;;
         *)         echo "UNKNOWN" ;;
     esac

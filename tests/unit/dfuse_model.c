@@ -21,22 +21,76 @@ void model_init_f4(struct dfuse_model *m)
     m->size = a - m->base;
     m->mem = malloc(m->size);
     memset(m->mem, 0xff, m->size);
+    m->segs[0].base = m->base;
+    m->segs[0].size = m->size;
+    m->segs[0].mem = m->mem;
+    m->n_segs = 1;
+    snprintf(m->layout, sizeof m->layout, "%s", F4_LAYOUT);
     m->transfer_size = 2048;
     m->attributes = ROMFS_DFU_CAN_DNLOAD | ROMFS_DFU_CAN_UPLOAD | ROMFS_DFU_WILL_DETACH;
     m->state = ROMFS_DFU_IDLE;
     m->inject_request = -1;
 }
 
+bool model_init_layout(struct dfuse_model *m, const char *layout, uint16_t transfer_size, uint8_t attributes)
+{
+    memset(m, 0, sizeof *m);
+    struct romfs_dfuse_layout l;
+    if (romfs_dfuse_layout_parse(layout, &l, NULL) != ROMFS_OK)
+        return false;
+    for (size_t r = 0; r < l.n_runs; r++) {
+        const struct romfs_dfuse_run *run = &l.runs[r];
+        if (m->n_sectors + run->count > MODEL_MAX_SECTORS)
+            return false;
+        for (uint32_t k = 0; k < run->count; k++)
+            m->sectors[m->n_sectors++] = (struct model_sector){ run->start + k * run->size, run->size, run->attrs, 0 };
+        /* a run continuing the last segment extends it */
+        if (m->n_segs && m->segs[m->n_segs - 1].base + m->segs[m->n_segs - 1].size == run->start) {
+            m->segs[m->n_segs - 1].size += run->count * run->size;
+        } else {
+            if (m->n_segs == MODEL_MAX_SEGMENTS)
+                return false;
+            m->segs[m->n_segs].base = run->start;
+            m->segs[m->n_segs++].size = run->count * run->size;
+        }
+    }
+    for (size_t i = 0; i < m->n_segs; i++) {
+        m->segs[i].mem = malloc(m->segs[i].size);
+        if (!m->segs[i].mem)
+            return false;
+        memset(m->segs[i].mem, 0xff, m->segs[i].size);
+    }
+    m->base = m->segs[0].base;
+    m->size = m->segs[0].size;
+    m->mem = m->segs[0].mem;
+    snprintf(m->layout, sizeof m->layout, "%s", layout);
+    m->transfer_size = transfer_size;
+    m->attributes = attributes;
+    m->state = ROMFS_DFU_IDLE;
+    m->inject_request = -1;
+    return true;
+}
+
+uint8_t *model_at(struct dfuse_model *m, uint32_t addr)
+{
+    for (size_t i = 0; i < m->n_segs; i++)
+        if (addr >= m->segs[i].base && addr - m->segs[i].base < m->segs[i].size)
+            return m->segs[i].mem + (addr - m->segs[i].base);
+    return NULL;
+}
+
 void model_free(struct dfuse_model *m)
 {
-    free(m->mem);
+    for (size_t i = 0; i < m->n_segs; i++)
+        free(m->segs[i].mem);
+    m->n_segs = 0;
     m->mem = NULL;
 }
 
 void model_fill(struct dfuse_model *m, uint32_t addr, uint32_t len, uint8_t seed)
 {
     for (uint32_t i = 0; i < len; i++)
-        m->mem[addr - m->base + i] = (uint8_t)(seed + i * 7 + (i >> 8));
+        *model_at(m, addr + i) = (uint8_t)(seed + i * 7 + (i >> 8));
 }
 
 int model_sector_index(const struct dfuse_model *m, uint32_t addr)
@@ -103,12 +157,12 @@ static void execute(struct dfuse_model *m)
                 return fail(m, ROMFS_DFU_ERR_TARGET);
             if (m->fail_erase_at && model_sector_index(m, m->fail_erase_at) == i)
                 return fail(m, ROMFS_DFU_ERR_ERASE);
-            memset(m->mem + (m->sectors[i].start - m->base), 0xff, m->sectors[i].size);
+            memset(model_at(m, m->sectors[i].start), 0xff, m->sectors[i].size);
             m->sectors[i].erase_count++;
         } else if (p[0] == ROMFS_DFUSE_CMD_ERASE && len == 1) {
             for (size_t i = 0; i < m->n_sectors; i++)
                 if (m->sectors[i].attrs & ROMFS_DFUSE_ERASABLE) {
-                    memset(m->mem + (m->sectors[i].start - m->base), 0xff, m->sectors[i].size);
+                    memset(model_at(m, m->sectors[i].start), 0xff, m->sectors[i].size);
                     m->sectors[i].erase_count++;
                 }
         } else {
@@ -124,7 +178,7 @@ static void execute(struct dfuse_model *m)
         return fail(m, ROMFS_DFU_ERR_TARGET);
     if (m->fail_write_at && m->fail_write_at >= addr && m->fail_write_at < addr + len)
         return fail(m, ROMFS_DFU_ERR_WRITE);
-    uint8_t *dst = m->mem + (addr - m->base);
+    uint8_t *dst = model_at(m, (uint32_t)addr);
     for (uint16_t i = 0; i < len; i++)
         dst[i] &= p[i];
     if (m->corrupt_at && m->corrupt_at >= addr && m->corrupt_at < addr + len)
@@ -245,7 +299,7 @@ static int upload(struct dfuse_model *m, uint16_t block, uint8_t *data, uint16_t
     uint64_t addr = m->pointer + (uint64_t)(block - 2) * m->transfer_size;
     if (addr > 0xffffffffull || !range_has(m, (uint32_t)addr, length, ROMFS_DFUSE_READABLE))
         return stall(m, ROMFS_DFU_ERR_TARGET, err);
-    memcpy(data, m->mem + (addr - m->base), length);
+    memcpy(data, model_at(m, (uint32_t)addr), length);
     m->state = ROMFS_DFU_UPLOAD_IDLE;
     return length;
 }
@@ -319,7 +373,7 @@ struct romfs_dfu_usb model_usb(struct dfuse_model *m)
     u.transfer_size = m->transfer_size;
     u.attributes = m->attributes;
     u.dfu_version = 0x011a;
-    snprintf(u.layout, sizeof u.layout, "%s", F4_LAYOUT);
+    snprintf(u.layout, sizeof u.layout, "%s", m->layout);
     snprintf(u.description, sizeof u.description, "model");
     return u;
 }

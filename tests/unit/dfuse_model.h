@@ -20,7 +20,8 @@
 
 #include "transport/dfu.h"
 
-#define MODEL_MAX_SECTORS 64
+#define MODEL_MAX_SECTORS 256
+#define MODEL_MAX_SEGMENTS 8
 
 struct model_sector {
     uint32_t start, size;
@@ -29,12 +30,15 @@ struct model_sector {
 };
 
 struct dfuse_model {
-    /* memory */
+    /* memory: one or more contiguous segments (the first is also base/size/mem) */
     uint32_t base;
     uint32_t size;
     uint8_t *mem;
+    struct { uint32_t base, size; uint8_t *mem; } segs[MODEL_MAX_SEGMENTS];
+    size_t n_segs;
     struct model_sector sectors[MODEL_MAX_SECTORS];
     size_t n_sectors;
+    char layout[256];        /* the interface string it reports */
 
     /* DFU */
     uint16_t transfer_size;
@@ -81,6 +85,15 @@ struct dfuse_model {
 /* An STM32F4-like device: layout "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",
  * memory all 0xff, wTransferSize 2048. */
 void model_init_f4(struct dfuse_model *m);
+/* A device reporting `layout` (every segment backed by memory, all 0xff) with the given
+ * wTransferSize and bmAttributes. MicroPython's mboot (ports/stm32/mboot/main.c): one DFU
+ * interface, alt 0, whose string is the internal flash layout followed by
+ * MBOOT_SPIFLASH_LAYOUT and MBOOT_SPIFLASH2_LAYOUT; functional descriptor bmAttributes
+ * 0x0b, wTransferSize 2048, bcdDFU 0x011a. Returns false when the layout does not parse
+ * or has more sectors than the model holds. */
+bool model_init_layout(struct dfuse_model *m, const char *layout, uint16_t transfer_size, uint8_t attributes);
+/* The byte at addr in the model's memory (contiguous to the end of its segment), or NULL. */
+uint8_t *model_at(struct dfuse_model *m, uint32_t addr);
 void model_free(struct dfuse_model *m);
 /* The USB interface driving this model (description "model"). */
 struct romfs_dfu_usb model_usb(struct dfuse_model *m);
