@@ -13,7 +13,8 @@
 #                  reset, run (seven edits two seconds apart; median and each). main.py
 #                  ends by itself, so the board is idle between saves and has been sent
 #                  what the next write needs; a module that runs on gets it after the save
-#                  (the round then also sends the write helper, ~4.5 KiB: +0.4 s here)
+#                  (the round then also sends the write helper, ~4.5 KiB): measured too,
+#                  with main.py looping after its line
 # With mpy-cross (MPY_CROSS=PATH, or mpy-cross on $PATH), also the watch loop with
 # --mpy-cross, cache on and off, save -> round written (the simulator runs no .mpy).
 # BENCH_QUICK=1: 20 modules over an unlimited link, two edits.
@@ -159,6 +160,28 @@ try:
     med = statistics.median(times)
     print("watch median %.2f s over %d edits: %.1fx faster than the full write, %.1fx than one-shot"
           % (med, EDITS, full / med, oneshot / med))
+
+    # a module that runs on (a main loop): stopped by Ctrl-C at the save, and the board
+    # gets the write helper only then
+    with open(os.path.join(app, "main.py"), "w") as f:
+        f.write("import time\nimport lib.m%03d as m\nprint('edit', m.EDIT)\nwhile True:\n"
+                "    time.sleep(0.1)\n" % (MODULES // 2))
+    r = Run("--watch", "--run", "main")
+    r.wait("out", r"^edit %d$" % (102 + EDITS))
+    times = []
+    for k in range(3 if not QUICK else 1):
+        n = 150 + k
+        time.sleep(0.3 if QUICK else 2.0)
+        t_save = time.monotonic()
+        edit(n)
+        t, _ = r.wait("out", r"^edit %d$" % n, after=t_save)
+        _, rl = r.wait("err", r"^romfs: \[%d\]" % (k + 2), after=t_save)
+        times.append(t - t_save)
+        print("watch, module running on, save -> output: %6.2f s  (%s)" % (times[-1], blocks(rl)))
+    assert r.stop() == 130
+    print("watch median with the module running on: %.2f s" % statistics.median(times))
+    with open(os.path.join(app, "main.py"), "w") as f:
+        f.write("import lib.m%03d as m\nprint('edit', m.EDIT)\n" % (MODULES // 2))
 
     mpy = os.environ.get("MPY_CROSS") or shutil.which("mpy-cross")
     if mpy:
