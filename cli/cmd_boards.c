@@ -1,5 +1,7 @@
 /* cmd_boards.c: `romfs boards import|list|show|lint`: the board database. */
 #include "cli.h"
+#include "board_map.h"
+#include "base/text.h"
 
 #include "boards/import.h"
 #include "boards/lint.h"
@@ -11,45 +13,77 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 CLI_COMMAND(boards, "the board database: list, show, import from MicroPython, lint layouts");
 
 static const char boards_usage[] =
-    "usage: romfs boards list [--port PORT] [--json] [--db FILE]\n"
-    "       romfs boards show BOARD [--json] [--db FILE] [--partition-table TABLE]\n"
+    "usage: romfs boards list [--port PORT] [--romfs] [--json] [--db FILE]\n"
+    "       romfs boards show BOARD [--json | --svg FILE] [--db FILE] [--partition-table TABLE]\n"
     "       romfs boards import MICROPYTHON_TREE [-o FILE] [--port PORT] [--version V] [--commit C]\n"
-    "       romfs boards lint [--json] [--port PORT] [MICROPYTHON_TREE | SCRIPT...]\n"
+    "       romfs boards lint [--json] [--port PORT] [--fs-floor SIZE] [--db FILE]\n"
+    "                         [MICROPYTHON_TREE | SCRIPT...]\n"
     "\n"
-    "The board database (boards.json) records, for every MicroPython board with a ROMFS\n"
-    "partition, where each partition is (start, size, erase block, write size, memory\n"
-    "mapped or not, and the linker script symbol or define it came from), the flash\n"
-    "regions of the firmware link, and how to reach the board (REPL USB id, DFU, SWD\n"
-    "targets, UF2 family). The built-in copy is used unless --db FILE or $ROMFS_BOARDS\n"
-    "names another.\n"
+    "The board database (boards.json) records every MicroPython board of the tree, with or\n"
+    "without a ROMFS partition: its flash map (each flash device, and on it the\n"
+    "bootloaders, the firmware, the ROMFS partitions and the writable filesystem, each\n"
+    "value with the file:line it came from), where each ROMFS partition is (start, size,\n"
+    "erase block, write size, memory mapped or not, how MicroPython hands it out), the\n"
+    "flash regions of the firmware link, and how to reach the board (REPL USB id, DFU,\n"
+    "SWD targets, UF2 family). The built-in copy is used unless --db FILE or\n"
+    "$ROMFS_BOARDS names another.\n"
     "\n"
-    "  list     one line per board: port, name, MCU, partitions\n"
-    "  show     everything known about one board (name is case-insensitive)\n"
+    "  list     one line per board: port, name, MCU, ROMFS (yes; option: a build option\n"
+    "           adds it; no), partitions\n"
+    "  show     everything known about one board (name is case-insensitive), and its flash\n"
+    "           map: one bar per flash device (internal, qspi, spi...) in proportion to the\n"
+    "           bytes, each area lettered (bootloader #, firmware =, ROMFS %, filesystem ~,\n"
+    "           reserved :, free ., overlapping X; in colour on a terminal unless NO_COLOR\n"
+    "           is set), and under it each area and free range with its addresses, size\n"
+    "           and source (file:line)\n"
     "  import   regenerate boards.json from a MicroPython source tree by evaluating each\n"
     "           board's linker scripts as its port's Makefile passes them; writes FILE\n"
     "           (default: stdout) atomically; a board whose scripts fail is reported\n"
     "           with file:line and left out, the rest imported, and the exit status is 2\n"
-    "  lint     check flash layouts: overlapping regions, ROMFS running into the next\n"
-    "           region, firmware on top of a bootloader, ROMFS not aligned to or not a\n"
-    "           whole number of erase blocks, ROMFS outside memory-mapped flash, regions\n"
-    "           past the end of device flash. Given a tree, lints every board imported from\n"
-    "           it; given linker scripts, lints their MEMORY regions; given nothing, lints\n"
-    "           the board database. Exit 1 if any error-severity finding.\n"
+    "  lint     check flash layouts. On a board's flash map: any overlap of bootloader,\n"
+    "           firmware, ROMFS, filesystem and reserved areas on one device (two cores'\n"
+    "           builds may name one range as the same thing, e.g. one ROMFS both read),\n"
+    "           ROMFS on the flash a filesystem's block device uses, a filesystem left\n"
+    "           with no room (error) or below the floor (warning), an area past the end\n"
+    "           of its device (the C configuration's size against the linker script's),\n"
+    "           ROMFS on flash that is not memory-mapped where the port needs it mapped,\n"
+    "           a value recorded from two sources that differ. Without a map (and for\n"
+    "           linker scripts): overlapping MEMORY regions, ROMFS running into the next\n"
+    "           region, firmware on top of a bootloader, ROMFS outside memory-mapped flash,\n"
+    "           regions past the end of device flash. Always: ROMFS not aligned to or not\n"
+    "           a whole number of erase blocks. Each finding names the board, the areas,\n"
+    "           the addresses and the sources (file:line). Given a tree, lints every board\n"
+    "           imported from it; given linker scripts, lints their MEMORY regions; given\n"
+    "           nothing, lints the board database. Exit 1 if any error-severity finding.\n"
     "\n"
     "Options:\n"
     "  --json        machine-readable output\n"
-    "  --port PORT   only boards of this port (alif, esp32, esp8266, mimxrt, nrf, qemu,\n"
-    "                renesas-ra, rp2, samd, stm32)\n"
+    "  --port PORT   only boards of this port (alif, cc3200, esp32, esp8266, mimxrt, nrf,\n"
+    "                psoc-edge, qemu, renesas-ra, rp2, samd, stm32)\n"
+    "  --romfs       (list) only boards with a ROMFS partition in their default build\n"
+    "                Example: romfs boards list --romfs --port samd\n"
     "  --db FILE     read this boards.json instead of the built-in one\n"
+    "  --svg FILE    (show) write the flash map as an SVG drawing to FILE (\"-\": stdout)\n"
+    "                instead of printing; the same board always gives the same file\n"
+    "  --fs-floor SIZE\n"
+    "                (lint) warn about a filesystem smaller than SIZE (default 64K; 0: never)\n"
     "  --partition-table TABLE\n"
     "                (show, esp32 boards) also show the ROMFS partition of this ESP-IDF\n"
     "                partition table (CSV or binary), as `romfs check --partition-table` uses it\n"
-    "  -o FILE       (import) write here instead of stdout\n";
+    "  -o FILE       (import) write here instead of stdout\n"
+    "\n"
+    "Examples:\n"
+    "  romfs boards show PYBD_SF2                  # the board and its flash map\n"
+    "  romfs boards show PYBD_SF2 --svg pybd.svg   # the map as a drawing\n"
+    "  romfs boards show RPI_PICO --json           # devices, areas and free ranges as JSON\n"
+    "  romfs boards lint --port alif               # the boards of one port in boards.json\n"
+    "  romfs boards lint --port renesas-ra --fs-floor 128K --json   # filesystems under 128K warned\n";
 
 static int usage_ok(void)
 {
@@ -59,8 +93,10 @@ static int usage_ok(void)
 }
 
 struct opts {
-    const char *port, *db, *out, *version, *commit, *table;
-    bool json;
+    const char *port, *db, *out, *version, *commit, *table, *svg;
+    bool json, romfs;
+    bool have_floor;
+    uint64_t fs_floor;
     char **args;     /* operands, borrowed from argv */
     int n_args;
 };
@@ -73,13 +109,15 @@ static void boards_help(FILE *out)
 /* argv[0] is the subcommand; its options and operands follow. */
 static int parse_opts(const char *sub, int argc, char **argv, struct opts *o, bool *help)
 {
-    enum { O_JSON = 256, O_PORT, O_DB, O_TABLE, O_VERSION, O_COMMIT };
+    enum { O_JSON = 256, O_PORT, O_DB, O_TABLE, O_VERSION, O_COMMIT, O_ROMFS, O_SVG, O_FLOOR };
     static const struct option longopts[] = {
         { "json", no_argument, NULL, O_JSON }, { "port", required_argument, NULL, O_PORT },
         { "db", required_argument, NULL, O_DB }, { "output", required_argument, NULL, 'o' },
         { "partition-table", required_argument, NULL, O_TABLE },
         { "version", required_argument, NULL, O_VERSION },
-        { "commit", required_argument, NULL, O_COMMIT }, { "help", no_argument, NULL, 'h' },
+        { "commit", required_argument, NULL, O_COMMIT }, { "romfs", no_argument, NULL, O_ROMFS },
+        { "svg", required_argument, NULL, O_SVG }, { "fs-floor", required_argument, NULL, O_FLOOR },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     memset(o, 0, sizeof *o);
@@ -98,6 +136,13 @@ static int parse_opts(const char *sub, int argc, char **argv, struct opts *o, bo
         case O_TABLE: o->table = optarg; break;
         case O_VERSION: o->version = optarg; break;
         case O_COMMIT: o->commit = optarg; break;
+        case O_ROMFS: o->romfs = true; break;
+        case O_SVG: o->svg = optarg; break;
+        case O_FLOOR:
+            if (!cli_option_number(command, "--fs-floor", optarg, 0, UINT32_MAX, true, &o->fs_floor))
+                return EXIT_USAGE;
+            o->have_floor = true;
+            break;
         }
     }
     if (c == CLI_OPTIONS_EXIT) {
@@ -117,19 +162,31 @@ static const char *hx(char *buf, size_t n, uint64_t v)
 
 /* ---- list ---- */
 
+/* "yes": a ROMFS partition in the default build; "option": a build option adds one; "no". */
+static const char *romfs_word(const struct romfs_board *b)
+{
+    return b->n_partitions ? "yes" : b->romfs_option ? "option" : "no";
+}
+
+static bool listed(const struct opts *o, const struct romfs_board *b)
+{
+    return (!o->port || strcasecmp(o->port, b->port) == 0) && (!o->romfs || b->n_partitions);
+}
+
 static int do_list(const struct opts *o, const struct romfs_boards *db)
 {
     if (o->json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < db->n; i++) {
             const struct romfs_board *b = &db->boards[i];
-            if (o->port && strcasecmp(o->port, b->port) != 0)
+            if (!listed(o, b))
                 continue;
             cJSON *j = cJSON_CreateObject();
             cJSON_AddStringToObject(j, "board", b->name);
             cJSON_AddStringToObject(j, "port", b->port);
             if (b->mcu)
                 cJSON_AddStringToObject(j, "mcu", b->mcu);
+            cJSON_AddStringToObject(j, "romfs", romfs_word(b));
             cJSON_AddNumberToObject(j, "partitions", (double)b->n_partitions);
             cJSON_AddItemToArray(arr, j);
         }
@@ -144,11 +201,10 @@ static int do_list(const struct opts *o, const struct romfs_boards *db)
     size_t shown = 0;
     for (size_t i = 0; i < db->n; i++) {
         const struct romfs_board *b = &db->boards[i];
-        if (o->port && strcasecmp(o->port, b->port) != 0)
+        if (!listed(o, b))
             continue;
-        printf("%-11s %-36s %-16s", b->port, b->name, b->mcu ? b->mcu : "-");
-        if (!b->n_partitions)
-            printf(" (ROMFS by build option)");
+        printf("%-11s %-36s %-16s %s%*s", b->port, b->name, b->mcu ? b->mcu : "-", romfs_word(b),
+               b->n_partitions ? 6 - (int)strlen(romfs_word(b)) : 0, "");
         for (size_t k = 0; k < b->n_partitions; k++) {
             const struct romfs_partition *p = &b->partitions[k];
             char sz[64];
@@ -158,7 +214,10 @@ static int do_list(const struct opts *o, const struct romfs_boards *db)
         printf("\n");
         shown++;
     }
-    if (!shown && o->port) {
+    bool port_known = false;
+    for (size_t i = 0; o->port && i < db->n; i++)
+        port_known = port_known || strcasecmp(o->port, db->boards[i].port) == 0;
+    if (!shown && o->port && !port_known) {
         /* the ports the database has, and the closest to what was typed */
         char ports[512] = "";
         struct romfs_suggest sug;
@@ -182,6 +241,45 @@ static int do_list(const struct opts *o, const struct romfs_boards *db)
 
 /* ---- show ---- */
 
+/* Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+static bool use_colour(void)
+{
+    const char *no = getenv("NO_COLOR");
+    return isatty(STDOUT_FILENO) && !(no && *no);
+}
+
+/* The bar's width: the terminal's, else $COLUMNS, else 80; at most 120. */
+static int terminal_width(void)
+{
+    int cols = 0;
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+        cols = ws.ws_col;
+    const char *env = getenv("COLUMNS");
+    if (!cols && env)
+        cols = atoi(env);
+    if (cols < 40)
+        cols = cols ? 40 : 80;
+    return cols > 120 ? 120 : cols;
+}
+
+static int show_svg(const struct opts *o, const struct romfs_board *b)
+{
+    if (o->json)
+        return cli_usage_error("boards", "--svg and --json are two outputs; choose one");
+    char *svg = board_map_svg(b);
+    if (!svg)
+        return cli_usage_error("boards", "out of memory");
+    struct romfs_error err = { 0 };
+    int rc = romfs_write_file_atomic(o->svg, (const uint8_t *)svg, strlen(svg), &err);
+    free(svg);
+    if (rc)
+        return cli_fail(&err);
+    if (strcmp(o->svg, "-") != 0)
+        fprintf(stderr, "romfs: wrote the flash map of %s to %s\n", b->name, o->svg);
+    return EXIT_OK;
+}
+
 static int do_show(const struct opts *o, const struct romfs_boards *db)
 {
     if (o->n_args != 1)
@@ -195,10 +293,22 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
         cli_print_error(&err);
         return EXIT_USAGE;
     }
+    if (o->svg)
+        return show_svg(o, b);
     if (o->json) {
-        char *table_json = NULL;
+        /* the board as boards.json holds it, its flash map device by device (areas and free
+           ranges, as the text draws it), and the partition table's ROMFS when given */
+        char *text = romfs_board_to_json(b, NULL, NULL);
+        cJSON *j = text ? cJSON_Parse(text) : NULL;
+        free(text);
+        cJSON *map = j ? board_map_json(b) : NULL;
+        if (!map) {
+            cJSON_Delete(j);
+            return cli_usage_error("boards", "out of memory");
+        }
+        cJSON_AddItemToObject(j, "flash_map", map);
         if (o->table) {
-            cJSON *t = cJSON_CreateObject();
+            cJSON *t = cJSON_AddObjectToObject(j, "partition_table_romfs");
             char hexs[32];
             cJSON_AddStringToObject(t, "table", o->table);
             cJSON_AddStringToObject(t, "start", hx(hexs, sizeof hexs, table_part.start));
@@ -207,15 +317,13 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
             cJSON_AddNumberToObject(t, "write_block", table_part.write_block);
             cJSON_AddStringToObject(t, "mmap", "runtime");
             cJSON_AddStringToObject(t, "source", table_part.source);
-            table_json = cJSON_PrintUnformatted(t);
-            cJSON_Delete(t);
         }
-        char *text = romfs_board_to_json(b, table_json ? "partition_table_romfs" : NULL, table_json);
-        free(table_json);
-        if (!text)
+        char *out = cJSON_Print(j);
+        cJSON_Delete(j);
+        if (!out)
             return cli_usage_error("boards", "out of memory");
-        fputs(text, stdout);
-        free(text);
+        puts(out);
+        free(out);
         return EXIT_OK;
     }
     char a[32], c[32], sz[64];
@@ -271,7 +379,7 @@ static int do_show(const struct opts *o, const struct romfs_boards *db)
                b->pyocd_target ? b->pyocd_target : "-");
     if (b->has_uf2)
         printf("uf2 family:   0x%08x\n", b->uf2_family);
-    return EXIT_OK;
+    return board_map_print(stdout, b, terminal_width(), use_colour());
 }
 
 /* ---- import ---- */
@@ -332,6 +440,10 @@ int cmd_boards(int argc, char **argv)
         return rc;
     if (o.table && strcmp(sub, "show") != 0) {
         rc = cli_usage_error("boards", "--partition-table applies to 'boards show' only");
+    } else if (o.svg && strcmp(sub, "show") != 0) {
+        rc = cli_usage_error("boards", "--svg applies to 'boards show' only");
+    } else if (o.have_floor && strcmp(sub, "lint") != 0) {
+        rc = cli_usage_error("boards", "--fs-floor applies to 'boards lint' only");
     } else if (strcmp(sub, "import") == 0) {
         rc = do_import(&o);
     } else if (strcmp(sub, "lint") == 0) {
@@ -372,6 +484,12 @@ static void print_findings(const struct romfs_lint_report *r, bool json, size_t 
             cJSON_AddStringToObject(j, "address", hx(a, sizeof a, f->address));
             cJSON_AddNumberToObject(j, "bytes", (double)f->bytes);
             cJSON_AddStringToObject(j, "message", f->message);
+            if (f->device)
+                cJSON_AddStringToObject(j, "device", f->device);
+            if (f->source_a)
+                cJSON_AddStringToObject(j, "source", f->source_a);
+            if (f->source_b)
+                cJSON_AddStringToObject(j, "other_source", f->source_b);
             cJSON_AddItemToArray(arr, j);
         }
         char *s = cJSON_Print(root);
@@ -383,7 +501,10 @@ static void print_findings(const struct romfs_lint_report *r, bool json, size_t 
     }
     for (size_t i = 0; i < r->n; i++) {
         const struct romfs_lint_finding *f = &r->findings[i];
-        printf("%s: %s [%s]\n", f->severity == ROMFS_LINT_ERROR ? "error" : "warning", f->message, f->check);
+        char *msg = romfs_escape_text(f->message, strlen(f->message), ROMFS_ESCAPE_LINE);
+        printf("%s: %s [%s]\n", f->severity == ROMFS_LINT_ERROR ? "error" : "warning", msg ? msg : f->message,
+               f->check);
+        free(msg);
     }
     printf("%zu board%s checked: %zu error%s, %zu warning%s\n", n_boards, n_boards == 1 ? "" : "s", r->n_errors,
            r->n_errors == 1 ? "" : "s", r->n_warnings, r->n_warnings == 1 ? "" : "s");
@@ -396,6 +517,7 @@ static int cmd_boards_lint(const struct opts *o)
     struct romfs_lint_report report = { 0 };
     struct romfs_board scripts_board;
     bool from_scripts = false;
+    struct romfs_lint_options lo = { .fs_floor = o->have_floor ? o->fs_floor : ROMFS_LINT_FS_FLOOR_DEFAULT };
     int rc;
     if (o->n_args == 0) {
         rc = romfs_boards_load(o->db, &db, &err);
@@ -425,7 +547,7 @@ static int cmd_boards_lint(const struct opts *o)
         if (o->port && !from_scripts && strcasecmp(o->port, db.boards[i].port) != 0)
             continue;
         n_boards++;
-        rc = romfs_lint_board(&db.boards[i], &report, &err);
+        rc = romfs_lint_board_with(&db.boards[i], &lo, &report, &err);
     }
     if (from_scripts) {
         romfs_board_free(&scripts_board);

@@ -34,7 +34,7 @@ static const char ci_help[] =
     "                        DIR only: pack once, skip the second pack and compare\n"
     "Pack options for a DIR (as for 'romfs pack'): --align N, --align-rule GLOB=N,\n"
     "  --exclude GLOB, --no-default-excludes, --mpy-cross[=PATH], --mpy-cross-arg ARG,\n"
-    "  --pad-to N, --size-limit N.\n"
+    "  --pad-to N, --size-limit N, --base OLD.\n"
     "  -q, --quiet           no summary line on standard error\n"
     "      --print-workflow  print a GitHub Actions workflow that runs romfs ci, diff,\n"
     "                        sign and verify (templates/ci/github-workflow.yml) and exit\n"

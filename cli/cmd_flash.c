@@ -13,6 +13,7 @@
 #include "flash_main.h"
 #include "pack_args.h"
 #include "base/clock.h"
+#include "base/text.h"
 #include "flash_many.h"
 #include "flash_watch.h"
 
@@ -77,8 +78,10 @@ static void usage(FILE *out)
             "\n"
             "Writes a ROMFS image to a board's ROMFS partition (a directory is packed first).\n"
             "Before anything is erased the image is checked against the board's partition\n"
-            "(--board) and against what the device reports (partition size and erase block,\n"
-            ".mpy version and architecture); a mismatch is refused. Then only the erase blocks\n"
+            "(--board) and against what the device reports (partition size, .mpy version\n"
+            "and architecture); a mismatch is refused. Erase block and write unit are the\n"
+            "stricter of the board entry's and the device's (the summary says which); an\n"
+            "image that cannot be written with them is refused. Then only the erase blocks\n"
             "that differ are written (per-block SHA-256 computed on the device), the header\n"
             "block is erased first and written last after the rest verified, so a cut write\n"
             "never leaves a mountable half-image and a re-run completes it. The written range\n"
@@ -108,7 +111,8 @@ static void usage(FILE *out)
             "                       show what it prints until it ends (its traceback on\n"
             "                       stderr; exit 1 if it raised); escaped but for plain text\n"
             "      --watch          (Linux) keep watching DIR: on every save pack it again, write\n"
-            "                       the blocks that changed, soft-reset and --run the module\n"
+            "                       the blocks that changed (laid out against the image\n"
+            "                       before, as --base does), soft-reset and --run the module\n"
             "                       again, over one connection kept open. A burst of saves (an\n"
             "                       editor's temporary file and rename) is one round; what the\n"
             "                       pack leaves out (--exclude, *~, .git, ...) starts none. A\n"
@@ -136,10 +140,15 @@ static void usage(FILE *out)
             "                       mpy-cross gets -march= for --board's CPU or, without\n"
             "                       --board, for the device's own sys.implementation._mpy;\n"
             "                       its outputs are cached, so a save compiles one file\n"
+            "      --base OLD       pack a DIR against OLD, the image the board holds now:\n"
+            "                       unchanged files keep their offsets, so few erase blocks\n"
+            "                       differ and are written (`romfs pack --help`)\n"
             "      --require-signed --key PUB.pem\n"
             "                       refuse, before opening the device, an image that is not\n"
             "                       signed by this key ('romfs sign'; --key alone implies it)\n"
             "  -q, --quiet          no progress bar, no summary\n"
+            "  -v, --verbose        when the device raises an exception, also show its whole\n"
+            "                       traceback (the message gives its last line)\n"
             "      --json           summary as JSON on stdout (several boards: an array)\n"
             "      --format F       text (default), json, or junit (several boards: one\n"
             "                       testcase per board)\n"
@@ -231,13 +240,55 @@ static const char *describe_confirmation(const struct romfs_flash_job_result *r,
     return "";
 }
 
+/* The erase block and write unit the write used, and where each came from. */
+static void print_units(const struct romfs_flash_units *u)
+{
+    if (u->erase_size)
+        printf("  erase block %u: %s\n  write unit %u: %s\n", u->erase_size, u->erase_source,
+               u->write_size, u->write_source);
+}
+
+/* --verbose: the device's whole traceback, escaped, after the one-line message. */
+static void print_traceback(const struct romfs_flash_job_result *r)
+{
+    if (!r->device_raised)
+        return;
+    fprintf(stderr, "romfs: the device's traceback:\n");
+    const char *tb = r->exception.traceback;
+    char *text = romfs_escape_text(tb, strlen(tb), ROMFS_ESCAPE_MESSAGE);
+    for (const char *p = text ? text : "(out of memory)"; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        fprintf(stderr, "    %.*s\n", (int)n, p);
+        p += n + (nl ? 1 : 0);
+    }
+    free(text);
+}
+
 static void print_json(const struct romfs_flash_job *job, const char *input, bool packed, size_t len,
-                       const struct romfs_flash_job_result *r, int rc, const struct romfs_error *err)
+                       const struct romfs_flash_job_result *r, int rc, const struct romfs_error *err,
+                       bool verbose)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "ok", rc == ROMFS_OK);
     if (rc != ROMFS_OK)
         cJSON_AddStringToObject(j, "error", err->msg);
+    if (r->device_raised) {
+        cJSON *x = cJSON_AddObjectToObject(j, "device_exception");
+        cJSON_AddStringToObject(x, "request", r->exception.op);
+        if (r->exception.has_offset)
+            cJSON_AddNumberToObject(x, "offset", (double)r->exception.offset);
+        cJSON_AddStringToObject(x, "said", r->exception.said);
+        if (verbose)
+            cJSON_AddStringToObject(x, "traceback", r->exception.traceback);
+    }
+    if (r->units.erase_size) {
+        cJSON *u = cJSON_AddObjectToObject(j, "units");
+        cJSON_AddNumberToObject(u, "erase_block", r->units.erase_size);
+        cJSON_AddStringToObject(u, "erase_block_from", r->units.erase_source);
+        cJSON_AddNumberToObject(u, "write_unit", r->units.write_size);
+        cJSON_AddStringToObject(u, "write_unit_from", r->units.write_source);
+    }
     cJSON_AddStringToObject(j, "via", romfs_via_name(job->via));
     if (job->via == ROMFS_VIA_REPL) {
         cJSON_AddStringToObject(j, "transfer", romfs_transfer_name(r->repl.transfer));
@@ -324,6 +375,7 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         { "port", required_argument, NULL, 'p' }, { "baud", required_argument, NULL, O_BAUD },
         { "partition", required_argument, NULL, O_PART }, { "full", no_argument, NULL, O_FULL },
         { "no-reset", no_argument, NULL, O_NORESET }, { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
         { "json", no_argument, NULL, O_JSON }, { "transfer", required_argument, NULL, O_TRANSFER },
         { "api", required_argument, NULL, O_API }, { "no-raw-paste", no_argument, NULL, O_NOPASTE },
         { "timeout", required_argument, NULL, O_TIMEOUT }, { "help", no_argument, NULL, 'h' },
@@ -351,13 +403,13 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
     const char *board_name = NULL, *via = "repl";
     const char *signed_by = NULL;   /* --key: the public key the image must be signed by */
     bool require_signed = false, quiet = false, json = false, all = false, loop = false;
+    bool verbose = false, watch = false;
     const char *log_path = NULL, *format = NULL, *run_module = NULL;
-    bool watch = false;
     const char *ports[256];   /* every --port, in order */
     size_t n_ports = 0;
     int c;
     uint64_t v, size;
-    struct cli_options cli = { .command = cmd, .shortopts = "b:p:qh", .longopts = options,
+    struct cli_options cli = { .command = cmd, .shortopts = "b:p:qvh", .longopts = options,
                                .help = deploy ? deploy_usage : usage, .argc = argc, .argv = argv };
     while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
@@ -388,6 +440,7 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         case O_FULL: job.full = true; break;
         case O_NORESET: job.repl.no_reset = true; break;
         case 'q': quiet = true; break;
+        case 'v': verbose = true; break;
         case O_JSON: json = true; break;
         case O_TRANSFER:
             job.repl.transfer = romfs_transfer_parse(optarg);
@@ -536,6 +589,7 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
     if (board_name && (rc = romfs_boards_load(NULL, &db, &err)) == ROMFS_OK &&
         !(job.board = romfs_boards_lookup(&db, board_name, &err)))
         rc = err.code;
+    job.boards_source = db.source;
     if (rc != ROMFS_OK) {
         romfs_boards_free(&db);
         return cli_fail(&err);
@@ -592,9 +646,11 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         fputc('\n', stderr);
 
     if (json)
-        print_json(&job, input, packed, len, &res, rc, &err);
+        print_json(&job, input, packed, len, &res, rc, &err, verbose);
     if (rc != ROMFS_OK) {
         exit_code = cli_fail(&err);
+        if (verbose)
+            print_traceback(&res);
     } else if (!quiet && !json) {
         char sz[64], link[512];
         printf("%s: %s image, %llu of %llu erase blocks written%s, %.2f s\n", input,
@@ -605,6 +661,7 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         printf("  verified %s; %s\n", res.swd_program ? "by openocd's program command"
                                      : res.verified_on_device ? "by SHA-256 on the device"
                                      : "by reading the flash back", link);
+        print_units(&res.units);
         bool has;
         const char *confirm = describe_confirmation(&res, &has);
         if (has)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/file.h"
-#include "ld/elf.h"
+#include "boards/esp32.h"
 #include "plan/layout.h"
 
 CLI_COMMAND(layout, "propose firmware / ROMFS / filesystem flash boundaries for a board");
@@ -16,31 +16,49 @@ static void usage(FILE *out)
     fprintf(out,
 "usage: romfs layout --board BOARD --romfs-size SIZE [--fs-size SIZE]\n"
 "                    [--elf FIRMWARE | --firmware-size SIZE] [--headroom SIZE]\n"
-"                    [--align N] [--json] [-o FILE]\n"
+"                    [--device NAME] [--partition-table TABLE] [--align N]\n"
+"                    [--json] [-o FILE]\n"
 "\n"
-"Propose where the firmware, a ROMFS partition and the writable filesystem go in the\n"
-"board's main (memory-mapped) flash, from the firmware's start to the end of flash:\n"
-"the filesystem at the top, the ROMFS directly below it, the firmware region gets all\n"
-"the rest (the most room to grow). Every boundary is an erase-block boundary, using\n"
-"the board's sector map where the sectors differ (STM32). The layout is refused, with\n"
-"the shortfall in bytes, when the firmware would reach into the ROMFS.\n"
+"Plan a ROMFS partition on any board, in the board's flash map (boards.json: its flash\n"
+"devices, bootloaders, firmware, ROMFS and filesystem; free space is what none covers).\n"
 "\n"
-"Prints a linker MEMORY fragment with _micropy_hw_romfs_part0_start/_size (or JSON).\n"
+"By default the writable filesystem keeps its start and size (no reformat, its files\n"
+"stay); the ROMFS replaces the board's ROMFS partition if it has one and takes free\n"
+"space, else the firmware's unused tail (the firmware region shrinks: measured with\n"
+"--elf, it keeps what the build uses plus --headroom, rounded up to an erase block).\n"
+"--fs-size moves the filesystem: it takes the top of its run of flash, the ROMFS sits\n"
+"below it, the firmware gets the rest; the filesystem must then be reformatted and the\n"
+"files on it are lost. Every boundary is on an erase block (STM32's sector map too).\n"
+"\n"
+"Prints the plan in the port's own terms, with comments saying what changes: a linker\n"
+"MEMORY fragment with _micropy_hw_romfs_part0_start/_size (stm32, nrf, mimxrt,\n"
+"renesas-ra, alif, ...; nrf and mimxrt also get their own value), MICROPY_HW_ROMFS_BYTES\n"
+"for rp2 (ROMFS just below the filesystem), MICROPY_HW_CODESIZE and\n"
+"MICROPY_HW_ROMFS_BYTES for samd, partition table rows for esp32 (a data partition\n"
+"labelled romfs). --json gives the same plan for programs.\n"
 "\n"
 "Options:\n"
 "  --board BOARD        board from boards.json ($ROMFS_BOARDS names another file)\n"
 "  --romfs-size SIZE    ROMFS bytes (e.g. 256K, 1M); rounded up to whole erase blocks\n"
-"  --fs-size SIZE       filesystem bytes (0 = none); default: the board's current one\n"
-"  --elf FIRMWARE       the built firmware: its flash footprint is what must fit\n"
-"  --firmware-size SIZE firmware footprint without an ELF; default: the whole text\n"
-"                       region of the board's linker script\n"
-"  --headroom SIZE      room the firmware must keep to grow (default 0)\n"
+"  --fs-size SIZE       move the filesystem and give it SIZE (0 = none): REFORMAT\n"
+"  --elf FIRMWARE       the built firmware: the end of its loaded sections in flash is\n"
+"                       what the firmware needs\n"
+"  --firmware-size SIZE the firmware's size without an ELF (esp32: of micropython.bin)\n"
+"  --headroom SIZE      margin the firmware keeps above its measured end (default 0)\n"
+"  --device NAME        plan on this flash device (internal, qspi, ...; see boards show)\n"
+"  --partition-table TABLE\n"
+"                       esp32: plan in this partition table (CSV or binary) instead of\n"
+"                       the board's default one\n"
 "  --align N            ROMFS start alignment beyond the erase block (power of two)\n"
-"  --json               print the plan as JSON instead of the MEMORY fragment\n"
+"  --json               print the plan as JSON\n"
 "  -o FILE              write to FILE instead of standard output\n"
 "\n"
-"Exits 1 when the layout does not fit.\n"
-"Example: romfs layout --board ADAFRUIT_ITSYBITSY_M4_EXPRESS --romfs-size 128K --elf build/firmware.elf\n");
+"Exits 1 when the ROMFS does not fit (the message says how much is free where, and\n"
+"what would make room), 2 for a usage error.\n"
+"Examples: romfs layout --board NUCLEO_F446RE --romfs-size 128K\n"
+"          romfs layout --board RPI_PICO --romfs-size 256K\n"
+"          romfs layout --board ADAFRUIT_ITSYBITSY_M4_EXPRESS --romfs-size 64K --elf build/firmware.elf\n"
+"          romfs layout --board ESP32_GENERIC --partition-table partitions-4MiB-romfs.csv --romfs-size 256K\n");
 }
 
 static bool size_arg(const char *opt, const char *text, uint64_t *out)
@@ -61,7 +79,7 @@ static int write_out(const char *path, const char *text)
 
 int cmd_layout(int argc, char **argv)
 {
-    enum { OPT_BOARD = 256, OPT_ROMFS, OPT_FS, OPT_ELF, OPT_FW, OPT_HEAD, OPT_ALIGN, OPT_JSON };
+    enum { OPT_BOARD = 256, OPT_ROMFS, OPT_FS, OPT_ELF, OPT_FW, OPT_HEAD, OPT_ALIGN, OPT_JSON, OPT_DEVICE, OPT_TABLE };
     static const struct option longopts[] = {
         { "board", required_argument, NULL, OPT_BOARD },
         { "romfs-size", required_argument, NULL, OPT_ROMFS },
@@ -70,12 +88,14 @@ int cmd_layout(int argc, char **argv)
         { "firmware-size", required_argument, NULL, OPT_FW },
         { "headroom", required_argument, NULL, OPT_HEAD },
         { "align", required_argument, NULL, OPT_ALIGN },
+        { "device", required_argument, NULL, OPT_DEVICE },
+        { "partition-table", required_argument, NULL, OPT_TABLE },
         { "json", no_argument, NULL, OPT_JSON },
         { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *board_name = NULL, *elf = NULL, *output = NULL;
+    const char *board_name = NULL, *output = NULL, *table_path = NULL;
     bool json = false, have_romfs = false;
     struct romfs_layout_request req;
     memset(&req, 0, sizeof req);
@@ -86,8 +106,10 @@ int cmd_layout(int argc, char **argv)
     while ((c = cli_next_option(&cli)) > 0) {
         switch (c) {
         case OPT_BOARD: board_name = optarg; break;
-        case OPT_ELF: elf = optarg; break;
+        case OPT_ELF: req.elf = optarg; break;
         case OPT_JSON: json = true; break;
+        case OPT_DEVICE: req.device = optarg; break;
+        case OPT_TABLE: table_path = optarg; break;
         case 'o': output = optarg; break;
         case OPT_ROMFS:
             if (!size_arg("--romfs-size", optarg, &req.romfs_size))
@@ -128,45 +150,37 @@ int cmd_layout(int argc, char **argv)
         return cli_usage_error("layout", "--board BOARD is required");
     if (!have_romfs || !req.romfs_size)
         return cli_usage_error("layout", "--romfs-size SIZE (more than 0) is required");
-    if (elf && req.firmware_size_given)
+    if (req.elf && req.firmware_size_given)
         return cli_usage_error("layout", "--elf and --firmware-size both give the firmware size; give one");
 
     struct romfs_error err = { 0 };
     struct romfs_boards db;
+    struct romfs_esp32_table table;
     memset(&db, 0, sizeof db);
-    if (romfs_boards_load(NULL, &db, &err))
-        return cli_fail(&err);
-    int exit_code = EXIT_OK;
-    const struct romfs_board *b = romfs_boards_lookup(&db, board_name, &err);
-    char source[300];
-    if (!b) {
-        exit_code = cli_fail(&err);
-    } else if (elf) {
-        struct romfs_elf_info info;
-        memset(&info, 0, sizeof info);
-        if (romfs_elf_read(elf, &info, &err)) {
-            cli_print_error(&err);
-            exit_code = EXIT_USAGE;
-        } else {
-            uint64_t lo = b->text_size ? b->text_start : b->flash_base;
-            uint64_t end = romfs_elf_text_end_in(&info, lo, b->flash_base + b->flash_size);
-            if (end <= lo) {
-                cli_error("%s: no loaded section lies in %s's flash from 0x%08llx", elf, b->name,
-                          (unsigned long long)lo);
-                exit_code = EXIT_USAGE;
-            }
-            req.firmware_size_given = true;
-            req.firmware_size = end - lo;
-            snprintf(source, sizeof source, "%s, flash text up to 0x%08llx", elf, (unsigned long long)end);
-            req.firmware_source = source;
+    memset(&table, 0, sizeof table);
+    if (table_path) {
+        if (romfs_esp32_table_load(table_path, &table, &err)) {
+            romfs_esp32_table_free(&table);
+            return cli_fail(&err);
         }
-        romfs_elf_info_free(&info);
+        req.partition_table = &table;
+        req.partition_table_name = table_path;
     }
-    struct romfs_layout_plan plan;
-    if (!exit_code && romfs_layout_plan(b, &req, &plan, &err))
+    int exit_code = EXIT_OK;
+    if (romfs_boards_load(NULL, &db, &err))
         exit_code = cli_fail(&err);
+    const struct romfs_board *b = exit_code ? NULL : romfs_boards_lookup(&db, board_name, &err);
+    if (!exit_code && !b)
+        exit_code = cli_fail(&err);
+    struct romfs_layout_plan plan;
+    memset(&plan, 0, sizeof plan);
+    if (!exit_code && romfs_layout_plan(b, &req, &plan, &err)) {
+        /* An ELF that cannot be read is bad input, not a layout that does not fit. */
+        exit_code = req.elf && err.code != ROMFS_ERR_FBIG && err.code != ROMFS_ERR_INVAL ? (cli_print_error(&err), EXIT_USAGE)
+                                                                                          : cli_fail(&err);
+    }
     if (!exit_code) {
-        char *text = json ? romfs_layout_to_json(&plan) : romfs_layout_render_ld(&plan);
+        char *text = json ? romfs_layout_to_json(&plan) : romfs_layout_render(&plan);
         if (!text) {
             cli_error("out of memory");
             exit_code = EXIT_FAIL;
@@ -181,11 +195,29 @@ int cmd_layout(int argc, char **argv)
             }
             exit_code = write_out(output, text);
             free(text);
-            if (!exit_code && plan.firmware_estimated && !json)
-                fprintf(stderr, "romfs: note: the plan takes the firmware to fill its whole region; "
-                        "pass --elf FIRMWARE for the built size\n");
         }
+        const char *fs_name = plan.fs_before.name && strcmp(plan.fs_before.name, "filesystem") ? plan.fs_before.name : NULL;
+        if (!exit_code && plan.fs_moved && plan.fs.size && plan.fs_before.size)
+            cli_warn("the filesystem%s%s moves (0x%08llx, %llu bytes -> 0x%08llx, %llu bytes): it must be "
+                     "reformatted, and the files on it are lost; copy them off the board first",
+                     fs_name ? " " : "", fs_name ? fs_name : "", (unsigned long long)plan.fs_before.start,
+                     (unsigned long long)plan.fs_before.size, (unsigned long long)plan.fs.start,
+                     (unsigned long long)plan.fs.size);
+        else if (!exit_code && plan.fs_moved && plan.fs_before.size)
+            cli_warn("the filesystem%s%s (0x%08llx, %llu bytes) is removed: the files on it are lost; copy them "
+                     "off the board first", fs_name ? " " : "", fs_name ? fs_name : "",
+                     (unsigned long long)plan.fs_before.start, (unsigned long long)plan.fs_before.size);
+        else if (!exit_code && plan.fs_moved)
+            cli_warn("a new filesystem (0x%08llx, %llu bytes) must be formatted", (unsigned long long)plan.fs.start,
+                     (unsigned long long)plan.fs.size);
+        if (!exit_code && plan.firmware_estimated && plan.firmware_on_device &&
+            plan.firmware.size != plan.firmware_before.size && !json)
+            fprintf(stderr, "romfs: note: the firmware's maximum changes from %llu to %llu bytes and its size "
+                    "was not measured: pass --elf FIRMWARE (or --firmware-size) to check that the build fits\n",
+                    (unsigned long long)plan.firmware_before.size, (unsigned long long)plan.firmware.size);
     }
+    romfs_layout_plan_free(&plan);
+    romfs_esp32_table_free(&table);
     romfs_boards_free(&db);
     return exit_code;
 }

@@ -44,6 +44,16 @@ static const char pack_help[] =
     "  -j, --jobs N            parallel compiles (default: all cores)\n"
     "      --pad-to N          pad the output with 0xff to a multiple of N bytes\n"
     "      --size-limit N      fail if the image is larger than N bytes\n"
+    "      --base OLD          lay the image out against OLD, the image it replaces (what\n"
+    "                          the board holds): unchanged files keep their data offsets,\n"
+    "                          changed ones are patched in place or go to free space, so\n"
+    "                          a flash write touches few erase blocks. The image may grow\n"
+    "                          by slack: less than 4 KiB each time it has to grow, plus a\n"
+    "                          quarter of the metadata and 128 bytes when that is\n"
+    "                          rewritten. When more than half of the data changed the\n"
+    "                          layout is fresh (metadata first, then data); a second\n"
+    "                          summary line says what was kept. OLD is read whole into\n"
+    "                          memory, and so is the new image\n"
     "      --reproducible      the default, made explicit: same tree, same bytes\n"
     "      --tree              print the tree as it is packed\n"
     "      --json              print a JSON summary (files, dirs, sizes, SHA-256)\n"
@@ -58,7 +68,10 @@ static const char pack_help[] =
     "\n"
     "Sizes accept 0x hex and K/M suffixes (1024-based). With --align 1 and no\n"
     "mpy-cross the image is byte-identical to mpremote's `romfs build`.\n"
-    "Exits 1 on a write failure or when the image passes a size limit.\n";
+    "Exits 1 on a write failure or when the image passes a size limit.\n"
+    "\n"
+    "Example: romfs pack app -o packed.romfs --tree\n"
+    "         romfs pack app --base packed.romfs -o next.romfs\n";
 
 enum {
     OPT_REPRODUCIBLE = 256, OPT_TREE, OPT_JSON, OPT_MANIFEST, OPT_BOARD, OPT_PARTITION, OPT_DFU,
@@ -145,7 +158,10 @@ static int stage_manifest(struct romfs_output_set *outs, const char *path, const
     return rc;
 }
 
-static void print_json_summary(FILE *out, const char *image, const struct romfs_pack_result *r)
+static void add_base_json(cJSON *o, const char *base, const struct romfs_stable_summary *b);
+
+static void print_json_summary(FILE *out, const char *image, const char *base,
+                               const struct romfs_pack_result *r)
 {
     char hex[2 * ROMFS_SHA256_SIZE + 1];
     cJSON *o = cJSON_CreateObject();
@@ -160,10 +176,56 @@ static void print_json_summary(FILE *out, const char *image, const struct romfs_
     cJSON_AddNumberToObject(o, "overhead", (double)(r->image_size - r->data_bytes));
     romfs_sha256_hex(r->sha256, hex);
     cJSON_AddStringToObject(o, "sha256", hex);
+    if (r->used_base)
+        add_base_json(o, base, &r->base);
     char *text = cJSON_Print(o);
     fprintf(out, "%s\n", text);
     free(text);
     cJSON_Delete(o);
+}
+
+static const char *const base_mode_phrase[] = {
+    [ROMFS_STABLE_SAME] = "nothing changed",
+    [ROMFS_STABLE_PATCHED] = "records patched in place",
+    [ROMFS_STABLE_REWRITTEN] = "metadata rewritten",
+    [ROMFS_STABLE_FRESH] = "fresh layout",
+};
+
+/* The second summary line with --base: what stayed put, what the flash write will touch. */
+static void print_base_summary(FILE *out, const char *base, const struct romfs_stable_summary *b)
+{
+    char kept[32], written[32], delta[32], free_b[32], blk[32];
+    int64_t grow = (int64_t)(b->image_size - b->base_image_size);
+    cli_short_size((uint64_t)(grow < 0 ? -grow : grow), delta, sizeof delta);
+    fprintf(out, "against %s: %s", base, base_mode_phrase[b->mode]);
+    if (b->why)
+        fprintf(out, " (%s)", romfs_stable_why_text(b->why));
+    fprintf(out, ": %llu file%s kept in place (%s), %llu written (%s); %llu of %llu %s blocks "
+            "differ; image %s%s, %s free\n", (unsigned long long)b->files_kept,
+            b->files_kept == 1 ? "" : "s", cli_short_size(b->bytes_kept, kept, sizeof kept),
+            (unsigned long long)b->files_written,
+            cli_short_size(b->bytes_written, written, sizeof written),
+            (unsigned long long)b->blocks_changed, (unsigned long long)b->blocks_total,
+            cli_short_size(b->block, blk, sizeof blk), grow ? (grow < 0 ? "-" : "+") : "",
+            grow ? delta : "size unchanged", cli_short_size(b->free_bytes, free_b, sizeof free_b));
+}
+
+static void add_base_json(cJSON *o, const char *base, const struct romfs_stable_summary *b)
+{
+    cJSON *j = cJSON_AddObjectToObject(o, "base");
+    cJSON_AddStringToObject(j, "image", base);
+    cJSON_AddStringToObject(j, "layout", romfs_stable_mode_name(b->mode));
+    if (b->why)
+        cJSON_AddStringToObject(j, "fresh_because", romfs_stable_why_text(b->why));
+    cJSON_AddNumberToObject(j, "files_kept", (double)b->files_kept);
+    cJSON_AddNumberToObject(j, "bytes_kept", (double)b->bytes_kept);
+    cJSON_AddNumberToObject(j, "files_written", (double)b->files_written);
+    cJSON_AddNumberToObject(j, "bytes_written", (double)b->bytes_written);
+    cJSON_AddNumberToObject(j, "base_image_bytes", (double)b->base_image_size);
+    cJSON_AddNumberToObject(j, "free_bytes", (double)b->free_bytes);
+    cJSON_AddNumberToObject(j, "block", (double)b->block);
+    cJSON_AddNumberToObject(j, "blocks_changed", (double)b->blocks_changed);
+    cJSON_AddNumberToObject(j, "blocks", (double)b->blocks_total);
 }
 
 static const char build_help[] =
@@ -392,7 +454,7 @@ int cli_pack_main(int argc, char **argv, bool build)
                  "precompiled (--no-mpy says that is intended)", (unsigned long long)uncompiled,
                  uncompiled == 1 ? "" : "s");
     if (json)
-        print_json_summary(report, out, &res);
+        print_json_summary(report, out, pa.opt.base, &res);
     else if (!quiet) {
         char size[64];
         char compiled[96] = "";
@@ -405,6 +467,8 @@ int cli_pack_main(int argc, char **argv, bool build)
                 (unsigned long long)res.dirs, res.dirs == 1 ? "y" : "ies",
                 to_stdout ? "standard output" : out, cli_human_size(res.output_size, size, sizeof size),
                 compiled);
+        if (res.used_base)
+            print_base_summary(report, pa.opt.base, &res.base);
     }
     romfs_pack_result_free(&res);
     free(default_out);

@@ -64,6 +64,7 @@ int cli_pack_args_option(struct cli_pack_args *a, int c, char *arg, const char *
     case CLI_OPT_MPY_CROSS_ARG: a->mpy_args[o->n_mpy_cross_args++] = arg; return 1;
     case CLI_OPT_MPY_CACHE: o->mpy_cache = arg; return 1;
     case CLI_OPT_NO_MPY_CACHE: o->mpy_cache = NULL; return 1;
+    case CLI_OPT_BASE: o->base = arg; return 1;
     case CLI_OPT_PAD_TO:
     case CLI_OPT_SIZE_LIMIT: {
         uint64_t v;

@@ -6,7 +6,7 @@
 
 enum {
     CLI_OPT_ALIGN = 1000, CLI_OPT_ALIGN_RULE, CLI_OPT_EXCLUDE, CLI_OPT_NO_DEFAULT_EXCLUDES,
-    CLI_OPT_MPY_CROSS, CLI_OPT_MPY_CROSS_ARG, CLI_OPT_PAD_TO, CLI_OPT_SIZE_LIMIT,
+    CLI_OPT_MPY_CROSS, CLI_OPT_MPY_CROSS_ARG, CLI_OPT_PAD_TO, CLI_OPT_SIZE_LIMIT, CLI_OPT_BASE,
     CLI_OPT_MPY_CACHE, CLI_OPT_NO_MPY_CACHE,
 };
 
@@ -20,6 +20,7 @@ enum {
     { "mpy-cross-arg", required_argument, NULL, CLI_OPT_MPY_CROSS_ARG }, \
     { "pad-to", required_argument, NULL, CLI_OPT_PAD_TO }, \
     { "size-limit", required_argument, NULL, CLI_OPT_SIZE_LIMIT }, \
+    { "base", required_argument, NULL, CLI_OPT_BASE }, \
     { "mpy-cache", required_argument, NULL, CLI_OPT_MPY_CACHE }, \
     { "no-mpy-cache", no_argument, NULL, CLI_OPT_NO_MPY_CACHE }
 

@@ -34,6 +34,7 @@
 #include "image/image.h"
 #include "image/diff.h"
 #include "image/sign.h"
+#include "image/stable.h"
 /* transport: serial ports, raw REPL, USB DFU, GDB remote */
 #include "transport/serial.h"
 #include "transport/rawrepl.h"

@@ -8,7 +8,9 @@
  * fpv4-sp-d16; samd51, nrf52/nrf91 and renesas-ra with a single-precision FPU; mimxrt
  * at least fpv5-sp-d16 on every board; alif passes armv7emdp itself; rp2 uses armv6m
  * (rp2040) and armv7m (rp2350, the port's own choice); esp32 xtensawin on the Xtensa
- * chips and rv32imc on the RISC-V ones; esp8266 xtensa. */
+ * chips and rv32imc on the RISC-V ones; esp8266 xtensa; qemu each board's
+ * MPY_CROSS_FLAGS (POWERNV9 passes none: no native code); cc3200 armv7em (Cortex-M4,
+ * soft-float); psoc-edge armv7emsp. */
 #include <string.h>
 #include <strings.h>
 
@@ -43,6 +45,9 @@ static const struct arch_rule rules[] = {
     /* qemu: MPY_CROSS_FLAGS of each board */
     { "qemu", "mps2-an385", "armv7m" }, { "qemu", "mps2-an500", "armv7emdp" },
     { "qemu", "mps3-an547", "armv7emdp" }, { "qemu", "sabrelite", "armv6" },
+    { "qemu", "netduino2", "armv7m" },  { "qemu", "microbit", "armv7m" },
+    /* cc3200: Cortex-M4 built soft-float; psoc-edge: MPY_CROSS_FLAGS -march=armv7emsp */
+    { "cc3200", "CC3200", "armv7em" },  { "psoc-edge", "", "armv7emsp" },
 };
 
 const char *romfs_board_mpy_arch(const struct romfs_board *board)

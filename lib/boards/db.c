@@ -65,6 +65,7 @@ void romfs_boards_free(struct romfs_boards *db)
     free(db->boards);
     free(db->micropython_version);
     free(db->micropython_commit);
+    free(db->source);
     memset(db, 0, sizeof *db);
 }
 
@@ -379,6 +380,8 @@ int romfs_boards_parse(const char *text, size_t len, const char *what, struct ro
                 goto out;
             }
     }
+    if (!(out->source = strdup(c.what)))
+        rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
 out:
     cJSON_Delete(root);
     if (rc)

@@ -94,12 +94,22 @@ struct romfs_flash_area {
     char *name;            /* what it is, e.g. "mboot", "SoftDevice s140 6.1.1", "FLASH_APP",
                               "vfs", "nvs" */
     uint64_t start;        /* absolute address when the device is mapped, else device offset */
-    uint64_t size;         /* bytes (> 0) */
+    uint64_t size;         /* bytes (> 0; an "fs" area may be 0: a filesystem the firmware
+                              configures but left with no room, which lint reports) */
     int romfs_index;       /* ROMFS: the partition index; -1 otherwise */
     char *core;            /* multi-core boards: the build this area belongs to, else NULL */
     char *blockdev;        /* FS: how the firmware reaches it ("flashbdev", "spibdev",
                               "samd_flash", "rp2 flash", "esp32 partition"...); else NULL */
     char *source;          /* "file:line: symbol or define" of start/size */
+};
+
+/* One number of a board's build configuration the importer read (a C define, a make or
+ * CMake variable, an sdkconfig option, a partition-table field), as the build sees it; the
+ * flash map's values derived from configuration rest on these. */
+struct romfs_config_value {
+    char *name;            /* e.g. "MICROPY_HW_SPIFLASH_SIZE_BITS", "MICROPY_HW_CODESIZE" */
+    uint64_t value;        /* its value, evaluated (expressions and the defines they use) */
+    char *source;          /* "file:line" of the definition in effect (tree-relative) */
 };
 
 struct romfs_board {
@@ -153,6 +163,12 @@ struct romfs_board {
                               MBOOT_SPIFLASH_LAYOUT...), ';'-separated when several; NULL unknown */
     char *mboot_source;    /* where the layout comes from (file:line) */
 
+    /* The configuration values the map was derived from (see romfs_config_value). */
+    struct romfs_config_value *config; size_t n_config;
+    char *link;            /* how the port's build hands the linker this board's scripts (the
+                              format of romfs_partition.link), also for boards without ROMFS;
+                              NULL when the firmware is not linked from scripts in the tree */
+
     char *romfs_option;    /* rp2/esp32/...: the build option that adds ROMFS
                               ("MICROPY_HW_ROMFS_BYTES", "partition table romfs entry"); or NULL */
     char *linker_scripts;  /* space-separated tree-relative scripts the port links with, or NULL */
@@ -163,6 +179,8 @@ struct romfs_boards {
     size_t n;
     char *micropython_version;     /* e.g. "v1.26.0-preview-... (1c3c201)" */
     char *micropython_commit;      /* full or abbreviated commit id, or NULL */
+    char *source;                  /* where it was read: the file's path, or
+                                      "boards.json (built in)" */
 };
 
 /* Load a board database. path NULL: $ROMFS_BOARDS if set, else the copy of boards.json
@@ -221,6 +239,10 @@ const char *romfs_area_kind_name(enum romfs_area_kind kind);
  * pointer is valid until the next append of the same kind. */
 struct romfs_flash_area *romfs_board_add_area(struct romfs_board *b);
 struct romfs_flash_device *romfs_board_add_device(struct romfs_board *b);
+struct romfs_config_value *romfs_board_add_config(struct romfs_board *b);
+
+/* The board's configuration value called name, or NULL. */
+const struct romfs_config_value *romfs_board_config(const struct romfs_board *b, const char *name);
 
 /* A free range of a flash device (start as the device's areas give it, size > 0). */
 struct romfs_free_range {
@@ -232,6 +254,35 @@ struct romfs_free_range {
  * device's size; 0 when the device is unknown or has no size. */
 size_t romfs_board_free_space(const struct romfs_board *b, const char *device, struct romfs_free_range *out,
                               size_t max);
+
+/* One flash device of a board as `boards show` draws it: the areas on it and what no area
+ * covers. */
+struct romfs_device_view {
+    const struct romfs_flash_device *device;
+    const struct romfs_flash_area **areas;  /* the areas on this device, by start, then the
+                                               larger first; borrowed from the board */
+    size_t n_areas;
+    struct romfs_free_range *free;          /* what no area covers, in address order; none when
+                                               the device's size is unknown */
+    size_t n_free;
+    uint64_t lo, hi;                        /* the span to draw, [lo, hi): the device (from base
+                                               when mapped, else from 0) widened to every area on
+                                               it; lo == hi when there is nothing to draw */
+    bool size_known;                        /* device->size is given */
+};
+
+/* A board's flash map, device by device in the order boards.json lists them. */
+struct romfs_map_view {
+    struct romfs_device_view *devices;
+    size_t n;
+};
+
+/* Build the view of b's map (n 0 when b has no map). ROMFS_ERR_NOMEM only. The view
+ * borrows from b: free it with romfs_map_view_free before b. */
+int romfs_board_map_view(const struct romfs_board *b, struct romfs_map_view *out, struct romfs_error *err);
+
+/* Free what romfs_board_map_view allocated and zero v. Safe on a zeroed struct. */
+void romfs_map_view_free(struct romfs_map_view *v);
 
 /* Free everything db owns and zero it. Safe on a zeroed struct. */
 void romfs_boards_free(struct romfs_boards *db);

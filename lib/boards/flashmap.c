@@ -51,6 +51,25 @@ struct romfs_flash_device *romfs_board_add_device(struct romfs_board *b)
     return d;
 }
 
+struct romfs_config_value *romfs_board_add_config(struct romfs_board *b)
+{
+    struct romfs_config_value *v = realloc(b->config, (b->n_config + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    b->config = v;
+    v = &b->config[b->n_config++];
+    memset(v, 0, sizeof *v);
+    return v;
+}
+
+const struct romfs_config_value *romfs_board_config(const struct romfs_board *b, const char *name)
+{
+    for (size_t i = 0; name && i < b->n_config; i++)
+        if (strcmp(b->config[i].name, name) == 0)
+            return &b->config[i];
+    return NULL;
+}
+
 static int by_start(const void *x, const void *y)
 {
     const struct romfs_free_range *a = x, *b = y;
@@ -143,7 +162,7 @@ static int parse_area(struct parse_ctx *c, const struct romfs_board *b, const cJ
         return db_schema_error(c, "map: a romfs area needs its \"index\"");
     if (!romfs_board_device(b, a->device))
         return db_schema_error(c, "map: area on unknown device \"%s\"", a->device);
-    if (a->size == 0 || !romfs_range_fits_bits(a->start, a->size, ROMFS_ADDRESS_BITS))
+    if ((a->size == 0 && a->kind != ROMFS_AREA_FS) || !romfs_range_fits_bits(a->start, a->size, ROMFS_ADDRESS_BITS))
         return db_schema_error(c, "map: area %s at 0x%08" PRIx64 " is empty or ends past the address space",
                                a->name ? a->name : kind_names[a->kind], a->start);
     return ROMFS_OK;
@@ -175,6 +194,21 @@ int db_parse_flashmap(struct parse_ctx *c, const cJSON *j, struct romfs_board *b
         if ((rc = parse_area(c, b, cJSON_GetArrayItem(arr, (int)i), a)))
             return rc;
     }
+    if ((rc = db_array_of(c, j, "config", &arr, &n)))
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *e = cJSON_GetArrayItem(arr, (int)i);
+        struct romfs_config_value *v = romfs_board_add_config(b);
+        if (!v)
+            return romfs_set_error(c->err, ROMFS_ERR_NOMEM, "out of memory");
+        if (!cJSON_IsObject(e))
+            return db_schema_error(c, "\"config\" entries must be objects");
+        if ((rc = db_get_str(c, e, "name", true, &v->name)) || (rc = db_get_u64(c, e, "value", true, &v->value)) ||
+            (rc = db_get_str(c, e, "source", false, &v->source)))
+            return rc;
+    }
+    if ((rc = db_get_str(c, j, "link", false, &b->link)))
+        return rc;
     const cJSON *dfu = db_get_obj(j, "dfu");
     const cJSON *mboot = dfu ? db_get_obj(dfu, "mboot") : NULL;
     if (mboot && ((rc = db_get_str(c, mboot, "usb", true, &b->mboot_usb)) ||
@@ -224,6 +258,24 @@ void db_emit_flashmap(struct romfs_buf *s, const struct romfs_board *b)
         }
         romfs_buf_printf(s, "\n      ]");
     }
+    if (b->n_config) {
+        romfs_buf_printf(s, ",\n      \"config\": [");
+        for (size_t i = 0; i < b->n_config; i++) {
+            const struct romfs_config_value *v = &b->config[i];
+            romfs_buf_printf(s, "%s\n        {", i ? "," : "");
+            f = true;
+            db_sb_kv_str(s, &f, "name", v->name);
+            db_sb_kv_hex(s, &f, "value", v->value);
+            db_sb_kv_str(s, &f, "source", v->source);
+            romfs_buf_printf(s, "}");
+        }
+        romfs_buf_printf(s, "\n      ]");
+    }
+    if (b->link) {
+        romfs_buf_printf(s, ",\n      ");
+        f = true;
+        db_sb_kv_str(s, &f, "link", b->link);
+    }
 }
 
 void db_free_flashmap(struct romfs_board *b)
@@ -241,6 +293,12 @@ void db_free_flashmap(struct romfs_board *b)
         free(b->areas[i].source);
     }
     free(b->areas);
+    for (size_t i = 0; i < b->n_config; i++) {
+        free(b->config[i].name);
+        free(b->config[i].source);
+    }
+    free(b->config);
+    free(b->link);
     free(b->mboot_usb);
     free(b->mboot_layout);
     free(b->mboot_source);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 char *imp_strdup(const char *s)
@@ -332,8 +333,7 @@ struct romfs_partition *imp_add_partition(struct importer *imp, struct romfs_boa
     return p;
 }
 
-/* tree-relative form of a path the evaluator reported */
-static const char *tree_relative(const struct importer *imp, const char *path)
+const char *imp_tree_relative(const struct importer *imp, const char *path)
 {
     size_t n = strlen(imp->tree);
     if (path && strncmp(path, imp->tree, n) == 0 && path[n] == '/')
@@ -370,7 +370,7 @@ int imp_partition_from_ld(struct importer *imp, struct romfs_board *b, const str
     for (size_t i = 0; !region && i < res->n_regions; i++)
         if (res->regions[i].origin == start && res->regions[i].length)
             region = res->regions[i].name;
-    char *source = imp_printf("%s:%d: %s", tree_relative(imp, ss->file), ss->line, sname);
+    char *source = imp_printf("%s:%d: %s", imp_tree_relative(imp, ss->file), ss->line, sname);
     if (!source)
         return romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
     struct romfs_partition *p = imp_add_partition(imp, b, index, start, size, erase, write, mmap, device, region, source);
@@ -504,7 +504,8 @@ static const struct {
     const char *port;
     int (*fn)(struct importer *);
 } port_importers[] = {
-    { "alif", imp_port_alif },       { "esp32", imp_port_esp32 },     { "esp8266", imp_port_esp8266 },
+    { "alif", imp_port_alif },       { "cc3200", imp_port_cc3200 },   { "esp32", imp_port_esp32 },
+    { "esp8266", imp_port_esp8266 }, { "psoc-edge", imp_port_psoc_edge },
     { "mimxrt", imp_port_mimxrt },   { "rp2", imp_port_rp2 },
     { "nrf", imp_port_nrf },         { "qemu", imp_port_qemu },       { "renesas-ra", imp_port_renesas_ra },
     { "samd", imp_port_samd },       { "stm32", imp_port_stm32 },
@@ -605,6 +606,21 @@ int romfs_boards_import(const char *tree, const struct romfs_import_options *opt
         romfs_boards_free(out);
         import_cleanup(&imp, &failures);
         return romfs_set_error(err, ROMFS_ERR_INVAL, "unknown port '%s'", opt->only_port);
+    }
+    /* a name two ports share (qemu's MICROBIT emulates nrf's): the emulator's entry is
+       called "qemu/NAME", so every name stays unique */
+    for (size_t i = 0; i < out->n; i++) {
+        struct romfs_board *b = &out->boards[i];
+        if (strcmp(b->port, "qemu") != 0)
+            continue;
+        bool shared = false;
+        for (size_t k = 0; k < out->n; k++)
+            shared = shared || (k != i && strcasecmp(out->boards[k].name, b->name) == 0);
+        char *qualified = shared ? imp_printf("qemu/%s", b->name) : NULL;
+        if (qualified) {
+            free(b->name);
+            b->name = qualified;
+        }
     }
     if (out->n > 1)
         qsort(out->boards, out->n, sizeof *out->boards, cmp_board);

@@ -124,6 +124,35 @@ static char *read_board_header(struct importer *imp, const char *port, const cha
     return out;
 }
 
+/* Apply a board make file, following its `include boards/...` lines (port-relative, as make
+   runs in the port directory: NUCLEO_H743ZI2 includes NUCLEO_H743ZI's file). */
+static int read_mk(struct importer *imp, struct romfs_mkvars *vars, const char *port, const char *path, int depth)
+{
+    char *text = imp_read_text(path);
+    if (!text)
+        return romfs_mk_read(vars, path, imp->err); /* its error */
+    int rc = ROMFS_OK;
+    char *chunk = text;
+    for (char *p = text; !rc && p && *p;) {
+        char *eol = strchr(p, '\n');
+        char inc[256];
+        if (depth < 4 && sscanf(p, "include %255s", inc) == 1 && strncmp(inc, "boards/", 7) == 0) {
+            *p = 0;
+            rc = romfs_mk_apply(vars, path, chunk, imp->err);
+            char *ipath = imp_path(imp, "ports/%s/%s", port, inc);
+            if (!rc)
+                rc = ipath ? read_mk(imp, vars, port, ipath, depth + 1) : ROMFS_ERR_NOMEM;
+            free(ipath);
+            chunk = eol ? eol + 1 : p + strlen(p);
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    if (!rc && *chunk)
+        rc = romfs_mk_apply(vars, path, chunk, imp->err);
+    free(text);
+    return rc;
+}
+
 int imp_ctx_read(struct importer *imp, struct board_ctx *c, const char *port, const char *board)
 {
     memset(c, 0, sizeof *c);
@@ -139,7 +168,7 @@ int imp_ctx_read(struct importer *imp, struct board_ctx *c, const char *port, co
     if (!rc)
         rc = romfs_mk_set(&c->vars, "BOARD_DIR", "boards/$(BOARD)");
     if (!rc)
-        rc = romfs_mk_read(&c->vars, mk, imp->err);
+        rc = read_mk(imp, &c->vars, port, mk, 0);
     c->header = read_board_header(imp, port, h, 0);
     free(mk);
     free(h);
@@ -152,6 +181,8 @@ int imp_ctx_link(struct importer *imp, struct board_ctx *c, struct romfs_board *
     int rc = imp_evaluate(imp, &c->lb, b->name, &c->res);
     if (rc)
         return rc;
+    if (!b->link && imp->link && !(b->link = strdup(imp->link)))
+        return romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
     if ((rc = imp_take_regions(imp, b, &c->res)) || (rc = imp_set_scripts(b, &c->lb)))
         return rc;
     for (size_t i = 0; text_names && text_names[i]; i++)
@@ -243,3 +274,58 @@ char *imp_board_dir_text(struct importer *imp, const char *port, const char *boa
     }
     return all;
 }
+
+/* Record a make variable's value with the first assignment of it, in the files the
+   Makefile reads (board, variant, MCU), that gives this value. */
+int imp_config_mk(struct importer *imp, struct romfs_board *b, const char *name, const char *value,
+                  const char *const *files)
+{
+    uint64_t v;
+    if (!romfs_mk_number(value, &v))
+        return ROMFS_OK;
+    for (size_t f = 0; files[f]; f++) {
+        char *path = imp_path(imp, "%s", files[f]);
+        char *text = path ? imp_read_text(path) : NULL;
+        free(path);
+        int line = 1;
+        for (const char *p = text; p && *p; line++) {
+            const char *eol = strchr(p, '\n');
+            size_t len = eol ? (size_t)(eol - p) : strlen(p);
+            char *l = strndup(p, len);
+            char *q = l;
+            while (q && (*q == ' ' || *q == '\t'))
+                q++;
+            size_t nl = strlen(name);
+            bool hit = false;
+            if (q && strncmp(q, name, nl) == 0) {
+                char *r = q + nl;
+                while (*r == ' ' || *r == '\t')
+                    r++;
+                if (*r == '?' || *r == ':' || *r == '+')
+                    r++;
+                uint64_t got;
+                if (*r == '=') {
+                    r++;
+                    while (*r == ' ' || *r == '\t')
+                        r++;
+                    char *hash = strchr(r, '#');
+                    if (hash)
+                        *hash = 0;
+                    size_t rl = strlen(r);
+                    while (rl && (r[rl - 1] == ' ' || r[rl - 1] == '\t' || r[rl - 1] == '\r'))
+                        r[--rl] = 0;
+                    hit = romfs_mk_number(r, &got) && got == v;
+                }
+            }
+            free(l);
+            if (hit) {
+                free(text);
+                return imp_config(imp, b, name, v, files[f], line);
+            }
+            p = eol ? eol + 1 : NULL;
+        }
+        free(text);
+    }
+    return imp_config(imp, b, name, v, "(the port's Makefile)", 0);
+}
+

@@ -142,6 +142,50 @@ char *imp_board_dir_text(struct importer *imp, const char *port, const char *boa
  * the board has mboot (boards/import_mboot.c). */
 int imp_stm32_mboot(struct importer *imp, const struct board_ctx *c, struct romfs_board *b);
 
+/* The tree-relative form of a path the evaluator reported ("?" for NULL). */
+const char *imp_tree_relative(const struct importer *imp, const char *path);
+
+/* ---- the flash map (boards/import_map.c) ---- */
+
+/* Add (or replace) the device called name; NULL with err set when out of memory. base
+   counts only when mmap. */
+struct romfs_flash_device *imp_map_device(struct importer *imp, struct romfs_board *b, const char *name,
+                                          uint64_t base, uint64_t size, uint32_t erase, uint32_t write, bool mmap,
+                                          const char *source);
+/* Add an area (nothing when size is 0); strings are copied. */
+int imp_map_area(struct importer *imp, struct romfs_board *b, enum romfs_area_kind kind, const char *device,
+                 const char *name, uint64_t start, uint64_t size, const char *blockdev, const char *source);
+/* A filesystem the firmware configures but that has no room left: an "fs" area of 0 bytes
+   at start_sym, source "file:line: START + SIZE" like imp_map_symbols, when both symbols
+   evaluate and SIZE is 0 or negative (lint reports it: boards/lint.h "fs-no-room"). */
+int imp_map_fs_no_room(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res,
+                       const char *device, const char *start_sym, const char *size_sym, const char *name,
+                       const char *blockdev);
+/* An area covering the MEMORY region `region` (named name, or the region's name), source
+   "file:line: REGION"; *found (may be NULL) says whether the region exists and is not empty. */
+int imp_map_region(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res,
+                   enum romfs_area_kind kind, const char *device, const char *region, const char *name,
+                   const char *blockdev, bool *found);
+/* An area from start_sym (a symbol, or a "0x..." literal) to end_sym (an end address, or a
+   size when end_is_size), source "file:line: START .. END" or "... START + SIZE"; nothing
+   when a symbol is missing or not evaluable or the size is 0 or negative. */
+int imp_map_symbols(struct importer *imp, struct romfs_board *b, const struct romfs_ld_result *res,
+                    enum romfs_area_kind kind, const char *device, const char *start_sym, const char *end_sym,
+                    bool end_is_size, const char *name, const char *blockdev, bool *found);
+/* Record (or replace) a configuration value the map rests on, from file:line (line 0:
+   file is the whole source text). */
+int imp_config(struct importer *imp, struct romfs_board *b, const char *name, uint64_t value, const char *file,
+               int line);
+/* Record make variable name (value: its expanded text; nothing unless a number) with the
+   first assignment of that value among files (tree-relative, NULL-terminated, in the order
+   the Makefile reads them). */
+int imp_config_mk(struct importer *imp, struct romfs_board *b, const char *name, const char *value,
+                  const char *const *files);
+/* Every port's last step: a ROMFS area per partition (and its device when missing), each
+   partition's api (when given and not set), the "fs" member from the filesystem on the main
+   flash, the map sorted by device then start. */
+int imp_map_finish(struct importer *imp, struct romfs_board *b, const char *api);
+
 /* Per-port importers, one file each (boards/import_PORT.c). */
 int imp_port_stm32(struct importer *imp);
 int imp_port_mimxrt(struct importer *imp);
@@ -153,5 +197,7 @@ int imp_port_esp8266(struct importer *imp);
 int imp_port_qemu(struct importer *imp);
 int imp_port_rp2(struct importer *imp);
 int imp_port_esp32(struct importer *imp);
+int imp_port_psoc_edge(struct importer *imp);
+int imp_port_cc3200(struct importer *imp);
 
 #endif

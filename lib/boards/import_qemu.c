@@ -17,7 +17,21 @@ int imp_port_qemu(struct importer *imp)
         struct board_ctx c;
         if ((rc = imp_ctx_read(imp, &c, "qemu", boards[i])))
             break;
-        struct romfs_board *b = NULL;
+        /* every board, with or without ROMFS partitions */
+        struct romfs_board *b = imp_new_board(imp, "qemu", boards[i]);
+        if (!b)
+            rc = imp->err->code;
+        char *ld = rc ? NULL : imp_mk_get(&c.vars, "LDSCRIPT");
+        if (!rc) {
+            b->mcu = imp_mk_get(&c.vars, "QEMU_MACHINE");
+            if (b->mcu && !*b->mcu) {
+                free(b->mcu);
+                b->mcu = NULL;
+            }
+            if (ld && *ld)
+                b->linker_scripts = imp_printf("ports/qemu/%s", ld);
+        }
+        free(ld);
         for (int idx = 0; !rc && idx < 2; idx++) {
             char sv[48], zv[48];
             snprintf(sv, sizeof sv, "MICROPY_HW_ROMFS_PART%d_START", idx);
@@ -25,20 +39,6 @@ int imp_port_qemu(struct importer *imp)
             char *s = imp_mk_get(&c.vars, sv), *z = imp_mk_get(&c.vars, zv);
             uint64_t start, size;
             if (romfs_mk_number(s, &start) && romfs_mk_number(z, &size) && size) {
-                if (!b) {
-                    b = imp_new_board(imp, "qemu", boards[i]);
-                    char *ld = imp_mk_get(&c.vars, "LDSCRIPT");
-                    if (b) {
-                        b->mcu = imp_mk_get(&c.vars, "QEMU_MACHINE");
-                        if (b->mcu && !*b->mcu) {
-                            free(b->mcu);
-                            b->mcu = NULL;
-                        }
-                        if (*ld)
-                            b->linker_scripts = imp_printf("ports/qemu/%s", ld);
-                    }
-                    free(ld);
-                }
                 char *src = imp_printf("ports/qemu/boards/%s/mpconfigboard.mk: %s, %s", boards[i], sv, zv);
                 if (!b || !src || !imp_add_partition(imp, b, idx, start, size, 4096, 4, true, "ram", NULL, src))
                     rc = imp->err->code ? imp->err->code : romfs_set_error(imp->err, ROMFS_ERR_NOMEM, "out of memory");
@@ -47,6 +47,13 @@ int imp_port_qemu(struct importer *imp)
             free(s);
             free(z);
         }
+        /* vfs_rom_ioctl.c: read-only memoryviews of emulated memory */
+        if (!rc && b->n_partitions &&
+            !imp_map_device(imp, b, "ram", b->partitions[0].start, 0, 4096, 4, true,
+                            "emulated memory that qemu's -device loader fills (ports/qemu/Makefile)"))
+            rc = imp->err->code;
+        if (!rc)
+            rc = imp_map_finish(imp, b, "memoryview");
         imp_ctx_free(&c);
     }
     imp_free_list(boards, n);

@@ -1,7 +1,7 @@
 /* boards/import_stm32.c: stm32 boards: each board's linker scripts as the port's Makefile
  * passes them, the MCU's sector map, the system bootloader's DfuSe layout. Facts
  * (addresses, sizes, ids) only. */
-#include "boards/import_internal.h"
+#include "boards/import_stm32_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,8 @@ static const struct mcu_geometry stm32_mcus[] = {
    describes it, e.g. "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg"). */
 static char *dfuse_layout(const struct romfs_board *b)
 {
+    if (b->erase_block < K && !b->n_erase_map)
+        return NULL; /* sub-KiB pages (L0, L1): not written in KiB units */
     char buf[256];
     int n = snprintf(buf, sizeof buf, "@Internal Flash  /0x%08llx/", (unsigned long long)b->flash_base);
     if (b->n_erase_map) {
@@ -54,10 +56,8 @@ int imp_port_stm32(struct importer *imp)
                              : imp_define_true(h, "MICROPY_HW_ROMFS_ENABLE_EXTERNAL_XSPI") ? "xspi"
                              : imp_define_true(h, "MICROPY_HW_ROMFS_ENABLE_INTERNAL_FLASH") ? "internal"
                                                                                          : NULL;
-        if (!device || !imp_define_true(h, "MICROPY_HW_ROMFS_ENABLE_PART0")) {
-            imp_ctx_free(&c);
-            continue;
-        }
+        if (!imp_define_true(h, "MICROPY_HW_ROMFS_ENABLE_PART0"))
+            device = NULL; /* no ROMFS: the board's flash map only */
         char *ld_files = imp_mk_get(&c.vars, "LD_FILES"), *cmsis = imp_mk_get(&c.vars, "CMSIS_MCU");
         char *text0 = imp_mk_get(&c.vars, "TEXT0_ADDR"), *isr = imp_mk_get(&c.vars, "MICROPY_HW_ENABLE_ISR_UART_FLASH_FUNCS_IN_RAM");
         char *mboot = imp_mk_get(&c.vars, "USE_MBOOT");
@@ -91,8 +91,19 @@ int imp_port_stm32(struct importer *imp)
                 if (r && r->origin == t0)
                     imp_set_text(b, &c.res, text_names[k]);
             }
+            /* vectors at TEXT0_ADDR, code at TEXT1_ADDR in internal flash (common_ifs.ld):
+               the code region is the one that grows */
+            char *text1 = imp_mk_get(&c.vars, "TEXT1_ADDR");
+            uint64_t t1 = 0;
+            for (size_t k = 0; romfs_mk_number(text1, &t1) && t1 >= 0x08000000u && t1 < 0x0a000000u &&
+                               k < c.res.n_regions; k++)
+                if (c.res.regions[k].origin == t1 && strcmp(c.res.regions[k].name, "FLASH") != 0) {
+                    imp_set_text(b, &c.res, c.res.regions[k].name);
+                    break;
+                }
+            free(text1);
         }
-        if (!rc) {
+        if (!rc && device) {
             bool external = strcmp(device, "internal") != 0;
             bool found;
             /* external SPI flash: 4 KiB erase blocks, rom_ioctl min write 4; internal: 16 */
@@ -140,6 +151,15 @@ int imp_port_stm32(struct importer *imp)
                 (void)0;
             (void)text0;
             b->repl_usb = imp_repl_usb(h, MP_VID, MP_PID_CDC_MSC);
+            if (!rc)
+                rc = stm32_map(imp, b, &c, boards[i]);
+            const struct romfs_config_value *ifs = romfs_board_config(b, "MICROPY_HW_ENABLE_INTERNAL_FLASH_STORAGE");
+            if (!rc && ifs && !ifs->value && b->fs_region && !strncmp(b->fs_region, "FLASH_FS", 8)) {
+                /* the board keeps its filesystem elsewhere: FLASH_FS is unused */
+                free(b->fs_region);
+                b->fs_region = NULL;
+                b->fs_start = b->fs_size = 0;
+            }
             if (!rc && b->flash_base == 0x08000000) {
                 uint64_t v, p;
                 bool custom = romfs_mk_number(dvid, &v) && romfs_mk_number(dpid, &p);
@@ -154,8 +174,6 @@ int imp_port_stm32(struct importer *imp)
             }
             if (!rc)
                 rc = imp_stm32_mboot(imp, &c, b);
-            if (!rc && !b->n_partitions)
-                imp_drop_last(imp);
         }
         free(ld_files);
         free(cmsis);

@@ -1,6 +1,6 @@
 /* boards/lint.c: flash layout lint (boards/lint.h). */
 #define _GNU_SOURCE
-#include "boards/lint.h"
+#include "boards/lint_internal.h"
 #include "ld/ldscript.h"
 #include "base/range.h"
 
@@ -22,16 +22,16 @@ void romfs_lint_report_free(struct romfs_lint_report *r)
         free(f->region_a);
         free(f->region_b);
         free(f->message);
+        free(f->device);
+        free(f->source_a);
+        free(f->source_b);
     }
     free(r->findings);
     memset(r, 0, sizeof *r);
 }
 
-static int add(struct romfs_lint_report *r, struct romfs_error *err, const struct romfs_board *b, const char *check,
-               int severity, const char *ra, const char *rb, uint64_t addr, uint64_t bytes, const char *fmt, ...)
-    __attribute__((format(printf, 10, 11)));
-static int add(struct romfs_lint_report *r, struct romfs_error *err, const struct romfs_board *b, const char *check,
-               int severity, const char *ra, const char *rb, uint64_t addr, uint64_t bytes, const char *fmt, ...)
+int lint_add(struct romfs_lint_report *r, struct romfs_error *err, const struct romfs_board *b, const char *check,
+             int severity, const char *ra, const char *rb, uint64_t addr, uint64_t bytes, const char *fmt, ...)
 {
     struct romfs_lint_finding *nf = realloc(r->findings, (r->n + 1) * sizeof *nf);
     if (!nf)
@@ -63,18 +63,29 @@ static int add(struct romfs_lint_report *r, struct romfs_error *err, const struc
     return ROMFS_OK;
 }
 
-/* The exclusive end of a range, saturating at 2^64 - 1 (a range past that reports
- * as running to the very end). */
-static uint64_t end_of(uint64_t origin, uint64_t length)
+int lint_set_where(struct romfs_lint_finding *f, struct romfs_error *err, const char *device, const char *source_a,
+                   const char *source_b)
+{
+    f->device = device ? strdup(device) : NULL;
+    f->source_a = source_a ? strdup(source_a) : NULL;
+    f->source_b = source_b ? strdup(source_b) : NULL;
+    if ((device && !f->device) || (source_a && !f->source_a) || (source_b && !f->source_b))
+        return romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
+    return ROMFS_OK;
+}
+
+/* A range past 2^64 reports as running to the very end. */
+uint64_t lint_end(uint64_t origin, uint64_t length)
 {
     uint64_t end;
     return romfs_range_end(origin, length, &end) ? end : UINT64_MAX;
 }
 
+
 static bool contains(const struct romfs_region *outer, const struct romfs_region *inner)
 {
     return outer->origin <= inner->origin &&
-           end_of(inner->origin, inner->length) <= end_of(outer->origin, outer->length);
+           lint_end(inner->origin, inner->length) <= lint_end(outer->origin, outer->length);
 }
 
 static bool name_has(const char *name, const char *word)
@@ -121,8 +132,8 @@ static int lint_overlaps(const struct romfs_board *b, struct romfs_lint_report *
             if (!x->length || !y->length)
                 continue;
             uint64_t lo = x->origin > y->origin ? x->origin : y->origin;
-            uint64_t hi = end_of(x->origin, x->length) < end_of(y->origin, y->length) ? end_of(x->origin, x->length)
-                                                                                      : end_of(y->origin, y->length);
+            uint64_t hi = lint_end(x->origin, x->length) < lint_end(y->origin, y->length) ? lint_end(x->origin, x->length)
+                                                                                      : lint_end(y->origin, y->length);
             if (lo >= hi)
                 continue;
             /* a region nested wholly inside another is the usual "whole flash" idiom,
@@ -135,17 +146,17 @@ static int lint_overlaps(const struct romfs_board *b, struct romfs_lint_report *
                 if (b->partitions[p].region && strcmp(b->partitions[p].region, first->name) == 0)
                     romfs = true;
             if (romfs)
-                rc = add(r, err, b, "romfs-overrun", ROMFS_LINT_ERROR, first->name, second->name, lo, hi - lo,
+                rc = lint_add(r, err, b, "romfs-overrun", ROMFS_LINT_ERROR, first->name, second->name, lo, hi - lo,
                          "%s: ROMFS region %s (0x%08" PRIx64 "..0x%08" PRIx64 ") runs %" PRIu64
                          " bytes into %s, which starts at 0x%08" PRIx64,
-                         b->name, first->name, first->origin, end_of(first->origin, first->length), hi - lo,
+                         b->name, first->name, first->origin, lint_end(first->origin, first->length), hi - lo,
                          second->name, second->origin);
             else
-                rc = add(r, err, b, "overlap", ROMFS_LINT_ERROR, first->name, second->name, lo, hi - lo,
+                rc = lint_add(r, err, b, "overlap", ROMFS_LINT_ERROR, first->name, second->name, lo, hi - lo,
                          "%s: regions %s (0x%08" PRIx64 "..0x%08" PRIx64 ") and %s (0x%08" PRIx64 "..0x%08" PRIx64
                          ") overlap by %" PRIu64 " bytes at 0x%08" PRIx64,
-                         b->name, first->name, first->origin, end_of(first->origin, first->length), second->name,
-                         second->origin, end_of(second->origin, second->length), hi - lo, lo);
+                         b->name, first->name, first->origin, lint_end(first->origin, first->length), second->name,
+                         second->origin, lint_end(second->origin, second->length), hi - lo, lo);
         }
     }
     /* firmware text on top of a bootloader */
@@ -155,10 +166,10 @@ static int lint_overlaps(const struct romfs_board *b, struct romfs_lint_report *
         if (bl == text || !bl->length || !text->length || !is_bootloader(bl))
             continue;
         uint64_t lo = text->origin > bl->origin ? text->origin : bl->origin;
-        uint64_t te = end_of(text->origin, text->length), be = end_of(bl->origin, bl->length);
+        uint64_t te = lint_end(text->origin, text->length), be = lint_end(bl->origin, bl->length);
         uint64_t hi = te < be ? te : be;
         if (lo < hi)
-            rc = add(r, err, b, "firmware-on-bootloader", ROMFS_LINT_ERROR, text->name, bl->name, lo, hi - lo,
+            rc = lint_add(r, err, b, "firmware-on-bootloader", ROMFS_LINT_ERROR, text->name, bl->name, lo, hi - lo,
                      "%s: firmware region %s starts at 0x%08" PRIx64 ", on top of bootloader region %s (0x%08" PRIx64
                      "..0x%08" PRIx64 "): %" PRIu64 " bytes of the bootloader would be overwritten; %s should start at 0x%08" PRIx64,
                      b->name, text->name, text->origin, bl->name, bl->origin, be, hi - lo, text->name, be);
@@ -166,26 +177,28 @@ static int lint_overlaps(const struct romfs_board *b, struct romfs_lint_report *
     return rc;
 }
 
-static int lint_partition(const struct romfs_board *b, const struct romfs_partition *p, struct romfs_lint_report *r,
-                          struct romfs_error *err)
+/* A partition against its erase blocks; without a flash map also against the MEMORY
+ * regions (with one, lint_map checks where it lies). */
+static int lint_partition(const struct romfs_board *b, const struct romfs_partition *p, bool map,
+                          struct romfs_lint_report *r, struct romfs_error *err)
 {
     char label[64];
     snprintf(label, sizeof label, "romfs part%d%s%s", p->index, p->core ? " " : "", p->core ? p->core : "");
     const char *name = p->region ? p->region : label;
-    uint64_t pend = end_of(p->start, p->size);
+    uint64_t pend = lint_end(p->start, p->size);
     int rc = ROMFS_OK;
     uint32_t eb = p->erase_block;
     if (eb) {
         uint64_t mis = p->start % eb;
         if (mis)
-            rc = add(r, err, b, "romfs-unaligned", ROMFS_LINT_ERROR, name, NULL, p->start, mis,
+            rc = lint_add(r, err, b, "romfs-unaligned", ROMFS_LINT_ERROR, name, NULL, p->start, mis,
                      "%s: %s starts at 0x%08" PRIx64 ", %" PRIu64 " bytes past a %u-byte erase block boundary",
                      b->name, name, p->start, mis, eb);
         if (!rc && p->size < eb)
-            rc = add(r, err, b, "romfs-too-small", ROMFS_LINT_ERROR, name, NULL, p->start, p->size,
+            rc = lint_add(r, err, b, "romfs-too-small", ROMFS_LINT_ERROR, name, NULL, p->start, p->size,
                      "%s: %s is %" PRIu64 " bytes, smaller than one %u-byte erase block", b->name, name, p->size, eb);
         else if (!rc && p->size % eb)
-            rc = add(r, err, b, "romfs-partial-block", ROMFS_LINT_ERROR, name, NULL, pend - p->size % eb,
+            rc = lint_add(r, err, b, "romfs-partial-block", ROMFS_LINT_ERROR, name, NULL, pend - p->size % eb,
                      p->size % eb,
                      "%s: %s size %" PRIu64 " is not a whole number of %u-byte erase blocks (%" PRIu64
                      " bytes left over); erasing its last block erases what follows",
@@ -196,45 +209,47 @@ static int lint_partition(const struct romfs_board *b, const struct romfs_partit
         for (size_t i = 0; i < b->n_erase_map; i++) {
             const struct romfs_erase_range *e = &b->erase_map[i];
             if (pend > e->start && pend < e->start + e->size && (pend - e->start) % e->block) {
-                rc = add(r, err, b, "romfs-partial-block", ROMFS_LINT_ERROR, name, NULL, pend,
+                rc = lint_add(r, err, b, "romfs-partial-block", ROMFS_LINT_ERROR, name, NULL, pend,
                          (pend - e->start) % e->block,
                          "%s: %s ends at 0x%08" PRIx64 " inside a %u-byte sector", b->name, name, pend, e->block);
                 break;
             }
         }
     }
-    if (!rc && !p->mmap)
-        rc = add(r, err, b, "romfs-not-mmap", ROMFS_LINT_WARNING, name, NULL, p->start, p->size,
+    if (rc || map)
+        return rc;
+    if (!p->mmap)
+        rc = lint_add(r, err, b, "romfs-not-mmap", ROMFS_LINT_WARNING, name, NULL, p->start, p->size,
                  "%s: %s is not memory-mapped: files cannot be used in place (imported .mpy code is copied to RAM)",
                  b->name, name);
     bool internal = !p->device || strcmp(p->device, "internal") == 0;
     if (!rc && internal && b->flash_size && p->mmap &&
-        (p->start < b->flash_base || pend > end_of(b->flash_base, b->flash_size))) {
-        uint64_t out = p->start < b->flash_base ? b->flash_base - p->start : pend - end_of(b->flash_base, b->flash_size);
-        rc = add(r, err, b, "romfs-outside-flash", ROMFS_LINT_ERROR, name, NULL, p->start, out,
+        (p->start < b->flash_base || pend > lint_end(b->flash_base, b->flash_size))) {
+        uint64_t out = p->start < b->flash_base ? b->flash_base - p->start : pend - lint_end(b->flash_base, b->flash_size);
+        rc = lint_add(r, err, b, "romfs-outside-flash", ROMFS_LINT_ERROR, name, NULL, p->start, out,
                  "%s: %s (0x%08" PRIx64 "..0x%08" PRIx64 ") lies %" PRIu64
                  " bytes outside the memory-mapped flash 0x%08" PRIx64 "..0x%08" PRIx64,
-                 b->name, name, p->start, pend, out, b->flash_base, end_of(b->flash_base, b->flash_size));
+                 b->name, name, p->start, pend, out, b->flash_base, lint_end(b->flash_base, b->flash_size));
     }
     /* the partition against firmware text and any other region it is not part of */
     const struct romfs_region *own = find_region(b, p->region);
     if (!rc && own && p->size > own->length)
-        rc = add(r, err, b, "romfs-overrun", ROMFS_LINT_ERROR, name, NULL, end_of(own->origin, own->length),
+        rc = lint_add(r, err, b, "romfs-overrun", ROMFS_LINT_ERROR, name, NULL, lint_end(own->origin, own->length),
                  p->size - own->length, "%s: romfs part%d is %" PRIu64 " bytes but its region %s holds only %" PRIu64,
                  b->name, p->index, p->size, own->name, own->length);
     for (size_t i = 0; !rc && i < b->n_flash; i++) {
         const struct romfs_region *x = &b->flash[i];
         if (x == own || !x->length || (own && (contains(x, own) || contains(own, x))))
             continue;
-        if (x->origin <= p->start && end_of(x->origin, x->length) >= pend && is_whole(b, x))
+        if (x->origin <= p->start && lint_end(x->origin, x->length) >= pend && is_whole(b, x))
             continue; /* the whole-flash region */
         uint64_t lo = x->origin > p->start ? x->origin : p->start;
-        uint64_t xe = end_of(x->origin, x->length);
+        uint64_t xe = lint_end(x->origin, x->length);
         uint64_t hi = xe < pend ? xe : pend;
         if (lo >= hi || own)
             continue; /* region-vs-region overlaps are reported by lint_overlaps */
         bool fw = b->text_region && strcmp(x->name, b->text_region) == 0;
-        rc = add(r, err, b, fw ? "romfs-overlaps-firmware" : "romfs-overrun", ROMFS_LINT_ERROR, name, x->name, lo,
+        rc = lint_add(r, err, b, fw ? "romfs-overlaps-firmware" : "romfs-overrun", ROMFS_LINT_ERROR, name, x->name, lo,
                  hi - lo, "%s: %s (0x%08" PRIx64 "..0x%08" PRIx64 ") overlaps %s%s by %" PRIu64 " bytes at 0x%08" PRIx64,
                  b->name, name, p->start, pend, fw ? "firmware region " : "region ", x->name, hi - lo, lo);
     }
@@ -243,22 +258,39 @@ static int lint_partition(const struct romfs_board *b, const struct romfs_partit
 
 int romfs_lint_board(const struct romfs_board *b, struct romfs_lint_report *r, struct romfs_error *err)
 {
-    int rc = lint_overlaps(b, r, err);
-    for (size_t i = 0; !rc && i < b->n_partitions; i++)
-        rc = lint_partition(b, &b->partitions[i], r, err);
+    return romfs_lint_board_with(b, NULL, r, err);
+}
+
+int romfs_lint_board_with(const struct romfs_board *b, const struct romfs_lint_options *opts,
+                          struct romfs_lint_report *r, struct romfs_error *err)
+{
+    static const struct romfs_lint_options defaults = { .fs_floor = ROMFS_LINT_FS_FLOOR_DEFAULT };
+    bool map = b->n_areas > 0;
+    int rc = ROMFS_OK;
+    for (size_t i = 0; !rc && i < b->n_partitions; i++) {
+        const struct romfs_partition *p = &b->partitions[i];
+        size_t before = r->n;
+        rc = lint_partition(b, p, map, r, err);
+        for (size_t k = before; !rc && k < r->n; k++)
+            rc = lint_set_where(&r->findings[k], err, p->device ? p->device : "internal", p->source, NULL);
+    }
+    if (map)
+        return rc ? rc : lint_map(b, opts ? opts : &defaults, r, err);
+    if (!rc)
+        rc = lint_overlaps(b, r, err);
     /* regions past the end of the device flash */
-    uint64_t fend = end_of(b->flash_base, b->flash_size);
+    uint64_t fend = lint_end(b->flash_base, b->flash_size);
     for (size_t i = 0; !rc && b->flash_size && i < b->n_flash; i++) {
         const struct romfs_region *x = &b->flash[i];
-        uint64_t xe = end_of(x->origin, x->length);
+        uint64_t xe = lint_end(x->origin, x->length);
         if (x->length && x->origin >= b->flash_base && x->origin < fend && xe > fend)
-            rc = add(r, err, b, "past-flash-end", ROMFS_LINT_ERROR, x->name, NULL, fend, xe - fend,
+            rc = lint_add(r, err, b, "past-flash-end", ROMFS_LINT_ERROR, x->name, NULL, fend, xe - fend,
                      "%s: region %s (0x%08" PRIx64 "..0x%08" PRIx64 ") runs %" PRIu64
                      " bytes past the end of the %" PRIu64 "-byte device flash at 0x%08" PRIx64,
                      b->name, x->name, x->origin, xe, xe - fend, b->flash_size, fend);
     }
     if (!rc && b->fs_region && b->fs_size == 0)
-        rc = add(r, err, b, "fs-no-room", ROMFS_LINT_WARNING, b->fs_region, NULL, b->fs_start, 0,
+        rc = lint_add(r, err, b, "fs-no-room", ROMFS_LINT_WARNING, b->fs_region, NULL, b->fs_start, 0,
                  "%s: the writable filesystem region %s has no room left (0 bytes)", b->name, b->fs_region);
     return rc;
 }

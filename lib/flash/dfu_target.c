@@ -221,6 +221,8 @@ int romfs_dfu_target_init(const struct romfs_dfu_usb *usb,
         .prog = target_prog,
         .sync = target_sync,
         .close = target_close,
+        .device_erase_size = erase_size,
+        .device_erase_source = "the DfuSe layout",
     };
     return ROMFS_OK;
 fail:

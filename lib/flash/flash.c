@@ -312,15 +312,35 @@ int romfs_flash_image(struct romfs_target *t, const uint8_t *image, size_t len,
         report->verified = true;  /* every block's device hash equals the image's */
         goto out;
     }
+    uint64_t prefix = 0;  /* erase_from_start: the blocks the one erase covers */
+    if (t->erase_from_start) {
+        /* the device erases only [0, len): every block up to the last changed one is
+           erased, so every one of them is rewritten */
+        prefix = w.nblocks;
+        while (prefix > 1 && !changed[prefix - 1])
+            prefix--;
+        for (uint64_t b = 0; b < prefix; b++)
+            if (!changed[b]) {
+                changed[b] = true;
+                n_changed++;
+            }
+    }
     for (uint64_t b = 0; b < w.nblocks; b++)
         if (changed[b]) {
             uint64_t end = (b + 1) * bs < w.prog_len ? (b + 1) * bs : w.prog_len;
             w.total_work += end - b * bs;
         }
 
-    /* 1. The old header goes first. */
+    /* 1. The old header goes first (with an erase-from-start device, all it erases). */
     progress(&w, "erase", 0, n_changed * bs);
-    rc = erase_run(&w, 0, 1, err);
+    report->erased = true;
+    if (t->erase_from_start) {
+        rc = t->erase(t->ctx, 0, prefix * bs, err);
+        if (rc != ROMFS_OK)
+            romfs_error_prefix(err, "%s: erasing 0x0..0x%llx", t->name, (unsigned long long)(prefix * bs));
+    } else {
+        rc = erase_run(&w, 0, 1, err);
+    }
     if (rc != ROMFS_OK)
         goto out;
     /* 2. Every other changed block, erased and programmed run by run. */
@@ -333,7 +353,7 @@ int romfs_flash_image(struct romfs_target *t, const uint8_t *image, size_t len,
         uint64_t run = 1;
         while (b + run < w.nblocks && changed[b + run] && run * bs < ERASE_RUN_MAX)
             run++;
-        rc = erase_run(&w, b, run, err);
+        rc = t->erase_from_start ? ROMFS_OK : erase_run(&w, b, run, err);
         if (rc != ROMFS_OK)
             goto out;
         erased += run;

@@ -26,6 +26,10 @@ struct romfs_target {
     uint32_t max_transfer;  /* largest length the writer passes to prog()/read() at once;
                                0 means erase_size */
 
+    bool erase_from_start;  /* erase() takes offset 0 only and erases [0, len) (esp8266's and
+                               renesas-ra's vfs.rom_ioctl(3, id, len)): the writer erases
+                               once, up to the last changed block, and rewrites all of it */
+
     /* Read len bytes at offset into buf. May be NULL when hash_blocks is provided. */
     int (*read)(void *ctx, uint64_t offset, void *buf, size_t len, struct romfs_error *err);
     /* Erase [offset, offset+len) to 0xff. */
@@ -44,6 +48,21 @@ struct romfs_target {
     int (*hash_range)(void *ctx, uint64_t offset, uint64_t len, uint8_t out[32], struct romfs_error *err);
     /* Optional: release the context. */
     void (*close)(void *ctx);
+
+    /* What the device itself reports about its geometry, for the flash job to reconcile
+       with the board entry (flash/run.c): 0 when the device does not say (erase_size and
+       write_size are then the target's own choice: the board's value it was opened
+       with, or a default). The sources name where the device said it, e.g.
+       "vfs.rom_ioctl(3)" or "the DfuSe layout"; NULL when it did not. */
+    uint32_t device_erase_size;
+    uint32_t device_write_size;
+    const char *device_erase_source;
+    const char *device_write_source;
+    /* Optional: from now on erase in blocks of erase_size and program in units of
+       write_size (powers of two, multiples of the device's own units: the stricter of the
+       board entry's and the device's). The job calls it before writing and then sets the
+       two fields; a target whose callbacks do not depend on the units leaves it NULL. */
+    int (*set_units)(void *ctx, uint32_t erase_size, uint32_t write_size, struct romfs_error *err);
 };
 
 /* Progress: phase is "compare", "erase", "write", "verify"; done/total in bytes. */
@@ -68,6 +87,7 @@ struct romfs_flash_report {
     uint64_t blocks_in_image;   /* erase blocks the image covers */
     uint64_t blocks_written;    /* erase blocks erased and programmed */
     uint64_t bytes_programmed;
+    bool erased;                /* an erase was asked of the target (the old image is gone) */
     bool verified;
 };
 

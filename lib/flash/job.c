@@ -67,11 +67,6 @@ int romfs_flash_check_device(const struct romfs_target *t, const char *board_nam
                                "%llu bytes: another board, or firmware with another layout; "
                                "nothing was written", bp->index, (unsigned long long)t->size,
                                board_name, (unsigned long long)bp->size);
-    if (bp && bp->erase_block && t->erase_size != bp->erase_block && t->erase_size != t->size)
-        return romfs_set_error_need(err, ROMFS_ERR_MISMATCH, ROMFS_NEED_RIGHT_BOARD,
-                               "the device's ROMFS partition %d erases in blocks of %u bytes but "
-                               "board %s's in blocks of %u; nothing was written",
-                               bp->index, t->erase_size, board_name, bp->erase_block);
     if (image_len > t->size)
         return romfs_set_error(err, ROMFS_ERR_FBIG,
                                "image is %zu bytes, %llu more than the device's %s partition of "

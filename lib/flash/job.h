@@ -31,9 +31,11 @@ int romfs_flash_load_input_with(const char *path, const struct romfs_pack_option
                                 uint8_t **image, size_t *len, bool *packed,
                                 struct romfs_error *err);
 
-/* Refuse (ROMFS_ERR_MISMATCH / ROMFS_ERR_FBIG) when the device's partition differs from
- * the board's (size, erase block: a wrong --board or a different firmware layout), or the
- * image does not fit the device's partition. board_part may be NULL (no --board). */
+/* Refuse (ROMFS_ERR_MISMATCH / ROMFS_ERR_FBIG) when the device's partition size differs
+ * from the board's (a wrong --board or a different firmware layout), or the image does
+ * not fit the device's partition. board_part may be NULL (no --board). Erase blocks and
+ * write units that differ are not refused here: the job writes with the stricter of the
+ * two (struct romfs_flash_units) and refuses only an image that cannot be written so. */
 int romfs_flash_check_device(const struct romfs_target *t, const char *board_name,
                              const struct romfs_partition *board_part, size_t image_len,
                              struct romfs_error *err);
@@ -59,6 +61,9 @@ struct romfs_flash_job {
     enum romfs_via via;
     const struct romfs_board *board;  /* NULL: the device's own report is the reference
                                          (REPL), or swd.address/size say where (SWD) */
+    const char *boards_source;        /* where the board entry was read, for messages (a
+                                         boards.json path, "boards.json (built in)"); NULL:
+                                         "the board database" */
     int partition;                    /* ROMFS partition index */
     bool full;                        /* write every block, not only those that differ */
     bool reset;                       /* DFU: leave DFU and start the firmware; SWD: reset
@@ -114,8 +119,22 @@ enum romfs_flash_confirmation {
     ROMFS_CONFIRM_OPENOCD_PROGRAM,  /* SWD: openocd's program command wrote, verified, reset */
 };
 
+/* The erase block and write unit a job wrote with: the stricter (larger) of what the
+ * board entry says and what the device reports, each with where it came from. */
+struct romfs_flash_units {
+    uint32_t erase_size, write_size;     /* what the write used (0: not reached) */
+    uint32_t board_erase, board_write;   /* the board entry's (0: no board, or unknown) */
+    uint32_t device_erase, device_write; /* the device's own report (0: it does not say) */
+    char erase_source[160];              /* e.g. "the device's (vfs.rom_ioctl(6)), stricter
+                                            than the board entry's 4096" */
+    char write_source[160];
+};
+
 struct romfs_flash_job_result {
     bool board_checked;                /* the image passed the board partition's checks */
+    struct romfs_flash_units units;    /* erase block and write unit, and their sources */
+    bool device_raised;                /* REPL: the device raised an exception (below) */
+    struct romfs_device_exception exception;  /* what was asked, where, its traceback */
     struct romfs_flash_report write;   /* blocks, bytes, verified */
     bool verified_on_device;           /* verified by hashes computed on the device (REPL),
                                           not by reading the flash back (DFU, SWD) */

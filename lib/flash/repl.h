@@ -153,6 +153,45 @@ int romfs_repl_list_rom(struct romfs_repl_session *ses, struct romfs_rom_listing
 int romfs_repl_find_port(const char *board_repl_usb, char *path, size_t path_cap,
                          struct romfs_error *err);
 
+/* ---- exceptions on the device (repl_exception.c) ---------------------------------- */
+
+/* An exception the device raised while a REPL target worked on it: what romfs asked of
+ * it, where, and what the device said. */
+struct romfs_device_exception {
+    char op[16];            /* "erase", "write", "hash", "read", "finish" (vfs.rom_ioctl(5)),
+                               "open", "list" (/rom after the soft reset); "" when none */
+    bool has_offset;
+    uint64_t offset;        /* the request's partition offset */
+    char said[256];         /* the traceback's last line, escaped onto one line */
+    char traceback[2048];   /* the whole traceback, raw device bytes (cut to fit): escape
+                               before printing */
+};
+
+/* Note that the program which just failed on the session's device raised while doing op
+ * (at partition offset `offset` when has_offset). Does nothing, and returns false, when
+ * that program did not raise (a link or protocol error). */
+bool romfs_repl_note_exception(struct romfs_repl_session *ses, const char *op, bool has_offset,
+                               uint64_t offset);
+
+/* The exception last noted in the session; NULL when none was. */
+const struct romfs_device_exception *romfs_repl_session_exception(const struct romfs_repl_session *ses);
+
+/* What a flash job was doing when the device raised, for romfs_device_exception_explain. */
+struct romfs_exception_context {
+    const char *target;     /* "repl" */
+    int partition;          /* the ROMFS partition index */
+    bool erased;            /* the write had begun (the old image is gone) */
+    const char *board;      /* board name, or NULL */
+    uint32_t erase_size, write_size;   /* units the write used (0: not reached) */
+};
+
+/* Replace err's message with one line saying what failed on the device (the request and
+ * its partition offset), what the device said (x->said) and what to do: the one place a
+ * device's exception becomes a message. err->code stays ROMFS_ERR_DEVICE. */
+void romfs_device_exception_explain(const struct romfs_device_exception *x,
+                                    const struct romfs_exception_context *c,
+                                    struct romfs_error *err);
+
 /* Check an image's .mpy files against the device's sys.implementation._mpy word:
  * ROMFS_ERR_MISMATCH naming the first file whose version or native architecture differs. */
 int romfs_check_mpy_compat(const uint8_t *image, size_t len, long long device_mpy,

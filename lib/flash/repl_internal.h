@@ -19,6 +19,7 @@ struct romfs_repl_session {
     bool plain_code;        /* the device could not inflate code: send it as text */
     bool helper_lost;       /* a soft reset forgot helper.py (list.py was sent again) */
     bool target_busy;       /* a target owns the session */
+    struct romfs_device_exception exception;  /* the last one noted (op "" when none) */
 };
 
 /* Send the template `name` for execution, preceded by the Python text prelude (NULL: none),

@@ -56,18 +56,47 @@ struct repl_target {
 
 /* ---- serve loop ----------------------------------------------------------------- */
 
+/* The request named by a serve-loop op number, as repl_exception.c names it. */
+static const char *serve_op_name(long op)
+{
+    switch (op) {
+    case SERVE_OP_ERASE: return "erase";
+    case SERVE_OP_WRITE: return "write";
+    case SERVE_OP_HASH: return "hash";
+    case SERVE_OP_READ: return "read";
+    case SERVE_OP_SYNC: return "finish";
+    default: return "command";
+    }
+}
+
 static int serve_error(struct repl_target *rt, struct romfs_error *err)
 {
-    /* the device raised: collect its traceback, then get back to a clean prompt */
+    /* the device raised: it says which op failed at which offset ("OP OFFSET" on stdout),
+       then comes its traceback; after that, back to a clean prompt */
     struct romfs_error e2 = { 0 };
-    int rc = romfs_repl_finish(rt->r, NULL, NULL, SERVE_ERROR_MS, &e2);
+    struct romfs_buf out = { 0 };
+    int rc = romfs_repl_finish(rt->r, &out, NULL, SERVE_ERROR_MS, &e2);
     rt->serving = false;
-    if (rc == ROMFS_ERR_DEVICE)
+    long op = 0;
+    unsigned long long at = 0;
+    bool where = out.data && sscanf(out.data, "%ld %llu", &op, &at) == 2;
+    romfs_buf_free(&out);
+    if (rc == ROMFS_ERR_DEVICE) {
         romfs_set_error(err, ROMFS_ERR_DEVICE, "%s", e2.msg);
-    else
+        romfs_repl_note_exception(rt->ses, where ? serve_op_name(op) : "command", where, at);
+    } else {
         romfs_set_error(err, ROMFS_ERR_DEVICE, "the device's write loop failed (%s)", e2.msg);
+    }
     romfs_repl_recover(rt->r, NULL);
     return ROMFS_ERR_DEVICE;
+}
+
+/* An exec request failed: when the device raised, note what was asked and where. */
+static int failed(struct repl_target *rt, int rc, const char *op, bool has_offset, uint64_t off)
+{
+    if (rc == ROMFS_ERR_DEVICE)
+        romfs_repl_note_exception(rt->ses, op, has_offset, off);
+    return rc;
 }
 
 /* Handle one byte from the device while serving: a data grant (stale ones, from a
@@ -346,7 +375,7 @@ static int exec_write(struct repl_target *rt, uint64_t off, const uint8_t *d, si
     int rc = code.failed ? romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory")
                          : romfs_repl_exec(rt->r, code.data, code.len, NULL, NULL, 0, err);
     romfs_buf_free(&code);
-    return rc;
+    return failed(rt, rc, "write", true, off);
 }
 
 /* ---- batching and the target callbacks ------------------------------------------- */
@@ -410,8 +439,9 @@ static int t_erase(void *ctx, uint64_t off, uint64_t len, struct romfs_error *er
         return rc != ROMFS_OK ? rc : serve_command(rt, SERVE_OP_ERASE, off, len, rt->write_size,
                                                    err);
     }
-    return repl_execf(rt->ses, NULL, SERVE_ERASE_MS, err, "_rf_erase(%llu,%llu,%u)",
-                      (unsigned long long)off, (unsigned long long)len, rt->write_size);
+    rc = repl_execf(rt->ses, NULL, SERVE_ERASE_MS, err, "_rf_erase(%llu,%llu,%u)",
+                    (unsigned long long)off, (unsigned long long)len, rt->write_size);
+    return failed(rt, rc, "erase", true, off);
 }
 
 static int t_prog(void *ctx, uint64_t off, const void *buf, size_t len, struct romfs_error *err)
@@ -439,18 +469,18 @@ static int t_sync(void *ctx, struct romfs_error *err)
         return rc;
     if (serve_mode(rt) && rt->serving)
         return serve_command(rt, SERVE_OP_SYNC, 0, 0, 0, err);
-    return repl_execf(rt->ses, NULL, 0, err, "_rf_sync()");
+    return failed(rt, repl_execf(rt->ses, NULL, 0, err, "_rf_sync()"), "finish", false, 0);
 }
 
 /* Serve loop: a request answered by REPLY and n bytes, which go to out. */
-static int serve_ask(struct repl_target *rt, char op, uint64_t off, uint64_t len, const char *what,
-                     void *out, size_t n, struct romfs_error *err)
+static int serve_ask(struct repl_target *rt, char op, uint64_t off, uint64_t len, uint64_t arg,
+                     const char *what, void *out, size_t n, struct romfs_error *err)
 {
     int timeout_ms = romfs_repl_timeout_ms(rt->r);
     size_t got = 0;
     int rc = serve_start(rt, err);
     if (rc == ROMFS_OK)
-        rc = serve_command(rt, op, off, len, 0, err);
+        rc = serve_command(rt, op, off, len, arg, err);
     if (rc == ROMFS_OK)
         rc = serve_wait(rt, SERVE_REPLY, timeout_ms, what, err);
     if (rc == ROMFS_OK)
@@ -468,10 +498,12 @@ static int t_hash(void *ctx, uint64_t off, uint64_t len, uint8_t (*out)[32], str
         return rc;
     uint64_t nblocks = len / rt->erase_size;
     if (serve_mode(rt))
-        return serve_ask(rt, SERVE_OP_HASH, off, len, "block hashes", out, nblocks * 32, err);
+        return serve_ask(rt, SERVE_OP_HASH, off, len, rt->erase_size, "block hashes", out,
+                         nblocks * 32, err);
     struct romfs_buf txt = { 0 };
     rc = repl_execf(rt->ses, &txt, SERVE_HASH_MS, err, "_rf_hex(%llu,%llu,%u)",
                     (unsigned long long)off, (unsigned long long)len, rt->erase_size);
+    failed(rt, rc, "hash", true, off);
     const char *p = txt.data;
     for (uint64_t i = 0; rc == ROMFS_OK && i < nblocks; i++) {
         while (p && (*p == '\r' || *p == '\n'))
@@ -499,6 +531,7 @@ static int t_hash_range(void *ctx, uint64_t off, uint64_t len, uint8_t out[32], 
     struct romfs_buf txt = { 0 };
     rc = repl_execf(rt->ses, &txt, SERVE_HASH_MS, err, "print(_rf_hexs(_rf_sha(%llu,%llu)))",
                     (unsigned long long)off, (unsigned long long)len);
+    failed(rt, rc, "hash", true, off);
     const char *p = txt.data;
     while (p && (*p == '\r' || *p == '\n'))
         p++;
@@ -515,11 +548,12 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len, struct romfs_e
     if (rc != ROMFS_OK)
         return rc;
     if (serve_mode(rt))
-        return serve_ask(rt, SERVE_OP_READ, off, len, "flash contents", buf, len, err);
+        return serve_ask(rt, SERVE_OP_READ, off, len, 0, "flash contents", buf, len, err);
     struct romfs_buf txt = { 0 };
     rc = repl_execf(rt->ses, &txt, 0, err,
                     "print(_rf_hexs(_rf_read(%llu,%zu)))",
                     (unsigned long long)off, len);
+    failed(rt, rc, "read", true, off);
     if (rc == ROMFS_OK && (!txt.data || repl_hex_decode(txt.data, txt.len, buf, len) != 0))
         rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device sent an unreadable flash read");
     romfs_buf_free(&txt);
@@ -543,6 +577,21 @@ static void t_close(void *ctx)
     rt->ses->target_busy = false;
     free(rt->batch);
     free(rt);
+}
+
+static int t_set_units(void *ctx, uint32_t erase_size, uint32_t write_size, struct romfs_error *err)
+{
+    struct repl_target *rt = ctx;
+    if (!erase_size || erase_size % rt->erase_size || !write_size || erase_size % write_size)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "repl: erase blocks of %u bytes and write "
+                               "units of %u do not suit the device's %u-byte erase blocks",
+                               erase_size, write_size, rt->erase_size);
+    int rc = flush_batch(rt, err);
+    if (rc == ROMFS_OK) {
+        rt->erase_size = erase_size;
+        rt->write_size = write_size;
+    }
+    return rc;
 }
 
 static int choose_transfer(unsigned caps, int wanted, struct romfs_error *err)
@@ -623,13 +672,17 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     }
     const char *api = opt->api == ROMFS_API_ROM_IOCTL ? "rom" : opt->api == ROMFS_API_OBJECT ? "obj" : "";
     struct romfs_buf out = { 0 };
-    int rc = repl_execf(ses, &out, 0, err, "s,b,o=_rf_open(%d,'%s');print(s,b,int(o))",
+    int rc = repl_execf(ses, &out, 0, err,
+                        "s,b,o=_rf_open(%d,'%s');print(s,b,int(o),_rf['w'],int(_rf['p']))",
                         opt->partition, api);
+    if (rc == ROMFS_ERR_DEVICE)
+        romfs_repl_note_exception(ses, "open", false, 0);
     unsigned long long size = 0;
-    unsigned bs = 0;
-    int obj = 0;
-    if (rc == ROMFS_OK && (!out.data || sscanf(out.data, "%llu %u %d", &size, &bs, &obj) != 3 ||
-                           bs == 0 || (bs & (bs - 1)) || size % bs))
+    unsigned bs = 0, dev_ws = 0;
+    int obj = 0, from_start = 0;
+    if (rc == ROMFS_OK && (!out.data ||
+                           sscanf(out.data, "%llu %u %d %u %d", &size, &bs, &obj, &dev_ws, &from_start) != 5 ||
+                           bs == 0 || (bs & (bs - 1)) || size % bs || (dev_ws & (dev_ws - 1))))
         rc = romfs_set_error(err, ROMFS_ERR_PROTOCOL, "device reported an unusable partition "
                              "geometry: %.80s", out.data ? out.data : "(nothing)");
     romfs_buf_free(&out);
@@ -664,7 +717,9 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     rt->transfer = transfer;
     rt->window = LOOP_WINDOW;
     rt->erase_size = bs;
-    uint32_t ws = opt->write_size ? opt->write_size : 256;
+    /* the device's own write unit where it reports one (vfs.rom_ioctl(3)); else the one
+       the caller knows (the board's), else 256 */
+    uint32_t ws = dev_ws ? dev_ws : opt->write_size ? opt->write_size : 256;
     if (ws > bs)
         ws = bs;
     rt->write_size = ws;
@@ -679,10 +734,19 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
         .erase_size = bs,
         .write_size = ws,
         .max_transfer = bs < rt->batch_max ? bs : rt->batch_max,
+        .erase_from_start = from_start != 0,
         .erase = t_erase,
         .prog = t_prog,
         .sync = t_sync,
         .read = t_read,
+        .set_units = t_set_units,
+        /* rom_ioctl(6) or ioctl(5) gave the erase block (a device without rom_ioctl(6)
+           gives none: the whole partition is then the target's unit) */
+        .device_erase_size = bs != size ? bs : 0,
+        .device_erase_source = bs != size ? (obj ? "the partition object's ioctl(5)" : "vfs.rom_ioctl(6)")
+                                          : NULL,
+        .device_write_size = dev_ws,
+        .device_write_source = dev_ws ? "vfs.rom_ioctl(3)" : NULL,
     };
     if (ses->caps & ROMFS_CAP_HASHLIB) {
         t->hash_blocks = t_hash;

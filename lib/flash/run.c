@@ -135,6 +135,8 @@ static int repl_finish(struct job_state *st, const uint8_t *image, size_t len,
         romfs_rom_listing_free(&rom);
     }
     int rc = romfs_repl_reset_and_list_rom(ses, &rom, err);
+    if (rc == ROMFS_ERR_DEVICE)
+        romfs_repl_note_exception(ses, "list", false, 0);
     if (rc == ROMFS_OK)
         rc = romfs_flash_compare_top_level(image, len, &rom, err);
     if (rc == ROMFS_OK) {
@@ -285,6 +287,159 @@ static int swd_finish(struct job_state *st, const uint8_t *image, size_t len,
     return rc;
 }
 
+/* ---- units: the board entry's and the device's, reconciled ------------------------- */
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Where the unit `used` came from, for the summary and messages. */
+static void unit_source(char *out, size_t cap, uint32_t used, uint32_t board, uint32_t device,
+                        const char *device_source, const char *target)
+{
+    if (used == device && used == board)
+        snprintf(out, cap, "the board entry's and the device's (%s)", device_source);
+    else if (used == device && board)
+        snprintf(out, cap, "the device's (%s), stricter than the board entry's %u", device_source,
+                 board);
+    else if (used == device)
+        snprintf(out, cap, "the device's (%s)", device_source);
+    else if (used == board && device)
+        snprintf(out, cap, "the board entry's, stricter than the device's %u (%s)", device,
+                 device_source);
+    else if (used == board)
+        snprintf(out, cap, "the board entry's (the device does not report one)");
+    else
+        snprintf(out, cap, "the %s target's own (%s)", target,
+                 device || board ? "stricter than the board entry's and the device's"
+                                 : "neither a board entry nor the device gives one");
+}
+
+/* "erase blocks of 8192 bytes (vfs.rom_ioctl(6))" or "no erase block": what one side says. */
+static void says(char *out, size_t cap, const char *what, uint32_t v, const char *source)
+{
+    if (!v)
+        snprintf(out, cap, "no %s", what);
+    else if (source)
+        snprintf(out, cap, "%ss of %u bytes (%s)", what, v, source);
+    else
+        snprintf(out, cap, "%ss of %u bytes", what, v);
+}
+
+/* The board entry and the device disagree on units, and the image cannot be written
+ * with the stricter ones: say both, where each came from, why, and what to do. */
+static int refuse_units(const struct job_state *st, uint32_t erase, uint32_t write,
+                        const char *why, struct romfs_error *err)
+{
+    const struct romfs_target *t = &st->t;
+    const struct romfs_partition *p = st->part;
+    char be[64], bw[64], de[128], dw[128];
+    says(be, sizeof be, "erase block", p->erase_block, NULL);
+    says(bw, sizeof bw, "write unit", p->write_block, NULL);
+    says(de, sizeof de, "erase block", t->device_erase_size, t->device_erase_source);
+    says(dw, sizeof dw, "write unit", t->device_write_size, t->device_write_source);
+    return romfs_set_error_need(
+        err, ROMFS_ERR_MISMATCH, ROMFS_NEED_RIGHT_BOARD,
+        "board %s's entry in %s gives ROMFS partition %d %s and %s; the device reports %s and "
+        "%s; with the stricter (erase block %u, write unit %u) the image cannot be written: "
+        "%s; nothing was erased: correct the board entry (erase_block, write_block), or use "
+        "firmware whose partition suits the device", st->job->board->name,
+        st->job->boards_source ? st->job->boards_source : "the board database", p->index, be, bw,
+        de, dw, erase, write, why);
+}
+
+/* The erase block and write unit for the write: the stricter (larger) of the board
+ * entry's and the device's report, never below what the target itself needs. An image
+ * that cannot be written with them is refused before anything is erased. The target is
+ * told (set_units) when they differ from what it was opened with. */
+static int reconcile_units(struct job_state *st, const uint8_t *image, size_t len,
+                           struct romfs_flash_units *u, struct romfs_error *err)
+{
+    struct romfs_target *t = &st->t;
+    const struct romfs_partition *p = st->part;
+    u->board_erase = p ? p->erase_block : 0;
+    u->board_write = p ? p->write_block : 0;
+    u->device_erase = t->device_erase_size;
+    u->device_write = t->device_write_size;
+    uint32_t need_erase = max_u32(u->board_erase, u->device_erase);
+    uint32_t need_write = max_u32(u->board_write, u->device_write);
+    uint32_t erase = max_u32(need_erase, t->erase_size), write = max_u32(need_write, t->write_size);
+    unit_source(u->erase_source, sizeof u->erase_source, erase, u->board_erase, u->device_erase,
+                t->device_erase_source, t->name);
+    unit_source(u->write_source, sizeof u->write_source, write, u->board_write, u->device_write,
+                t->device_write_source, t->name);
+    if (p) {
+        char why[600] = "";
+        if (write > erase)
+            snprintf(why, sizeof why, "a %u-byte write unit is larger than the %u-byte erase "
+                     "block", write, erase);
+        else if (erase && t->size % erase)
+            snprintf(why, sizeof why, "the %llu-byte partition is not a whole number of %u-byte "
+                     "erase blocks", (unsigned long long)t->size, erase);
+        else if (need_erase > u->board_erase || need_write > u->board_write) {
+            /* the board's own checks passed with its units: run them with the stricter */
+            struct romfs_check_target ct;
+            struct romfs_check_result check;
+            int rc = romfs_check_target_from_board(st->job->board, st->job->partition, &ct, err);
+            if (rc != ROMFS_OK)
+                return rc;
+            if (need_erase > ct.erase_block) {
+                ct.erase_block = need_erase;
+                ct.erase_map = NULL;   /* the board's sector map is finer than the device */
+                ct.n_erase_map = 0;
+            }
+            ct.write_block = need_write;
+            struct romfs_error quiet = { 0 };
+            rc = romfs_check_image(image, len, &ct, NULL, &check, &quiet);
+            if (rc == ROMFS_ERR_NOMEM) {
+                romfs_check_result_free(&check);
+                return romfs_set_error(err, rc, "out of memory");
+            }
+            for (int id = ROMFS_CHECK_ERASE; id <= ROMFS_CHECK_WRITE && !why[0]; id++)
+                if (check.items[id].status == ROMFS_REPORT_FAIL)
+                    snprintf(why, sizeof why, "%s", check.items[id].message);
+            romfs_check_result_free(&check);
+        }
+        if (why[0])
+            return refuse_units(st, erase, write, why, err);
+    }
+    if (erase != t->erase_size || write != t->write_size) {
+        if (t->set_units) {
+            int rc = t->set_units(t->ctx, erase, write, err);
+            if (rc != ROMFS_OK)
+                return rc;
+        }
+        t->erase_size = erase;
+        t->write_size = write;
+        if (t->max_transfer && t->max_transfer % write)
+            t->max_transfer = write;
+    }
+    u->erase_size = erase;
+    u->write_size = write;
+    return ROMFS_OK;
+}
+
+/* A device's exception (noted by the REPL target) becomes the job's one message. */
+static void explain_exception(const struct job_state *st, struct romfs_flash_job_result *res,
+                              struct romfs_error *err)
+{
+    const struct romfs_device_exception *x = romfs_repl_session_exception(st->link->ses);
+    if (!x)
+        return;
+    res->device_raised = true;
+    res->exception = *x;
+    struct romfs_exception_context c = {
+        .target = st->t.name ? st->t.name : "repl",
+        .partition = st->job->partition,
+        .erased = res->write.erased,
+        .board = st->job->board ? st->job->board->name : NULL,
+        .erase_size = res->units.erase_size,
+        .write_size = res->units.write_size,
+    };
+    romfs_device_exception_explain(x, &c, err);
+}
+
 /* ---- the job ----------------------------------------------------------------------- */
 
 static int open_device(struct job_state *st, struct romfs_flash_job_result *res,
@@ -335,6 +490,13 @@ static int run_job(struct job_state *st, const uint8_t *image, size_t len,
     int rc = ROMFS_OK;
     if (job->board) {
         st->part = romfs_board_partition(job->board, job->partition);
+        if (!st->part && !job->board->n_partitions)
+            return romfs_set_error(err, ROMFS_ERR_NOENT,
+                                   "board %s has no ROMFS partition in its default build%s%s%s: nothing to flash "
+                                   "it to",
+                                   job->board->name, job->board->romfs_option ? " (it needs " : "",
+                                   job->board->romfs_option ? job->board->romfs_option : "",
+                                   job->board->romfs_option ? ")" : "");
         if (!st->part)
             return romfs_set_error(err, ROMFS_ERR_NOENT, "board %s has no ROMFS partition %d",
                                    job->board->name, job->partition);
@@ -351,17 +513,12 @@ static int run_job(struct job_state *st, const uint8_t *image, size_t len,
         res->board_checked = true;
     }
     rc = open_device(st, res, err);
-    /* Over DFU the partition's place and size are the board's by construction, and the
-       bootloader's sectors (mboot: 32 KiB pages on 4 KiB-sector QSPI) set how it erases. */
-    struct romfs_partition dfu_part;
-    const struct romfs_partition *check_part = st->part;
-    if (st->part && job->via == ROMFS_VIA_DFU) {
-        dfu_part = *st->part;
-        dfu_part.erase_block = 0;
-        check_part = &dfu_part;
-    }
     if (rc == ROMFS_OK)
-        rc = romfs_flash_check_device(&st->t, job->board ? job->board->name : NULL, check_part, len, err);
+        rc = romfs_flash_check_device(&st->t, job->board ? job->board->name : NULL, st->part, len, err);
+    /* the stricter of the board's and the device's units: over DFU the bootloader's
+       sectors (mboot: 32 KiB pages on 4 KiB-sector QSPI) against the board's erase block */
+    if (rc == ROMFS_OK)
+        rc = reconcile_units(st, image, len, &res->units, err);
     if (rc == ROMFS_OK && job->via == ROMFS_VIA_REPL)
         rc = romfs_check_mpy_compat(image, len, st->link->mpy, err);
     res->verified_on_device = st->t.hash_blocks != NULL;
@@ -382,6 +539,8 @@ static int run_job(struct job_state *st, const uint8_t *image, size_t len,
         rc = finish(st, image, len, res, err);
     if (close_after && st->t.close)
         st->t.close(st->t.ctx);
+    if (rc == ROMFS_ERR_DEVICE && st->link->ses)
+        explain_exception(st, res, err);
     if (st->link->serial) {
         res->repl.session_bytes_out = romfs_serial_bytes_written(st->link->serial);
         res->repl.session_bytes_in = romfs_serial_bytes_read(st->link->serial);

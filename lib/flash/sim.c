@@ -133,6 +133,14 @@ static int board_args(const char *name, struct argv_builder *b, struct romfs_err
         romfs_boards_free(&db);
         return err ? err->code : ROMFS_ERR_NOENT;
     }
+    if (board->n_partitions == 0 && !board->romfs_option) {
+        rc = romfs_set_error(err, ROMFS_ERR_NOENT,
+                             "board %s has no ROMFS partition in its default build, so there is none to simulate "
+                             "(a device without a board takes a partition's size and geometry)",
+                             board->name);
+        romfs_boards_free(&db);
+        return rc;
+    }
     push(b, "--board-name");
     push(b, board->name);
     if (board->port) {
@@ -152,6 +160,13 @@ static int board_args(const char *name, struct argv_builder *b, struct romfs_err
         size -= size % erase;
         push(b, "--partition");
         pushf(b, "%" PRIu64 ":%" PRIu32 ":%" PRIu32, size, erase, write);
+    }
+    /* The partition API is the board's choice (samd: an object when its filesystem is
+     * in MCU flash, a memoryview with external flash); boards.json records it. */
+    const char *api = board->n_partitions ? board->partitions[0].api : NULL;
+    if (api) {
+        push(b, "--api");
+        push(b, strcmp(api, "object") == 0 ? "object" : "ioctl");
     }
     /* Partitions in index order; a board built for several cores (alif HP/HE) lists
      * an index once per core: the simulated device is the first core's. */

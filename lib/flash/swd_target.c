@@ -71,7 +71,7 @@ static bool is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 /* Check [addr, addr+size) against the memory map; choose flash or RAM and the block size. */
 static int check_memory_map(struct swd_ctx *s, const struct romfs_gdb_memory_map *map,
                             const struct romfs_swd_options *opt, uint32_t *erase_size,
-                            struct romfs_error *err)
+                            uint32_t *reported, struct romfs_error *err)
 {
     const char *server = romfs_gdb_name(s->gdb);
     uint64_t a = opt->address, end = opt->address + opt->size;
@@ -111,17 +111,16 @@ static int check_memory_map(struct swd_ctx *s, const struct romfs_gdb_memory_map
         *erase_size = opt->erase_block ? opt->erase_block : 4096;
         return ROMFS_OK;
     }
-    if (opt->erase_block && opt->erase_block < block)
-        return romfs_set_error(err, ROMFS_ERR_MISMATCH,
-                               "boards.json erase block %u is smaller than the %u-byte flash "
-                               "blocks %s reports at 0x%llx", opt->erase_block, block, server,
-                               (unsigned long long)a);
+    /* the stricter of the two (the flash job says where each came from) */
+    *reported = block;
     *erase_size = opt->erase_block > block ? opt->erase_block : block;
     if (a % *erase_size || opt->size % *erase_size)
         return romfs_set_error(err, ROMFS_ERR_MISMATCH,
-                               "partition 0x%llx+0x%llx is not aligned to the %u-byte flash "
-                               "blocks %s reports", (unsigned long long)a,
-                               (unsigned long long)opt->size, *erase_size, server);
+                               "partition 0x%llx+0x%llx is not aligned to %u-byte erase blocks, "
+                               "the stricter of %s's memory map (%u) and the board entry's or "
+                               "the given erase block (%u); nothing was erased",
+                               (unsigned long long)a, (unsigned long long)opt->size, *erase_size,
+                               server, block, opt->erase_block);
     return ROMFS_OK;
 }
 
@@ -138,7 +137,7 @@ int romfs_swd_target_open_gdb(struct romfs_gdb *g, const struct romfs_swd_option
     s->base = opt->address;
     s->kind = ROMFS_PROBE_GDB;
     int rc = ROMFS_OK;
-    uint32_t erase_size = 0;
+    uint32_t erase_size = 0, reported = 0;
     bool have_map = false;
     if (opt->size == 0) {
         rc = romfs_set_error(err, ROMFS_ERR_INVAL, "SWD target: partition size is 0");
@@ -148,7 +147,7 @@ int romfs_swd_target_open_gdb(struct romfs_gdb *g, const struct romfs_swd_option
         struct romfs_gdb_memory_map map;
         if ((rc = romfs_gdb_read_memory_map(g, &map, err)) < 0)
             goto fail;
-        rc = check_memory_map(s, &map, opt, &erase_size, err);
+        rc = check_memory_map(s, &map, opt, &erase_size, &reported, err);
         romfs_gdb_memory_map_free(&map);
         if (rc < 0)
             goto fail;
@@ -185,6 +184,8 @@ int romfs_swd_target_open_gdb(struct romfs_gdb *g, const struct romfs_swd_option
         .prog = swd_prog,
         .sync = swd_sync,
         .close = swd_close,
+        .device_erase_size = reported,
+        .device_erase_source = reported ? "the GDB server's memory map" : NULL,
     };
     if (info) {
         memset(info, 0, sizeof *info);

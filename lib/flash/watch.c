@@ -234,9 +234,12 @@ static int pack(struct watch *w, uint8_t **image, size_t *len, struct romfs_watc
         r->image_size = *len;
         return rc;
     }
-    /* The image written last (w->last) is the base a stable layout (pack --base) lays
-       the next one out against, so that fewer blocks change: one line here once pack
-       takes its base from memory. */
+    /* the image written last is what the board holds: laid out against it, unchanged
+       files keep their offsets and fewer erase blocks change (image/stable.h) */
+    if (w->last) {
+        popt.base_image = w->last;
+        popt.base_image_size = w->last_len;
+    }
     struct romfs_pack_result res;
     double t0 = romfs_now_s();
     int rc = romfs_pack_dir(w->o->dir, NULL, &popt, &res, image, err);

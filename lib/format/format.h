@@ -157,7 +157,8 @@ struct romfs_stats {
     uint64_t files;
     uint64_t data_bytes;          /* sum of file sizes */
     uint64_t overhead_bytes;      /* image_size - data_bytes */
-    uint64_t padding_bytes;       /* in padding records and padded varuints */
+    uint64_t padding_bytes;       /* in padding records (less file data they hold) and
+                                     padded varuints */
     uint64_t min_data_alignment;  /* largest power of two dividing every non-empty file's
                                      data offset (0 when there are none), capped at 2^31 */
     uint64_t indirect_files;

@@ -12,12 +12,80 @@
 
 #define MAX_DEPTH 256
 
+struct span {
+    size_t lo, hi;
+};
+
+struct spans {
+    struct span *s;
+    size_t n, cap;
+};
+
 struct verify_state {
     const struct romfs_image *img;
     struct romfs_stats *stats;
     struct romfs_error *err;
     char path[4096];
+    struct spans pads;        /* padding records */
+    struct spans data;        /* indirect file data: often inside padding records */
 };
+
+static int spans_add(struct verify_state *st, struct spans *sp, size_t lo, size_t hi)
+{
+    if (sp->n == sp->cap) {
+        size_t cap = sp->cap ? 2 * sp->cap : 32;
+        struct span *ns = realloc(sp->s, cap * sizeof *ns);
+        if (!ns)
+            return romfs_set_error(st->err, ROMFS_ERR_NOMEM, "out of memory");
+        sp->s = ns;
+        sp->cap = cap;
+    }
+    sp->s[sp->n++] = (struct span){ lo, hi };
+    return ROMFS_OK;
+}
+
+static int compare_spans(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Sort and merge in place. */
+static void spans_merge(struct spans *sp)
+{
+    if (sp->n < 2)
+        return;
+    qsort(sp->s, sp->n, sizeof *sp->s, compare_spans);
+    size_t k = 0;
+    for (size_t i = 1; i < sp->n; i++) {
+        if (sp->s[i].lo <= sp->s[k].hi) {
+            if (sp->s[i].hi > sp->s[k].hi)
+                sp->s[k].hi = sp->s[i].hi;
+        } else {
+            sp->s[++k] = sp->s[i];
+        }
+    }
+    sp->n = k + 1;
+}
+
+/* Bytes both sets cover: file data held in padding records is data, not padding. */
+static uint64_t spans_overlap(struct spans *a, struct spans *b)
+{
+    spans_merge(a);
+    spans_merge(b);
+    uint64_t n = 0;
+    for (size_t i = 0, j = 0; i < a->n && j < b->n;) {
+        size_t lo = a->s[i].lo > b->s[j].lo ? a->s[i].lo : b->s[j].lo;
+        size_t hi = a->s[i].hi < b->s[j].hi ? a->s[i].hi : b->s[j].hi;
+        if (lo < hi)
+            n += hi - lo;
+        if (a->s[i].hi < b->s[j].hi)
+            i++;
+        else
+            j++;
+    }
+    return n;
+}
 
 struct name_ref {
     const uint8_t *name;
@@ -105,6 +173,9 @@ static int verify_entry(struct verify_state *st, uint64_t kind, size_t rec_start
                 rc = ROMFS_OK;
                 st->stats->data_bytes += e.data_size;
                 st->stats->indirect_files += e.data_indirect;
+                if (e.data_indirect && e.data_size)
+                    rc = spans_add(st, &st->data, (size_t)e.data_offset,
+                                   (size_t)(e.data_offset + e.data_size));
                 if (e.data_size > 0) {
                     uint64_t a = e.data_offset ? (e.data_offset & (~e.data_offset + 1)) : 1u << 31;
                     if (a > (1u << 31))
@@ -130,7 +201,7 @@ static int verify_records(struct verify_state *st, size_t pos, size_t end, int d
     int rc = ROMFS_OK;
     while (!rc && pos < end) {
         size_t rec_start = pos, used;
-        uint64_t kind, len;
+        uint64_t kind, len, padding_before = st->stats->padding_bytes;
         if ((rc = decode_counted(st, pos, end, &kind, &used, "record kind")))
             break;
         pos += used;
@@ -150,7 +221,9 @@ static int verify_records(struct verify_state *st, size_t pos, size_t end, int d
             rc = romfs_set_error(st->err, ROMFS_ERR_CORRUPT, "unused record (kind 0) at offset %zu",
                                  rec_start);
         } else if (kind == ROMFS_KIND_PADDING) {
-            st->stats->padding_bytes += next - rec_start;
+            /* the whole record (a padded length field is not counted twice) */
+            st->stats->padding_bytes = padding_before + (next - rec_start);
+            rc = spans_add(st, &st->pads, rec_start, next);
         } else if (kind == ROMFS_KIND_DATA_VERBATIM || kind == ROMFS_KIND_DATA_INDIRECT) {
             if (in_file)
                 *has_data = true;
@@ -202,10 +275,13 @@ int romfs_image_verify(const struct romfs_image *img, struct romfs_stats *stats,
     memset(stats, 0, sizeof *stats);
     stats->image_size = img->payload_end;
     stats->payload_size = img->payload_end - img->payload_start;
-    struct verify_state st = { img, stats, err, "" };
+    struct verify_state st = { img, stats, err, "", { NULL, 0, 0 }, { NULL, 0, 0 } };
     /* The image length varuint itself: padding beyond minimal. */
     stats->padding_bytes += img->payload_start - 3 - romfs_varuint_size(stats->payload_size);
     int rc = verify_records(&st, img->payload_start, img->payload_end, 0, false, NULL);
+    stats->padding_bytes -= spans_overlap(&st.pads, &st.data);
+    free(st.pads.s);
+    free(st.data.s);
     stats->overhead_bytes = stats->image_size - stats->data_bytes;
     if (!rc && img->payload_end % 2)
         rc = romfs_set_error(err, ROMFS_ERR_CORRUPT,

@@ -2,7 +2,8 @@
  *
  * Sizes first: the walk records names and sizes only, the layout places every record,
  * then contents are streamed file by file into OUT.tmp-XXXXXX beside OUT, which is
- * renamed over OUT only when everything succeeded. */
+ * renamed over OUT only when everything succeeded. With a base image (options.base) the
+ * image is laid out against it in memory instead (image/stable.h) and written whole. */
 #include "image/pack.h"
 
 #include <dirent.h>
@@ -52,6 +53,7 @@ struct pack_state {
     char *work_dir;      /* mpy-cross outputs */
     uint64_t mpy_cached; /* of them, taken from the cache */
     struct pack_file **ordered;  /* files in image order, parallel to the result's file_list */
+    struct romfs_stable_result stable;  /* with a base: the image and its offsets */
 };
 
 static char *join(const char *a, const char *b)
@@ -475,7 +477,8 @@ static int collect(struct pack_state *ps, const struct romfs_node *dir, const ch
             struct romfs_packed_file *pf = &res->file_list[res->n_files++];
             pf->path = path;
             pf->size = romfs_node_size(c);
-            pf->data_offset = romfs_node_data_offset(c);
+            pf->data_offset = ps->stable.offsets ? ps->stable.offsets[res->n_files - 1]
+                                                 : romfs_node_data_offset(c);
             pf->align = romfs_node_align(c);
             pf->source = strdup(f->rel_source);
             res->files++;
@@ -619,7 +622,8 @@ static int emit_image(struct pack_state *ps, struct out_sink *sink, uint64_t ima
     struct content_ctx cc = { ps, malloc(OUT_BUFFER) };
     if (!cc.buf)
         return romfs_set_error(ps->err, ROMFS_ERR_NOMEM, "out of memory");
-    int rc = romfs_tree_emit(ps->tree, sink_write, sink, file_content, &cc, ps->err);
+    int rc = ps->stable.image ? sink_write(sink, ps->stable.image, (size_t)image_size, ps->err)
+                              : romfs_tree_emit(ps->tree, sink_write, sink, file_content, &cc, ps->err);
     free(cc.buf);
     uint64_t pad_to = ps->opt->pad_to;
     if (!rc && pad_to > 1 && image_size % pad_to) {
@@ -689,6 +693,31 @@ static int write_output(struct pack_state *ps, const char *out_path, uint64_t im
     return rc;
 }
 
+/* With a base: read it, lay the tree out against it (image/stable.h). */
+static int layout_against_base(struct pack_state *ps, uint64_t *image_size,
+                               struct romfs_pack_result *res)
+{
+    const struct romfs_pack_options *o = ps->opt;
+    uint8_t *base = NULL;
+    size_t n = o->base_image_size;
+    int rc = o->base_image ? ROMFS_OK : romfs_read_file(o->base, &base, &n, ps->err);
+    if (rc)
+        return rc;
+    struct content_ctx cc = { ps, malloc(OUT_BUFFER) };
+    struct romfs_stable_options so = { base ? base : o->base_image, n,
+                                       o->base ? o->base : "the previous image", 0, o->size_limit };
+    rc = cc.buf ? romfs_stable_layout(ps->tree, &so, file_content, &cc, &ps->stable, ps->err)
+                : romfs_set_error(ps->err, ROMFS_ERR_NOMEM, "out of memory");
+    free(cc.buf);
+    free(base);
+    if (!rc) {
+        *image_size = ps->stable.summary.image_size;
+        res->used_base = true;
+        res->base = ps->stable.summary;
+    }
+    return rc;
+}
+
 int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pack_options *opt,
                    struct romfs_pack_result *res, uint8_t **out_image, struct romfs_error *err)
 {
@@ -724,6 +753,8 @@ int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pac
     uint64_t image_size = 0;
     if (!rc)
         rc = romfs_tree_layout(ps.tree, &image_size, err);
+    if (!rc && (opt->base || opt->base_image))
+        rc = layout_against_base(&ps, &image_size, res);
     if (!rc && opt->size_limit && image_size > opt->size_limit)
         rc = romfs_set_error(err, ROMFS_ERR_FBIG,
                              "image of %llu bytes is over the size limit of %llu bytes by %llu",
@@ -758,6 +789,7 @@ int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pac
     free(ps.ordered);
     free(ps.stack);
     romfs_tree_free(ps.tree);
+    romfs_stable_result_free(&ps.stable);
     if (rc)
         romfs_pack_result_free(res);
     return rc;

@@ -14,6 +14,7 @@
 
 #include "base/digest.h"
 #include "base/error.h"
+#include "image/stable.h"
 
 struct romfs_align_rule {
     const char *glob;    /* fnmatch(3) pattern, matched against the path below DIR
@@ -54,6 +55,14 @@ struct romfs_pack_options {
     unsigned jobs;                             /* parallel compiles; 0 = online CPUs */
     uint64_t pad_to;                           /* pad image with 0xff to a multiple; 0 = no */
     uint64_t size_limit;                       /* fail if the image is larger; 0 = none */
+    const char *base;                          /* the image this one replaces: lay out
+                                                  against it (image/stable.h) so unchanged
+                                                  data keeps its offsets; NULL: the plain
+                                                  (mpremote) layout */
+    const uint8_t *base_image;                 /* the same in memory, base_image_size bytes
+                                                  (wins over base, which then only names
+                                                  it); NULL: none */
+    size_t base_image_size;
     bool digest;                               /* compute result->sha256 of the output */
     bool file_digests;                         /* compute each file_list[i].sha256 */
     bool to_fd;                                /* write to out_fd instead of out_path (a pipe:
@@ -85,6 +94,8 @@ struct romfs_pack_result {
     uint8_t sha256[ROMFS_SHA256_SIZE];   /* of the output's bytes, if options.digest */
     struct romfs_packed_file *file_list; /* in image order */
     size_t n_files;
+    bool used_base;                      /* options.base was given */
+    struct romfs_stable_summary base;    /* then: what the layout kept and wrote */
 };
 
 /* Pack `dir` into `out_path` (or into memory if out_path is NULL and out_image is non-NULL:
@@ -92,7 +103,10 @@ struct romfs_pack_result {
  * the path: ROMFS_ERR_NOENT/NOTDIR for DIR, ROMFS_ERR_INVAL for bad names or OUT inside
  * DIR, ROMFS_ERR_UNSUPPORTED for FIFOs/sockets/devices, ROMFS_ERR_CORRUPT for a symlink
  * loop, ROMFS_ERR_MISMATCH for a file that changed size, ROMFS_ERR_FBIG over size_limit,
- * ROMFS_ERR_TOOL for mpy-cross failures (message has file:line), ROMFS_ERR_NOSPC.
+ * ROMFS_ERR_TOOL for mpy-cross failures (message has file:line), ROMFS_ERR_NOSPC;
+ * with options.base, ROMFS_ERR_NOENT/IO for that file and ROMFS_ERR_CORRUPT naming it
+ * when it is not a valid ROMFS image. The base's bytes are read before OUT is written,
+ * so OUT may be the base itself.
  * *result is cleared first and must be released with romfs_pack_result_free, which is
  * safe after a failure too. */
 int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pack_options *opt,

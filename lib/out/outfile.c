@@ -27,11 +27,11 @@ int romfs_placement_from_board(const struct romfs_board *b, int partition,
     const struct romfs_partition *p = romfs_board_partition(b, partition);
     if (!p)
         return romfs_set_error_need(err, ROMFS_ERR_NOENT, ROMFS_NEED_ADDRESS,
-                               "board %s has no ROMFS partition %d in boards.json%s%s%s",
-                               b->name, partition,
+                               "board %s has no ROMFS partition %d in boards.json%s%s%s%s",
+                               b->name, partition, !b->n_partitions && !b->romfs_option
+                                   ? " (none in its default build)" : "",
                                b->romfs_option ? " (it is added by the build option " : "",
-                               b->romfs_option ? b->romfs_option : "",
-                               b->romfs_option ? ")" : "");
+                               b->romfs_option ? b->romfs_option : "", b->romfs_option ? ")" : "");
     romfs_placement_at(p->start, out);
     out->size = p->size;
     snprintf(out->what, sizeof out->what, "board %s partition %d at 0x%08llx", b->name,

@@ -1,6 +1,7 @@
 /* rawrepl.c: the raw REPL client (protocol facts from MicroPython's docs/reference/repl.rst). */
 #include "transport/rawrepl.h"
 #include "base/clock.h"
+#include "base/text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,9 +23,11 @@ struct romfs_repl {
     enum paste_state paste;
     unsigned window;          /* raw-paste window increment */
     bool last_exec_paste;
+    struct romfs_buf exception;   /* the traceback of the last program, if it raised */
     uint8_t rbuf[4096];       /* bytes read from the link, not yet consumed */
     size_t rpos, rlen;
     int run_part;             /* romfs_repl_stream: which part of the reply comes next */
+    long long deadline;       /* read_until gives up at this romfs_now_ms() (0: never) */
 };
 
 /* The parts of a reply as romfs_repl_stream() meets them. */
@@ -94,7 +97,7 @@ static int read_until(struct romfs_repl *r, const char *marker, size_t mlen, str
             romfs_buf_free(&tmp);
             return n;
         }
-        if (n == 0) {
+        if (n == 0 || (r->deadline && romfs_now_ms() > r->deadline)) {
             romfs_buf_free(&tmp);
             return romfs_set_error(err, ROMFS_ERR_TIMEOUT, "%s: no answer within %d ms waiting for %s",
                                    romfs_serial_path(r->s), timeout_ms, what);
@@ -174,9 +177,13 @@ static int try_enter_raw(struct romfs_repl *r, int timeout_ms, struct romfs_buf 
         rc = drain(r, 100, 2000, seen, err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_write(r, "\r" CTRL_A, 2, err);
+    /* the prompt within timeout_ms in all: a device that never stops talking (a main.py
+       printing for ever where Ctrl-C cannot stop it) must not hold us for ever */
+    r->deadline = romfs_now_ms() + timeout_ms;
     if (rc == ROMFS_OK)
         rc = read_until(r, BANNER ">", strlen(BANNER ">"), seen, timeout_ms,
                         "the raw REPL prompt", err);
+    r->deadline = 0;
     return rc;
 }
 
@@ -188,9 +195,11 @@ static int try_enter_raw(struct romfs_repl *r, int timeout_ms, struct romfs_buf 
 static int try_quick_raw(struct romfs_repl *r, struct romfs_buf *seen, struct romfs_error *err)
 {
     int rc = romfs_repl_write(r, "\r" CTRL_C CTRL_C "\r" CTRL_A, 5, err);
+    r->deadline = romfs_now_ms() + ROMFS_REPL_QUICK_MS;
     if (rc == ROMFS_OK)
         rc = read_until(r, BANNER ">", strlen(BANNER ">"), seen, ROMFS_REPL_QUICK_MS,
                         "the raw REPL prompt", err);
+    r->deadline = 0;
     return rc;
 }
 
@@ -215,6 +224,11 @@ static int enter_raw(struct romfs_repl *r, struct romfs_error *err)
         rc = drain(r, ROMFS_REPL_BUSY_WAIT_MS, 4 * ROMFS_REPL_BUSY_WAIT_MS, &seen, err);
         if (rc == ROMFS_OK)
             rc = try_enter_raw(r, r->timeout_ms, &seen, err);
+    } else if (rc == ROMFS_ERR_TIMEOUT && seen.len >= 4 && memcmp(seen.data + seen.len - 4, ">>> ", 4) == 0) {
+        /* it prompts now, but never heard the Ctrl-A: it was starting up, deaf (opening
+           the port resets an ESP32 board through DTR/RTS) and is at its REPL now: again */
+        romfs_buf_clear(&seen);
+        rc = try_enter_raw(r, r->timeout_ms, &seen, err);
     }
     if (rc == ROMFS_ERR_TIMEOUT) {
         if (seen.len == 0) {
@@ -259,6 +273,7 @@ void romfs_repl_close(struct romfs_repl *r)
     if (!r)
         return;
     romfs_repl_write(r, "\r" CTRL_B, 2, NULL);
+    romfs_buf_free(&r->exception);
     free(r);
 }
 
@@ -397,6 +412,7 @@ int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
                           struct romfs_error *err)
 {
     r->run_part = PART_STDOUT;
+    romfs_buf_free(&r->exception);
     int rc = exec_start_once(r, code, len, err);
     if (rc == ROMFS_ERR_PROTOCOL && err) {
         /* an answer out of turn (what a client cut off before us left behind): back to a
@@ -425,13 +441,38 @@ int romfs_repl_finish(struct romfs_repl *r, struct romfs_buf *out, struct romfs_
     if (rc == ROMFS_OK && e.len) {
         if (errout)
             romfs_buf_append(errout, e.data, e.len);
-        /* trim the traceback's trailing newline for the one-message convention */
-        while (e.len && (e.data[e.len - 1] == '\n' || e.data[e.len - 1] == '\r'))
-            e.data[--e.len] = 0;
-        rc = romfs_set_error(err, ROMFS_ERR_DEVICE, "exception on the device:\n%s", e.data);
+        /* one line in the message (the traceback's last: what was raised), the whole
+           traceback kept for whoever wants it (romfs_repl_last_exception) */
+        romfs_buf_free(&r->exception);
+        r->exception = e;
+        memset(&e, 0, sizeof e);
+        char said[256];
+        const char *line = romfs_repl_exception_line(r, said, sizeof said);
+        rc = romfs_set_error(err, ROMFS_ERR_DEVICE, "exception on the device: \"%s\"", line);
     }
     romfs_buf_free(&e);
     return rc;
+}
+
+const char *romfs_repl_last_exception(const struct romfs_repl *r, size_t *len)
+{
+    if (len)
+        *len = r->exception.len;
+    return r->exception.len ? (const char *)r->exception.data : NULL;
+}
+
+const char *romfs_repl_exception_line(const struct romfs_repl *r, char *buf, size_t cap)
+{
+    const char *t = (const char *)r->exception.data;
+    size_t end = r->exception.len;
+    while (end && (t[end - 1] == '\n' || t[end - 1] == '\r' || t[end - 1] == ' '))
+        end--;
+    size_t start = end;
+    while (start && t[start - 1] != '\n' && t[start - 1] != '\r')
+        start--;
+    while (start < end && t[start] == ' ')
+        start++;
+    return romfs_escape_to(buf, cap, t ? t + start : "", end - start, ROMFS_ESCAPE_LINE);
 }
 
 int romfs_repl_exec(struct romfs_repl *r, const char *code, size_t len, struct romfs_buf *out,

@@ -6,7 +6,8 @@
  * nothing, in plain raw mode (code, Ctrl-D, "OK"). The reply is stdout, "\x04", stderr,
  * "\x04", ">": the two streams are kept apart. Soft reset (Ctrl-D at the raw prompt) and
  * leaving (Ctrl-B). Every wait has a timeout; errors say which: no answer, not a
- * MicroPython device, or an exception on the device (its traceback in the message). */
+ * MicroPython device, or an exception on the device (the traceback's last line in the
+ * message, escaped; the whole traceback from romfs_repl_last_exception()). */
 #ifndef ROMFS_RAWREPL_H
 #define ROMFS_RAWREPL_H
 
@@ -36,7 +37,8 @@ void romfs_repl_close(struct romfs_repl *r);
 
 /* Run code and wait for it to finish (timeout_ms of silence at most; 0: the default).
  * stdout/stderr (either may be NULL) receive the two streams. An exception on the device
- * returns ROMFS_ERR_DEVICE with its traceback in err->msg. */
+ * returns ROMFS_ERR_DEVICE with one line in err->msg: exception on the device: "LAST LINE"
+ * (the traceback's last line, escaped, e.g. "OSError: [Errno 5] EIO"). */
 int romfs_repl_exec(struct romfs_repl *r, const char *code, size_t len, struct romfs_buf *out,
                     struct romfs_buf *errout, int timeout_ms, struct romfs_error *err);
 
@@ -68,6 +70,15 @@ typedef void (*romfs_repl_output_fn)(void *ctx, int stream, const char *data, si
  * 0 while it still runs, or a negative error. */
 int romfs_repl_stream(struct romfs_repl *r, int timeout_ms, romfs_repl_output_fn out, void *ctx,
                       struct romfs_error *err);
+
+/* The whole traceback (stderr) of the last program run, when it raised; NULL when it did
+ * not (cleared as each program starts). Raw bytes from the device, *len of them (len may be
+ * NULL): escape before printing. */
+const char *romfs_repl_last_exception(const struct romfs_repl *r, size_t *len);
+
+/* The last line of that traceback (what was raised, e.g. "OSError: [Errno 5] EIO"),
+ * escaped onto one line into buf; "" when there is none. Returns buf. */
+const char *romfs_repl_exception_line(const struct romfs_repl *r, char *buf, size_t cap);
 
 /* Soft-reset the device from the raw REPL and wait until it is back at the raw prompt
  * (boot output in *boot_output, if non-NULL). */

@@ -48,6 +48,7 @@ def _rf_open(i, api):
     o = hasattr(d, "ioctl")
     if o and api == "rom" or not o and api == "obj":
         raise OSError("partition %d has no %s API" % (i, "rom_ioctl" if api == "rom" else "object"))
+    w = 0
     if o:
         bs = d.ioctl(5, 0)
         size = d.ioctl(4, 0) * bs
@@ -56,7 +57,14 @@ def _rf_open(i, api):
         bs = vfs.rom_ioctl(6, i)
         if bs <= 0:
             bs = size
-    _rf.update(d=d, i=i, o=o, bs=bs, size=size)
+        # the write unit: rom_ioctl(3) returns it, and for a length of 0 erases nothing
+        # (stm32, alif, samd, esp8266, renesas-ra, qemu); < 0: a read-only partition
+        w = vfs.rom_ioctl(3, i, 0, 0)
+        if not isinstance(w, int) or w < 0:
+            w = 0
+    # esp8266 and renesas-ra take rom_ioctl(3, id, len) only: erases start at offset 0
+    p = not o and sys.platform in ("esp8266", "renesas-ra")
+    _rf.update(d=d, i=i, o=o, bs=bs, size=size, w=w, p=p)
     return size, bs, o
 def _rf_info(i, api):
     size, bs, o = _rf_open(i, api)
@@ -96,7 +104,13 @@ def _rf_erase(off, n, ws):
     d, bs = _rf["d"], _rf["bs"]
     if _rf["o"]:
         for b in range(off // bs, (off + n) // bs):
-            d.ioctl(6, b)
+            r = d.ioctl(6, b)
+            if isinstance(r, int) and r < 0:
+                raise OSError("ioctl(6) erase of block %d failed: %d" % (b, r))
+    elif _rf["p"]:
+        if off:
+            raise OSError("this port erases only from the partition's start, not at %d" % off)
+        w = vfs.rom_ioctl(3, _rf["i"], n)
     else:
         w = vfs.rom_ioctl(3, _rf["i"], off, n)
         if w < 0:

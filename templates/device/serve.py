@@ -10,8 +10,8 @@
 # did not arrive whole is written. A host silent for _RF_IDLE_MS while the loop waits
 # for it has gone: the loop ends by itself and the REPL is back, as it does when a Ctrl-C
 # arrives in the stream (ports whose Ctrl-C does not interrupt code: qemu). Deflated data uses a
-# window of 2**wb; data is read in pieces of pc bytes. An exception writes FAILED and
-# propagates.
+# window of 2**wb; data is read in pieces of pc bytes. An exception writes FAILED, then
+# the op and partition offset it failed at as a line "OP OFFSET", and propagates.
 def _rf_serve(g, wb, cap, pc):
     si = sys.stdin.buffer
     so = sys.stdout.buffer
@@ -84,6 +84,8 @@ def _rf_serve(g, wb, cap, pc):
         return d
     hdr = bytearray(_RF_HEADER)
     f = _RF_FIELD
+    op = 0
+    at = 0
     try:
         so.write(_RF_READY)
         while True:
@@ -94,6 +96,7 @@ def _rf_serve(g, wb, cap, pc):
             a = int.from_bytes(hdr[1:1 + f], "little")
             b = int.from_bytes(hdr[1 + f:1 + 2 * f], "little")
             c = int.from_bytes(hdr[1 + 2 * f:1 + 3 * f], "little")
+            at = a
             if op == _RF_OP_ERASE:
                 _rf_erase(a, b, c)
             elif op == _RF_OP_WRITE:
@@ -113,11 +116,12 @@ def _rf_serve(g, wb, cap, pc):
                             if not r:
                                 raise ValueError("compressed data ends early at %d" % (a + k + j))
                             j += r
-                        _rf_w(a + k, om[:t])
+                        at = a + k
+                        _rf_w(at, om[:t])
                         k += t
             elif op == _RF_OP_HASH:
                 so.write(_RF_REPLY)
-                bs = _rf["bs"]
+                bs = c or _rf["bs"]
                 for x in range(a, a + b, bs):
                     so.write(_rf_sha(x, bs))
             elif op == _RF_OP_READ:
@@ -138,4 +142,6 @@ def _rf_serve(g, wb, cap, pc):
         pass
     except Exception:
         so.write(_RF_FAILED)
+        # what failed, and where: the host names it in its message
+        print(op, at)
         raise

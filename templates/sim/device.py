@@ -4,14 +4,18 @@
 
 import builtins as _builtins
 import ctypes
+import json
 import os
 import sys
 import threading
 import traceback
 import types
 
+import ccall
 import modules
+from link import DeviceKeyboardInterrupt, HardReset
 from modules import Stdin, Stdout, FlashPartitionObject
+from vfsdir import VfsDir
 from vfsrom import MountTable, VfsRom
 
 PROGRAM_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -68,7 +72,8 @@ class Device:
         self.executing = False
         self.soft_reset_requested = False
         self.stats = {}
-        link.on_interrupt = self._on_interrupt
+        link.on_async = self._async
+        ccall.bind(link)
         self.reset_state()
 
     # -- state ----------------------------------------------------------------------
@@ -87,6 +92,7 @@ class Device:
         self.namespace = {"__name__": "__main__", "__builtins__": self.builtins}
         self.soft_reset_requested = False
         self.mount_rom()
+        self.mount_fs()
 
     def mount_rom(self):
         """Mount partition 0 at /rom if it holds a ROMFS (mp_vfs_mount_romfs_protected)."""
@@ -101,21 +107,57 @@ class Device:
         sysm.path.extend(["/rom", "/rom/lib"])
         return True
 
+    def mount_fs(self):
+        """Mount the board's own filesystem (--fs DIR) where the port does, after /rom
+        (mp_init mounts ROMFS first): on /flash with the current directory there and
+        /flash, /flash/lib on sys.path (ports/stm32/main.c), or on / with /lib on
+        sys.path (ports/esp32/main.c, ports/rp2/main.c)."""
+        if not self.cfg.fs_dir:
+            return
+        point = self.cfg.fs_mount
+        self.mounts.mount(VfsDir(self.cfg.fs_dir), point)
+        sysm = self.import_module("sys")
+        if point == "/":
+            sysm.path.append("/lib")
+        else:
+            self.mounts.chdir(point)
+            sysm.path.extend([point, point + "/lib"])
+
     def _make_builtins(self):
         b = dict(vars(_builtins))
         for name in ("exit", "quit", "copyright", "credits", "license", "breakpoint",
                      "__loader__", "__spec__"):
             b.pop(name, None)
         b["__import__"] = self._import
-        b["open"] = lambda path, mode="r", *a, **k: self.mounts.open(path, mode)
+        b["open"] = ccall.c_function(lambda path, mode="r", *a, **k: self.mounts.open(path, mode))
         b["memoryview"] = device_memoryview
-        b["input"] = self._input
-        b["help"] = lambda *a: self.stdout.write("Welcome to MicroPython (romfs sim)!\n")
-        b["print"] = self._print
+        b["input"] = ccall.c_function(self._input)
+        b["help"] = ccall.c_function(lambda *a: self.stdout.write("Welcome to MicroPython (romfs sim)!\n"))
+        b["print"] = ccall.c_function(self._print)
         if "bytes.fromhex" in self.cfg.without:
             b["bytes"] = bytes_without_fromhex
         b["__build_class__"] = _builtins.__build_class__
+        if self.cfg.code_log:
+            for name in ("exec", "eval", "compile"):
+                b[name] = self._logging(name, b[name])
         return b
+
+    def _logging(self, name, fn):
+        """The builtin exec/eval/compile, recording the source it is given (--code-log)."""
+        def call(source, *args, **kwargs):
+            if isinstance(source, (str, bytes, bytearray)):
+                self.log_code(source, name + "()")
+            return fn(source, *args, **kwargs)
+        return call
+
+    def log_code(self, source, origin):
+        """Append one program the device was given to --code-log FILE (a JSON line)."""
+        if not self.cfg.code_log:
+            return
+        if not isinstance(source, str):
+            source = bytes(source).decode("utf-8", "surrogateescape")
+        with open(self.cfg.code_log, "a") as f:
+            f.write(json.dumps({"origin": origin, "source": source}) + "\n")
 
     def _print(self, *args, sep=" ", end="\n", file=None):
         (file or self.stdout).write(sep.join(str(a) for a in args) + end)
@@ -137,6 +179,12 @@ class Device:
                 mod, _, attr = w.partition(".")
                 if mod == name and attr and hasattr(m, attr):
                     delattr(m, attr)
+            if name not in modules.HOST_MODULES:
+                # The module's functions stand for C code: atomic for Ctrl-C (ccall.py).
+                for attr, value in list(vars(m).items()):
+                    if callable(value) and not isinstance(value, type) and attr not in modules.CALLS_BACK \
+                            and ccall.is_simulator_code(value):
+                        setattr(m, attr, ccall.c_function(value))
         else:
             m = self._import_from_vfs(name)
         self.sys_modules[name] = m
@@ -191,29 +239,34 @@ class Device:
         return self.sys_modules[parts[0]]
 
     # -- execution ------------------------------------------------------------------------
-    def _on_interrupt(self):
-        # Called by the link thread with its lock held when Ctrl-C arrives while
-        # keyboard interrupt is enabled: raise KeyboardInterrupt in the running code.
-        if self.executing:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main_thread),
-                                                       ctypes.py_object(KeyboardInterrupt))
+    def _async(self, exc):
+        """Raise exc in the device thread at its next bytecode (None: cancel). Called by
+        the link with its lock held."""
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main_thread),
+                                                   ctypes.py_object(exc) if exc is not None else None)
 
     def request_soft_reset(self):
         raise SoftReset()
 
     def execute(self, source, mode="exec", print_eof=False, filename="<stdin>"):
         """Compile and run source as parse_compile_execute does. Returns NORMAL,
-        EXCEPTION or FORCED_EXIT (SystemExit/soft reset: the REPL then reboots)."""
+        EXCEPTION or FORCED_EXIT (SystemExit/soft reset: the REPL then reboots).
+        HardReset goes through: the REPL reboots the device."""
         link = self.link
         ret = NORMAL
         exc = None
-        with link.cond:
-            link.interrupt_char = 3
-            link.pending_interrupt = False
-            self.executing = True
+        self.log_code(source, filename)
         try:
+            code = compile(source, filename, mode, dont_inherit=True)
+            returned = False
             try:
-                code = compile(source, filename, mode, dont_inherit=True)
+                # mp_hal_set_interrupt_char(CHAR_CTRL_C) once the code is compiled: a
+                # Ctrl-C that came while compiling is an ordinary byte of input.
+                with link.cond:
+                    link.interrupt_char = 3
+                    link.kbd_pending = link.async_kbd = False
+                    link.c_depth = 0
+                    self.executing = True
                 saved = sys.stdout, sys.displayhook
                 sys.stdout = self.stdout
                 sys.displayhook = self._displayhook
@@ -221,12 +274,23 @@ class Device:
                     exec(code, self.namespace)
                 finally:
                     sys.stdout, sys.displayhook = saved
+                returned = True
             finally:
                 with link.cond:
                     self.executing = False
                     link.interrupt_char = -1
-                    link.pending_interrupt = False
-                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main_thread), None)
+                    pending = link.kbd_pending or link.async_kbd
+                    link.kbd_pending = link.async_kbd = False
+                    link.c_depth = 0
+                    self._async(None)
+                if link.reset_requested:
+                    raise HardReset()
+            if returned and pending:
+                # The code returned with a KeyboardInterrupt still pending:
+                # mp_handle_pending raises it after the call (pyexec.c).
+                raise DeviceKeyboardInterrupt()
+        except HardReset:
+            raise
         except (SystemExit, SoftReset):
             ret = FORCED_EXIT
         except BaseException as e:   # the device's exception, KeyboardInterrupt included
@@ -239,6 +303,18 @@ class Device:
         if print_eof:
             link.write(b"\x04")
         return ret
+
+    def run_file(self, name):
+        """pyexec_file_if_exists(name): run a file of the current directory if there is
+        one (no file counts as success). Returns NORMAL, EXCEPTION or FORCED_EXIT."""
+        if not self.mounts.is_file(name):
+            return NORMAL
+        try:
+            with self.mounts.open(name, "r") as f:
+                source = f.read()
+        except OSError:
+            return NORMAL
+        return self.execute(source, "exec", filename=name)
 
     def _displayhook(self, value):
         if value is not None:

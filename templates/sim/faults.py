@@ -13,12 +13,18 @@
 #                      is programmed, then the simulator exits
 #   cut-erase@N        power cut during the N-th block erase (1-based): half the block
 #                      is erased, then the simulator exits
+#   fail-write@N[:ERRNO] the N-th flash write call (1-based) fails with OSError ERRNO
+#                      (default 5, EIO) and programs nothing: writeblocks raises it,
+#                      vfs.rom_ioctl(4) returns -ERRNO
+#   fail-erase@N[:ERRNO] the N-th block erase (1-based) fails the same way and erases
+#                      nothing (ioctl(6), vfs.rom_ioctl(3) return -ERRNO)
 # N and OFF accept 0x.. hex and K/M suffixes (1024-based).
 
 import os
 import sys
 
-KINDS = ("disconnect", "stall", "flip-rx", "flip-write", "flip-flash", "cut-write", "cut-erase")
+KINDS = ("disconnect", "stall", "flip-rx", "flip-write", "flip-flash", "cut-write", "cut-erase",
+         "fail-write", "fail-erase")
 
 
 def parse_number(text):
@@ -58,11 +64,15 @@ def parse_spec(spec):
                 arg = int(arg_text, 0) if arg_text else 0
                 if not 0 <= arg <= 7:
                     raise ValueError("bit must be 0..7")
+            elif kind in ("fail-write", "fail-erase"):
+                arg = int(arg_text, 0) if arg_text else 5
+                if not 1 <= arg <= 255:
+                    raise ValueError("ERRNO must be 1..255")
             else:
                 if arg_text:
                     raise ValueError("takes no :ARG")
                 arg = None
-            if kind in ("cut-write", "cut-erase") and n < 1:
+            if kind in ("cut-write", "cut-erase", "fail-write", "fail-erase") and n < 1:
                 raise ValueError("counts from 1")
         except ValueError as e:
             raise ValueError("bad fault '%s': %s" % (item, e))
@@ -103,21 +113,23 @@ class Faults:
         self._fire(*fault)
 
     # -- flash-side faults ----------------------------------------------------
-    def cut_this_write(self):
-        self.writes_seen += 1
+    def _counted(self, n, cut, fail):
         for f in self.items:
-            if f[0] == "cut-write" and f[1] == self.writes_seen:
+            if f[0] in (cut, fail) and f[1] == n:
                 self._fire(*f)
-                return True
-        return False
+                return "cut" if f[0] == cut else f[2]
+        return None
 
-    def cut_this_erase(self):
+    def this_write(self):
+        """Count one flash write call: "cut" (a power cut in it), an errno it fails
+        with, or None."""
+        self.writes_seen += 1
+        return self._counted(self.writes_seen, "cut-write", "fail-write")
+
+    def this_erase(self):
+        """Count one block erase: "cut", an errno it fails with, or None."""
         self.erases_seen += 1
-        for f in self.items:
-            if f[0] == "cut-erase" and f[1] == self.erases_seen:
-                self._fire(*f)
-                return True
-        return False
+        return self._counted(self.erases_seen, "cut-erase", "fail-erase")
 
     def corrupt_flash_write(self, data):
         start = self.flash_bytes_seen

@@ -8,10 +8,13 @@
 # the file holding what the flash held at that instant.
 #
 # Faults (see faults.py) can flip a bit of a byte while it is programmed, flip a bit
-# of flash after a write covering it, or cut the power in the middle of an erase or
-# a write (half the operation done, then the process exits).
+# of flash after a write covering it, cut the power in the middle of an erase or a
+# write (half the operation done, then the process exits), or make an erase or a write
+# fail with an errno (FlashIOError; nothing done).
 
 import os
+
+import devtime
 
 EINVAL = 22
 EIO = 5
@@ -19,6 +22,14 @@ EIO = 5
 
 class FlashError(Exception):
     """A flash operation outside the partition or not aligned to its write unit."""
+
+
+class FlashIOError(FlashError):
+    """An injected failure of the flash itself (faults.py fail-write, fail-erase)."""
+
+    def __init__(self, errno, what):
+        FlashError.__init__(self, what)
+        self.errno = errno
 
 
 class Partition:
@@ -79,9 +90,13 @@ class Partition:
         start = block * self.erase_block
         end = min(start + self.erase_block, self.size)
         self._count("erases")
+        devtime.spend("erase")
         if self.stats is not None:
             self.stats.setdefault("erased_blocks", []).append(block)
-        if self.faults is not None and self.faults.cut_this_erase():
+        hit = self.faults.this_erase() if self.faults is not None else None
+        if hit not in (None, "cut"):
+            raise FlashIOError(hit, "erase of block %d failed" % block)
+        if hit == "cut":
             half = start + (end - start) // 2
             self.data[start:half] = b"\xff" * (half - start)
             self._persist(start, half - start)
@@ -111,11 +126,15 @@ class Partition:
         if offset % self.write_block or n % self.write_block:
             raise FlashError("write of %d bytes at offset %d not aligned to the %d-byte write unit"
                              % (n, offset, self.write_block))
+        hit = self.faults.this_write() if self.faults is not None else None
+        if hit not in (None, "cut"):
+            raise FlashIOError(hit, "write of %d bytes at offset %d failed" % (n, offset))
         self._count("writes")
+        devtime.spend("write", n)
         self._count("written_bytes", n)
         if self.faults is not None:
             data = self.faults.corrupt_flash_write(data)
-            if self.faults.cut_this_write():
+            if hit == "cut":
                 keep = (n // 2) // self.write_block * self.write_block
                 self._and_in(offset, data[:keep])
                 self.faults.power_cut("write of %d bytes at offset %d of partition %d"

@@ -28,6 +28,18 @@ PLATFORMS = {"stm32": "pyboard", "rp2": "rp2", "esp32": "esp32", "esp8266": "esp
              "mimxrt": "mimxrt", "samd": "samd", "nrf": "nrf", "renesas-ra": "renesas-ra",
              "alif": "alif", "qemu": "qemu", "unix": "linux"}
 OBJECT_API_PORTS = ("rp2", "esp32", "mimxrt", "nrf")
+# Bytes a port's stdin ring buffer holds (a ringbuf of N bytes holds N - 1): stm32's
+# UART REPL rxbuf is 260 (ports/stm32/main.c MICROPY_HW_UART_REPL_RXBUF), esp32's
+# stdin_ringbuf_array 260, esp8266's 256, samd's MICROPY_HW_STDIN_BUFFER_LEN 128,
+# rp2/mimxrt/nrf/renesas-ra's 512. qemu polls an emulated UART that never overflows.
+RX_BUFFER = {"stm32": 259, "esp32": 259, "esp8266": 255, "samd": 127, "rp2": 511,
+             "mimxrt": 511, "nrf": 511, "renesas-ra": 511, "qemu": 0, "unix": 0}
+# Ports whose boards reset when a host opens the port (USB-UART bridge with DTR/RTS
+# wired to EN/GPIO0).
+RESET_ON_OPEN_PORTS = ("esp32", "esp8266")
+# Where a port mounts its own filesystem (ports/stm32/main.c, ports/renesas-ra/main.c,
+# ports/mimxrt/modules/_boot.py: /flash; esp32, rp2, samd, esp8266: /).
+FS_MOUNT = {"stm32": "/flash", "renesas-ra": "/flash", "mimxrt": "/flash"}
 
 
 def default_arch(port, mcu):
@@ -81,6 +93,14 @@ def size_arg(text):
     return v
 
 
+def count_arg(text):
+    try:
+        v = faults_mod.parse_number(text)
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError("not a size: '%s'" % text)
+    return v
+
+
 def fault_arg(text):
     try:
         return faults_mod.parse_spec(text)
@@ -116,9 +136,17 @@ def build_parser():
     p.add_argument("--start-raw", action="store_true", help="boot into the raw REPL")
     p.add_argument("--polled-uart", action="store_true",
                    help="Ctrl-C never interrupts running code (as on the qemu port)")
+    p.add_argument("--rx-buffer", type=count_arg, metavar="N",
+                   help="receive buffer bytes (default: the port's; 0: unbounded)")
+    p.add_argument("--reset-on-open", dest="reset_on_open", action="store_true", default=None)
+    p.add_argument("--no-reset-on-open", dest="reset_on_open", action="store_false")
+    p.add_argument("--boot-time", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--device-time", metavar="SPEC")
+    p.add_argument("--fs", metavar="DIR", help="the board's own filesystem: a host directory")
     p.add_argument("--ready-file", metavar="FILE")
     p.add_argument("--log", metavar="FILE")
     p.add_argument("--stats", metavar="FILE")
+    p.add_argument("--code-log", metavar="FILE")
     p.add_argument("--remove-program-dir", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--announce-ready", action="store_true", help=argparse.SUPPRESS)
     return p
@@ -151,6 +179,22 @@ def make_config(a, parser):
     c.mpy_version = a.mpy_version
     c.mpy_sub_version = a.mpy_sub_version
     c.has_romfs = not a.no_romfs
+    c.rx_buffer = a.rx_buffer if a.rx_buffer is not None else RX_BUFFER.get(c.port, 256)
+    c.reset_on_open = a.reset_on_open if a.reset_on_open is not None else c.port in RESET_ON_OPEN_PORTS
+    if a.fs and not os.path.isdir(a.fs):
+        parser.error("--fs %s: not a directory" % a.fs)
+    c.fs_dir = a.fs
+    if a.boot_time is not None and not 0 <= a.boot_time <= 60:
+        parser.error("--boot-time must be 0..60 seconds")
+    c.boot_time = a.boot_time
+    if a.device_time:
+        import devtime
+        try:
+            devtime.configure(a.device_time)
+        except ValueError as e:
+            parser.error(str(e))
+    c.code_log = a.code_log
+    c.fs_mount = FS_MOUNT.get(c.port, "/")
     without = list(a.without)
     if a.no_deflate:
         without.append("deflate")
@@ -203,7 +247,8 @@ def main(argv):
         sys.stderr.write("romfs sim: %s\n" % e)
         return 2
 
-    link = link_mod.Link(a.baud, faults, a.log, polled=a.polled_uart)
+    link = link_mod.Link(a.baud, faults, a.log, polled=a.polled_uart, rx_cap=cfg.rx_buffer,
+                         watch_open=cfg.reset_on_open)
     link_ref.append(link)
     dev = device_mod.Device(cfg, link, partitions)
     dev.stats = stats
@@ -222,6 +267,8 @@ def main(argv):
             st = dict(stats)
             st["rx_bytes"] = link.rx_count
             st["tx_bytes"] = link.tx_count
+            st["rx_dropped"] = link.rx_dropped
+            st["rx_lost_in_reset"] = link.rx_lost_in_reset
             tmp = a.stats + ".tmp"
             with open(tmp, "w") as f:
                 json.dump(st, f)

@@ -15,8 +15,10 @@ import time as _time
 import types
 import zlib as _zlib
 
+from ccall import c_class
+import devtime
 from vfsrom import VfsRom, oserror, EINVAL, ENOENT, EROFS
-from flash import FlashError
+from flash import FlashError, FlashIOError
 
 # mp_native_arch numbers from MicroPython's py/persistentcode.h (MPY version 6.3).
 ARCHS = ["none", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp",
@@ -39,6 +41,7 @@ def _module(name, **attrs):
 
 # -- partitions as the device APIs show them ----------------------------------------
 
+@c_class
 class FlashPartitionObject:
     """Object-style partition (rp2.Flash, esp32.Partition, mimxrt/nrf flash objects):
     the extended block protocol with erase-block-sized blocks."""
@@ -60,6 +63,8 @@ class FlashPartitionObject:
         if op == 6:                  # erase block `arg`
             try:
                 p.erase_block_at(arg)
+            except FlashIOError as e:
+                return -e.errno
             except FlashError:
                 return -EINVAL
             return 0
@@ -85,12 +90,19 @@ class FlashPartitionObject:
                 for b in range(block, block + nblocks):
                     p.erase_block_at(b)
             p.program(start, data)
+        except FlashIOError as e:
+            raise oserror(e.errno)
         except FlashError:
             raise oserror(EINVAL)
 
     def __repr__(self):
         return "<Partition %d size=%d block=%d>" % (self._part.index, self._part.size,
                                                     self._part.erase_block)
+
+
+# Ports whose vfs.rom_ioctl(3) takes (id, len) only: ports/esp8266/vfs_rom_ioctl.c and
+# ports/renesas-ra/storage.c erase from the partition start for len bytes.
+ERASE_FROM_START_PORTS = ("esp8266", "renesas-ra")
 
 
 def make_rom_ioctl(device):
@@ -113,19 +125,26 @@ def make_rom_ioctl(device):
         if cmd == 3:
             if len(args) < 2:
                 return -EINVAL
-            if len(args) == 2:
+            if len(args) == 2 or cfg.port in ERASE_FROM_START_PORTS:
+                # esp8266 and renesas-ra read only (id, len): the erase always starts at
+                # the partition's start, and a third argument is taken as the length
                 offset, length = 0, args[1]
             else:
                 offset, length = args[1], args[2]
             if offset < 0 or length < 0 or offset + length > p.size:
                 return -EINVAL
-            p.erase_stepping(offset, length)
+            try:
+                p.erase_stepping(offset, length)
+            except FlashIOError as e:
+                return -e.errno
             return p.write_block
         if cmd == 4:
             if len(args) < 3:
                 return -EINVAL
             try:
                 p.program(args[1], memoryview(args[2]))
+            except FlashIOError as e:
+                return -e.errno
             except FlashError:
                 return -EINVAL
             return 0
@@ -158,16 +177,14 @@ def make_os(device):
     def uname():
         return uname_t(cfg.platform, cfg.platform, cfg.release, cfg.version_text, cfg.machine)
 
-    def readonly(*a, **k):
-        raise oserror(EROFS)
-
     def urandom(n):
         import os as _host_os
         return _host_os.urandom(n)
 
     return _module("os", uname=uname, listdir=t.listdir, ilistdir=t.ilistdir, stat=t.stat,
-                   statvfs=t.statvfs, getcwd=t.getcwd, chdir=t.chdir, mkdir=readonly,
-                   remove=readonly, rmdir=readonly, rename=readonly, sep="/", urandom=urandom,
+                   statvfs=t.statvfs, getcwd=t.getcwd, chdir=t.chdir,
+                   mkdir=lambda path: t.call("mkdir", path), remove=lambda path: t.call("remove", path),
+                   rmdir=lambda path: t.call("rmdir", path), rename=t.rename, sep="/", urandom=urandom,
                    dupterm=lambda *a: None, sync=lambda: None,
                    mount=lambda obj, path, readonly=False, mkfs=False: t.mount(obj, path, readonly, mkfs),
                    umount=t.umount, VfsRom=VfsRom)
@@ -175,6 +192,7 @@ def make_os(device):
 
 # -- stdio --------------------------------------------------------------------------
 
+@c_class
 class StdinBuffer:
     def __init__(self, link):
         self._link = link
@@ -191,6 +209,7 @@ class StdinBuffer:
         return n
 
 
+@c_class
 class Stdin:
     def __init__(self, link):
         self.buffer = StdinBuffer(link)
@@ -213,6 +232,7 @@ class Stdin:
         return self.buffer.readinto(buf)
 
 
+@c_class
 class StdoutBuffer:
     def __init__(self, link):
         self._link = link
@@ -226,6 +246,7 @@ class StdoutBuffer:
         pass
 
 
+@c_class
 class Stdout:
     """Text output: '\\n' goes out as '\\r\\n', as mp_hal_stdout_tx_strn_cooked does."""
 
@@ -333,6 +354,7 @@ def make_select(device):
     readable when the link holds received bytes."""
     POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
 
+    @c_class
     class Poll:
         def __init__(self):
             self._objs = []
@@ -424,6 +446,7 @@ def make_binascii():
                    unhexlify=unhexlify, crc32=crc32)
 
 
+@c_class
 class _Hash:
     _algo = None
 
@@ -436,7 +459,9 @@ class _Hash:
     def update(self, data):
         if self._final:
             raise ValueError("hash is final")
-        self._h.update(bytes(data) if not isinstance(data, (bytes, bytearray, memoryview)) else data)
+        data = bytes(data) if not isinstance(data, (bytes, bytearray, memoryview)) else data
+        devtime.spend("hash", len(data))
+        self._h.update(data)
 
     def digest(self):
         if self._final:
@@ -465,6 +490,7 @@ AUTO, RAW, ZLIB, GZIP = 0, 1, 2, 3
 DEFAULT_WBITS = 8
 
 
+@c_class
 class DeflateIO:
     """Decompressing stream (MicroPython's deflate.DeflateIO, read side)."""
 
@@ -520,6 +546,7 @@ class DeflateIO:
         else:
             out = bytes(self._out[:n])
             del self._out[:n]
+        devtime.spend("inflate", len(out))
         return out
 
     def readinto(self, buf):
@@ -580,6 +607,9 @@ def make_platform(device):
 
 # Host standard modules that MicroPython also has, with compatible behaviour.
 HOST_MODULES = ("math", "struct", "array", "json", "re", "random", "heapq", "cmath")
+# Module functions that call the device's own code (not atomic: that code can be
+# interrupted as any other).
+CALLS_BACK = ("schedule",)
 
 
 def factories(device):

@@ -8,21 +8,42 @@
 #                "OK\r\n" + soft reset; Ctrl-C clears the line; Ctrl-B back to friendly
 # raw-paste      "\x05A\x01" at an empty raw prompt: "R\x01" + 16-bit LE window increment +
 #                "\x01"; one "\x01" per window of bytes consumed; Ctrl-D ends: "\x04", then
-#                output "\x04" exception "\x04" ">" (no "OK"). Mode "off" answers "R\x00";
+#                output "\x04" exception "\x04" ">" (no "OK"). The code is parsed as it
+#                arrives (the lexer reads stdin): a syntax error ends reception early with
+#                "\x04" while the host still sends; what follows up to the host's Ctrl-D is
+#                discarded, then "\x04" error "\x04" ">". Mode "off" answers "R\x00";
 #                mode "absent" (firmware older than raw-paste) treats the bytes as code.
-# soft reset     "MPY: soft reboot\r\n", fresh interpreter, /rom mounted again, REPL in
-#                the same mode (raw stays raw).
+# soft reset     "MPY: soft reboot\r\n", fresh interpreter, /rom (and --fs) mounted again,
+#                boot.py, then main.py if the REPL is the friendly one (boardctrl.c), then
+#                the REPL in the same mode (raw stays raw).
+# hard reset     (--reset-on-open: the host opened the port) the port's boot ROM text,
+#                BOOT_SECONDS during which input is lost, then as a soft reset but in
+#                the friendly REPL.
 
+import ast
 import codeop
 import re
+import time
 
 from device import NORMAL, EXCEPTION, FORCED_EXIT
-from link import LinkClosed
+from link import HardReset, LinkClosed
 
 FRIENDLY, RAW = 0, 1
 CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E = 1, 2, 3, 4, 5
 RAW_CONTROL = re.compile(rb"[\x01-\x04]")
 PASTE_CONTROL = re.compile(rb"[\x03\x04]")
+POWER_ON, SOFT, HARD = "power-on", "soft", "hard"
+# From reset until MicroPython listens (boot ROM, bootloader, image check, start-up):
+# input is lost. An ESP32 takes about 0.3 s from EN to user code (measured: reset to
+# app_main ~50 ms, image validation ~220 ms); --boot-time sets it.
+BOOT_SECONDS = 0.3
+# What a port's boot ROM prints after a reset, before MicroPython starts.
+BOOT_ROM_TEXT = {
+    "esp32": b"ets Jul 29 2019 12:21:46\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n"
+             b"configsip: 0, SPIWP:0xee\r\nmode:DIO, clock div:2\r\nentry 0x400805cc\r\n",
+    # esp8266's ROM talks at 74880 baud: noise at 115200.
+    "esp8266": b"\xe0\x00\x1c\x9e\x80\x0c\x8c\xe0\x9c\x0c\x0c\x8c\x80\xec\x92\x9c\x0c\r\n",
+}
 
 
 class Repl:
@@ -32,6 +53,7 @@ class Repl:
         self.cfg = device.cfg
         self.mode = FRIENDLY
         self.soft_resets = 0
+        self.link.boot_seconds = BOOT_SECONDS if self.cfg.boot_time is None else self.cfg.boot_time
 
     def tx(self, data):
         if isinstance(data, str):
@@ -44,32 +66,67 @@ class Repl:
         self.tx('Type "help()" for more information.\r\n')
 
     def run(self, on_ready=None):
-        first = True
+        """Boot (power-on), run boot.py/main.py, serve the REPL; reboot on soft reset
+        and hard reset, for ever (until a disconnect fault ends the link)."""
+        self._ready = on_ready
+        kind = POWER_ON
         while True:
             try:
-                if self.mode == RAW:
-                    ret = self.raw_repl(on_ready if first else None)
-                else:
-                    ret = self.friendly_repl(on_ready if first else None)
+                try:
+                    ret = self.boot(kind)
+                    while ret != FORCED_EXIT:
+                        ret = self.raw_repl() if self.mode == RAW else self.friendly_repl()
+                    kind = SOFT
+                except HardReset:
+                    self.link.reset_taken()
+                    kind = HARD
+            except HardReset:      # a second reset while taking the first
+                self.link.reset_taken()
+                kind = HARD
             except LinkClosed:
                 return
-            first = False
-            if ret == FORCED_EXIT:
-                self.soft_reset()
 
-    def soft_reset(self):
-        self.tx("MPY: soft reboot\r\n")
-        self.soft_resets += 1
-        self.device.stats["soft_resets"] = self.soft_resets
+    def ready(self):
+        """The device is up (first prompt, or main.py starting): tell the harness once."""
+        if self._ready:
+            ready, self._ready = self._ready, None
+            ready()
+
+    def boot(self, kind):
+        """Start MicroPython as the port's main() does: a fresh interpreter (mp_init
+        mounts /rom), the board's filesystem, boot.py, then main.py when the REPL is the
+        friendly one. FORCED_EXIT asks for another soft reset."""
+        stats = self.device.stats
+        if kind == SOFT:
+            self.tx("MPY: soft reboot\r\n")
+            self.soft_resets += 1
+            stats["soft_resets"] = self.soft_resets
+        elif kind == HARD:
+            stats["hard_resets"] = stats.get("hard_resets", 0) + 1
+            self.mode = FRIENDLY
+            self.link.clear()
+            self.tx(BOOT_ROM_TEXT.get(self.cfg.port, b""))
+            time.sleep(max(0.0, self.link.deaf_until - time.monotonic()))
+        elif self.cfg.port in BOOT_ROM_TEXT:
+            self.tx(BOOT_ROM_TEXT[self.cfg.port])
         self.device.reset_state()
+        ret = self.device.run_file("boot.py")
+        if ret == FORCED_EXIT:
+            return ret
+        if ret == NORMAL and self.mode == FRIENDLY and self.device.mounts.is_file("main.py"):
+            # boardctrl_run_main_py: not after a failed boot.py, not in the raw REPL.
+            self.ready()
+            ret = self.device.run_file("main.py")
+            if ret == FORCED_EXIT:
+                return ret
+        return NORMAL
 
     # -- raw REPL ----------------------------------------------------------------------
-    def raw_repl(self, on_ready=None):
+    def raw_repl(self):
         self.tx("raw REPL; CTRL-B to exit\r\n")
         line = bytearray()
         self.tx(">")
-        if on_ready:
-            on_ready()
+        self.ready()
         while True:
             chunk = self.link.read_chunk()
             m = RAW_CONTROL.search(chunk)
@@ -117,6 +174,7 @@ class Repl:
         self.tx(bytes([window & 0xFF, window >> 8, 0x01]))
         remain = window
         source = bytearray()
+        parsed = 0
         while True:
             chunk = self.link.read_chunk(remain)
             m = PASTE_CONTROL.search(chunk)
@@ -136,15 +194,36 @@ class Repl:
             if remain == 0:
                 self.tx(b"\x01")
                 remain = window
+            # The parser reads the code as it comes: a syntax error shows before the end.
+            if len(source) - parsed >= max(window, parsed // 4) and b"\n" in source[parsed:]:
+                parsed = len(source)
+                error = _syntax_error_so_far(source)
+                if error is not None:
+                    self.device.log_code(source, "<stdin>")
+                    return self._paste_syntax_error(error)
         return self.device.execute(_decode(source), "exec", print_eof=True)
 
-    # -- friendly REPL -----------------------------------------------------------------
-    def friendly_repl(self, on_ready=None):
-        self.banner()
-        first = True
+    def _paste_syntax_error(self, error):
+        """pyexec.c on a parse error in raw-paste: mp_reader_stdin_close says "\x04" (end
+        of reception), reads and drops input up to the host's Ctrl-C or Ctrl-D, then the
+        usual "\x04" error "\x04"."""
+        self.tx(b"\x04")
         while True:
-            kind, line = self.readline(">>> ", on_ready if first else None)
-            first = False
+            chunk = self.link.read_chunk()
+            m = PASTE_CONTROL.search(chunk)
+            if m is not None:
+                self.link.unread(chunk[m.start() + 1:])
+                break
+        self.tx(b"\x04")
+        self.device.stdout.write(self.device.format_exception(error))
+        self.tx(b"\x04")
+        return EXCEPTION
+
+    # -- friendly REPL -----------------------------------------------------------------
+    def friendly_repl(self):
+        self.banner()
+        while True:
+            kind, line = self.readline(">>> ", True)
             if kind == CTRL_A:
                 self.tx("\r\n")
                 self.mode = RAW
@@ -203,12 +282,12 @@ class Repl:
                 self.tx(bytes([c]))
         return self.device.execute(_decode(buf).replace("\r\n", "\n").replace("\r", "\n"), "exec")
 
-    def readline(self, prompt, on_ready=None):
+    def readline(self, prompt, first_prompt=False):
         """MicroPython's readline: echo, backspace, Ctrl-A..E on an empty line and Ctrl-C
         return (kind, ''); Enter returns (0, line)."""
         self.tx(prompt)
-        if on_ready:
-            on_ready()
+        if first_prompt:
+            self.ready()
         line = bytearray()
         last = 0
         escape = 0
@@ -249,6 +328,28 @@ def _decode(data):
         return bytes(data).decode("utf-8")
     except UnicodeDecodeError:
         return bytes(data).decode("latin-1")
+
+
+# Parse only (as MicroPython's parser: errors the compiler finds, such as 'return'
+# outside a function, come after the whole code is in), at EOF without implied dedent,
+# with "incomplete input" for code that could still go on.
+_PARSE_FLAGS = ast.PyCF_ONLY_AST | getattr(codeop, "PyCF_DONT_IMPLY_DEDENT", 0x200) \
+    | getattr(codeop, "PyCF_ALLOW_INCOMPLETE_INPUT", 0x4000)
+
+
+def _syntax_error_so_far(source):
+    """The SyntaxError in the complete lines of a partly received program that no
+    continuation can fix, or None."""
+    cut = bytes(source).rfind(b"\n")
+    if cut < 0:
+        return None
+    try:
+        compile(_decode(source[:cut + 1]), "<stdin>", "exec", _PARSE_FLAGS, dont_inherit=True)
+    except SyntaxError as e:
+        return None if "incomplete input" in str(e) else e
+    except (ValueError, OverflowError):
+        return None
+    return None
 
 
 def _needs_more(source):

@@ -11,6 +11,8 @@
 
 import io
 
+from ccall import c_class
+
 ENOENT = 2
 EIO = 5
 EBADF = 9
@@ -21,6 +23,7 @@ EROFS = 30
 EOPNOTSUPP = 95
 EEXIST = 17
 ENOTDIR = 20
+EXDEV = 18
 
 S_IFDIR = 0x4000
 S_IFREG = 0x8000
@@ -33,7 +36,7 @@ KIND_FILESYSTEM = 0x14A6B1
 
 _ERRNO_NAMES = {ENOENT: "ENOENT", EIO: "EIO", EBADF: "EBADF", ENODEV: "ENODEV",
                 EINVAL: "EINVAL", EPERM: "EPERM", EROFS: "EROFS", EOPNOTSUPP: "EOPNOTSUPP",
-                EEXIST: "EEXIST", ENOTDIR: "ENOTDIR"}
+                EEXIST: "EEXIST", ENOTDIR: "ENOTDIR", EXDEV: "EXDEV"}
 
 
 # CPython turns OSError(2, ...) into FileNotFoundError; MicroPython raises plain OSError.
@@ -44,6 +47,14 @@ DeviceOSError = type("OSError", (OSError,), {"__module__": "builtins"})
 def oserror(code):
     """OSError as MicroPython prints it: "[Errno 2] ENOENT", with .errno set."""
     return DeviceOSError(code, _ERRNO_NAMES.get(code, str(code)))
+
+
+def _path_bytes(path):
+    return path.encode("utf-8", "surrogateescape") if isinstance(path, str) else bytes(path)
+
+
+def _path_str(path):
+    return path if isinstance(path, str) else bytes(path).decode("utf-8", "surrogateescape")
 
 
 class _Corrupt(Exception):
@@ -69,6 +80,7 @@ def _record(mem, pos, end):
     return kind, pos, pos + length
 
 
+@c_class
 class VfsRom:
     def __init__(self, memory):
         mem = memory
@@ -117,9 +129,9 @@ class VfsRom:
         """('dir', start, end) | ('file', offset, size) | None for a path inside the image."""
         mem = self.memory
         pos, top = self.fs_start, self.fs_end
-        parts = [p for p in path.split("/") if p]
-        for i, name in enumerate(parts):
-            want = name.encode("utf-8", "surrogateescape")
+        # MicroPython compares a path's bytes with the names, for str and bytes paths alike.
+        parts = [p for p in _path_bytes(path).split(b"/") if p]
+        for i, want in enumerate(parts):
             found = False
             while pos < top:
                 try:
@@ -211,23 +223,26 @@ class VfsRom:
         return RomFileText(data.decode("utf-8", "replace"))
 
     def chdir(self, path):
-        if path != "/":
+        if _path_str(path) != "/":
             raise oserror(EOPNOTSUPP)
 
     def getcwd(self):
         return ""
 
 
+@c_class
 class RomFileBinary(io.BytesIO):
     def write(self, data):
         raise oserror(EBADF)
 
 
+@c_class
 class RomFileText(io.StringIO):
     def write(self, data):
         raise oserror(EBADF)
 
 
+@c_class
 class MountTable:
     """MicroPython's VFS mount table and current directory (extmod/vfs.c)."""
 
@@ -256,8 +271,7 @@ class MountTable:
         raise oserror(EINVAL)
 
     def _abspath(self, path):
-        if isinstance(path, bytes):
-            path = path.decode()
+        path = _path_str(path)
         if not path.startswith("/"):
             path = self.cwd.rstrip("/") + "/" + path
         out = []
@@ -283,23 +297,50 @@ class MountTable:
             return None, ap
         mp, obj = best
         inner = ap[len(mp):] if mp != "/" else ap
-        return obj, inner or "/"
+        inner = inner or "/"
+        # The filesystem gets the path in the caller's type (str or bytes), as
+        # extmod/vfs.c's lookup_path makes it: bytes paths give bytes names.
+        return obj, (_path_bytes(inner) if isinstance(path, (bytes, bytearray)) else inner)
 
     def ilistdir(self, path=""):
+        path = path or ""
         obj, inner = self.resolve(path or ".")
-        as_bytes = isinstance(path, bytes)
-        if obj is None:
-            if inner != "/":
-                raise oserror(ENOENT)
+        as_bytes = isinstance(path, (bytes, bytearray))
+        if self._abspath(path or ".") == "/":
+            # The root lists the mount points in table order, then a filesystem mounted
+            # at / itself (always last in extmod/vfs.c's table).
             out = []
-            for mp, _ in self.mounts:
+            for mp, vfs in self._ordered():
+                if mp == "/":
+                    out.extend(vfs.ilistdir(b"/" if as_bytes else "/"))
+                    break
                 name = mp[1:]
-                if "/" not in name and name:
-                    out.append((name.encode() if as_bytes else name, S_IFDIR, 0))
+                out.append((name.encode("utf-8", "surrogateescape") if as_bytes else name, S_IFDIR, 0))
             return iter(out)
-        if as_bytes:
-            inner = inner.encode()
+        if obj is None:
+            raise oserror(ENOENT)
         return obj.ilistdir(inner)
+
+    def _ordered(self):
+        return [m for m in self.mounts if m[0] != "/"] + [m for m in self.mounts if m[0] == "/"]
+
+    def call(self, name, path, *args):
+        """os.NAME(path, ...) on the filesystem holding path (extmod/vfs.c proxy call):
+        a filesystem without that method raises AttributeError, as a VfsRom does."""
+        obj, inner = self.resolve(path)
+        if obj is None:
+            raise oserror(ENODEV)
+        method = getattr(obj, name, None)
+        if method is None:
+            raise AttributeError("'%s' object has no attribute '%s'" % (type(obj).__name__, name))
+        return method(inner, *args)
+
+    def rename(self, old, new):
+        a, inner_old = self.resolve(old)
+        b, inner_new = self.resolve(new)
+        if a is None or b is not a:
+            raise oserror(EXDEV)
+        return self.call("rename", old, inner_new)
 
     def listdir(self, path=""):
         return [e[0] for e in self.ilistdir(path)]

@@ -55,9 +55,18 @@ ports = collections.Counter(b["port"] for b in rom)
 assert dict(ports) == {"stm32": 10, "mimxrt": 13, "samd": 13, "nrf": 23, "renesas-ra": 7, "alif": 2,
                        "esp8266": 1, "qemu": 6}, ports
 assert len(rom) == 75 and sum(len(b["romfs"]) for b in rom) == 79
+# every board of the tree, ROMFS or not (PYBV11 and the NUCLEO boards have none)
 geo = [b for b in d["boards"] if not b["romfs"]]
-assert geo and all(b["port"] in ("rp2", "esp32") and b.get("romfs_option") for b in geo)
-assert {"rp2", "esp32"} <= {b["port"] for b in geo}
+assert all(b.get("romfs_option") for b in geo if b["port"] in ("rp2", "esp32"))
+assert {"rp2", "esp32", "stm32"} <= {b["port"] for b in geo}
+assert {"PYBV11", "NUCLEO_F446RE", "NUCLEO_H743ZI2", "MIMXRT1050_EVK", "ADAFRUIT_QTPY_SAMD21"} <= set(B)
+# each with its flash map (devices and areas), where the tree gives one
+for b in d["boards"]:
+    if b["port"] in ("stm32", "samd", "nrf", "mimxrt", "renesas-ra", "alif"):
+        assert b.get("devices") and b.get("map"), b["board"]
+        assert any(a["kind"] == "firmware" for a in b["map"]), b["board"]
+    for a in b.get("map", []):
+        assert a.get("source"), (b["board"], a)
 assert d["micropython"]["commit"].startswith("1c3c201")
 def part(name, i=0, core=None):
     ps = [p for p in B[name]["romfs"] if p["index"] == i and p.get("core") == core]
@@ -68,7 +77,7 @@ for b in rom:
     if b["port"] == "mimxrt":
         want = 512 * K if b["board"] in ("MIMXRT1170_EVK", "SEEED_ARCH_MIX") else 256 * K
         assert part(b["board"])[1] == want, b["board"]
-assert "MIMXRT1050_EVK" not in B
+assert B["MIMXRT1050_EVK"]["romfs"] == []   # MICROPY_HW_ROMFS_BYTES = 0 (Hyperflash)
 for b in rom:
     if b["port"] != "samd":
         continue
@@ -133,7 +142,38 @@ misspelt_board_gets_a_suggestion_everywhere() {
     assert_file_absent x.uf2
 }
 
+# A board without a ROMFS partition (PYBV11) is known to every command, and each says so
+# instead of failing on a missing partition; boards list marks and filters by ROMFS.
+board_without_romfs_is_named_clearly_everywhere() {
+    mkdir app && echo x > app/a.txt
+    "$ROMFS" pack app -o app.romfs
+    expect_exit 2 "$ROMFS" check app.romfs --board PYBV11
+    expect_stderr "board PYBV11 has no ROMFS partition in its default build"
+    expect_exit 2 "$ROMFS" flash app.romfs --board PYBV11 --port /dev/null
+    expect_stderr "board PYBV11 has no ROMFS partition in its default build"
+    expect_exit 2 "$ROMFS" convert app.romfs --board PYBV11 --uf2 x.uf2
+    expect_stderr "board PYBV11 has no ROMFS partition 0 in boards.json (none in its default build)"
+    assert_file_absent x.uf2
+    expect_exit 1 "$ROMFS" ci app.romfs --board PYBV11
+    expect_stdout "board PYBV11 has no ROMFS partition in its default build"
+    expect_exit 2 "$ROMFS" sim --board PYBV11
+    expect_stderr "board PYBV11 has no ROMFS partition in its default build, so there is none to simulate"
+    expect_exit 0 "$ROMFS" boards show PYBV11
+    expect_stdout "firmware:"
+    expect_exit 0 "$ROMFS" boards list --port stm32
+    grep -q "^stm32 *PYBV11 *STM32F405 *no$" out.txt || fail "PYBV11 not listed as without ROMFS: $(grep PYBV11 out.txt)"
+    grep -q "^stm32 *PYBD_SF2 *STM32F722 *yes *part0@0x90100000" out.txt || fail "$(grep PYBD_SF2 out.txt)"
+    expect_exit 0 "$ROMFS" boards list --port rp2
+    grep -q "^rp2 *RPI_PICO *RP2040 *option$" out.txt || fail "$(grep 'RPI_PICO ' out.txt)"
+    expect_exit 0 "$ROMFS" boards list --romfs
+    ! grep -q "PYBV11\|RPI_PICO " out.txt || fail "--romfs lists a board without ROMFS"
+    [ "$(wc -l < out.txt)" = 75 ] || fail "$(wc -l < out.txt) boards with ROMFS, expected 75"
+    expect_exit 0 "$ROMFS" boards list --romfs --json
+    python3 -c 'import json; l = json.load(open("out.txt")); assert l and all(b["romfs"] == "yes" for b in l), l[:3]'
+}
+
 t lint_catches_vk_ra6m5_romfs_overrun
+t board_without_romfs_is_named_clearly_everywhere
 t misspelt_board_gets_a_suggestion_everywhere
 t lint_catches_portenta_c33_firmware_on_bootloader
 t lint_fixed_layout_is_clean

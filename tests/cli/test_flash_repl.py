@@ -77,6 +77,52 @@ def object_api_and_board():
         s.close()
 
 
+def esp32_reset_by_the_open():
+    # An ESP32 board resets when its port is opened (DTR/RTS wired to EN) and hears
+    # nothing while it boots, so every run meets a board that is just starting; romfs
+    # used to take it for "not a MicroPython device" once the boot outlasted its first
+    # tries (here 1 s: a big image to validate, PSRAM to test).
+    ff = os.path.join(TMP, "esp32.bin")
+    s = sim("--mp-port", "esp32", "--mcu", "ESP32", "--boot-time", "1", flash_file=ff)
+    try:
+        rc, rep, err = flash(s.path, IMG_PATH)
+        assert rc == 0, err
+        check_written(ff, IMG)
+        q = subprocess.run([ROMFS, "query", "--port", s.path, "--json"], capture_output=True)
+        assert q.returncode == 0, q.stderr
+        assert json.loads(q.stdout)["partitions"][0]["valid"] is True
+    finally:
+        s.close()
+
+
+def board_running_main_py():
+    # A deployed board runs its main.py (from its own filesystem, at every reset), often
+    # a loop for ever, often printing: the client breaks in with Ctrl-C, as mpremote does.
+    chatty = "import time\nn = 0\nwhile True:\n    print('tick', n)\n    n += 1\n    time.sleep_ms(2)\n"
+    for name, main in (("quiet", "import time\nwhile True:\n    time.sleep_ms(10)\n"), ("chatty", chatty)):
+        fs = os.path.join(TMP, "fs-" + name)
+        os.makedirs(fs, exist_ok=True)
+        with open(os.path.join(fs, "main.py"), "w") as f:
+            f.write(main)
+        ff = os.path.join(TMP, "main-%s.bin" % name)
+        s = sim("--fs", fs, flash_file=ff)
+        try:
+            rc, rep, err = flash(s.path, IMG_PATH)
+            assert rc == 0, (name, err)
+            check_written(ff, IMG)
+        finally:
+            s.close()
+    # Where Ctrl-C cannot stop code (a polled UART, as on the qemu port) a main.py that
+    # prints for ever keeps the REPL out of reach: the tool says so and ends (it used to
+    # wait for the raw REPL prompt for as long as the board kept talking).
+    s = sim("--fs", os.path.join(TMP, "fs-chatty"), "--polled-uart")
+    try:
+        p = subprocess.run([ROMFS, "query", "--port", s.path], capture_output=True, text=True, timeout=60)
+        assert p.returncode != 0 and "REPL is busy" in p.stderr and "tick" in p.stderr, p.stderr
+    finally:
+        s.close()
+
+
 def every_transfer_forced():
     ff = os.path.join(TMP, "xfer.bin")
     s = sim(flash_file=ff)
@@ -160,6 +206,69 @@ def incremental_one_file_changes():
         assert rc == 0 and rep["blocks_written"] == rep["blocks_in_image"], rep
     finally:
         s.close()
+
+
+def busy_device_loses_nothing():
+    # a board that spends its own time inflating, hashing and programming reads nothing
+    # meanwhile, and its small receive buffer drops what overflows: the host's flow
+    # control must keep every byte (stats: rx_dropped 0) and the write must verify
+    ff = os.path.join(TMP, "busy.bin")
+    stats = os.path.join(TMP, "busy-stats.json")
+    s = sim("--device-time", "inflate=4000,hash=400,write=200,erase=20", "--rx-buffer", "259",
+            "--stats", stats, flash_file=ff)
+    try:
+        rc, rep, err = flash(s.path, IMG_PATH)
+        assert rc == 0 and rep["verified"], (rep, err)
+        check_written(ff, IMG)
+        st = json.load(open(stats))
+        assert st.get("rx_dropped", 0) == 0, st
+        assert st["erases"] >= rep["blocks_written"], st
+    finally:
+        s.close()
+
+
+def sim_board_has_the_boards_partition_api():
+    # samd: an object when the filesystem is in MCU flash, a memoryview with external
+    # flash (ports/samd/samd_flash.c); `romfs sim --board` follows boards.json's "api"
+    env = dict(os.environ)
+    env.pop("ROMFS_BOARDS", None)   # the built-in boards.json
+    for board, api in (("SAMD_GENERIC_D51X19", "object"), ("ADAFRUIT_FEATHER_M4_EXPRESS", "rom_ioctl"),
+                       ("RPI_PICO", "object"), ("PYBD_SF2", "rom_ioctl")):
+        s = Sim("--board", board, connect=False, env=env)
+        try:
+            q = subprocess.run([ROMFS, "query", "--port", s.path, "--json"], capture_output=True, env=env)
+            assert q.returncode == 0, q.stderr
+            assert json.loads(q.stdout)["partitions"][0]["api"] == api, (board, q.stdout)
+        finally:
+            s.close()
+
+
+def erase_from_start_ports():
+    # esp8266's and renesas-ra's vfs.rom_ioctl(3) take (id, len) and erase from the
+    # partition's start: a change in the middle rewrites every block up to it, never
+    # leaves a block unerased under new data (AND-programming would corrupt it)
+    big = app_tree(0, asset=300000)
+    p1, i1 = pack(big, "fs1")
+    big["assets"]["logo.bin"] = big["assets"]["logo.bin"][:150000] + b"\x00" * 10 + \
+        big["assets"]["logo.bin"][150010:]
+    p2, i2 = pack(big, "fs2")
+    assert len(i1) == len(i2)
+    for port in ("esp8266", "renesas-ra"):
+        ff = os.path.join(TMP, "fs-%s.bin" % port)
+        s = sim("--mp-port", port, "--api", "ioctl", "--no-reset-on-open", "--partition-size", "512K",
+                flash_file=ff)
+        try:
+            rc, rep, err = flash(s.path, p1)
+            assert rc == 0, err
+            check_written(ff, i1)
+            rc, rep, err = flash(s.path, p2)
+            assert rc == 0, (port, err)
+            check_written(ff, i2)
+            changed = 150000 // 4096 + 1      # blocks 0 .. the one holding the change
+            assert rep["blocks_written"] >= changed - 1, rep
+            assert rep["blocks_written"] < rep["blocks_in_image"], rep
+        finally:
+            s.close()
 
 
 def directory_input_is_packed():
@@ -261,9 +370,11 @@ def silent_port_and_usage():
 
 
 TESTS = [fresh_write_verify_and_query, unchanged_rerun_costs_no_reset_and_few_bytes,
-         object_api_and_board, every_transfer_forced,
+         object_api_and_board, esp32_reset_by_the_open, board_running_main_py,
+         every_transfer_forced,
          transfer_fallbacks_follow_device, forced_transfer_the_device_lacks,
-         plain_raw_repl_fallbacks, incremental_one_file_changes,
+         plain_raw_repl_fallbacks, incremental_one_file_changes, erase_from_start_ports,
+         sim_board_has_the_boards_partition_api, busy_device_loses_nothing,
          directory_input_is_packed, wrong_board_refused_before_erase,
          too_big_refused_before_erase, mpy_mismatch_refused_naming_the_file,
          no_romfs_and_no_partition, silent_port_and_usage]

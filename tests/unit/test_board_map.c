@@ -28,6 +28,10 @@ static const char map_json[] =
     "        {\"kind\": \"romfs\", \"device\": \"qspi\", \"name\": \"romfs0\", \"start\": \"0x90100000\", \"size\": "
     "\"0x00100000\", \"index\": 0}\n"
     "      ],\n"
+    "      \"config\": [\n"
+    "        {\"name\": \"MICROPY_HW_SPIFLASH_SIZE_BITS\", \"value\": \"0x01000000\", \"source\": \"mpconfigboard.h:40\"}\n"
+    "      ],\n"
+    "      \"link\": \"-T boards/a.ld\",\n"
     "      \"dfu\": {\"usb\": \"0483:df11\", \"alt\": 0, \"kind\": \"system\", \"mboot\": {\"usb\": \"0483:df11\", "
     "\"layout\": \"@SPI Flash /0x90000000/64*32Kg\", \"source\": \"mpconfigboard.h:9: MBOOT_SPIFLASH2_LAYOUT\"}}\n"
     "    }\n  ]\n}\n";
@@ -45,6 +49,10 @@ static void map_round_trips(void)
     CHECK_EQ_U(b->areas[3].romfs_index, 0);
     CHECK_EQ_U(b->areas[0].romfs_index, (unsigned long long)-1);
     CHECK(strstr(b->mboot_layout, "64*32Kg") != NULL);
+    CHECK_EQ_U(b->n_config, 1);
+    CHECK_EQ_U(romfs_board_config(b, "MICROPY_HW_SPIFLASH_SIZE_BITS")->value, 0x01000000);
+    CHECK(strcmp(b->config[0].source, "mpconfigboard.h:40") == 0);
+    CHECK(strcmp(b->link, "-T boards/a.ld") == 0);
     char *again = romfs_boards_to_json(&db);
     CHECK(again != NULL);
     int same = strcmp(again, map_json) == 0;
@@ -76,7 +84,7 @@ static void free_space_is_what_no_area_covers(void)
 /* Replace the first `from` in map_json by `to` and expect a refusal mentioning `says`. */
 static int refused(const char *from, const char *to, const char *says)
 {
-    char text[sizeof map_json + 64];
+    char text[sizeof map_json + 128];
     const char *at = strstr(map_json, from);
     if (!at)
         return 0;
@@ -100,9 +108,10 @@ static void malformed_maps_are_refused(void)
     CHECK(refused("\"kind\": \"fs\"", "\"kind\": \"filesystem\"", "not one of"));
     CHECK(refused("\"device\": \"qspi\", \"name\": \"vfs\"", "\"device\": \"spi9\", \"name\": \"vfs\"",
                   "unknown device \"spi9\""));
-    CHECK(refused(", \"index\": 0}\n      ],\n      \"dfu\"", "}\n      ],\n      \"dfu\"", "needs its \"index\""));
+    CHECK(refused(", \"index\": 0}\n      ],\n      \"config\"", "}\n      ],\n      \"config\"", "needs its \"index\""));
     CHECK(refused("\"size\": \"0x00008000\"", "\"size\": \"0x0\"", "empty"));
     CHECK(refused("{\"name\": \"qspi\"", "{\"name\": \"internal\"", "appears twice"));
+    CHECK(refused("\"value\": \"0x01000000\", ", "", "value"));
 }
 
 int main(void)

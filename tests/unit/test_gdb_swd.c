@@ -145,7 +145,7 @@ static void test_memory_map_disagreements(void)
         { 0x30000000, 0x4000, 0, "not in" },
         { 0x08030000, 0x20000, 0, "runs past" },             /* ends beyond the flash */
         { 0x08002000, 0x8000, 0, "not aligned" },            /* 16 KiB blocks */
-        { 0x08020000, 0x20000, 4096, "smaller than" },       /* boards.json says 4 KiB */
+        { 0x08002000, 0x8000, 4096, "the stricter of" },     /* 4 KiB in boards.json */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct romfs_gdb *g = connect_model(&cfg);
@@ -160,8 +160,21 @@ static void test_memory_map_disagreements(void)
         CHECK(strstr(err.msg, cases[i].expect));
         CHECK(strstr(err.msg, "model"));
     }
-    /* a larger board erase block that is a multiple of the server's is used as is */
+    /* a smaller board erase block: the server's (the stricter) is used, and reported as
+       the device's for the flash job */
     struct romfs_gdb *g = connect_model(&cfg);
+    CHECK(g);
+    struct romfs_swd_options o4 = { .address = 0x08020000, .size = 0x20000, .erase_block = 4096 };
+    struct romfs_swd_info info4;
+    CHECK_EQ_U(romfs_swd_target_open_gdb(g, &o4, &t, &info4, &err), ROMFS_OK);
+    CHECK_EQ_U(info4.erase_size, 0x4000);
+    CHECK_EQ_U(t.erase_size, 0x4000);
+    CHECK_EQ_U(t.device_erase_size, 0x4000);
+    CHECK(t.device_erase_source && strstr(t.device_erase_source, "memory map"));
+    t.close(t.ctx);
+    gdbmodel_stop(model);
+    /* a larger board erase block that is a multiple of the server's is used as is */
+    g = connect_model(&cfg);
     CHECK(g);
     struct romfs_swd_options o = { .address = 0x08020000, .size = 0x20000, .erase_block = 0x8000 };
     struct romfs_swd_info info;

@@ -240,6 +240,7 @@ static void test_exception_keeps_streams_apart(void)
         S("print('a');1/0\x04", "\x04"),
         R("a\r\n\x04Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in "
           "<module>\r\nZeroDivisionError: divide by zero\r\n\x04>"),
+        S("\r\x02", "\r\n>>> "),
         END,
     };
     struct harness h;
@@ -250,11 +251,19 @@ static void test_exception_keeps_streams_apart(void)
     int rc = romfs_repl_open(h.s, &fast, &r, &err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_exec(r, "print('a');1/0", 14, &out, &eout, 0, &err);
-    free(r);
+    /* the message is one line, the traceback's last; the whole traceback is kept */
+    size_t tb_len = 0;
+    const char *tb = r ? romfs_repl_last_exception(r, &tb_len) : NULL;
+    CHECK(tb && tb_len > 9 && strncmp(tb, "Traceback", 9) == 0 && strstr(tb, "<module>"));
+    char line[64];
+    CHECK(r && strcmp(romfs_repl_exception_line(r, line, sizeof line),
+                      "ZeroDivisionError: divide by zero") == 0);
+    romfs_repl_close(r);
+    usleep(50000);
     harness_stop(&h);
     CHECK_EQ_U(rc, ROMFS_ERR_DEVICE);
-    CHECK(strstr(err.msg, "exception on the device") != NULL);
-    CHECK(strstr(err.msg, "ZeroDivisionError: divide by zero") != NULL);
+    CHECK(strcmp(err.msg, "exception on the device: \"ZeroDivisionError: divide by zero\"") == 0);
+    CHECK(strchr(err.msg, '\n') == NULL && strstr(err.msg, "Traceback") == NULL);
     CHECK_EQ_U(out.len, 3);
     CHECK_MEM(out.data, "a\r\n", 3);
     CHECK(strncmp(eout.data, "Traceback", 9) == 0);
@@ -268,6 +277,39 @@ static void test_busy_board_gets_the_long_break_in(void)
 {
     static const struct step steps[] = {
         ENTER_BUSY,
+        S("\x05" "A\x01", "R\x01\x80\x00\x01"),
+        S("print(1)\x04", "\x04"),
+        R("1\r\n\x04\x04>"),
+        END,
+    };
+    struct harness h;
+    harness_start(&h, steps);
+    struct romfs_repl *r = NULL;
+    struct romfs_error err = { 0 };
+    struct romfs_buf out = { 0 };
+    int rc = romfs_repl_open(h.s, &fast, &r, &err);
+    if (rc == ROMFS_OK)
+        rc = romfs_repl_exec(r, "print(1)", 8, &out, NULL, 0, &err);
+    free(r);
+    harness_stop(&h);
+    CHECK_EQ_U(rc, ROMFS_OK);
+    CHECK(h.dev.failure[0] == 0);
+    CHECK_EQ_U(out.len, 3);
+    romfs_buf_free(&out);
+}
+
+static void test_board_reset_by_the_open_gets_a_second_try(void)
+{
+    /* An ESP32 reset by the port being opened prints its boot ROM text, hears nothing
+       until MicroPython runs, then prompts: the Ctrl-A was lost, so the host tries again
+       (it used to give up: "not a MicroPython device"). */
+    static const struct step steps[] = {
+        S(QUICK_IN, "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x1 (POWERON_RESET)\r\n"),
+        S(BREAK_IN, ""),
+        S("\r\x01", "MicroPython v1.25.0 on 2025-04-15; Generic ESP32 module with ESP32\r\n"
+                    "Type \"help()\" for more information.\r\n>>> "),
+        S(BREAK_IN, "\r\n>>> \r\n>>> "),
+        S("\r\x01", "\r\nraw REPL; CTRL-B to exit\r\n>"),
         S("\x05" "A\x01", "R\x01\x80\x00\x01"),
         S("print(1)\x04", "\x04"),
         R("1\r\n\x04\x04>"),
@@ -355,6 +397,7 @@ static void test_raw_paste_early_end(void)
         SQ("\x05" "A\x01", "R\x01\x04\x00"),
         SQ("abcd", "\x04"),
         S("\x04", "\x04Traceback:\r\nSyntaxError: invalid syntax\r\n\x04>"),
+        S("\r\x02", "\r\n>>> "),
         END,
     };
     struct harness h;
@@ -364,7 +407,8 @@ static void test_raw_paste_early_end(void)
     int rc = romfs_repl_open(h.s, &fast, &r, &err);
     if (rc == ROMFS_OK)
         rc = romfs_repl_exec(r, "abcdefgh", 8, NULL, NULL, 0, &err);
-    free(r);
+    romfs_repl_close(r);
+    usleep(50000);
     harness_stop(&h);
     if (h.dev.failure[0])
         printf("    device: %s\n", h.dev.failure);
@@ -398,6 +442,7 @@ int main(void)
     RUN(test_fallback_plain_raw_on_old_firmware);
     RUN(test_exception_keeps_streams_apart);
     RUN(test_busy_board_gets_the_long_break_in);
+    RUN(test_board_reset_by_the_open_gets_a_second_try);
     RUN(test_no_answer);
     RUN(test_not_micropython);
     RUN(test_soft_reset_and_leave);
