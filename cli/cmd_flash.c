@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/text.h"
 #include "flash_many.h"
+#include "flash_watch.h"
 
 CLI_COMMAND(flash, "write an image (or a directory, packed first) to a board's ROMFS partition");
 
@@ -106,6 +107,17 @@ static void usage(FILE *out)
             "      --partition N    ROMFS partition index (default 0)\n"
             "      --full           write every block, not only those that differ\n"
             "      --no-reset       do not soft-reset and check /rom afterwards\n"
+            "      --run MODULE     after the soft reset import MODULE (e.g. main, app.main) and\n"
+            "                       show what it prints until it ends (its traceback on\n"
+            "                       stderr; exit 1 if it raised); escaped but for plain text\n"
+            "      --watch          (Linux) keep watching DIR: on every save pack it again, write\n"
+            "                       the blocks that changed (laid out against the image\n"
+            "                       before, as --base does), soft-reset and --run the module\n"
+            "                       again, over one connection kept open. A burst of saves (an\n"
+            "                       editor's temporary file and rename) is one round; what the\n"
+            "                       pack leaves out (--exclude, *~, .git, ...) starts none. A\n"
+            "                       tree that does not pack leaves the module running; Ctrl-C\n"
+            "                       stops it and ends (exit 130), the board at its REPL\n"
             "      --transfer MODE  auto (default), raw-deflate, raw (a receive loop on the\n"
             "                       device reading raw bytes), deflate-base64, base64, hex, repr\n"
             "                       (one exec per chunk)\n"
@@ -122,10 +134,12 @@ static void usage(FILE *out)
             "                       memory layout covers the partition)\n"
             "      --reset          (dfu) leave DFU mode afterwards and start the firmware\n"
             "      --via swd        a debug probe's GDB server; options below\n"
-            "      --align N, --exclude GLOB, --mpy-cross[=PATH], --mpy-cross-arg ARG, ...\n"
+            "      --align N, --exclude GLOB, --mpy-cross[=PATH], --mpy-cross-arg ARG,\n"
+            "      --mpy-cache DIR, --no-mpy-cache, ...\n"
             "                       how a DIR is packed, as for `romfs pack`; with --mpy-cross\n"
             "                       mpy-cross gets -march= for --board's CPU or, without\n"
-            "                       --board, for the device's own sys.implementation._mpy\n"
+            "                       --board, for the device's own sys.implementation._mpy;\n"
+            "                       its outputs are cached, so a save compiles one file\n"
             "      --base OLD       pack a DIR against OLD, the image the board holds now:\n"
             "                       unchanged files keep their offsets, so few erase blocks\n"
             "                       differ and are written (`romfs pack --help`)\n"
@@ -165,7 +179,11 @@ static void usage(FILE *out)
             "      --openocd-target S     OpenOCD script, e.g. target/stm32f4x.cfg\n"
             "      --openocd-interface S  e.g. interface/stlink.cfg (default: stlink for\n"
             "                             STM32, else cmsis-dap)\n"
-            "      --pyocd-target NAME    pyOCD target name\n");
+            "      --pyocd-target NAME    pyOCD target name\n"
+            "\n"
+            "Examples:\n"
+            "  romfs flash app/ --board PYBD_SF2 --run main     # write, reset, show what main prints\n"
+            "  romfs flash app/ --board PYBD_SF2 --watch --run main   # Ctrl-C ends it: exits 130\n");
 }
 
 /* One line about how the board was reached, for the summary. */
@@ -350,7 +368,8 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
     enum { O_VIA = 256, O_BAUD, O_PART, O_FULL, O_NORESET, O_JSON, O_TRANSFER, O_API, O_NOPASTE,
            O_TIMEOUT, O_DFU_DEVICE, O_DFU_SERIAL, O_DFU_ALT, O_RESET, O_REQUIRE_SIGNED, O_KEY,
            O_PROBE, O_ADDRESS, O_SIZE, O_ERASE_BLOCK, O_RESET_COMMAND, O_SWD_MODE,
-           O_OPENOCD_TARGET, O_OPENOCD_INTERFACE, O_PYOCD_TARGET, O_ALL, O_LOOP, O_LOG, O_FORMAT };
+           O_OPENOCD_TARGET, O_OPENOCD_INTERFACE, O_PYOCD_TARGET, O_ALL, O_LOOP, O_LOG, O_FORMAT,
+           O_WATCH, O_RUN };
     static const struct option options[] = {
         { "board", required_argument, NULL, 'b' }, { "via", required_argument, NULL, O_VIA },
         { "port", required_argument, NULL, 'p' }, { "baud", required_argument, NULL, O_BAUD },
@@ -376,6 +395,7 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         { "pyocd-target", required_argument, NULL, O_PYOCD_TARGET },
         { "all", no_argument, NULL, O_ALL }, { "loop", no_argument, NULL, O_LOOP },
         { "log", required_argument, NULL, O_LOG }, { "format", required_argument, NULL, O_FORMAT },
+        { "watch", no_argument, NULL, O_WATCH }, { "run", required_argument, NULL, O_RUN },
         CLI_PACK_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
@@ -383,8 +403,8 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
     const char *board_name = NULL, *via = "repl";
     const char *signed_by = NULL;   /* --key: the public key the image must be signed by */
     bool require_signed = false, quiet = false, json = false, all = false, loop = false;
-    bool verbose = false;
-    const char *log_path = NULL, *format = NULL;
+    bool verbose = false, watch = false;
+    const char *log_path = NULL, *format = NULL, *run_module = NULL;
     const char *ports[256];   /* every --port, in order */
     size_t n_ports = 0;
     int c;
@@ -405,6 +425,8 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         case O_LOOP: loop = true; break;
         case O_LOG: log_path = optarg; break;
         case O_FORMAT: format = optarg; break;
+        case O_WATCH: watch = true; break;
+        case O_RUN: run_module = optarg; break;
         case O_BAUD:
             if (!cli_option_number(cmd, "baud", optarg, 1, 100000000, false, &v))
                 return EXIT_USAGE;
@@ -530,6 +552,27 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         !(job.via == ROMFS_VIA_SWD && job.swd.address && job.swd.size))
         return cli_usage_error(cmd, "give --board BOARD, or --port PORT to use the device's "
                                "own report of its partitions");
+    if (watch || run_module) {
+        const char *what = watch ? "--watch" : "--run";
+        struct stat in;
+        if (job.via != ROMFS_VIA_REPL)
+            return cli_usage_error(cmd, "%s works over the REPL only (--via repl)", what);
+        if (many || loop || json || fmt != FLASH_MANY_TEXT)
+            return cli_usage_error(cmd, "%s is for one board: leave out --all, --loop, more "
+                                   "than one --port, --json and --format", what);
+        if (require_signed || signed_by)
+            return cli_usage_error(cmd, "%s packs DIR anew on every change, and a packed tree is "
+                                   "not signed: leave out --require-signed and --key", what);
+        if (job.repl.no_reset && run_module)
+            return cli_usage_error(cmd, "--run imports the module after a soft reset: leave out "
+                                   "--no-reset");
+        if (run_module && !romfs_module_name_valid(run_module))
+            return cli_usage_error(cmd, "--run %s: not a module name (such as main or app.main)",
+                                   run_module);
+        if (watch && (stat(input, &in) != 0 || !S_ISDIR(in.st_mode)))
+            return cli_usage_error(cmd, "--watch needs a DIR to pack and watch; %s is not one",
+                                   input);
+    }
     if (job.via == ROMFS_VIA_SWD && !job.swd.probe)
         return cli_usage_error(cmd, "--via swd needs --probe (gdb://HOST:PORT, serial:PATH, "
                                "openocd, pyocd or openocd-program)");
@@ -564,6 +607,11 @@ static int flash_main(int argc, char **argv, bool deploy, struct cli_pack_args *
         rc = romfs_flash_device_mpy_arch(&job, &arch, &err);
         if (rc == ROMFS_OK && arch)
             cli_pack_args_add_march(pa, arch);
+    }
+    if (rc == ROMFS_OK && (watch || run_module)) {
+        exit_code = flash_watch_main(&job, input, &pa->opt, run_module, watch, quiet);
+        romfs_boards_free(&db);
+        return exit_code;
     }
     if (rc == ROMFS_OK)
         rc = romfs_flash_load_input_with(input, &pa->opt, &image, &len, &packed, &err);

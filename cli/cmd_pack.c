@@ -36,6 +36,11 @@ static const char pack_help[] =
     "                          .py is left out; DIR is never written to\n"
     "      --mpy-cross-arg ARG pass ARG to mpy-cross, e.g. -march=armv6m (repeatable);\n"
     "                          with --board, -march= is the board's CPU unless given\n"
+    "      --mpy-cache DIR     keep mpy-cross's outputs in DIR by the hash of each .py,\n"
+    "                          its name, mpy-cross and its arguments, so an unchanged\n"
+    "                          .py is not compiled again (default: $XDG_CACHE_HOME/romfs/mpy\n"
+    "                          or ~/.cache/romfs/mpy; a damaged entry is compiled anew)\n"
+    "      --no-mpy-cache      compile every .py, keep nothing\n"
     "  -j, --jobs N            parallel compiles (default: all cores)\n"
     "      --pad-to N          pad the output with 0xff to a multiple of N bytes\n"
     "      --size-limit N      fail if the image is larger than N bytes\n"
@@ -164,6 +169,7 @@ static void print_json_summary(FILE *out, const char *image, const char *base,
     cJSON_AddNumberToObject(o, "files", (double)r->files);
     cJSON_AddNumberToObject(o, "dirs", (double)r->dirs);
     cJSON_AddNumberToObject(o, "compiled", (double)r->compiled);
+    cJSON_AddNumberToObject(o, "mpy_cached", (double)r->mpy_cached);
     cJSON_AddNumberToObject(o, "data_bytes", (double)r->data_bytes);
     cJSON_AddNumberToObject(o, "image_bytes", (double)r->image_size);
     cJSON_AddNumberToObject(o, "output_bytes", (double)r->output_size);
@@ -451,10 +457,16 @@ int cli_pack_main(int argc, char **argv, bool build)
         print_json_summary(report, out, pa.opt.base, &res);
     else if (!quiet) {
         char size[64];
-        fprintf(report, "packed %llu file%s, %llu director%s into %s: %s\n",
+        char compiled[96] = "";
+        if (res.compiled)
+            snprintf(compiled, sizeof compiled, " (%llu .py compiled, %llu of them from the "
+                     "mpy-cross cache)", (unsigned long long)res.compiled,
+                     (unsigned long long)res.mpy_cached);
+        fprintf(report, "packed %llu file%s, %llu director%s into %s: %s%s\n",
                 (unsigned long long)res.files, res.files == 1 ? "" : "s",
                 (unsigned long long)res.dirs, res.dirs == 1 ? "y" : "ies",
-                to_stdout ? "standard output" : out, cli_human_size(res.output_size, size, sizeof size));
+                to_stdout ? "standard output" : out, cli_human_size(res.output_size, size, sizeof size),
+                compiled);
         if (res.used_base)
             print_base_summary(report, pa.opt.base, &res.base);
     }

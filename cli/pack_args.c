@@ -19,6 +19,7 @@ bool cli_pack_args_init(struct cli_pack_args *a, int argc)
     a->opt.align_rules = a->rules;
     a->opt.excludes = a->excludes;
     a->opt.mpy_cross_args = a->mpy_args;
+    a->opt.mpy_cache = romfs_mpy_cache_default(a->cache, sizeof a->cache);
     return a->rules && a->excludes && a->mpy_args;
 }
 
@@ -61,6 +62,8 @@ int cli_pack_args_option(struct cli_pack_args *a, int c, char *arg, const char *
     case CLI_OPT_NO_DEFAULT_EXCLUDES: o->no_default_excludes = true; return 1;
     case CLI_OPT_MPY_CROSS: o->mpy_cross = arg ? arg : "mpy-cross"; return 1;
     case CLI_OPT_MPY_CROSS_ARG: a->mpy_args[o->n_mpy_cross_args++] = arg; return 1;
+    case CLI_OPT_MPY_CACHE: o->mpy_cache = arg; return 1;
+    case CLI_OPT_NO_MPY_CACHE: o->mpy_cache = NULL; return 1;
     case CLI_OPT_BASE: o->base = arg; return 1;
     case CLI_OPT_PAD_TO:
     case CLI_OPT_SIZE_LIMIT: {

@@ -7,6 +7,7 @@
 enum {
     CLI_OPT_ALIGN = 1000, CLI_OPT_ALIGN_RULE, CLI_OPT_EXCLUDE, CLI_OPT_NO_DEFAULT_EXCLUDES,
     CLI_OPT_MPY_CROSS, CLI_OPT_MPY_CROSS_ARG, CLI_OPT_PAD_TO, CLI_OPT_SIZE_LIMIT, CLI_OPT_BASE,
+    CLI_OPT_MPY_CACHE, CLI_OPT_NO_MPY_CACHE,
 };
 
 /* Entries for a struct option table. */
@@ -19,7 +20,9 @@ enum {
     { "mpy-cross-arg", required_argument, NULL, CLI_OPT_MPY_CROSS_ARG }, \
     { "pad-to", required_argument, NULL, CLI_OPT_PAD_TO }, \
     { "size-limit", required_argument, NULL, CLI_OPT_SIZE_LIMIT }, \
-    { "base", required_argument, NULL, CLI_OPT_BASE }
+    { "base", required_argument, NULL, CLI_OPT_BASE }, \
+    { "mpy-cache", required_argument, NULL, CLI_OPT_MPY_CACHE }, \
+    { "no-mpy-cache", no_argument, NULL, CLI_OPT_NO_MPY_CACHE }
 
 /* opt plus the arrays its pointers refer to. */
 struct cli_pack_args {
@@ -27,9 +30,11 @@ struct cli_pack_args {
     struct romfs_align_rule *rules;
     const char **excludes, **mpy_args;
     char march[48];     /* "-march=ARCH" when one was added */
+    char cache[4096];   /* the mpy-cross cache's usual folder */
 };
 
-/* Room for up to argc repeated options; opt.align starts at 4. false without memory. */
+/* Room for up to argc repeated options; opt.align starts at 4, opt.mpy_cache at the
+ * usual folder (romfs_mpy_cache_default). false without memory. */
 bool cli_pack_args_init(struct cli_pack_args *a, int argc);
 void cli_pack_args_free(struct cli_pack_args *a);
 

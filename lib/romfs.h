@@ -13,6 +13,7 @@
 #include "flash/swd.h"
 #include "flash/probe.h"
 #include "flash/sim.h"
+#include "flash/watch.h"
 /* plan: image-against-board checks, layout planning, reports, the CI pipeline */
 #include "plan/check.h"
 #include "plan/layout.h"
@@ -51,5 +52,7 @@
 #include "base/template.h"
 #include "base/suggest.h"
 #include "base/cancel.h"
+#include "base/dirwatch.h"
+#include "base/text.h"
 
 #endif

@@ -23,6 +23,8 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LC_ALL=C
 logs="$release_build/test-logs"
 rm -rf "$logs"; mkdir -p "$logs"
+# what the tools cache (mpy-cross outputs) goes here, not into the user's home
+export XDG_CACHE_HOME="$ROMFS_SOURCE_DIR/$logs/xdg-cache"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 {   # the slower CLI tests first, so the parallel jobs finish together

@@ -125,3 +125,47 @@ const char *romfs_escape_to(char *buf, size_t cap, const char *text, size_t len,
     buf[o] = '\0';
     return buf;
 }
+
+/* How many bytes at the end of p[0..n) may begin a character the next piece completes:
+ * a CR (of a CR LF, in a message) or an unfinished UTF-8 sequence. */
+static size_t unfinished_tail(const unsigned char *p, size_t n, enum romfs_escape_mode mode)
+{
+    if (n && p[n - 1] == '\r' && mode == ROMFS_ESCAPE_MESSAGE)
+        return 1;
+    for (size_t k = 1; k <= 3 && k <= n; k++) {
+        unsigned c = p[n - k];
+        if ((c & 0xc0) == 0x80)
+            continue;                           /* a continuation byte: look further back */
+        size_t seq = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        return seq > k ? k : 0;
+    }
+    return 0;
+}
+
+char *romfs_escape_stream(struct romfs_escape_stream *s, const char *text, size_t len, bool final,
+                          size_t *out_len)
+{
+    *out_len = 0;
+    size_t n = s->n_held + len;
+    unsigned char *all = malloc(n + 1);
+    if (!all) {
+        s->n_held = 0;
+        return NULL;
+    }
+    memcpy(all, s->held, s->n_held);
+    if (len)
+        memcpy(all + s->n_held, text, len);
+    size_t keep = final ? 0 : unfinished_tail(all, n, s->mode);
+    size_t now = n - keep;
+    memcpy(s->held, all + now, keep);
+    s->n_held = keep;
+    size_t o = escape_into(NULL, all, now, s->mode);
+    char *out = malloc(o + 1);
+    if (out) {
+        escape_into(out, all, now, s->mode);
+        out[o] = '\0';
+        *out_len = o;
+    }
+    free(all);
+    return out;
+}

@@ -9,6 +9,7 @@
 #ifndef ROMFS_TEXT_H
 #define ROMFS_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -29,5 +30,20 @@ const char *romfs_escape_to(char *buf, size_t cap, const char *text, size_t len,
 
 /* Write text[0..len) escaped to out (for writers that print as they go). */
 void romfs_fputs_escaped(FILE *out, const char *text, size_t len, enum romfs_escape_mode mode);
+
+/* Escaping text that arrives in pieces (what a running program prints): a CR LF or a
+ * UTF-8 sequence cut between two pieces is held back until the next piece completes it,
+ * so it is judged whole. Zero-initialise, set mode. */
+struct romfs_escape_stream {
+    enum romfs_escape_mode mode;
+    unsigned char held[4];
+    size_t n_held;
+};
+
+/* Escape what is held and text[0..len) as far as it can be judged now (all of it when
+ * final) into a malloc'd, NUL-terminated string of *out_len bytes; NULL if out of memory
+ * (what was held is then dropped). */
+char *romfs_escape_stream(struct romfs_escape_stream *s, const char *text, size_t len, bool final,
+                          size_t *out_len);
 
 #endif

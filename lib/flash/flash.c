@@ -87,11 +87,12 @@ static int device_hashes(struct writer *w, uint64_t first, uint64_t count, uint8
 }
 
 /* Whether the device's whole image range hashes as the image does: one short answer for
- * the common re-run that changes nothing. *rc is set when asking failed. */
-static bool range_unchanged(struct writer *w, int *rc, struct romfs_error *err)
+ * the common re-run that changes nothing. *rc is set when asking failed; theirs receives
+ * the device's hash. */
+static bool range_unchanged(struct writer *w, uint8_t theirs[32], int *rc, struct romfs_error *err)
 {
     uint64_t len = w->nblocks * w->t->erase_size;
-    uint8_t mine[32], theirs[32];
+    uint8_t mine[32];
     progress(w, "compare", 0, len);
     *rc = w->t->hash_range(w->t->ctx, 0, len, theirs, err);
     if (*rc != ROMFS_OK) {
@@ -103,6 +104,30 @@ static bool range_unchanged(struct writer *w, int *rc, struct romfs_error *err)
         return false;
     progress(w, "compare", len, len);
     return true;
+}
+
+/* When the device's hash of the image range (theirs) is that of what the caller expects
+ * there, the expected bytes' block hashes into dev: no block hash travels. */
+static bool expected_hashes(struct writer *w, const uint8_t theirs[32], uint8_t (*dev)[32])
+{
+    const struct romfs_flash_options *o = w->opt;
+    uint64_t bs = w->t->erase_size, len = w->nblocks * bs;
+    if (!o || !o->expected)
+        return false;
+    uint8_t *exp = malloc(len), sum[32];
+    if (!exp)
+        return false;
+    size_t n = o->expected_len < len ? o->expected_len : (size_t)len;
+    memcpy(exp, o->expected, n);
+    memset(exp + n, 0xff, len - n);
+    romfs_sha256(exp, len, sum);
+    bool same = memcmp(sum, theirs, 32) == 0;
+    for (uint64_t b = 0; same && b < w->nblocks; b++)
+        romfs_sha256(exp + b * bs, bs, dev[b]);
+    free(exp);
+    if (same)
+        progress(w, "compare", len, len);
+    return same;
 }
 
 /* Program image bytes [start, end) in max_transfer pieces. */
@@ -254,6 +279,7 @@ int romfs_flash_image(struct romfs_target *t, const uint8_t *image, size_t len,
     for (uint64_t b = 0; b < w.nblocks; b++)
         romfs_sha256(padded + b * bs, bs, host[b]);
 
+    uint8_t theirs[32];   /* the device's hash of the image range, when asked */
     bool full = opt && opt->full;
     bool no_verify = opt && opt->no_verify;
     uint64_t n_changed = 0;
@@ -261,10 +287,11 @@ int romfs_flash_image(struct romfs_target *t, const uint8_t *image, size_t len,
         for (uint64_t b = 0; b < w.nblocks; b++)
             changed[b] = true;
         n_changed = w.nblocks;
-    } else if (t->hash_range && range_unchanged(&w, &rc, err)) {
+    } else if (t->hash_range && range_unchanged(&w, theirs, &rc, err)) {
         n_changed = 0;
     } else if (rc == ROMFS_OK) {
-        rc = device_hashes(&w, 0, w.nblocks, dev, "compare", err);
+        if (!t->hash_range || !expected_hashes(&w, theirs, dev))
+            rc = device_hashes(&w, 0, w.nblocks, dev, "compare", err);
         if (rc != ROMFS_OK) {
             romfs_error_prefix(err, "%s: reading what the partition holds", t->name);
             goto out;

@@ -73,6 +73,13 @@ struct romfs_flash_options {
     bool no_verify;             /* skip the read-back / hash verification */
     romfs_progress_fn progress; /* may be NULL */
     void *progress_ctx;
+    /* What the caller believes the partition holds from its start (the image it wrote
+       there last, over a connection it kept), or NULL. When the target's one hash of the
+       image's range (hash_range) matches these bytes, 0xff after them, the per-block
+       hashes are computed from them instead of asked of the device; otherwise they are
+       asked for as usual. */
+    const uint8_t *expected;
+    size_t expected_len;
 };
 
 struct romfs_flash_report {

@@ -71,6 +71,9 @@ struct romfs_flash_job {
     int timeout_ms;                   /* longest silence from the device; 0: default */
     romfs_progress_fn progress;       /* may be NULL */
     void *progress_ctx;
+    const uint8_t *expected;          /* what the partition is believed to hold (see
+                                         romfs_flash_options.expected); may be NULL */
+    size_t expected_len;
     struct {
         const char *port;             /* NULL: found by USB VID:PID (the board's first) */
         uint32_t baud;                /* 0: 115200 */
@@ -78,6 +81,8 @@ struct romfs_flash_job {
         int transfer;                 /* enum romfs_transfer */
         int api;                      /* enum romfs_partition_api */
         bool no_reset;                /* no soft reset and /rom check afterwards */
+        bool always_reset;            /* soft-reset even when nothing was written (the
+                                         watch loop runs its program on a fresh board) */
     } repl;
     struct {
         const char *device;           /* "VID:PID", NULL: the id of the board's bootloader
@@ -163,5 +168,32 @@ int romfs_flash_device_mpy_arch(const struct romfs_flash_job *job, const char **
  * failure. Returns ROMFS_OK or the first error (err names the board, port or device). */
 int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
                         struct romfs_flash_job_result *res, struct romfs_error *err);
+
+/* ---- a connection kept between jobs ------------------------------------------------ */
+
+/* An open REPL connection to a job's board, for several jobs in a row (the watch loop):
+ * the serial link, the raw-REPL session on it, what the device reported. */
+struct romfs_flash_link {
+    struct romfs_serial *serial;
+    struct romfs_repl_session *ses;
+    long long mpy;                     /* the device's sys.implementation._mpy */
+    char port[256];                    /* the serial port used */
+};
+
+/* Connect to job's board over the REPL (job->repl.port, or found by USB id) and enter the
+ * raw REPL. ROMFS_ERR_INVAL for a job that is not over the REPL. On failure the link is
+ * closed again. */
+int romfs_flash_link_open(const struct romfs_flash_job *job, struct romfs_flash_link *link,
+                          struct romfs_error *err);
+
+/* Leave the raw REPL and close the port (a link never opened, or closed, is fine). */
+void romfs_flash_link_close(struct romfs_flash_link *link);
+
+/* romfs_flash_job_run over an open link (REPL jobs only), which stays open afterwards
+ * whatever happened: the caller closes it after a failure it cannot trust the
+ * connection after (any error but a refusal before the write). */
+int romfs_flash_job_run_on(const struct romfs_flash_job *job, struct romfs_flash_link *link,
+                           const uint8_t *image, size_t len, struct romfs_flash_job_result *res,
+                           struct romfs_error *err);
 
 #endif

@@ -107,6 +107,11 @@ struct romfs_repl_stats {
     uint64_t session_bytes_in;
 };
 
+/* Send what a target opened on ses with `transfer` will need and the device lacks (the
+ * helper, forgotten by a soft reset; the write loop, for the transfers that use it), in
+ * one exec: while the board is idle, so that the next write starts at once. */
+int romfs_repl_session_prepare(struct romfs_repl_session *ses, int transfer, struct romfs_error *err);
+
 /* Open partition opt->partition as a flash target (unmounting /rom first). The target's
  * callbacks use the session, which must outlive it; t->close releases the target only. */
 int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_repl_target_options *opt,

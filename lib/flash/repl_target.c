@@ -623,6 +623,33 @@ static int choose_transfer(unsigned caps, int wanted, struct romfs_error *err)
     return romfs_set_error(err, ROMFS_ERR_INVAL, "unknown transfer %d", wanted);
 }
 
+int romfs_repl_session_prepare(struct romfs_repl_session *ses, int transfer, struct romfs_error *err)
+{
+    if (ses->target_busy)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "the REPL session has a target open");
+    if (!(ses->caps & ROMFS_CAP_ROM_IOCTL))
+        return ROMFS_OK;   /* nothing will be written: target_open says why */
+    transfer = choose_transfer(ses->caps, transfer, err);
+    if (transfer < 0)
+        return transfer;
+    bool serve = (transfer == ROMFS_TRANSFER_RAW_DEFLATE || transfer == ROMFS_TRANSFER_RAW) &&
+                 !ses->serve_loaded;
+    const char *names[3] = { NULL };
+    size_t n = 0;
+    if (ses->helper_lost)
+        names[n++] = "device/helper.py";
+    if (serve)
+        names[n++] = "device/serve.py";
+    if (n == 0)
+        return ROMFS_OK;
+    int rc = repl_send_templates(ses, serve ? SERVE_PROTOCOL_PY : NULL, names, err);
+    if (rc == ROMFS_OK) {
+        ses->helper_lost = false;
+        ses->serve_loaded = ses->serve_loaded || serve;
+    }
+    return rc;
+}
+
 int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_repl_target_options *opt,
                            struct romfs_target *t, struct romfs_error *err)
 {
@@ -639,10 +666,9 @@ int romfs_repl_target_open(struct romfs_repl_session *ses, const struct romfs_re
     if (transfer < 0)
         return transfer;
     if (ses->helper_lost) {
-        int rc = repl_send_template(ses, NULL, "device/helper.py", err);
+        int rc = romfs_repl_session_prepare(ses, transfer, err);
         if (rc != ROMFS_OK)
             return rc;
-        ses->helper_lost = false;
     }
     const char *api = opt->api == ROMFS_API_ROM_IOCTL ? "rom" : opt->api == ROMFS_API_OBJECT ? "obj" : "";
     struct romfs_buf out = { 0 };

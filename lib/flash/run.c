@@ -37,10 +37,9 @@ struct job_state {
     const struct romfs_flash_job *job;
     const struct romfs_partition *part;   /* the board's partition, or NULL */
     struct romfs_target t;
-    /* REPL */
-    struct romfs_serial *serial;
-    struct romfs_repl_session *ses;
-    long long mpy;
+    /* REPL: the connection, the job's own or one kept between jobs */
+    struct romfs_flash_link *link;
+    struct romfs_flash_link own_link;
     /* DFU */
     struct romfs_dfu_boot boot;           /* the board's bootloader for the partition */
     struct romfs_dfu_match match;         /* (points at boot.hint) */
@@ -51,26 +50,48 @@ struct job_state {
 /* ---- REPL -------------------------------------------------------------------------- */
 
 /* Reach the job's board over the REPL: its port (given, or found by USB id), a raw-REPL
- * session, and what the device reports about itself (into *info; mpy kept in st). */
-static int repl_connect(struct job_state *st, char *port, size_t port_cap,
+ * session, and what the device reports about itself (into *info; mpy kept in the link). */
+static int repl_connect(const struct romfs_flash_job *j, struct romfs_flash_link *link,
                         struct romfs_device_info *info, struct romfs_error *err)
 {
-    const struct romfs_flash_job *j = st->job;
     int rc = ROMFS_OK;
     if (j->repl.port)
-        snprintf(port, port_cap, "%s", j->repl.port);
+        snprintf(link->port, sizeof link->port, "%s", j->repl.port);
     else
-        rc = romfs_repl_find_port(j->board ? j->board->repl_usb : NULL, port, port_cap, err);
+        rc = romfs_repl_find_port(j->board ? j->board->repl_usb : NULL, link->port,
+                                  sizeof link->port, err);
     struct romfs_repl_options ro = { .timeout_ms = j->timeout_ms, .no_raw_paste = j->repl.no_raw_paste };
     if (rc == ROMFS_OK)
-        rc = romfs_serial_open(port, j->repl.baud, &st->serial, err);
+        rc = romfs_serial_open(link->port, j->repl.baud, &link->serial, err);
     if (rc == ROMFS_OK)
-        rc = romfs_repl_session_open(st->serial, &ro, &st->ses, err);
+        rc = romfs_repl_session_open(link->serial, &ro, &link->ses, err);
     if (rc == ROMFS_OK)
-        rc = romfs_repl_query(st->ses, false, info, err);
+        rc = romfs_repl_query(link->ses, false, info, err);
     if (rc == ROMFS_OK)
-        st->mpy = info->mpy;
+        link->mpy = info->mpy;
     return rc;
+}
+
+int romfs_flash_link_open(const struct romfs_flash_job *job, struct romfs_flash_link *link,
+                          struct romfs_error *err)
+{
+    memset(link, 0, sizeof *link);
+    if (job->via != ROMFS_VIA_REPL)
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "a connection kept between writes is for "
+                               "the REPL only");
+    struct romfs_device_info info;
+    int rc = repl_connect(job, link, &info, err);
+    if (rc != ROMFS_OK)
+        romfs_flash_link_close(link);
+    return rc;
+}
+
+void romfs_flash_link_close(struct romfs_flash_link *link)
+{
+    romfs_repl_session_close(link->ses);
+    romfs_serial_close(link->serial);
+    link->ses = NULL;
+    link->serial = NULL;
 }
 
 static int repl_open(struct job_state *st, struct romfs_flash_job_result *res,
@@ -78,7 +99,8 @@ static int repl_open(struct job_state *st, struct romfs_flash_job_result *res,
 {
     const struct romfs_flash_job *j = st->job;
     struct romfs_device_info info;
-    int rc = repl_connect(st, res->port, sizeof res->port, &info, err);
+    int rc = st->link->ses ? ROMFS_OK : repl_connect(j, st->link, &info, err);
+    snprintf(res->port, sizeof res->port, "%s", st->link->port);
     if (rc != ROMFS_OK)
         return rc;
     struct romfs_repl_target_options to = {
@@ -87,7 +109,7 @@ static int repl_open(struct job_state *st, struct romfs_flash_job_result *res,
         .transfer = j->repl.transfer,
         .write_size = st->part ? st->part->write_block : 0,
     };
-    return romfs_repl_target_open(st->ses, &to, &st->t, err);
+    return romfs_repl_target_open(st->link->ses, &to, &st->t, err);
 }
 
 static int repl_finish(struct job_state *st, const uint8_t *image, size_t len,
@@ -98,11 +120,12 @@ static int repl_finish(struct job_state *st, const uint8_t *image, size_t len,
         return ROMFS_OK;
     }
     struct romfs_rom_listing rom = { 0 };
-    if (res->write.blocks_written == 0) {
+    struct romfs_repl_session *ses = st->link->ses;
+    if (res->write.blocks_written == 0 && !st->job->repl.always_reset) {
         /* nothing was erased, so /rom is mounted as before: when it lists the image, a
            reset would change nothing (it would cost a reconnect) */
         struct romfs_error quiet = { 0 };
-        if (romfs_repl_list_rom_top(st->ses, &rom, &quiet) == ROMFS_OK &&
+        if (romfs_repl_list_rom_top(ses, &rom, &quiet) == ROMFS_OK &&
             romfs_flash_compare_top_level(image, len, &rom, &quiet) == ROMFS_OK) {
             res->confirmation = ROMFS_CONFIRM_ROM_LISTED_NO_RESET;
             res->image_root_empty = rom.n == 0;
@@ -111,9 +134,9 @@ static int repl_finish(struct job_state *st, const uint8_t *image, size_t len,
         }
         romfs_rom_listing_free(&rom);
     }
-    int rc = romfs_repl_reset_and_list_rom(st->ses, &rom, err);
+    int rc = romfs_repl_reset_and_list_rom(ses, &rom, err);
     if (rc == ROMFS_ERR_DEVICE)
-        romfs_repl_note_exception(st->ses, "list", false, 0);
+        romfs_repl_note_exception(ses, "list", false, 0);
     if (rc == ROMFS_OK)
         rc = romfs_flash_compare_top_level(image, len, &rom, err);
     if (rc == ROMFS_OK) {
@@ -128,14 +151,12 @@ int romfs_flash_device_mpy_arch(const struct romfs_flash_job *job, const char **
                                 struct romfs_error *err)
 {
     *arch = NULL;
-    struct job_state st = { .job = job };
-    char port[256];
+    struct romfs_flash_link link = { 0 };
     struct romfs_device_info info;
-    int rc = repl_connect(&st, port, sizeof port, &info, err);
+    int rc = repl_connect(job, &link, &info, err);
     if (rc == ROMFS_OK)
         *arch = romfs_mpy_arch_of_device(info.mpy);
-    romfs_repl_session_close(st.ses);
-    romfs_serial_close(st.serial);
+    romfs_flash_link_close(&link);
     return rc;
 }
 
@@ -403,7 +424,7 @@ static int reconcile_units(struct job_state *st, const uint8_t *image, size_t le
 static void explain_exception(const struct job_state *st, struct romfs_flash_job_result *res,
                               struct romfs_error *err)
 {
-    const struct romfs_device_exception *x = romfs_repl_session_exception(st->ses);
+    const struct romfs_device_exception *x = romfs_repl_session_exception(st->link->ses);
     if (!x)
         return;
     res->device_raised = true;
@@ -460,22 +481,23 @@ static int finish(struct job_state *st, const uint8_t *image, size_t len,
     return ROMFS_ERR_INVAL;
 }
 
-int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
-                        struct romfs_flash_job_result *res, struct romfs_error *err)
+/* The job, over st->link when the job is over the REPL (connected here if it is not yet). */
+static int run_job(struct job_state *st, const uint8_t *image, size_t len,
+                   struct romfs_flash_job_result *res, struct romfs_error *err)
 {
+    const struct romfs_flash_job *job = st->job;
     memset(res, 0, sizeof *res);
-    struct job_state st = { .job = job };
     int rc = ROMFS_OK;
     if (job->board) {
-        st.part = romfs_board_partition(job->board, job->partition);
-        if (!st.part && !job->board->n_partitions)
+        st->part = romfs_board_partition(job->board, job->partition);
+        if (!st->part && !job->board->n_partitions)
             return romfs_set_error(err, ROMFS_ERR_NOENT,
                                    "board %s has no ROMFS partition in its default build%s%s%s: nothing to flash "
                                    "it to",
                                    job->board->name, job->board->romfs_option ? " (it needs " : "",
                                    job->board->romfs_option ? job->board->romfs_option : "",
                                    job->board->romfs_option ? ")" : "");
-        if (!st.part)
+        if (!st->part)
             return romfs_set_error(err, ROMFS_ERR_NOENT, "board %s has no ROMFS partition %d",
                                    job->board->name, job->partition);
         /* the image must suit the board's partition before any device is opened */
@@ -490,39 +512,72 @@ int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image,
             return rc;
         res->board_checked = true;
     }
-    rc = open_device(&st, res, err);
+    rc = open_device(st, res, err);
     if (rc == ROMFS_OK)
-        rc = romfs_flash_check_device(&st.t, job->board ? job->board->name : NULL, st.part, len, err);
+        rc = romfs_flash_check_device(&st->t, job->board ? job->board->name : NULL, st->part, len, err);
     /* the stricter of the board's and the device's units: over DFU the bootloader's
        sectors (mboot: 32 KiB pages on 4 KiB-sector QSPI) against the board's erase block */
     if (rc == ROMFS_OK)
-        rc = reconcile_units(&st, image, len, &res->units, err);
+        rc = reconcile_units(st, image, len, &res->units, err);
     if (rc == ROMFS_OK && job->via == ROMFS_VIA_REPL)
-        rc = romfs_check_mpy_compat(image, len, st.mpy, err);
-    res->verified_on_device = st.t.hash_blocks != NULL;
+        rc = romfs_check_mpy_compat(image, len, st->link->mpy, err);
+    res->verified_on_device = st->t.hash_blocks != NULL;
     struct romfs_flash_options fo = { .full = job->full, .progress = job->progress,
-                                      .progress_ctx = job->progress_ctx };
+                                      .progress_ctx = job->progress_ctx,
+                                      .expected = job->expected, .expected_len = job->expected_len };
     double t0 = romfs_now_s();
     if (rc == ROMFS_OK)
-        rc = romfs_flash_image(&st.t, image, len, &fo, &res->write, err);
+        rc = romfs_flash_image(&st->t, image, len, &fo, &res->write, err);
     res->write_seconds = romfs_now_s() - t0;
-    collect_stats(&st, res);
+    collect_stats(st, res);
     /* SWD confirms through the same session, so its target closes after finish; the
        REPL and DFU targets close first (the REPL's session outlives its target). */
     bool close_after = job->via == ROMFS_VIA_SWD;
-    if (!close_after && st.t.close)
-        st.t.close(st.t.ctx);
+    if (!close_after && st->t.close)
+        st->t.close(st->t.ctx);
     if (rc == ROMFS_OK)
-        rc = finish(&st, image, len, res, err);
-    if (close_after && st.t.close)
-        st.t.close(st.t.ctx);
-    if (rc == ROMFS_ERR_DEVICE && st.ses)
-        explain_exception(&st, res, err);
-    romfs_repl_session_close(st.ses);
-    if (st.serial) {
-        res->repl.session_bytes_out = romfs_serial_bytes_written(st.serial);
-        res->repl.session_bytes_in = romfs_serial_bytes_read(st.serial);
+        rc = finish(st, image, len, res, err);
+    if (close_after && st->t.close)
+        st->t.close(st->t.ctx);
+    if (rc == ROMFS_ERR_DEVICE && st->link->ses)
+        explain_exception(st, res, err);
+    if (st->link->serial) {
+        res->repl.session_bytes_out = romfs_serial_bytes_written(st->link->serial);
+        res->repl.session_bytes_in = romfs_serial_bytes_read(st->link->serial);
     }
-    romfs_serial_close(st.serial);
+    return rc;
+}
+
+int romfs_flash_job_run(const struct romfs_flash_job *job, const uint8_t *image, size_t len,
+                        struct romfs_flash_job_result *res, struct romfs_error *err)
+{
+    struct job_state st = { .job = job };
+    st.link = &st.own_link;
+    int rc = run_job(&st, image, len, res, err);
+    /* the session is left (Ctrl-B) before the port's byte counts are final */
+    romfs_repl_session_close(st.own_link.ses);
+    st.own_link.ses = NULL;
+    if (st.own_link.serial) {
+        res->repl.session_bytes_out = romfs_serial_bytes_written(st.own_link.serial);
+        res->repl.session_bytes_in = romfs_serial_bytes_read(st.own_link.serial);
+    }
+    romfs_flash_link_close(&st.own_link);
+    return rc;
+}
+
+int romfs_flash_job_run_on(const struct romfs_flash_job *job, struct romfs_flash_link *link,
+                           const uint8_t *image, size_t len, struct romfs_flash_job_result *res,
+                           struct romfs_error *err)
+{
+    if (job->via != ROMFS_VIA_REPL || !link->ses) {
+        memset(res, 0, sizeof *res);
+        return romfs_set_error(err, ROMFS_ERR_INVAL, "a job over a kept connection needs the "
+                               "REPL and an open link");
+    }
+    struct job_state st = { .job = job, .link = link };
+    uint64_t out0 = romfs_serial_bytes_written(link->serial), in0 = romfs_serial_bytes_read(link->serial);
+    int rc = run_job(&st, image, len, res, err);
+    res->repl.session_bytes_out -= out0;   /* this job's share of the connection */
+    res->repl.session_bytes_in -= in0;
     return rc;
 }

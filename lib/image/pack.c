@@ -51,6 +51,7 @@ struct pack_state {
     struct dir_id *stack;
     size_t depth, cap_stack;
     char *work_dir;      /* mpy-cross outputs */
+    uint64_t mpy_cached; /* of them, taken from the cache */
     struct pack_file **ordered;  /* files in image order, parallel to the result's file_list */
     struct romfs_stable_result stable;  /* with a base: the image and its offsets */
 };
@@ -96,6 +97,8 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 }
 
 /* A glob matches the path below DIR, or (when it has no '/') the base name. */
+static bool excluded(const struct romfs_pack_options *o, const char *rel, const char *base);
+
 static bool glob_matches(const char *glob, const char *rel, const char *base)
 {
     if (fnmatch(glob, rel, FNM_PATHNAME) == 0)
@@ -103,9 +106,14 @@ static bool glob_matches(const char *glob, const char *rel, const char *base)
     return !strchr(glob, '/') && fnmatch(glob, base, 0) == 0;
 }
 
-static bool excluded(const struct pack_state *ps, const char *rel, const char *base)
+bool romfs_pack_excludes(const struct romfs_pack_options *o, const char *rel)
 {
-    const struct romfs_pack_options *o = ps->opt;
+    const char *base = strrchr(rel, '/');
+    return excluded(o, rel, base ? base + 1 : rel);
+}
+
+static bool excluded(const struct romfs_pack_options *o, const char *rel, const char *base)
+{
     if (!o->no_default_excludes)
         for (const char *const *g = romfs_default_excludes; *g; g++)
             if (glob_matches(*g, rel, base))
@@ -239,7 +247,7 @@ static int walk_entry(struct pack_state *ps, struct romfs_node *node, const char
         romfs_error_need(err, ROMFS_NEED_EXCLUDE);
         goto out;
     }
-    if (excluded(ps, rel, name))
+    if (excluded(ps->opt, rel, name))
         goto out;
     struct stat st;
     if (stat(full, &st) != 0) {
@@ -384,8 +392,8 @@ static int compile_sources(struct pack_state *ps)
         }
     }
     unsigned parallel = o->jobs ? o->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-    rc = mpy_compile_all(o->mpy_cross, o->mpy_cross_args, o->n_mpy_cross_args, jobs, n, parallel,
-                         ps->work_dir, ps->err);
+    rc = mpy_compile_cached(o->mpy_cache, o->mpy_cross, o->mpy_cross_args, o->n_mpy_cross_args,
+                            jobs, n, parallel, ps->work_dir, &ps->mpy_cached, ps->err);
     for (size_t i = 0; i < n && !rc; i++) {
         struct stat st;
         if (stat(jobs[i].output, &st) != 0) {
@@ -689,13 +697,15 @@ static int write_output(struct pack_state *ps, const char *out_path, uint64_t im
 static int layout_against_base(struct pack_state *ps, uint64_t *image_size,
                                struct romfs_pack_result *res)
 {
-    uint8_t *base;
-    size_t n;
-    int rc = romfs_read_file(ps->opt->base, &base, &n, ps->err);
+    const struct romfs_pack_options *o = ps->opt;
+    uint8_t *base = NULL;
+    size_t n = o->base_image_size;
+    int rc = o->base_image ? ROMFS_OK : romfs_read_file(o->base, &base, &n, ps->err);
     if (rc)
         return rc;
     struct content_ctx cc = { ps, malloc(OUT_BUFFER) };
-    struct romfs_stable_options so = { base, n, ps->opt->base, 0, ps->opt->size_limit };
+    struct romfs_stable_options so = { base ? base : o->base_image, n,
+                                       o->base ? o->base : "the previous image", 0, o->size_limit };
     rc = cc.buf ? romfs_stable_layout(ps->tree, &so, file_content, &cc, &ps->stable, ps->err)
                 : romfs_set_error(ps->err, ROMFS_ERR_NOMEM, "out of memory");
     free(cc.buf);
@@ -743,7 +753,7 @@ int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pac
     uint64_t image_size = 0;
     if (!rc)
         rc = romfs_tree_layout(ps.tree, &image_size, err);
-    if (!rc && opt->base)
+    if (!rc && (opt->base || opt->base_image))
         rc = layout_against_base(&ps, &image_size, res);
     if (!rc && opt->size_limit && image_size > opt->size_limit)
         rc = romfs_set_error(err, ROMFS_ERR_FBIG,
@@ -759,6 +769,7 @@ int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pac
     res->compiled = 0;
     for (size_t i = 0; i < ps.n_files; i++)
         res->compiled += ps.files[i]->note != NULL;
+    res->mpy_cached = ps.mpy_cached;
     if (!rc)
         rc = write_output(&ps, out_path, image_size, res, out_image);
     if (!rc && opt->file_digests)

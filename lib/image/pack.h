@@ -44,6 +44,14 @@ struct romfs_pack_options {
                                                   call, not the path below DIR (lib/x.py) */
     const char *const *mpy_cross_args;
     size_t n_mpy_cross_args;
+    const char *mpy_cache;                     /* with mpy_cross: a folder (created when
+                                                  missing) keeping each compiled .mpy under
+                                                  the SHA-256 of its .py's bytes, its source
+                                                  name, and mpy-cross's program, --version
+                                                  and arguments, so an unchanged .py is not
+                                                  compiled again; NULL: none. Entries are
+                                                  written atomically and checked by their
+                                                  own hash (a damaged one is compiled anew) */
     unsigned jobs;                             /* parallel compiles; 0 = online CPUs */
     uint64_t pad_to;                           /* pad image with 0xff to a multiple; 0 = no */
     uint64_t size_limit;                       /* fail if the image is larger; 0 = none */
@@ -51,6 +59,10 @@ struct romfs_pack_options {
                                                   against it (image/stable.h) so unchanged
                                                   data keeps its offsets; NULL: the plain
                                                   (mpremote) layout */
+    const uint8_t *base_image;                 /* the same in memory, base_image_size bytes
+                                                  (wins over base, which then only names
+                                                  it); NULL: none */
+    size_t base_image_size;
     bool digest;                               /* compute result->sha256 of the output */
     bool file_digests;                         /* compute each file_list[i].sha256 */
     bool to_fd;                                /* write to out_fd instead of out_path (a pipe:
@@ -78,6 +90,7 @@ struct romfs_pack_result {
     uint64_t image_size;          /* the image record itself */
     uint64_t output_size;         /* bytes written, including --pad-to padding */
     uint64_t compiled;            /* .py files compiled to .mpy */
+    uint64_t mpy_cached;          /* ... of which taken from options.mpy_cache */
     uint8_t sha256[ROMFS_SHA256_SIZE];   /* of the output's bytes, if options.digest */
     struct romfs_packed_file *file_list; /* in image order */
     size_t n_files;
@@ -101,6 +114,15 @@ int romfs_pack_dir(const char *dir, const char *out_path, const struct romfs_pac
                    struct romfs_error *err);
 
 void romfs_pack_result_free(struct romfs_pack_result *result);
+
+/* The mpy-cross cache's usual folder: $XDG_CACHE_HOME/romfs/mpy, else
+ * $HOME/.cache/romfs/mpy, into buf; NULL when neither variable is set (or buf is short). */
+const char *romfs_mpy_cache_default(char *buf, size_t cap);
+
+/* Whether packing with opt leaves out the entry rel (a path below DIR, '/'-separated):
+ * it, or its base name, matches a default or an --exclude glob. A directory left out is
+ * left out whole. */
+bool romfs_pack_excludes(const struct romfs_pack_options *opt, const char *rel);
 
 /* Whether `program` can be run: a path that is executable, or a name found on $PATH
  * (as for romfs_pack_options.mpy_cross). */

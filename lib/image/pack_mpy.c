@@ -22,23 +22,68 @@ struct running {
     size_t job;
 };
 
-/* Whether `program` can be run: a path, or a name found on $PATH. */
-static int program_exists(const char *program)
+bool mpy_program_path(const char *program, char *buf, size_t cap)
 {
-    if (strchr(program, '/'))
+    if (strchr(program, '/')) {
+        snprintf(buf, cap, "%s", program);
         return access(program, X_OK) == 0;
+    }
     const char *path = getenv("PATH");
     if (!path)
         path = "/usr/local/bin:/usr/bin:/bin";
-    char buf[4096];
     while (*path) {
         size_t n = strcspn(path, ":");
-        snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? path : ".", program);
+        snprintf(buf, cap, "%.*s/%s", (int)n, n ? path : ".", program);
         if (access(buf, X_OK) == 0)
-            return 1;
+            return true;
         path += n + (path[n] == ':');
     }
-    return 0;
+    return false;
+}
+
+/* Whether `program` can be run: a path, or a name found on $PATH. */
+static int program_exists(const char *program)
+{
+    char buf[4096];
+    return mpy_program_path(program, buf, sizeof buf);
+}
+
+bool mpy_program_version(const char *program, char *buf, size_t cap, int *status)
+{
+    int fds[2];
+    buf[0] = 0;
+    if (cap < 2 || pipe(fds) != 0)
+        return false;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    char *argv[] = { (char *)program, "--version", NULL };
+    pid_t pid;
+    int rc = posix_spawnp(&pid, program, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    size_t got = 0;
+    for (ssize_t n = 1; rc == 0 && n > 0;) {
+        char tmp[512];
+        n = read(fds[0], tmp, sizeof tmp);
+        if (n < 0 && errno == EINTR)
+            n = 1;
+        else if (n > 0 && got < cap - 1) {
+            size_t k = (size_t)n < cap - 1 - got ? (size_t)n : cap - 1 - got;
+            memcpy(buf + got, tmp, k);
+            got += k;
+        }
+    }
+    close(fds[0]);
+    buf[got] = 0;
+    if (rc != 0)
+        return false;
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+        ;
+    return true;
 }
 
 bool romfs_program_available(const char *program)
@@ -46,11 +91,11 @@ bool romfs_program_available(const char *program)
     return program && *program && program_exists(program);
 }
 
-static char *job_log_path(const char *work_dir, size_t i)
+static char *job_log_path(const char *work_dir, const char *prefix, size_t i)
 {
-    char *p = malloc(strlen(work_dir) + 32);
+    char *p = malloc(strlen(work_dir) + strlen(prefix) + 32);
     if (p)
-        sprintf(p, "%s/%zu.log", work_dir, i);
+        sprintf(p, "%s/%s%zu.log", work_dir, prefix, i);
     return p;
 }
 
@@ -118,7 +163,7 @@ static int finish_job(struct mpy_job *job, int status, const char *log, const ch
 
 int mpy_compile_all(const char *program, const char *const *args, size_t n_args,
                     struct mpy_job *jobs, size_t n_jobs, unsigned parallel, const char *work_dir,
-                    struct romfs_error *err)
+                    const char *prefix, struct romfs_error *err)
 {
     if (!program_exists(program))
         return romfs_set_error_need(err, ROMFS_ERR_TOOL, ROMFS_NEED_MPY_CROSS,
@@ -131,15 +176,15 @@ int mpy_compile_all(const char *program, const char *const *args, size_t n_args,
     size_t next = 0, active = 0;
     int rc = ROMFS_OK;
     for (size_t i = 0; i < n_jobs && !rc; i++) {
-        jobs[i].output = malloc(strlen(work_dir) + 32);
+        jobs[i].output = malloc(strlen(work_dir) + strlen(prefix) + 32);
         if (!jobs[i].output)
             rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
         else
-            sprintf(jobs[i].output, "%s/%zu.mpy", work_dir, i);
+            sprintf(jobs[i].output, "%s/%s%zu.mpy", work_dir, prefix, i);
     }
     while (!rc && (next < n_jobs || active > 0)) {
         while (!rc && next < n_jobs && active < parallel) {
-            char *log = job_log_path(work_dir, next);
+            char *log = job_log_path(work_dir, prefix, next);
             if (!log) {
                 rc = romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
                 break;
@@ -165,7 +210,7 @@ int mpy_compile_all(const char *program, const char *const *args, size_t n_args,
                 done = 0;
             }
         }
-        char *log = job_log_path(work_dir, run[slot].job);
+        char *log = job_log_path(work_dir, prefix, run[slot].job);
         rc = log ? finish_job(&jobs[run[slot].job], status, log, program, err)
                  : romfs_set_error(err, ROMFS_ERR_NOMEM, "out of memory");
         free(log);

@@ -26,8 +26,12 @@ struct romfs_repl {
     struct romfs_buf exception;   /* the traceback of the last program, if it raised */
     uint8_t rbuf[4096];       /* bytes read from the link, not yet consumed */
     size_t rpos, rlen;
+    int run_part;             /* romfs_repl_stream: which part of the reply comes next */
     long long deadline;       /* read_until gives up at this romfs_now_ms() (0: never) */
 };
+
+/* The parts of a reply as romfs_repl_stream() meets them. */
+enum { PART_STDOUT, PART_STDERR, PART_PROMPT, PART_DONE };
 
 /* ---- buffered reading ---------------------------------------------------------- */
 
@@ -407,6 +411,7 @@ static int exec_start_once(struct romfs_repl *r, const char *code, size_t len,
 int romfs_repl_exec_start(struct romfs_repl *r, const char *code, size_t len,
                           struct romfs_error *err)
 {
+    r->run_part = PART_STDOUT;
     romfs_buf_free(&r->exception);
     int rc = exec_start_once(r, code, len, err);
     if (rc == ROMFS_ERR_PROTOCOL && err) {
@@ -477,6 +482,36 @@ int romfs_repl_exec(struct romfs_repl *r, const char *code, size_t len, struct r
     if (rc != ROMFS_OK)
         return rc;
     return romfs_repl_finish(r, out, errout, timeout_ms, err);
+}
+
+int romfs_repl_stream(struct romfs_repl *r, int timeout_ms, romfs_repl_output_fn out, void *ctx,
+                      struct romfs_error *err)
+{
+    if (r->run_part == PART_DONE)
+        return 1;
+    int n = fill(r, timeout_ms, err);
+    if (n <= 0)
+        return n;
+    while (r->rpos < r->rlen && r->run_part != PART_DONE) {
+        const uint8_t *p = r->rbuf + r->rpos;
+        size_t avail = r->rlen - r->rpos;
+        if (r->run_part == PART_PROMPT) {   /* nothing but the prompt is expected here */
+            r->rpos++;
+            if (*p == '>')
+                r->run_part = PART_DONE;
+            continue;
+        }
+        const uint8_t *end = memchr(p, 0x04, avail);
+        size_t k = end ? (size_t)(end - p) : avail;
+        if (k && out)
+            out(ctx, r->run_part == PART_STDOUT ? 1 : 2, (const char *)p, k);
+        r->rpos += k;
+        if (end) {
+            r->rpos++;
+            r->run_part++;
+        }
+    }
+    return r->run_part == PART_DONE;
 }
 
 int romfs_repl_soft_reset(struct romfs_repl *r, struct romfs_buf *boot_output, int timeout_ms,

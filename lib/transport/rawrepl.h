@@ -60,6 +60,17 @@ bool romfs_repl_input_waiting(struct romfs_repl *r);
 int romfs_repl_read_full(struct romfs_repl *r, void *buf, size_t n, int timeout_ms, size_t *got,
                          struct romfs_error *err);
 
+/* What a running program prints, as it arrives: stream 1 is its standard output, 2 its
+ * error output (a traceback). The bytes are the device's, untrusted. */
+typedef void (*romfs_repl_output_fn)(void *ctx, int stream, const char *data, size_t len);
+
+/* Instead of romfs_repl_finish(), for a program that may run for long: pass what it has
+ * printed to out (may be NULL), waiting up to timeout_ms for the first bytes. Returns 1
+ * once the program has ended and the raw prompt is back (bytes after it stay buffered),
+ * 0 while it still runs, or a negative error. */
+int romfs_repl_stream(struct romfs_repl *r, int timeout_ms, romfs_repl_output_fn out, void *ctx,
+                      struct romfs_error *err);
+
 /* The whole traceback (stderr) of the last program run, when it raised; NULL when it did
  * not (cleared as each program starts). Raw bytes from the device, *len of them (len may be
  * NULL): escape before printing. */

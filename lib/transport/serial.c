@@ -286,6 +286,11 @@ bool romfs_serial_input_waiting(struct romfs_serial *s)
     return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
+int romfs_serial_poll_fd(const struct romfs_serial *s)
+{
+    return s->fd;
+}
+
 uint64_t romfs_serial_bytes_written(const struct romfs_serial *s)
 {
     return s->written;

@@ -42,6 +42,11 @@ int romfs_serial_read_exact(struct romfs_serial *s, void *buf, size_t len, int t
 /* Whether at least one byte is waiting to be read. */
 bool romfs_serial_input_waiting(struct romfs_serial *s);
 
+/* The descriptor that becomes readable when input arrives, for a caller that waits on it
+ * beside descriptors of its own (poll); input may also be buffered already, which
+ * romfs_serial_input_waiting() tells. */
+int romfs_serial_poll_fd(const struct romfs_serial *s);
+
 /* Bytes written to / read from the link since it was opened (for statistics). */
 uint64_t romfs_serial_bytes_written(const struct romfs_serial *s);
 uint64_t romfs_serial_bytes_read(const struct romfs_serial *s);

@@ -16,6 +16,8 @@ TESTS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/romfs-test.XXXXXX")
 TESTS_FAILED=0
 trap 'rm -rf "$TESTS_TMP"; [ "$TESTS_FAILED" = 0 ] || exit 1' EXIT
 FIXTURES="$ROMFS_SOURCE_DIR/tests/fixtures"
+# mpy-cross's outputs are cached in $XDG_CACHE_HOME/romfs/mpy: the tests' own, not the user's
+export XDG_CACHE_HOME="$TESTS_TMP/xdg-cache"
 PY_READER="$ROMFS_SOURCE_DIR/tests/tools/romfs_reader.py"
 
 # t FUNCTION: run one test function, report it.

@@ -9,7 +9,9 @@
 # ~/micropython (a fixture tree).
 # A line that talks to a board without naming a port gets the port of a simulated board
 # of the board it names. Lines for hardware that is not here (--via dfu, --via swd) must
-# fail as "no such device" (exit 1), never as a usage error. Everything else must exit 0.
+# fail as "no such device" (exit 1), never as a usage error. A `romfs flash --watch` line
+# runs until Ctrl-C: it gets one (SIGINT) after WATCH_SECONDS and must exit as its comment
+# documents (130). Everything else must exit 0.
 import hashlib
 import os
 import re
@@ -28,6 +30,8 @@ SRC = os.environ["ROMFS_SOURCE_DIR"]
 HARDWARE = re.compile(r"--via[ =](dfu|swd)\b")
 TALKS_TO_A_BOARD = re.compile(r"\bromfs (flash|query|deploy)\b")
 NAMES_A_PORT = re.compile(r"--port\b|--all\b|--loop\b")
+WATCHES = re.compile(r"\bromfs flash\b.*--watch\b")
+WATCH_SECONDS = 8
 
 
 def esp32_binary_table(rows):
@@ -149,6 +153,8 @@ def prepare(line, boards):
         code, _, comment = line.partition(" #")
         port = boards.port(board.group(1) if board else "PYBD_SF2")
         line = code.rstrip() + " --port " + port + (" #" + comment if comment else "")
+    if WATCHES.search(line) and not line.lstrip().startswith("timeout "):
+        line = "timeout --preserve-status -s INT %d %s" % (WATCH_SECONDS, line.lstrip())
     return line, int(documented.group(1)) if documented else 0
 
 

@@ -287,6 +287,96 @@ mpy_cross_error_names_file_and_line() {
     no_partial_output x.romfs
 }
 
+# count-mpy-cross: the stand-in behind a wrapper that logs every compile (its -o call;
+# the --version question is not a compile) to compiles.log.
+counting_mpy_cross() {
+    cat > count-mpy-cross <<EOF
+#!/bin/sh
+case " \$* " in *" -o "*) echo "\$*" >> "$PWD/compiles.log" ;; esac
+exec python3 "$ROMFS_SOURCE_DIR/tests/tools/mpy_cross_standin.py" "\$@"
+EOF
+    chmod +x count-mpy-cross
+    : > compiles.log
+}
+
+compiles() { wc -l < compiles.log | tr -d ' '; }
+
+mpy_cache_compiles_only_what_changed() {
+    make_app app
+    printf 'A = 1\n' > app/a.py
+    printf 'B = 1\n' > app/lib/b.py
+    counting_mpy_cross
+    mc=(--mpy-cross="$PWD/count-mpy-cross" --mpy-cache "$PWD/cache")
+    $ROMFS pack app -o 1.romfs "${mc[@]}" -q
+    [ "$(compiles)" = 4 ] || fail "first pack: $(compiles) compiles"
+    : > compiles.log
+    $ROMFS pack app -o 2.romfs "${mc[@]}" -q
+    [ "$(compiles)" = 0 ] || fail "unchanged tree: $(cat compiles.log)"
+    cmp 1.romfs 2.romfs
+    # one .py changed: one compile, and the image a pack without the cache makes
+    printf 'A = 2\n' > app/a.py
+    : > compiles.log
+    $ROMFS pack app -o 3.romfs "${mc[@]}" --json > j
+    [ "$(compiles)" = 1 ] && grep -q ' app/a.py$' compiles.log || fail "$(cat compiles.log)"
+    grep -q '"compiled":[[:space:]]*4' j && grep -q '"mpy_cached":[[:space:]]*3' j || fail "$(cat j)"
+    : > compiles.log
+    $ROMFS pack app -o 4.romfs --mpy-cross="$PWD/count-mpy-cross" --no-mpy-cache -q
+    [ "$(compiles)" = 4 ]
+    cmp 3.romfs 4.romfs
+    # mpy-cross's arguments are part of the key; so is the source name each .mpy records
+    : > compiles.log
+    $ROMFS pack app -o 5.romfs "${mc[@]}" --mpy-cross-arg=-march=armv6m -q
+    [ "$(compiles)" = 4 ] || fail "another -march reused: $(compiles) compiles"
+    mv app/a.py app/c.py
+    : > compiles.log
+    $ROMFS pack app -o 6.romfs "${mc[@]}" -q
+    [ "$(compiles)" = 1 ] && grep -q ' app/c.py$' compiles.log || fail "$(cat compiles.log)"
+    $ROMFS cat 6.romfs c.mpy | grep -q 'source=c.py'
+}
+
+mpy_cache_damaged_entries_are_compiled_anew() {
+    make_app app
+    printf 'A = 1\n' > app/a.py
+    printf 'B = 1\n' > app/lib/b.py
+    counting_mpy_cross
+    mc=(--mpy-cross="$PWD/count-mpy-cross" --mpy-cache "$PWD/cache")
+    $ROMFS pack app -o good.romfs "${mc[@]}" -q
+    mapfile -t entries < <(find cache -type f | sort)
+    [ "${#entries[@]}" = 4 ] || fail "${#entries[@]} cache entries"
+    # a torn write, a flipped bit, foreign bytes of the same length
+    truncate -s -3 "${entries[0]}"
+    python3 -c 'import sys; p=sys.argv[1]; d=bytearray(open(p,"rb").read()); d[-1]^=1; open(p,"wb").write(d)' "${entries[1]}"
+    head -c "$(stat -c %s "${entries[2]}")" /dev/urandom > "${entries[2]}"
+    : > compiles.log
+    $ROMFS pack app -o again.romfs "${mc[@]}" -q
+    [ "$(compiles)" = 3 ] || fail "$(compiles) compiles after three entries were damaged"
+    cmp good.romfs again.romfs
+    # stored anew: the next pack compiles nothing
+    : > compiles.log
+    $ROMFS pack app -o third.romfs "${mc[@]}" -q
+    [ "$(compiles)" = 0 ] || fail "$(cat compiles.log)"
+    cmp good.romfs third.romfs
+    # two packs at once share the folder (entries are renamed into place whole)
+    rm -rf cache
+    $ROMFS pack app -o p1.romfs "${mc[@]}" -q & p1=$!
+    $ROMFS pack app -o p2.romfs "${mc[@]}" -q & p2=$!
+    wait "$p1"; wait "$p2"
+    cmp good.romfs p1.romfs
+    cmp good.romfs p2.romfs
+    ! find cache -name '*.tmp-*' | grep . || fail "temporary files left in the cache"
+}
+
+mpy_cache_lives_in_the_usual_folder_unless_told() {
+    make_app app
+    counting_mpy_cross
+    XDG_CACHE_HOME="$PWD/xdg" $ROMFS pack app -o a.romfs --mpy-cross="$PWD/count-mpy-cross" -q
+    [ "$(find xdg/romfs/mpy -type f | wc -l)" = 2 ] || fail "$(find xdg)"
+    (unset XDG_CACHE_HOME; HOME="$PWD/home" $ROMFS pack app -o b.romfs --mpy-cross="$PWD/count-mpy-cross" -q)
+    [ "$(find home/.cache/romfs/mpy -type f | wc -l)" = 2 ] || fail "$(find home)"
+    (unset XDG_CACHE_HOME; HOME="$PWD/home2" $ROMFS pack app -o c.romfs --mpy-cross="$PWD/count-mpy-cross" --no-mpy-cache -q)
+    [ ! -e home2 ] || fail "--no-mpy-cache wrote $(find home2)"
+}
+
 align_1_matches_golden_image() {
     # A golden image worked out from mpremote's rules (tests/tools/romfs_oracle.py writes
     # the same bytes; test_pack_oracle.py compares thousands of random trees).
@@ -356,6 +446,9 @@ t disk_full
 t mpy_cross_missing_is_clear
 t mpy_cross_compiles_in_parallel_without_touching_source
 t mpy_cross_error_names_file_and_line
+t mpy_cache_compiles_only_what_changed
+t mpy_cache_damaged_entries_are_compiled_anew
+t mpy_cache_lives_in_the_usual_folder_unless_told
 t align_1_matches_golden_image
 if [ -n "${MICROPYTHON_TREE:-}" ] && [ -f "$MICROPYTHON_TREE/tools/mpremote/mpremote/romfs.py" ]; then
     t mpremote_identical_with_align_1

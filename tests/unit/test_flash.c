@@ -267,6 +267,59 @@ static void test_range_hash_answers_an_unchanged_rerun(void)
     free(m.mem);
 }
 
+/* What the caller believes the partition holds (the image it wrote last) spares the
+ * per-block hashes when the device's one range hash confirms it, and is never trusted
+ * when it does not: a block changed behind the caller's back is still found. */
+static void test_expected_content_spares_block_hashes_once_confirmed(void)
+{
+    struct model m;
+    struct romfs_target t;
+    model_init(&m, &t, 256 * 1024, 4096, 4, 0, true);
+    t.hash_range = m_hash_range;
+    size_t len = 100 * 1024 + 5;
+    uint8_t *a = make_image(len, 3), *b = make_image(len, 3);
+    b[20 * 4096 + 1] ^= 1;
+    struct romfs_error err = { 0 };
+    struct romfs_flash_report rep;
+    CHECK_EQ_U(romfs_flash_image(&t, a, len, NULL, &rep, &err), ROMFS_OK);
+    /* without a belief: the block hashes are asked for */
+    model_reset_counters(&m);
+    CHECK_EQ_U(romfs_flash_image(&t, b, len, NULL, &rep, &err), ROMFS_OK);
+    long asked = m.hash_calls;
+    CHECK_EQ_U(rep.blocks_written, 2);
+    CHECK_EQ_U(romfs_flash_image(&t, a, len, NULL, &rep, &err), ROMFS_OK);
+    /* believing the device holds a: one hash call fewer, the same two blocks */
+    struct romfs_flash_options opt = { .expected = a, .expected_len = len };
+    model_reset_counters(&m);
+    CHECK_EQ_U(romfs_flash_image(&t, b, len, &opt, &rep, &err), ROMFS_OK);
+    CHECK_EQ_U(m.hash_calls, asked - 1);
+    CHECK_EQ_U(m.range_calls, 1);
+    CHECK_EQ_U(rep.blocks_written, 2);
+    CHECK(rep.verified);
+    CHECK_MEM(m.mem, b, len);
+    /* a wrong belief: block 10 changed on the device; the range hash gives it away */
+    uint8_t *p = &m.mem[10 * 4096 + 9];
+    while (!*p)
+        p++;
+    *p &= (uint8_t)(*p - 1);   /* one bit cleared, as flash does */
+    opt.expected = b;
+    model_reset_counters(&m);
+    CHECK_EQ_U(romfs_flash_image(&t, a, len, &opt, &rep, &err), ROMFS_OK);
+    CHECK_EQ_U(m.hash_calls, asked);
+    CHECK_EQ_U(rep.blocks_written, 3);
+    CHECK_MEM(m.mem, a, len);
+    /* a belief shorter than the image counts the rest as erased: here it is not */
+    opt.expected = a;
+    opt.expected_len = 50 * 1024;
+    model_reset_counters(&m);
+    CHECK_EQ_U(romfs_flash_image(&t, b, len, &opt, &rep, &err), ROMFS_OK);
+    CHECK_EQ_U(m.hash_calls, asked);
+    CHECK_MEM(m.mem, b, len);
+    free(a);
+    free(b);
+    free(m.mem);
+}
+
 static void test_read_fallback_without_hash_blocks(void)
 {
     struct model m;
@@ -426,6 +479,7 @@ int main(void)
     RUN(test_fresh_write_and_tail_padding);
     RUN(test_incremental_writes_only_changed_blocks);
     RUN(test_range_hash_answers_an_unchanged_rerun);
+    RUN(test_expected_content_spares_block_hashes_once_confirmed);
     RUN(test_read_fallback_without_hash_blocks);
     RUN(test_verify_failure_leaves_no_header);
     RUN(test_header_block_verify_failure_erases_header);

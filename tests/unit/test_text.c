@@ -41,9 +41,61 @@ static void utf8_valid_passes_invalid_escaped(void)
     CHECK(ESC("\xc2\xa0", ROMFS_ESCAPE_NAME, "\xc2\xa0"));                /* NBSP is text */
 }
 
+/* Feed text in pieces of `step` bytes and return everything the stream produced. */
+static char *stream_in_pieces(const char *in, size_t len, size_t step)
+{
+    struct romfs_escape_stream s = { .mode = ROMFS_ESCAPE_MESSAGE };
+    static char got[512];
+    size_t o = 0;
+    for (size_t i = 0; i <= len; i += step) {
+        size_t n = len - i < step ? len - i : step, k;
+        char *piece = romfs_escape_stream(&s, in + i, n, i + step > len, &k);
+        if (!piece || o + k >= sizeof got)
+            return NULL;
+        memcpy(got + o, piece, k);
+        o += k;
+        free(piece);
+    }
+    got[o] = 0;
+    return got;
+}
+
+static void a_stream_in_pieces_escapes_as_the_whole(void)
+{
+    /* what a device prints: CR LF line ends, UTF-8, a terminal control, a lone CR */
+    static const char text[] = "t\xc3\xa9mp 21\xe2\x84\x83\r\nok \xf0\x9f\x90\x8d\x1b[2J\r\n50%\r";
+    char *whole = romfs_escape_text(text, sizeof text - 1, ROMFS_ESCAPE_MESSAGE);
+    CHECK(whole);
+    CHECK(strcmp(whole, "t\xc3\xa9mp 21\xe2\x84\x83\nok \xf0\x9f\x90\x8d\\x1b[2J\n50%\\x0d") == 0);
+    for (size_t step = 1; step <= sizeof text; step++) {
+        char *got = stream_in_pieces(text, sizeof text - 1, step);
+        if (!got || strcmp(got, whole) != 0)
+            printf("    pieces of %zu: '%s'\n", step, got ? got : "(null)");
+        CHECK(got && strcmp(got, whole) == 0);
+    }
+    free(whole);
+}
+
+static void a_stream_holds_back_only_what_the_next_piece_may_complete(void)
+{
+    struct romfs_escape_stream s = { .mode = ROMFS_ESCAPE_MESSAGE };
+    size_t n;
+    char *a = romfs_escape_stream(&s, "line\r", 5, false, &n);
+    CHECK(a && strcmp(a, "line") == 0 && n == 4 && s.n_held == 1);
+    free(a);
+    a = romfs_escape_stream(&s, "caf\xc3", 4, false, &n);   /* the CR was a lone one */
+    CHECK(a && strcmp(a, "\\x0dcaf") == 0 && s.n_held == 1);
+    free(a);
+    a = romfs_escape_stream(&s, NULL, 0, true, &n);        /* the end: the half character */
+    CHECK(a && strcmp(a, "\\xc3") == 0 && s.n_held == 0);
+    free(a);
+}
+
 int main(void)
 {
     RUN(terminal_controls_become_visible);
     RUN(utf8_valid_passes_invalid_escaped);
+    RUN(a_stream_in_pieces_escapes_as_the_whole);
+    RUN(a_stream_holds_back_only_what_the_next_piece_may_complete);
     UNIT_EXIT();
 }
