@@ -17,7 +17,8 @@
 #                  with main.py looping after its line
 # With mpy-cross (MPY_CROSS=PATH, or mpy-cross on $PATH), also the watch loop with
 # --mpy-cross, cache on and off, save -> round written (the simulator runs no .mpy).
-# BENCH_QUICK=1: 20 modules over an unlimited link, two edits.
+# BENCH_QUICK=1: 20 modules over an unlimited link, two edits. ROMFS_BENCH_PORT=PORT: on
+# that board (a real one, or MicroPython's qemu port) instead of the simulator.
 set -eu
 build=${1:-${ROMFS_BUILD:-build}}
 ROMFS=$(cd "$build" && pwd)/romfs
@@ -68,9 +69,14 @@ def edit(n):
 
 
 ready = os.path.join(work, "ready")
-sim = subprocess.Popen([ROMFS, "sim", "--partition-size", "2M", "--erase-block", "4K", "--baud", BAUD,
-                        "--flash", os.path.join(work, "flash.bin"), "--ready-file", ready],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+if os.environ.get("ROMFS_BENCH_PORT"):   # a real board (or MicroPython's qemu port)
+    with open(ready, "w") as f:
+        f.write(os.environ["ROMFS_BENCH_PORT"])
+    sim = subprocess.Popen(["sleep", "100000"])
+else:
+    sim = subprocess.Popen([ROMFS, "sim", "--partition-size", "2M", "--erase-block", "4K", "--baud", BAUD,
+                            "--flash", os.path.join(work, "flash.bin"), "--ready-file", ready],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 for _ in range(400):
     if os.path.exists(ready) and open(ready).read().strip():
         break
@@ -124,7 +130,9 @@ try:
     img = os.path.join(work, "app.romfs")
     subprocess.run([ROMFS, "pack", app, "-o", img, "-q"], check=True)
     link = "unlimited link" if BAUD == "0" else "%s baud" % BAUD
-    print("== bench_watch: %d modules, image %d B, simulator at %s" % (MODULES, os.path.getsize(img), link))
+    where = ("the board on %s" % port if os.environ.get("ROMFS_BENCH_PORT")
+             else "simulator at %s" % link)
+    print("== bench_watch: %d modules, image %d B, %s" % (MODULES, os.path.getsize(img), where))
 
     edit(101)
     r = Run("--full", "--run", "main")
