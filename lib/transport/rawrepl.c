@@ -203,7 +203,45 @@ static int try_quick_raw(struct romfs_repl *r, struct romfs_buf *seen, struct ro
     return rc;
 }
 
+static const char *test_sync_mark;  /* romfs_repl_test_sync_mark */
+
+void romfs_repl_test_sync_mark(const char *mark)
+{
+    test_sync_mark = mark;
+}
+
+/* After a raw prompt: one plain exec of print('MARK') with a mark no earlier client
+ * used, read to its end. Whatever a program or client before us left on the link (a
+ * late prompt, a raw-paste answer, a traceback) is then behind us, with no waiting for
+ * silence. */
+static int sync_raw(struct romfs_repl *r, struct romfs_error *err)
+{
+    static unsigned counter;
+    char mark[40], code[64];
+    if (test_sync_mark)
+        snprintf(mark, sizeof mark, "%s", test_sync_mark);
+    else
+        snprintf(mark, sizeof mark, "rfsync%llx%x", (unsigned long long)romfs_now_ms(), ++counter);
+    int n = snprintf(code, sizeof code, "print('%s')" CTRL_D, mark);
+    int rc = romfs_repl_write(r, code, (size_t)n, err);
+    r->deadline = romfs_now_ms() + r->timeout_ms;
+    if (rc == ROMFS_OK)
+        rc = read_until(r, mark, strlen(mark), NULL, r->timeout_ms, "the raw REPL's answer", err);
+    if (rc == ROMFS_OK)
+        rc = read_until(r, CTRL_D CTRL_D ">", 3, NULL, r->timeout_ms, "the raw REPL's answer", err);
+    r->deadline = 0;
+    return rc;
+}
+
+static int enter_raw_unsynced(struct romfs_repl *r, struct romfs_error *err);
+
 static int enter_raw(struct romfs_repl *r, struct romfs_error *err)
+{
+    int rc = enter_raw_unsynced(r, err);
+    return rc == ROMFS_OK ? sync_raw(r, err) : rc;
+}
+
+static int enter_raw_unsynced(struct romfs_repl *r, struct romfs_error *err)
 {
     struct romfs_buf seen = { 0 };
     int rc = try_quick_raw(r, &seen, err);

@@ -35,6 +35,9 @@ int romfs_repl_open(struct romfs_serial *s, const struct romfs_repl_options *opt
 /* Leave the raw REPL (Ctrl-B) and free r; the serial link is not closed. */
 void romfs_repl_close(struct romfs_repl *r);
 
+/* Tests only: the mark the connection's synchronising print uses (NULL: a fresh one). */
+void romfs_repl_test_sync_mark(const char *mark);
+
 /* Run code and wait for it to finish (timeout_ms of silence at most; 0: the default).
  * stdout/stderr (either may be NULL) receive the two streams. An exception on the device
  * returns ROMFS_ERR_DEVICE with one line in err->msg: exception on the device: "LAST LINE"

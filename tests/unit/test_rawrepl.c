@@ -112,10 +112,12 @@ static void harness_stop(struct harness *h)
 _Static_assert(sizeof BREAK_IN - 1 == 1 + ROMFS_REPL_BREAK_BYTES, "BREAK_IN is the tool's break-in");
 /* first the quick way in: two Ctrl-C and a Ctrl-A, as a board at its REPL answers them */
 #define QUICK_IN "\r\x03\x03\r\x01"
-#define ENTER S(QUICK_IN, "\r\n>>> \r\n>>> \r\nraw REPL; CTRL-B to exit\r\n>")
+/* then one print whose answer is read to its end: the link is in step */
+#define SYNC S("print('rfsyncT')\x04", "OKrfsyncT\r\n\x04\x04>")
+#define ENTER S(QUICK_IN, "\r\n>>> \r\n>>> \r\nraw REPL; CTRL-B to exit\r\n>"), SYNC
 /* a board that does not answer those (busy): the long break-in follows */
 #define ENTER_BUSY                                                                       \
-    S(QUICK_IN, ""), S(BREAK_IN, "\r\n>>> \r\n>>> "), S("\r\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
+    S(QUICK_IN, ""), S(BREAK_IN, "\r\n>>> \r\n>>> "), S("\r\x01", "\r\nraw REPL; CTRL-B to exit\r\n>"), SYNC
 
 static const struct romfs_repl_options fast = { .timeout_ms = 500 };
 
@@ -310,6 +312,7 @@ static void test_board_reset_by_the_open_gets_a_second_try(void)
                     "Type \"help()\" for more information.\r\n>>> "),
         S(BREAK_IN, "\r\n>>> \r\n>>> "),
         S("\r\x01", "\r\nraw REPL; CTRL-B to exit\r\n>"),
+        SYNC,
         S("\x05" "A\x01", "R\x01\x80\x00\x01"),
         S("print(1)\x04", "\x04"),
         R("1\r\n\x04\x04>"),
@@ -436,6 +439,7 @@ static void test_usb_id_parse_and_known_ids(void)
 
 int main(void)
 {
+    romfs_repl_test_sync_mark("rfsyncT");
     RUN(test_raw_paste_exec_docs_example);
     RUN(test_raw_paste_respects_window);
     RUN(test_fallback_plain_raw_on_R00);
