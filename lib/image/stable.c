@@ -358,6 +358,8 @@ static bool same_paths(struct st_ctx *c)
 {
     if (c->n_be != c->n_ne)
         return false;
+    if (c->n_be == 0)
+        return true;  /* two empty trees (qsort must not see their NULL arrays) */
     qsort(c->be, c->n_be, sizeof *c->be, by_entry_path);
     qsort(c->ne, c->n_ne, sizeof *c->ne, by_entry_path);
     for (size_t i = 0; i < c->n_be; i++)

@@ -56,6 +56,11 @@ static const char harness[] =
     "    def kbd_intr(c):\n"
     "        pass\n"
     "sys.modules['micropython'] = _M\n"
+    "import io, types\n"
+    "class _BytesIO(io.BytesIO):\n"   /* MicroPython's: an int reserves room */
+    "    def __init__(self, init=None):\n"
+    "        super().__init__(b'' if init is None or isinstance(init, int) else init)\n"
+    "sys.modules['io'] = types.SimpleNamespace(BytesIO=_BytesIO)\n"
     "_rf = {'bs': 4096}\n"
     "def _rf_erase(a, b, c):\n"
     "    print('erase', a, b, c, file=sys.stderr)\n"
